@@ -1,0 +1,67 @@
+"""The one settings model. Every name here is an environment variable (or app setting).
+
+Bicep sets the same names in Azure; `local.settings.json.example` lists them with their
+local values. An unset optional setting selects the embedded default adapter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings read from the environment; field names are the setting names (upper-cased)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    # Local run and embedded defaults.
+    OMS_DATA_DIR: Path = Field(default=Path(".oms-data"))
+    OMS_ADMIN_API_KEY: str | None = None
+    OMS_HOST: str = "127.0.0.1"
+    OMS_PORT: int = 7071
+    OMS_DEMO_MARKET: bool = False
+
+    # Identity: the user-assigned managed identity's client id (DefaultAzureCredential).
+    AZURE_CLIENT_ID: str | None = None
+
+    # Cosmos DB for MongoDB (or any MongoDB). Unset: SQLite in OMS_DATA_DIR.
+    MONGODB_URI: str | None = None
+    MONGODB_DATABASE: str = "oms"
+
+    # Service Bus. Unset: the in-memory session bus.
+    SERVICEBUS_FULLY_QUALIFIED_NAMESPACE: str | None = None
+    SERVICEBUS_CONNECTION_STRING: str | None = None
+    ORDERS_QUEUE: str = "orders"
+    EXECUTIONS_QUEUE: str = "executions"
+    ORDER_REQUESTS_QUEUE: str = "order-requests"
+
+    # Redis. Unset: the in-process cache.
+    REDIS_URL: str | None = None
+
+    # SignalR Service. Unset: the local hub served by the local run.
+    SIGNALR_ENDPOINT: str | None = None
+    SIGNALR_ACCESS_KEY: str | None = None
+    SIGNALR_HUB: str = "oms"
+
+    # Blob Storage for matcher snapshots. Unset: a folder in OMS_DATA_DIR.
+    SNAPSHOTS_BLOB_SERVICE_URL: str | None = None
+    SNAPSHOTS_CONNECTION_STRING: str | None = None
+    SNAPSHOTS_CONTAINER: str = "snapshots"
+
+    # Matcher service.
+    MATCHER_MAX_SESSIONS: int = 8
+    MATCHER_BATCH_SIZE: int = 256
+    MATCHER_SNAPSHOT_EVERY_EVENTS: int = 10_000
+    MATCHER_SNAPSHOT_EVERY_SECONDS: float = 60.0
+    MATCHER_HEALTH_PORT: int = 8080
+
+    # Observability.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: str | None = None
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (never at import time)."""
+    return Settings()

@@ -1,0 +1,381 @@
+"""Events: past-tense facts the matcher emits, one per state change.
+
+Every event carries the instrument `symbol`, the per-instrument sequence number `seq`
+(contiguous from 1) and `ts`, the timestamp of the command that caused it (nanoseconds
+since the epoch; never the wall clock). Order events also carry the order's own
+sequence `order_seq` (contiguous from 1 per order) and the order `status` after the event.
+
+Prices and quantities are integer ticks and lots; a price of 0 means "none" (market).
+Fees are integers in units of tick * lot / 1,000,000 (see `numbers.fee_to_str`).
+
+These classes are compiled by mypyc with the engine (see setup.py): they are immutable
+(`Final` attributes), slotted and cheap to build on the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Final, final
+
+
+class Event:
+    """Base of every event: instrument, sequence and command timestamp."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("symbol", "seq", "ts")
+    KIND: ClassVar[str] = "event"
+
+    def __init__(self, symbol: str, seq: int, ts: int) -> None:
+        self.symbol: Final = symbol
+        self.seq: Final = seq
+        self.ts: Final = ts
+
+    def values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"kind": self.KIND}
+        for name in self.FIELDS:
+            data[name] = getattr(self, name)
+        return data
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Event) and self.KIND == other.KIND and self.values() == other.values()
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.KIND, self.values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.FIELDS)
+        return f"{type(self).__name__}({inner})"
+
+
+class OrderEvent(Event):
+    """An event about one order."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "order_id",
+        "account_id",
+        "order_seq",
+        "status",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.order_seq: Final = order_seq
+        self.status: Final = status
+
+
+@final
+class OrderAccepted(OrderEvent):
+    """The matcher took the order: it is now working (resting, pending a trigger, or matching)."""
+
+    KIND: ClassVar[str] = "order_accepted"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *OrderEvent.FIELDS,
+        "side",
+        "order_type",
+        "quantity",
+        "price",
+        "stop_price",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        side: str,
+        order_type: str,
+        quantity: int,
+        price: int,
+        stop_price: int,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.side: Final = side
+        self.order_type: Final = order_type
+        self.quantity: Final = quantity
+        self.price: Final = price
+        self.stop_price: Final = stop_price
+
+
+@final
+class OrderRejected(OrderEvent):
+    """The matcher refused a new order; nothing of it ever rested or filled."""
+
+    KIND: ClassVar[str] = "order_rejected"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.reason: Final = reason
+
+
+@final
+class OrderFilled(OrderEvent):
+    """One side of a match. Both sides of a trade share `trade_seq` (the maker fill's seq)."""
+
+    KIND: ClassVar[str] = "order_filled"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *OrderEvent.FIELDS,
+        "side",
+        "last_qty",
+        "last_px",
+        "leaves_qty",
+        "cum_qty",
+        "liquidity",
+        "fee",
+        "trade_seq",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        side: str,
+        last_qty: int,
+        last_px: int,
+        leaves_qty: int,
+        cum_qty: int,
+        liquidity: str,
+        fee: int,
+        trade_seq: int,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.side: Final = side
+        self.last_qty: Final = last_qty
+        self.last_px: Final = last_px
+        self.leaves_qty: Final = leaves_qty
+        self.cum_qty: Final = cum_qty
+        self.liquidity: Final = liquidity
+        self.fee: Final = fee
+        self.trade_seq: Final = trade_seq
+
+
+@final
+class OrderCanceled(OrderEvent):
+    """The order's open quantity was canceled (by request, IOC/FOK/market rules, STP, halt)."""
+
+    KIND: ClassVar[str] = "order_canceled"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "canceled_qty", "cum_qty", "reason")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        canceled_qty: int,
+        cum_qty: int,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.canceled_qty: Final = canceled_qty
+        self.cum_qty: Final = cum_qty
+        self.reason: Final = reason
+
+
+@final
+class OrderExpired(OrderEvent):
+    """A DAY or GTD order reached its expiry; its open quantity is canceled."""
+
+    KIND: ClassVar[str] = "order_expired"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "canceled_qty", "cum_qty", "reason")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        canceled_qty: int,
+        cum_qty: int,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.canceled_qty: Final = canceled_qty
+        self.cum_qty: Final = cum_qty
+        self.reason: Final = reason
+
+
+@final
+class OrderReplaced(OrderEvent):
+    """The order's quantity (new total, filled part included) and/or prices changed."""
+
+    KIND: ClassVar[str] = "order_replaced"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *OrderEvent.FIELDS,
+        "quantity",
+        "price",
+        "stop_price",
+        "leaves_qty",
+        "cum_qty",
+        "priority_kept",
+        "client_order_id",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        quantity: int,
+        price: int,
+        stop_price: int,
+        leaves_qty: int,
+        cum_qty: int,
+        priority_kept: bool,
+        client_order_id: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.quantity: Final = quantity
+        self.price: Final = price
+        self.stop_price: Final = stop_price
+        self.leaves_qty: Final = leaves_qty
+        self.cum_qty: Final = cum_qty
+        self.priority_kept: Final = priority_kept
+        self.client_order_id: Final = client_order_id
+
+
+@final
+class OrderTriggered(OrderEvent):
+    """A stop order's trigger price was reached: it now works as `order_type`."""
+
+    KIND: ClassVar[str] = "order_triggered"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "order_type", "trigger_px")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        order_type: str,
+        trigger_px: int,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.order_type: Final = order_type
+        self.trigger_px: Final = trigger_px
+
+
+@final
+class CancelRejected(OrderEvent):
+    """A cancel request was refused; the order (if any) is unchanged and keeps `status`."""
+
+    KIND: ClassVar[str] = "cancel_rejected"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.reason: Final = reason
+
+
+@final
+class ReplaceRejected(OrderEvent):
+    """A replace request was refused; the order (if any) is unchanged and keeps `status`."""
+
+    KIND: ClassVar[str] = "replace_rejected"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.reason: Final = reason
+
+
+@final
+class TradingStateChanged(Event):
+    """The instrument's trading state changed (kill switch)."""
+
+    KIND: ClassVar[str] = "trading_state_changed"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Event.FIELDS, "state")
+
+    def __init__(self, symbol: str, seq: int, ts: int, state: str) -> None:
+        super().__init__(symbol, seq, ts)
+        self.state: Final = state
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.KIND: cls
+    for cls in (
+        OrderAccepted,
+        OrderRejected,
+        OrderFilled,
+        OrderCanceled,
+        OrderExpired,
+        OrderReplaced,
+        OrderTriggered,
+        CancelRejected,
+        ReplaceRejected,
+        TradingStateChanged,
+    )
+}
+
+
+def event_from_dict(data: dict[str, object]) -> Event:
+    """Rebuild an event from `Event.to_dict()` output (journal and bus bodies)."""
+    cls = EVENT_TYPES[str(data["kind"])]
+    return cls(*(data[name] for name in cls.FIELDS))  # type: ignore[arg-type]
