@@ -1,0 +1,96 @@
+"""Publishes feed messages through the notifier: sequence-stamped, books conflated.
+
+Every message has one argument, the envelope `{"stream": ..., "seq": n, "data": {...}}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from shared.feeds.conflater import BookConflater
+from shared.feeds.sequencer import FeedSequencer
+from shared.feeds.streams import (
+    BOOK,
+    EXECUTION_REPORTED,
+    ORDER_UPDATED,
+    TRADE,
+    account_stream,
+    book_group,
+    trades_group,
+)
+from shared.ports.notifier import Notifier
+
+Data = Mapping[str, object]
+
+
+class FeedPublisher:
+    """The per-account and per-instrument streams of the live feeds."""
+
+    def __init__(
+        self,
+        notifier: Notifier,
+        *,
+        sequencer: FeedSequencer | None = None,
+        conflater: BookConflater[Data] | None = None,
+        books_per_second: float = 10.0,
+    ) -> None:
+        self._notifier = notifier
+        self.sequencer = sequencer or FeedSequencer()
+        self.conflater = conflater or BookConflater(books_per_second)
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _publish(
+        self, stream: str, data: Data, send: Callable[[list[object]], Awaitable[None]]
+    ) -> int:
+        # One lock per stream: numbering and sending happen in the same order.
+        lock = self._locks.setdefault(stream, asyncio.Lock())
+        async with lock:
+            seq = self.sequencer.next(stream)
+            await send([{"stream": stream, "seq": seq, "data": dict(data)}])
+            return seq
+
+    async def _to_user(self, account_id: str, target: str, data: Data) -> int:
+        async def send(args: list[object]) -> None:
+            await self._notifier.send_to_user(account_id, target, args)
+
+        return await self._publish(account_stream(account_id), data, send)
+
+    async def _to_group(self, group: str, target: str, data: Data) -> int:
+        async def send(args: list[object]) -> None:
+            await self._notifier.send_to_group(group, target, args)
+
+        return await self._publish(group, data, send)
+
+    async def order_updated(self, account_id: str, order: Data) -> int:
+        """Push an order's new state to its account; returns the stream sequence number."""
+        return await self._to_user(account_id, ORDER_UPDATED, order)
+
+    async def execution_reported(self, account_id: str, execution: Data) -> int:
+        """Push an execution to its account; returns the stream sequence number."""
+        return await self._to_user(account_id, EXECUTION_REPORTED, execution)
+
+    async def trade(self, instrument: str, trade: Data) -> int:
+        """Push a trade to the instrument's trades group."""
+        return await self._to_group(trades_group(instrument), TRADE, trade)
+
+    async def book(self, instrument: str, book: Data) -> int | None:
+        """Push an L2 book now if the instrument's rate allows, else hold it (see flush_books)."""
+        ready = self.conflater.offer(instrument, book)
+        if ready is None:
+            return None
+        return await self._to_group(book_group(instrument), BOOK, ready)
+
+    async def flush_books(self) -> int:
+        """Send the held-back books that are due; how many were sent."""
+        due = self.conflater.due()
+        for instrument, book in due:
+            await self._to_group(book_group(instrument), BOOK, book)
+        return len(due)
+
+    async def run_book_flusher(self, idle_wait: float = 0.05) -> None:
+        """Flush held-back books as they fall due, until cancelled."""
+        while True:
+            await self.flush_books()
+            wait = self.conflater.next_due_in()
+            await asyncio.sleep(idle_wait if wait is None else max(wait, 0.001))

@@ -1,0 +1,28 @@
+"""Names of the feed streams and of the SignalR groups that carry the instrument feeds.
+
+Per account one stream carries both `orderUpdated` and `executionReported` (sent to the
+account's user id), so a client sees one contiguous sequence for everything about its orders.
+Per instrument the `trade` and `book` streams each have their own sequence and group.
+"""
+
+from __future__ import annotations
+
+ORDER_UPDATED = "orderUpdated"
+EXECUTION_REPORTED = "executionReported"
+TRADE = "trade"
+BOOK = "book"
+
+
+def account_stream(account_id: str) -> str:
+    """The stream of one account's order updates and executions."""
+    return f"account:{account_id}"
+
+
+def trades_group(instrument: str) -> str:
+    """The SignalR group (and stream) of an instrument's trades."""
+    return f"trades:{instrument}"
+
+
+def book_group(instrument: str) -> str:
+    """The SignalR group (and stream) of an instrument's L2 book."""
+    return f"book:{instrument}"

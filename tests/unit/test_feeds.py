@@ -1,0 +1,138 @@
+"""Feed sequencing, book conflation and the publisher on the embedded local hub."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.adapters.signalr_local import LocalNotifier
+from shared.feeds import BookConflater, FeedPublisher, FeedSequencer, book_group, trades_group
+from shared.ports.notifier import UnknownConnectionError
+from shared.signalr_hub import HubConnection, LocalHub
+from shared.signalr_hub.protocol import RS
+
+KEY = "unit-test-access-key-0123456789abcdef"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_each_stream_counts_from_one_without_gaps() -> None:
+    seq = FeedSequencer()
+    assert [seq.next("account:A") for _ in range(3)] == [1, 2, 3]
+    assert seq.next("account:B") == 1
+    assert seq.next("account:A") == 4
+    assert seq.last("trades:X") == 0
+
+
+def test_a_restored_stream_continues_after_the_restored_number_and_never_goes_back() -> None:
+    seq = FeedSequencer({"trades:X": 41})
+    assert seq.next("trades:X") == 42
+    seq.restore("trades:X", 10)
+    assert seq.next("trades:X") == 43
+    with pytest.raises(ValueError):
+        seq.restore("trades:X", -1)
+
+
+def test_conflater_sends_the_first_book_and_holds_the_rest_within_the_interval() -> None:
+    clock = FakeClock()
+    conflater: BookConflater[str] = BookConflater(max_per_second=4, clock=clock)
+    assert conflater.offer("X", "b1") == "b1"
+    clock.now += 0.1
+    assert conflater.offer("X", "b2") is None
+    assert conflater.offer("X", "b3") is None
+    assert conflater.due() == []
+    assert conflater.next_due_in() == pytest.approx(0.15)
+    clock.now += 0.15
+    assert conflater.due() == [("X", "b3")]  # only the latest of the held books
+    assert conflater.next_due_in() is None
+
+
+def test_conflater_limits_each_instrument_separately() -> None:
+    clock = FakeClock()
+    conflater: BookConflater[str] = BookConflater(max_per_second=1, clock=clock)
+    assert conflater.offer("X", "x1") == "x1"
+    assert conflater.offer("Y", "y1") == "y1"
+    assert conflater.offer("X", "x2") is None
+    clock.now += 1.0
+    assert conflater.offer("X", "x3") == "x3"  # a newer book goes out and replaces x2
+    assert conflater.due() == []
+
+
+def test_conflater_never_exceeds_its_rate_over_a_burst() -> None:
+    clock = FakeClock()
+    conflater: BookConflater[int] = BookConflater(max_per_second=10, clock=clock)
+    sent: list[int] = []
+    for i in range(1000):  # 1000 updates over 2 seconds
+        clock.now += 0.002
+        if conflater.offer("X", i) is not None:
+            sent.append(i)
+        sent.extend(book for _, book in conflater.due())
+    assert 18 <= len(sent) <= 21
+    assert sent == sorted(sent)
+
+
+def _connect(hub: LocalHub, user: str) -> HubConnection:
+    return hub.connect("oms", hub.new_connection_id(), user)
+
+
+def _drain(conn: HubConnection) -> list[dict[str, object]]:
+    frames: list[str] = []
+    while conn._buffer:
+        frames.append(conn._buffer.popleft())
+    return [json.loads(r) for f in frames for r in f.split(RS) if r]
+
+
+async def test_account_messages_share_one_contiguous_stream_and_reach_only_their_account() -> None:
+    hub = LocalHub(KEY)
+    alice, bob = _connect(hub, "alice"), _connect(hub, "bob")
+    feeds = FeedPublisher(LocalNotifier(hub, "http://127.0.0.1:1/signalr"))
+    await feeds.order_updated("alice", {"order_id": "o1", "status": "NEW"})
+    await feeds.execution_reported("alice", {"order_id": "o1", "last_qty": "5"})
+    await feeds.order_updated("alice", {"order_id": "o1", "status": "FILLED"})
+    await feeds.order_updated("bob", {"order_id": "o2", "status": "NEW"})
+    got = _drain(alice)
+    assert [m["target"] for m in got] == ["orderUpdated", "executionReported", "orderUpdated"]
+    envelopes = [m["arguments"][0] for m in got]  # type: ignore[index]
+    assert [e["seq"] for e in envelopes] == [1, 2, 3]
+    assert {e["stream"] for e in envelopes} == {"account:alice"}
+    assert [m["arguments"][0]["data"]["order_id"] for m in _drain(bob)] == ["o2"]  # type: ignore[index]
+
+
+async def test_instrument_feeds_reach_subscribed_connections_with_their_own_sequences() -> None:
+    hub = LocalHub(KEY)
+    watcher, other = _connect(hub, "alice"), _connect(hub, "bob")
+    notifier = LocalNotifier(hub, "http://127.0.0.1:1/signalr")
+    await notifier.add_connection_to_group(watcher.connection_id, trades_group("XYZ"))
+    await notifier.add_connection_to_group(watcher.connection_id, book_group("XYZ"))
+    feeds = FeedPublisher(notifier, books_per_second=1000)
+    await feeds.trade("XYZ", {"px": "10.00"})
+    await feeds.trade("XYZ", {"px": "10.01"})
+    await feeds.book("XYZ", {"bids": [], "asks": []})
+    got = [(m["target"], m["arguments"][0]["seq"]) for m in _drain(watcher)]  # type: ignore[index]
+    assert got == [("trade", 1), ("trade", 2), ("book", 1)]
+    assert _drain(other) == []
+    with pytest.raises(UnknownConnectionError):
+        await notifier.add_connection_to_group("no-such-connection", trades_group("XYZ"))
+
+
+async def test_held_back_books_go_out_on_flush_with_the_next_sequence_number() -> None:
+    clock = FakeClock()
+    hub = LocalHub(KEY)
+    watcher = _connect(hub, "alice")
+    notifier = LocalNotifier(hub, "http://127.0.0.1:1/signalr")
+    await notifier.add_user_to_group("alice", book_group("XYZ"))
+    feeds = FeedPublisher(notifier, conflater=BookConflater(2, clock=clock))
+    assert await feeds.book("XYZ", {"v": 1}) == 1
+    assert await feeds.book("XYZ", {"v": 2}) is None
+    assert await feeds.book("XYZ", {"v": 3}) is None
+    clock.now += 0.5
+    assert await feeds.flush_books() == 1
+    got = [m["arguments"][0] for m in _drain(watcher)]  # type: ignore[index]
+    assert [(e["seq"], e["data"]["v"]) for e in got] == [(1, 1), (2, 3)]
