@@ -15,7 +15,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Settings read from the environment; field names are the setting names (upper-cased)."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    # env_ignore_empty: an app setting present but empty ("") means "unset", so Bicep and
+    # local.settings.json can list every name and leave the ones that do not apply empty.
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     # Local run and embedded defaults.
     OMS_DATA_DIR: Path = Field(default=Path(".oms-data"))
@@ -38,8 +42,11 @@ class Settings(BaseSettings):
     EXECUTIONS_QUEUE: str = "executions"
     ORDER_REQUESTS_QUEUE: str = "order-requests"
 
-    # Redis. Unset: the in-process cache.
+    # Redis. Unset: the in-process cache. In Azure the cache has access keys disabled:
+    # REDIS_USE_ENTRA_ID makes the adapter authenticate with a Microsoft Entra token for
+    # scope https://redis.azure.com/.default (user name = the token's `oid` claim).
     REDIS_URL: str | None = None
+    REDIS_USE_ENTRA_ID: bool = False
 
     # SignalR Service. Unset: the local hub served by the local run.
     SIGNALR_ENDPOINT: str | None = None
