@@ -1,0 +1,63 @@
+"""The execution repository port: fills, stored once each, queryable per order and account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.domain.enums import Liquidity, Side
+from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One side of one trade. Quantity in lots, price in ticks, fee in engine fee units;
+    `executed_at` is the command timestamp in ns. Both sides of a trade share `trade_id`."""
+
+    execution_id: str
+    order_id: str
+    account_id: str
+    symbol: str
+    side: Side
+    quantity: int
+    price: int
+    liquidity: Liquidity
+    fee: int
+    trade_id: str
+    executed_at: int
+
+
+class ExecutionRepository(Protocol):
+    """Executions keyed by execution id (derived from instrument + sequence, so replays
+    produce the same id and appending again is harmless)."""
+
+    async def append(self, execution: Execution) -> bool:
+        """Store the execution; True if it is new, False if its id was stored before."""
+        ...
+
+    async def get(self, account_id: str, execution_id: str) -> Execution | None:
+        """The account's execution, or None."""
+        ...
+
+    async def list_by_order(self, account_id: str, order_id: str) -> list[Execution]:
+        """The order's executions, oldest first."""
+        ...
+
+    async def list_by_account(
+        self,
+        account_id: str,
+        *,
+        symbol: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Execution]:
+        """The account's executions, newest first by (executed_at, execution_id), with
+        `since <= executed_at < until`; cursor paging like the order list."""
+        ...
+
+    async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
+        """The instrument's latest public trades, newest first, one row per trade id (the
+        maker's row when both sides are stored)."""
+        ...

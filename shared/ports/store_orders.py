@@ -1,0 +1,81 @@
+"""The order repository port: order documents with optimistic concurrency and an outbox flag."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from shared.domain.enums import OrderStatus, Side
+from shared.domain.order import Order
+from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page
+
+
+class OrderRepository(Protocol):
+    """Orders, one document each, keyed by order id and scoped by account.
+
+    `version` is the optimistic-concurrency counter: `create` stores the order as given
+    (normally version 0) and every successful `update` adds one.
+    """
+
+    async def create(self, order: Order) -> None:
+        """Store a new order. Raises DuplicateClientOrderId (carrying the existing order's
+        id) when the account already used the client order id, DuplicateOrderId when the
+        order id exists."""
+        ...
+
+    async def get(self, account_id: str, order_id: str) -> Order | None:
+        """The account's order, or None (another account's order is simply not found)."""
+        ...
+
+    async def get_any(self, order_id: str) -> Order | None:
+        """Any account's order by id, for internal projectors (not for the public API)."""
+        ...
+
+    async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
+        """The account's order currently carrying this client order id, or None."""
+        ...
+
+    async def update(self, order: Order, expected_version: int) -> None:
+        """Write `order` if the stored version is still `expected_version`; the stored and
+        the given order then have version `expected_version + 1`.
+
+        Raises VersionConflict when another writer got there first (re-read and retry) and
+        NotFound when the order does not exist. Never changes the outbox flag
+        (`dispatched`): that belongs to `mark_dispatched`.
+        """
+        ...
+
+    async def list_orders(
+        self,
+        account_id: str,
+        *,
+        statuses: Collection[OrderStatus] = (),
+        symbol: str | None = None,
+        side: Side | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        """The account's orders, newest first by (created_at, order_id).
+
+        Filters: any of `statuses` (empty = all), `symbol`, `side`, and
+        `since <= created_at < until` (ns). `limit` is capped at MAX_PAGE_SIZE. Pass the
+        returned `next_cursor` to get the next page; raises InvalidCursor for a bad one.
+        """
+        ...
+
+    async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
+        """Clear the outbox marker: the order's command reached the matcher's queue.
+
+        Does not change `version`. Giving `account_id` saves a cross-partition lookup.
+        """
+        ...
+
+    async def list_undispatched(
+        self, older_than_ns: int, limit: int = DEFAULT_PAGE_SIZE
+    ) -> list[Order]:
+        """Orders still marked undispatched and created at or before `older_than_ns`,
+        oldest first (at most `limit`, capped at MAX_PAGE_SIZE): the outbox sweeper resends
+        their commands (the matcher skips command ids it has journaled)."""
+        ...
