@@ -1,0 +1,1 @@
+"""The embedded store: the repositories on SQLite (stdlib `sqlite3`, WAL, one writer)."""

@@ -1,0 +1,54 @@
+"""Idempotency records on SQLite, keyed by (account_id, key)."""
+
+from __future__ import annotations
+
+import time
+
+from shared.adapters.sqlite.database import SqliteDatabase
+from shared.ports.store_idempotency import IdempotencyRecord
+
+_COLUMNS = "account_id, key, request_hash, status_code, body, created_at"
+
+
+class SqliteIdempotencyRepository:
+    """The IdempotencyRepository on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def put_if_absent(
+        self,
+        account_id: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        body: bytes,
+        created_at: int | None = None,
+    ) -> IdempotencyRecord:
+        record = IdempotencyRecord(
+            account_id,
+            key,
+            request_hash,
+            status_code,
+            bytes(body),
+            time.time_ns() if created_at is None else created_at,
+        )
+        cursor = self._db.conn.execute(
+            f"INSERT INTO idempotency ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (account_id, key) DO NOTHING",
+            (account_id, key, request_hash, status_code, record.body, record.created_at),
+        )
+        if cursor.rowcount == 1:
+            return record
+        stored = await self.get(account_id, key)
+        assert stored is not None  # the conflicting row exists: rows are never deleted
+        return stored
+
+    async def get(self, account_id: str, key: str) -> IdempotencyRecord | None:
+        row = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM idempotency WHERE account_id = ? AND key = ?",
+            (account_id, key),
+        ).fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(row[0], row[1], row[2], row[3], bytes(row[4]), row[5])

@@ -1,0 +1,33 @@
+"""Instruments on SQLite: one JSON document per symbol."""
+
+from __future__ import annotations
+
+import orjson
+
+from shared.adapters.sqlite.database import SqliteDatabase
+from shared.domain.instrument import Instrument
+from shared.ports.store_codec import instrument_from_doc, instrument_to_doc
+
+
+class SqliteInstrumentRepository:
+    """The InstrumentRepository on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def upsert(self, instrument: Instrument) -> None:
+        self._db.conn.execute(
+            "INSERT INTO instruments (symbol, doc) VALUES (?, ?)"
+            " ON CONFLICT (symbol) DO UPDATE SET doc = excluded.doc",
+            (instrument.symbol, orjson.dumps(instrument_to_doc(instrument))),
+        )
+
+    async def get(self, symbol: str) -> Instrument | None:
+        row = self._db.conn.execute(
+            "SELECT doc FROM instruments WHERE symbol = ?", (symbol,)
+        ).fetchone()
+        return None if row is None else instrument_from_doc(orjson.loads(row[0]))
+
+    async def list_instruments(self) -> list[Instrument]:
+        rows = self._db.conn.execute("SELECT doc FROM instruments ORDER BY symbol").fetchall()
+        return [instrument_from_doc(orjson.loads(row[0])) for row in rows]

@@ -1,0 +1,107 @@
+"""The matcher's journal on SQLite: one row per command, keyed by (symbol, first_seq)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import orjson
+
+from shared.adapters.sqlite.database import SqliteDatabase
+from shared.ports.store_errors import JournalConflict
+from shared.ports.store_journal import JournalEntry, check_batch, check_next
+
+READ_PAGE = 500
+_COLUMNS = "symbol, command_id, first_seq, last_seq, command, events"
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    return JournalEntry(row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]))
+
+
+class SqliteJournalRepository:
+    """The JournalRepository on SQLite; a batch is appended in one transaction."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def append(self, entries: Sequence[JournalEntry]) -> list[JournalEntry]:
+        if not entries:
+            return []
+        symbol = check_batch(entries)
+        stored: list[JournalEntry] = []
+        conflict: JournalConflict | None = None
+        with self._db.transaction() as conn:
+            last = self._last_seq(symbol)
+            for entry in entries:
+                existing = self._find(symbol, entry.command_id)
+                if existing is not None:
+                    stored.append(existing)
+                    continue
+                try:
+                    check_next(entry, last)
+                except JournalConflict as error:
+                    conflict = error  # keep the entries before it, then report
+                    break
+                conn.execute(
+                    f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        symbol,
+                        entry.command_id,
+                        entry.first_seq,
+                        entry.last_seq,
+                        orjson.dumps(entry.command),
+                        orjson.dumps(entry.events),
+                    ),
+                )
+                stored.append(entry)
+                last = entry.last_seq
+        if conflict is not None:
+            raise conflict
+        return stored
+
+    def _find(self, symbol: str, command_id: str) -> JournalEntry | None:
+        row = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM journal WHERE symbol = ? AND command_id = ?",
+            (symbol, command_id),
+        ).fetchone()
+        return None if row is None else _entry(row)
+
+    def _last_seq(self, symbol: str) -> int:
+        row = self._db.conn.execute(
+            "SELECT MAX(last_seq) FROM journal WHERE symbol = ?", (symbol,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    async def read_from(self, symbol: str, seq: int) -> AsyncIterator[JournalEntry]:
+        while True:
+            rows = self._db.conn.execute(
+                f"SELECT {_COLUMNS} FROM journal WHERE symbol = ? AND last_seq >= ?"
+                " ORDER BY last_seq LIMIT ?",
+                (symbol, seq, READ_PAGE),
+            ).fetchall()
+            for row in rows:
+                yield _entry(row)
+            if len(rows) < READ_PAGE:
+                return
+            seq = rows[-1][3] + 1
+
+    async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:
+        return self._find(symbol, command_id)
+
+    async def last_seq(self, symbol: str) -> int:
+        return self._last_seq(symbol)
+
+    async def mark_published(self, symbol: str, seq: int) -> None:
+        self._db.conn.execute(
+            "INSERT INTO journal_marks (symbol, published_seq) VALUES (?, ?)"
+            " ON CONFLICT (symbol) DO UPDATE SET published_seq ="
+            " MAX(published_seq, excluded.published_seq)",
+            (symbol, seq),
+        )
+
+    async def published_seq(self, symbol: str) -> int:
+        row = self._db.conn.execute(
+            "SELECT published_seq FROM journal_marks WHERE symbol = ?", (symbol,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])

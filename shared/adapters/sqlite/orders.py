@@ -1,0 +1,189 @@
+"""Orders on SQLite: queryable columns plus the whole order as a JSON document."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection
+from typing import Any
+
+import orjson
+
+from shared.adapters.sqlite.database import SqliteDatabase
+from shared.domain.enums import OrderStatus, Side
+from shared.domain.order import Order
+from shared.ports.store_codec import order_from_doc, order_to_doc
+from shared.ports.store_errors import (
+    DuplicateClientOrderId,
+    DuplicateOrderId,
+    NotFound,
+    VersionConflict,
+)
+from shared.ports.store_paging import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    clamp_limit,
+    decode_cursor,
+    encode_cursor,
+)
+
+_INSERT = (
+    "INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
+    " created_at, version, dispatched, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE = (
+    "UPDATE orders SET client_order_id = ?, status = ?, version = ?, doc = ?"
+    " WHERE order_id = ? AND account_id = ? AND version = ?"
+)
+_COLUMNS = "version, dispatched, doc"
+
+
+def _order(row: tuple[Any, ...]) -> Order:
+    doc = orjson.loads(row[2])
+    doc["version"] = row[0]
+    doc["dispatched"] = bool(row[1])
+    return order_from_doc(doc)
+
+
+class SqliteOrderRepository:
+    """The OrderRepository on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, order: Order) -> None:
+        doc = order_to_doc(order)
+        try:
+            self._db.conn.execute(
+                _INSERT,
+                (
+                    order.order_id,
+                    order.account_id,
+                    order.client_order_id,
+                    order.symbol,
+                    doc["side"],
+                    doc["status"],
+                    order.created_at,
+                    order.version,
+                    int(order.dispatched),
+                    orjson.dumps(doc),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            self._raise_duplicate(order)
+
+    def _raise_duplicate(self, order: Order) -> None:
+        row = self._db.conn.execute(
+            "SELECT order_id FROM orders WHERE account_id = ? AND client_order_id = ?",
+            (order.account_id, order.client_order_id),
+        ).fetchone()
+        if row is not None and row[0] != order.order_id:
+            raise DuplicateClientOrderId(order.account_id, order.client_order_id, row[0])
+        raise DuplicateOrderId(order.order_id)
+
+    async def get(self, account_id: str, order_id: str) -> Order | None:
+        row = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE order_id = ? AND account_id = ?",
+            (order_id, account_id),
+        ).fetchone()
+        return None if row is None else _order(row)
+
+    async def get_any(self, order_id: str) -> Order | None:
+        row = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        return None if row is None else _order(row)
+
+    async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
+        row = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE account_id = ? AND client_order_id = ?",
+            (account_id, client_order_id),
+        ).fetchone()
+        return None if row is None else _order(row)
+
+    async def update(self, order: Order, expected_version: int) -> None:
+        doc = order_to_doc(order)
+        new_version = expected_version + 1
+        doc["version"] = new_version
+        try:
+            cursor = self._db.conn.execute(
+                _UPDATE,
+                (
+                    order.client_order_id,
+                    doc["status"],
+                    new_version,
+                    orjson.dumps(doc),
+                    order.order_id,
+                    order.account_id,
+                    expected_version,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            self._raise_duplicate(order)
+        if cursor.rowcount == 0:
+            row = self._db.conn.execute(
+                "SELECT version FROM orders WHERE order_id = ? AND account_id = ?",
+                (order.order_id, order.account_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"order {order.order_id}")
+            raise VersionConflict(order.order_id, expected_version, row[0])
+        order.version = new_version
+
+    async def list_orders(
+        self,
+        account_id: str,
+        *,
+        statuses: Collection[OrderStatus] = (),
+        symbol: str | None = None,
+        side: Side | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        limit = clamp_limit(limit)
+        where: list[str] = ["account_id = ?"]
+        args: list[object] = [account_id]
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args.extend(OrderStatus(status).value for status in statuses)
+        if symbol is not None:
+            where.append("symbol = ?")
+            args.append(symbol)
+        if side is not None:
+            where.append("side = ?")
+            args.append(Side(side).value)
+        if since is not None:
+            where.append("created_at >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("created_at < ?")
+            args.append(until)
+        if cursor is not None:
+            ts, key = decode_cursor(cursor)
+            where.append("(created_at, order_id) < (?, ?)")
+            args.extend((ts, key))
+        rows = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, order_id DESC LIMIT ?",
+            (*args, limit + 1),
+        ).fetchall()
+        items = [_order(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        last = items[-1] if more else None
+        return Page(items, encode_cursor(last.created_at, last.order_id) if last else None)
+
+    async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
+        self._db.conn.execute(
+            "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0", (order_id,)
+        )
+
+    async def list_undispatched(
+        self, older_than_ns: int, limit: int = DEFAULT_PAGE_SIZE
+    ) -> list[Order]:
+        rows = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE dispatched = 0 AND created_at <= ?"
+            " ORDER BY created_at LIMIT ?",
+            (older_than_ns, clamp_limit(limit)),
+        ).fetchall()
+        return [_order(row) for row in rows]
