@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -83,29 +83,59 @@ class _Session:
         return bool(self.pending) and self.pending[0].visible_at <= now
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class _Queue:
     def __init__(self, name: str, options: QueueOptions) -> None:
         self.name = name
         self.options = options
         self.next_seq = 1
-        self.recent_ids: OrderedDict[str, float] = OrderedDict()
+        self.recent_ids: dict[str, float] = {}  # duplicate detection: message id -> sent at
+        self.sent_ids: deque[tuple[float, list[str]]] = deque()  # ids per send, oldest first
         self.dead: list[DeadLetter] = []
         self.sessions: dict[str, _Session] = {}
         self.pending: deque[_Entry] = deque()  # plain queues
         self.inflight: dict[int, _Entry] = {}  # plain queues
         self.earliest_lock = float("inf")
-        self.signal: asyncio.Event | None = None
+        self.waiters: list[asyncio.Future[None]] = []
+
+    def forget_ids_before(self, now: float) -> dict[str, float] | None:
+        """Drop ids older than the duplicate window; the ids still remembered, or None when
+        the queue has no duplicate detection."""
+        window = self.options.duplicate_detection_window
+        if window is None:
+            return None
+        recent, sent = self.recent_ids, self.sent_ids
+        while sent and now - sent[0][0] >= window:
+            sent_at, ids = sent.popleft()
+            for message_id in ids:
+                if recent.get(message_id) == sent_at:
+                    del recent[message_id]
+        return recent
 
     def notify(self) -> None:
-        if self.signal is not None:
-            self.signal.set()
-            self.signal = None
+        """Wake every receiver and acceptor waiting on this queue (they look again)."""
+        if self.waiters:
+            for waiter in self.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self.waiters.clear()
 
     async def wait(self, timeout: float) -> None:
-        if self.signal is None:
-            self.signal = asyncio.Event()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.signal.wait(), timeout)
+        """Wait for the next notify, or `timeout` seconds (no Task per wait: it is hot)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self.waiters.append(waiter)
+        timer = loop.call_later(timeout, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            with contextlib.suppress(ValueError):
+                self.waiters.remove(waiter)  # still listed when the timeout woke it
 
     def dead_letter(self, entry: _Entry, reason: str, description: str) -> None:
         self.dead.append(DeadLetter(entry.delivered(), reason, description))
@@ -173,38 +203,37 @@ class InMemoryBus:
             if not message.message_id:
                 raise ValueError("every message needs a message_id")
         now = self._clock()
-        window = q.options.duplicate_detection_window
-        recent = q.recent_ids
+        recent = q.forget_ids_before(now)
+        batch_ids: list[str] = []
         faults = self._faults
+        target = q.pending
+        target_session: str | None = None
         for message in messages:
-            if window is not None:
-                while recent:
-                    oldest, sent_at = next(iter(recent.items()))
-                    if now - sent_at < window:
-                        break
-                    del recent[oldest]
-                if message.message_id in recent:
-                    continue
-                recent[message.message_id] = now
+            message_id = message.message_id
+            if recent is not None:
+                if message_id in recent:
+                    continue  # a duplicate inside the window: dropped, as Service Bus does
+                recent[message_id] = now
+                batch_ids.append(message_id)
             copies = 1
             visible_at = _NEVER
             if faults is not None:
-                copies += faults.duplicate_send(message.message_id)
-                delay = faults.delay(message.message_id)
+                copies += faults.duplicate_send(message_id)
+                delay = faults.delay(message_id)
                 if delay > 0.0:
                     visible_at = now + delay
+            if sessions and message.session_id != target_session:
+                target_session = message.session_id
+                assert target_session is not None
+                session = q.sessions.get(target_session)
+                if session is None:
+                    session = q.sessions[target_session] = _Session(target_session)
+                target = session.pending
             for _ in range(copies):
-                entry = _Entry(message, q.next_seq, visible_at)
+                target.append(_Entry(message, q.next_seq, visible_at))
                 q.next_seq += 1
-                if sessions:
-                    session_id = message.session_id
-                    assert session_id is not None
-                    session = q.sessions.get(session_id)
-                    if session is None:
-                        session = q.sessions[session_id] = _Session(session_id)
-                    session.pending.append(entry)
-                else:
-                    q.pending.append(entry)
+        if batch_ids:
+            q.sent_ids.append((now, batch_ids))
         q.notify()
 
     async def accept_session(
@@ -233,11 +262,13 @@ class InMemoryBus:
         now = self._clock()
         if session_id is not None:
             session = q.sessions.get(session_id)
+            if session is not None:
+                if session.holder is not None and session.lock_valid(now):
+                    return None
+                self._release(q, session)
+            session = q.sessions.get(session_id)  # releasing drops an idle, stateless session
             if session is None:
                 session = q.sessions[session_id] = _Session(session_id)
-            if session.holder is not None and session.lock_valid(now):
-                return None
-            self._release(q, session)
             return session
         for session in list(q.sessions.values()):
             if session.holder is not None:

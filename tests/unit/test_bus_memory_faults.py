@@ -241,3 +241,15 @@ async def test_misaddressed_calls_are_refused() -> None:
         await bus.accept_session("requests")
     with pytest.raises(QueueNotFoundError):
         await bus.queue_receiver("orders")
+
+
+async def test_taking_over_an_idle_lapsed_session_still_receives_what_is_sent_next() -> None:
+    clock = ManualClock()
+    bus = make_bus(clock)
+    first = await bus.accept_session("orders", "AAPL")
+    assert first is not None
+    clock.advance(31.0)
+    second = await bus.accept_session("orders", "AAPL")
+    assert second is not None
+    await bus.send("orders", [command("cmd-1")])
+    assert [m.message_id for m in await second.receive()] == ["cmd-1"]
