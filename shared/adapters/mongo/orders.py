@@ -1,0 +1,132 @@
+"""Orders on MongoDB: one document per order, `_id` = order id, shard key account_id."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from functools import partial
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from shared.adapters.mongo.query import NEWEST_FIRST, find_list, keyset_after
+from shared.adapters.mongo.throttle import with_retry
+from shared.domain.enums import OrderStatus, Side
+from shared.domain.order import Order
+from shared.ports.store_codec import Doc, order_from_doc, order_to_doc
+from shared.ports.store_errors import (
+    DuplicateClientOrderId,
+    DuplicateOrderId,
+    NotFound,
+    VersionConflict,
+)
+from shared.ports.store_paging import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    clamp_limit,
+    encode_cursor,
+)
+
+
+class MongoOrderRepository:
+    """The OrderRepository on MongoDB."""
+
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self._orders = collection
+
+    async def create(self, order: Order) -> None:
+        doc = {"_id": order.order_id, **order_to_doc(order)}
+        try:
+            await with_retry(partial(self._orders.insert_one, doc))
+        except DuplicateKeyError:
+            existing = await self.get_by_client_order_id(order.account_id, order.client_order_id)
+            if existing is not None and existing.order_id != order.order_id:
+                raise DuplicateClientOrderId(
+                    order.account_id, order.client_order_id, existing.order_id
+                ) from None
+            raise DuplicateOrderId(order.order_id) from None
+
+    async def _find_one(self, query: Doc) -> Order | None:
+        doc = await with_retry(partial(self._orders.find_one, query))
+        return None if doc is None else order_from_doc(doc)
+
+    async def get(self, account_id: str, order_id: str) -> Order | None:
+        return await self._find_one({"_id": order_id, "account_id": account_id})
+
+    async def get_any(self, order_id: str) -> Order | None:
+        return await self._find_one({"_id": order_id})
+
+    async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
+        return await self._find_one({"account_id": account_id, "client_order_id": client_order_id})
+
+    async def update(self, order: Order, expected_version: int) -> None:
+        new_version = expected_version + 1
+        fields = order_to_doc(order)
+        del fields["dispatched"]  # the outbox flag belongs to mark_dispatched
+        fields["version"] = new_version
+        query = {"_id": order.order_id, "account_id": order.account_id, "version": expected_version}
+        try:
+            result = await with_retry(partial(self._orders.update_one, query, {"$set": fields}))
+        except DuplicateKeyError:
+            existing = await self.get_by_client_order_id(order.account_id, order.client_order_id)
+            existing_id = existing.order_id if existing else "?"
+            raise DuplicateClientOrderId(
+                order.account_id, order.client_order_id, existing_id
+            ) from None
+        if result.matched_count == 0:
+            stored = await self.get(order.account_id, order.order_id)
+            if stored is None:
+                raise NotFound(f"order {order.order_id}")
+            raise VersionConflict(order.order_id, expected_version, stored.version)
+        order.version = new_version
+
+    async def list_orders(
+        self,
+        account_id: str,
+        *,
+        statuses: Collection[OrderStatus] = (),
+        symbol: str | None = None,
+        side: Side | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        limit = clamp_limit(limit)
+        query: Doc = {"account_id": account_id}
+        if statuses:
+            query["status"] = {"$in": [OrderStatus(status).value for status in statuses]}
+        if symbol is not None:
+            query["symbol"] = symbol
+        if side is not None:
+            query["side"] = Side(side).value
+        created: dict[str, Any] = {}
+        if since is not None:
+            created["$gte"] = since
+        if until is not None:
+            created["$lt"] = until
+        if created:
+            query["created_at"] = created
+        if cursor is not None:
+            query = {"$and": [query, keyset_after("created_at", cursor)]}
+        docs = await with_retry(partial(find_list, self._orders, query, NEWEST_FIRST, limit + 1))
+        items = [order_from_doc(doc) for doc in docs[:limit]]
+        last = items[-1] if len(docs) > limit else None
+        return Page(items, encode_cursor(last.created_at, last.order_id) if last else None)
+
+    async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
+        if account_id is None:
+            order = await self.get_any(order_id)
+            if order is None:
+                return
+            account_id = order.account_id
+        query = {"_id": order_id, "account_id": account_id}
+        await with_retry(partial(self._orders.update_one, query, {"$set": {"dispatched": True}}))
+
+    async def list_undispatched(
+        self, older_than_ns: int, limit: int = DEFAULT_PAGE_SIZE
+    ) -> list[Order]:
+        query = {"dispatched": False, "created_at": {"$lte": older_than_ns}}
+        sort = [("created_at", 1)]
+        docs = await with_retry(partial(find_list, self._orders, query, sort, clamp_limit(limit)))
+        return [order_from_doc(doc) for doc in docs]
