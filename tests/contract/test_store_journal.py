@@ -1,0 +1,119 @@
+"""Contract: the matcher's journal, on every store adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.commands import CancelAll, command_from_dict
+from shared.domain.events import TradingStateChanged, event_from_dict
+from shared.ports.store_errors import JournalConflict
+from shared.ports.store_journal import JournalEntry
+
+
+def entry(command_id: str, first_seq: int, n_events: int = 1, symbol: str = "AAPL"):
+    """A journal entry of a real command with `n_events` real events."""
+    command = CancelAll(command_id, first_seq, symbol, "acc-1", "test").to_dict()
+    events = [
+        TradingStateChanged(symbol, seq, first_seq, "halted").to_dict()
+        for seq in range(first_seq, first_seq + n_events)
+    ]
+    return JournalEntry(symbol, command_id, first_seq, first_seq + n_events - 1, command, events)
+
+
+async def read_all(journal, symbol: str, seq: int = 1) -> list[JournalEntry]:
+    return [e async for e in journal.read_from(symbol, seq)]
+
+
+async def test_entries_read_back_in_sequence_order(store):
+    batch = [entry("c1", 1, 2), entry("c2", 3), entry("c3", 4, 3)]
+
+    assert await store.journal.append(batch) == batch
+
+    assert await read_all(store.journal, "AAPL") == batch
+    assert await read_all(store.journal, "AAPL", 4) == batch[2:]
+    assert await read_all(store.journal, "AAPL", 5) == batch[2:]
+    assert await read_all(store.journal, "AAPL", 7) == []
+    assert await store.journal.last_seq("AAPL") == 6
+    assert await store.journal.last_seq("MSFT") == 0
+
+
+async def test_appending_the_same_batch_again_changes_nothing(store):
+    batch = [entry("c1", 1), entry("c2", 2)]
+    await store.journal.append(batch)
+
+    assert await store.journal.append(batch) == batch
+    assert await store.journal.append([entry("c2", 2), entry("c3", 3)]) == [
+        entry("c2", 2),
+        entry("c3", 3),
+    ]
+
+    assert [e.command_id for e in await read_all(store.journal, "AAPL")] == ["c1", "c2", "c3"]
+
+
+async def test_a_retried_command_returns_what_was_journaled_first(store):
+    first = entry("c1", 1, 2)
+    await store.journal.append([first])
+
+    assert await store.journal.append([entry("c1", 1, 1)]) == [first]
+
+
+async def test_a_different_command_on_taken_sequences_is_a_conflict(store):
+    await store.journal.append([entry("c1", 1, 3)])
+
+    with pytest.raises(JournalConflict):
+        await store.journal.append([entry("other", 3)])
+    with pytest.raises(JournalConflict):
+        await store.journal.append([entry("other", 1)])
+
+    assert [e.command_id for e in await read_all(store.journal, "AAPL")] == ["c1"]
+
+
+async def test_a_gap_is_a_conflict_and_keeps_the_entries_before_it(store):
+    with pytest.raises(JournalConflict):
+        await store.journal.append([entry("c1", 1), entry("c2", 2), entry("c9", 9)])
+
+    assert [e.command_id for e in await read_all(store.journal, "AAPL")] == ["c1", "c2"]
+
+
+async def test_instruments_have_separate_sequences(store):
+    await store.journal.append([entry("a1", 1, symbol="AAPL")])
+    await store.journal.append([entry("m1", 1, symbol="MSFT")])
+
+    assert await store.journal.find_by_command("MSFT", "m1") == entry("m1", 1, symbol="MSFT")
+    assert await store.journal.find_by_command("MSFT", "a1") is None
+
+
+async def test_a_batch_mixing_instruments_or_without_events_is_refused(store):
+    with pytest.raises(ValueError):
+        await store.journal.append([entry("a1", 1), entry("m1", 2, symbol="MSFT")])
+    with pytest.raises(ValueError):
+        await store.journal.append([entry("a1", 1, n_events=0)])
+
+
+async def test_journaled_dicts_rebuild_the_domain_objects(store):
+    stored = entry("c1", 1)
+    await store.journal.append([stored])
+
+    (read,) = await read_all(store.journal, "AAPL")
+
+    assert command_from_dict(read.command) == command_from_dict(stored.command)
+    assert event_from_dict(read.events[0]) == TradingStateChanged("AAPL", 1, 1, "halted")
+
+
+async def test_a_long_tail_reads_across_pages(store):
+    entries = [entry(f"c{seq}", seq) for seq in range(1, 1_201)]
+    await store.journal.append(entries)
+
+    tail = await read_all(store.journal, "AAPL", 100)
+
+    assert [e.first_seq for e in tail] == list(range(100, 1_201))
+
+
+async def test_the_published_mark_never_moves_backwards(store):
+    assert await store.journal.published_seq("AAPL") == 0
+
+    await store.journal.mark_published("AAPL", 5)
+    await store.journal.mark_published("AAPL", 3)
+
+    assert await store.journal.published_seq("AAPL") == 5
+    assert await store.journal.published_seq("MSFT") == 0

@@ -1,0 +1,203 @@
+"""Contract: the order repository, on every store adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from shared.domain.enums import OrderStatus, Side
+from shared.domain.events import OrderAccepted
+from shared.ports.store_errors import (
+    DuplicateClientOrderId,
+    InvalidCursor,
+    NotFound,
+    VersionConflict,
+)
+from shared.ports.store_paging import MAX_PAGE_SIZE
+
+
+async def test_a_created_order_reads_back_equal(store, make_order):
+    order = make_order(client_order_id_chain=["old-1"], expire_at=5, stop_price=None)
+    await store.orders.create(order)
+
+    assert await store.orders.get("acc-1", order.order_id) == order
+    assert await store.orders.get_any(order.order_id) == order
+    assert await store.orders.get_by_client_order_id("acc-1", order.client_order_id) == order
+
+
+async def test_another_accounts_order_is_not_found(store, make_order):
+    order = make_order(account_id="acc-1")
+    await store.orders.create(order)
+
+    assert await store.orders.get("acc-2", order.order_id) is None
+    assert await store.orders.get_by_client_order_id("acc-2", order.client_order_id) is None
+
+
+async def test_a_duplicate_client_order_id_names_the_existing_order(store, make_order):
+    first = make_order(client_order_id="dup")
+    await store.orders.create(first)
+
+    with pytest.raises(DuplicateClientOrderId) as raised:
+        await store.orders.create(make_order(client_order_id="dup"))
+
+    assert raised.value.existing_order_id == first.order_id
+    assert (await store.orders.list_orders("acc-1")).items == [first]
+
+
+async def test_the_same_client_order_id_is_fine_for_another_account(store, make_order):
+    await store.orders.create(make_order(client_order_id="same", account_id="acc-1"))
+    await store.orders.create(make_order(client_order_id="same", account_id="acc-2"))
+
+    assert await store.orders.get_by_client_order_id("acc-2", "same") is not None
+
+
+async def test_an_update_bumps_the_version_and_persists_the_new_state(store, make_order):
+    order = make_order()
+    await store.orders.create(order)
+    order.apply(
+        OrderAccepted("AAPL", 1, 7, order.order_id, "acc-1", 1, "new", "buy", "limit", 100, 1, 0)
+    )
+
+    await store.orders.update(order, expected_version=0)
+
+    stored = await store.orders.get("acc-1", order.order_id)
+    assert stored is not None and stored.status is OrderStatus.NEW and stored.version == 1
+    assert order.version == 1
+
+
+async def test_a_stale_writer_gets_a_version_conflict_and_changes_nothing(store, make_order):
+    order = make_order()
+    await store.orders.create(order)
+    fresh = await store.orders.get("acc-1", order.order_id)
+    stale = await store.orders.get("acc-1", order.order_id)
+    assert fresh is not None and stale is not None
+    fresh.status = OrderStatus.NEW
+    await store.orders.update(fresh, expected_version=0)
+
+    stale.status = OrderStatus.CANCELED
+    with pytest.raises(VersionConflict) as raised:
+        await store.orders.update(stale, expected_version=0)
+
+    assert raised.value.actual_version == 1
+    stored = await store.orders.get("acc-1", order.order_id)
+    assert stored is not None and stored.status is OrderStatus.NEW
+
+
+async def test_concurrent_writers_on_one_version_exactly_one_wins(store, make_order):
+    order = make_order()
+    await store.orders.create(order)
+    copies = [await store.orders.get("acc-1", order.order_id) for _ in range(5)]
+
+    results = await asyncio.gather(
+        *(store.orders.update(copy, expected_version=0) for copy in copies),
+        return_exceptions=True,
+    )
+
+    assert sum(result is None for result in results) == 1
+    assert sum(isinstance(result, VersionConflict) for result in results) == 4
+
+
+async def test_updating_a_missing_order_is_not_found(store, make_order):
+    with pytest.raises(NotFound):
+        await store.orders.update(make_order(), expected_version=0)
+
+
+async def test_list_is_newest_first_and_filters(store, make_order):
+    orders = [
+        make_order(created_at=100, side=Side.BUY, symbol="AAPL"),
+        make_order(created_at=200, side=Side.SELL, symbol="AAPL", status=OrderStatus.NEW),
+        make_order(created_at=300, side=Side.BUY, symbol="MSFT", status=OrderStatus.FILLED),
+        make_order(created_at=400, side=Side.SELL, symbol="MSFT", status=OrderStatus.CANCELED),
+        make_order(created_at=500, account_id="acc-2"),
+    ]
+    for order in orders:
+        await store.orders.create(order)
+
+    async def ids(**filters):
+        page = await store.orders.list_orders("acc-1", **filters)
+        return [o.created_at for o in page.items]
+
+    assert await ids() == [400, 300, 200, 100]
+    assert await ids(symbol="MSFT") == [400, 300]
+    assert await ids(side=Side.SELL) == [400, 200]
+    assert await ids(statuses=[OrderStatus.NEW, OrderStatus.FILLED]) == [300, 200]
+    assert await ids(since=200, until=400) == [300, 200]
+    assert await ids(symbol="AAPL", side=Side.BUY, statuses=[OrderStatus.PENDING_NEW]) == [100]
+
+
+async def test_pages_cover_every_order_once_while_orders_arrive(store, make_order):
+    rng = random.Random(7)
+    existing = [make_order(created_at=rng.randrange(1_000, 2_000)) for _ in range(40)]
+    for order in existing:
+        await store.orders.create(order)
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await store.orders.list_orders("acc-1", limit=7, cursor=cursor)
+        seen.extend(order.order_id for order in page.items)
+        # Newer and back-dated orders arrive between page requests.
+        await asyncio.gather(
+            store.orders.create(make_order(created_at=rng.randrange(0, 3_000))),
+            store.orders.create(make_order(created_at=rng.randrange(0, 3_000))),
+        )
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+
+    assert len(seen) == len(set(seen))
+    assert {order.order_id for order in existing} <= set(seen)
+
+
+async def test_orders_with_the_same_timestamp_page_by_order_id(store, make_order):
+    for _ in range(5):
+        await store.orders.create(make_order(created_at=42))
+
+    first = await store.orders.list_orders("acc-1", limit=3)
+    second = await store.orders.list_orders("acc-1", limit=3, cursor=first.next_cursor)
+
+    ids = [o.order_id for o in first.items + second.items]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 5
+    assert second.next_cursor is None
+
+
+async def test_the_page_size_is_capped(store, make_order):
+    page = await store.orders.list_orders("acc-1", limit=10 * MAX_PAGE_SIZE)
+    assert page.items == [] and page.next_cursor is None
+
+
+async def test_a_forged_cursor_is_refused(store):
+    with pytest.raises(InvalidCursor):
+        await store.orders.list_orders("acc-1", cursor="not-a-cursor")
+
+
+async def test_the_outbox_lists_undispatched_orders_oldest_first(store, make_order):
+    old, newer, too_new = (make_order(created_at=t) for t in (10, 20, 30))
+    for order in (newer, old, too_new):
+        await store.orders.create(order)
+
+    assert [o.order_id for o in await store.orders.list_undispatched(25)] == [
+        old.order_id,
+        newer.order_id,
+    ]
+
+    await store.orders.mark_dispatched(old.order_id)
+    await store.orders.mark_dispatched(newer.order_id, account_id="acc-1")
+
+    assert await store.orders.list_undispatched(25) == []
+    stored = await store.orders.get("acc-1", old.order_id)
+    assert stored is not None and stored.dispatched and stored.version == 0
+
+
+async def test_an_update_from_a_stale_copy_keeps_the_dispatched_mark(store, make_order):
+    order = make_order()
+    await store.orders.create(order)
+    await store.orders.mark_dispatched(order.order_id)
+
+    order.status = OrderStatus.NEW  # this copy still says dispatched=False
+    await store.orders.update(order, expected_version=0)
+
+    stored = await store.orders.get("acc-1", order.order_id)
+    assert stored is not None and stored.dispatched and stored.status is OrderStatus.NEW

@@ -1,0 +1,57 @@
+"""The SQLite adapter's own promises: durable across restarts, chosen by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.config.settings import Settings
+from shared.ports.store_journal import JournalEntry
+from shared.store_factory import open_sqlite_store, store_from_settings
+
+
+async def test_everything_survives_a_restart(tmp_path: Path, make_order, make_execution):
+    path = tmp_path / "oms.sqlite3"
+    order = make_order()
+    entry = JournalEntry("AAPL", "c1", 1, 1, {"kind": "x"}, [{"seq": 1}])
+    store = await open_sqlite_store(path)
+    await store.orders.create(order)
+    await store.orders.update(order, expected_version=0)
+    await store.journal.append([entry])
+    await store.positions.apply_fill(make_execution())
+    await store.close()
+
+    reopened = await open_sqlite_store(path)
+
+    assert await reopened.orders.get("acc-1", order.order_id) == order
+    assert [e async for e in reopened.journal.read_from("AAPL", 1)] == [entry]
+    assert await reopened.journal.append([entry]) == [entry]
+    position = await reopened.positions.get("acc-1", "AAPL")
+    assert position is not None and position.net_quantity == 10
+    await reopened.close()
+
+
+async def test_the_database_runs_in_wal_mode(tmp_path: Path):
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    conn = store.connection.conn  # type: ignore[attr-defined]
+
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    await store.close()
+
+
+async def test_settings_without_a_mongodb_uri_pick_sqlite_in_the_data_dir(tmp_path: Path):
+    store = await store_from_settings(Settings(OMS_DATA_DIR=tmp_path, MONGODB_URI=None))
+    await store.ping()
+    await store.close()
+
+    assert (tmp_path / "oms.sqlite3").exists()
+
+
+async def test_settings_with_a_mongodb_uri_pick_mongodb(tmp_path: Path, secantus_uri: str):
+    settings = Settings(OMS_DATA_DIR=tmp_path, MONGODB_URI=secantus_uri, MONGODB_DATABASE="oms_f")
+    store = await store_from_settings(settings)
+    await store.ping()
+    await store.instruments.list_instruments()
+    await store.connection.client.drop_database("oms_f")  # type: ignore[attr-defined]
+    await store.close()
+
+    assert not (tmp_path / "oms.sqlite3").exists()
