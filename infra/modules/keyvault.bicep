@@ -10,6 +10,8 @@ param omsAdminApiKey string = ''
 
 param adminApiKeySecretName string = 'oms-admin-api-key'
 
+var hasAdminApiKey = !empty(omsAdminApiKey)
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -31,7 +33,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource adminApiKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(omsAdminApiKey)) {
+resource adminApiKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (hasAdminApiKey) {
   parent: vault
   name: adminApiKeySecretName
   properties: {
@@ -43,5 +45,5 @@ resource adminApiKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty
 output id string = vault.id
 output name string = vault.name
 output endpoint string = vault.properties.vaultUri
-output adminApiKeySecretName string = empty(omsAdminApiKey) ? '' : adminApiKeySecretName
-output adminApiKeySecretUri string = empty(omsAdminApiKey) ? '' : '${vault.properties.vaultUri}secrets/${adminApiKeySecretName}'
+output adminApiKeySecretName string = hasAdminApiKey ? adminApiKeySecretName : ''
+output adminApiKeySecretUri string = hasAdminApiKey ? '${vault.properties.vaultUri}secrets/${adminApiKeySecretName}' : ''
