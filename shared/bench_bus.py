@@ -2,7 +2,8 @@
 
 Run as `python -m shared.bench_bus [messages]`. One producer and one consumer per session run
 concurrently on one event loop, with duplicate detection on (as on the real queues). Prints
-one line per run and, last, one JSON object with the figures.
+one line per case (best of three runs, per wall-clock second and per CPU second) and,
+last, one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from shared.ports.bus import BusMessage
 BODY = b'{"type":"NewOrder","order_id":"0123456789abcdef","side":"BUY","qty":"100","px":"150.25"}'
 
 
-async def throughput(sessions: int, messages: int, batch: int) -> float:
-    """Messages per second through send + receive + complete, all sessions together."""
+async def throughput(sessions: int, messages: int, batch: int) -> tuple[float, float]:
+    """Messages per second through send + receive + complete, all sessions together: per
+    wall-clock second, and per CPU second of this process (steady on a busy machine)."""
     bus = InMemoryBus({"orders": QueueOptions(requires_session=True)})
     per_session = messages // sessions
 
@@ -46,23 +48,28 @@ async def throughput(sessions: int, messages: int, batch: int) -> float:
         await receiver.close()
 
     ids = [f"SYM{n:03d}" for n in range(sessions)]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(consume(s) for s in ids), *(produce(s) for s in ids))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     await bus.close()
-    return per_session * sessions / elapsed
+    return per_session * sessions / elapsed, per_session * sessions / cpu
 
 
-async def main(messages: int) -> dict[str, int]:
+async def main(messages: int, repeats: int = 3) -> dict[str, int]:
+    """Best of `repeats` runs per case (the machine may be shared)."""
     figures: dict[str, int] = {}
     for sessions in (1, 100):
         for batch in (100, 1):
-            rate = await throughput(sessions, messages, batch)
-            key = f"sessions_{sessions}_batch_{batch}_msgs_per_s"
-            figures[key] = round(rate)
+            runs = [await throughput(sessions, messages, batch) for _ in range(repeats)]
+            wall = max(rate for rate, _ in runs)
+            cpu = max(rate for _, rate in runs)
+            key = f"sessions_{sessions}_batch_{batch}"
+            figures[f"{key}_msgs_per_s"] = round(wall)
+            figures[f"{key}_msgs_per_cpu_s"] = round(cpu)
             print(
                 f"in-memory bus: {sessions:>3} session(s), batch {batch:>3}: "
-                f"{rate:>10,.0f} messages/s (send + receive + complete, {messages:,} messages)"
+                f"{wall:>9,.0f} messages/s, {cpu:>9,.0f} per CPU second "
+                f"(send + receive + complete, {messages:,} messages, best of {repeats})"
             )
     return figures
 
