@@ -20,6 +20,9 @@ param autoscaleMaxThroughput int = 1000
 
 // On a sharded collection Cosmos DB (like MongoDB) enforces a unique index only when the
 // shard key is part of it, so every unique index starts with the collection's shard key.
+// The same indexes as shared/adapters/mongo/indexes.py (INDEXES): the adapter's start-up
+// check then finds them all and creates nothing, which matters because keys may not change
+// metadata here (disableKeyBasedMetadataWriteAccess). tests/infra/test_cosmos.py keeps both equal.
 var collections = [
   {
     name: 'orders'
@@ -27,6 +30,8 @@ var collections = [
     indexes: [
       { key: { keys: ['_id'] } }
       { key: { keys: ['account_id', 'client_order_id'] }, options: { unique: true } }
+      { key: { keys: ['account_id', 'created_at', '_id'] } }
+      { key: { keys: ['dispatched', 'created_at'] } }
     ]
   }
   {
@@ -35,6 +40,9 @@ var collections = [
     indexes: [
       { key: { keys: ['_id'] } }
       { key: { keys: ['account_id', 'execution_id'] }, options: { unique: true } }
+      { key: { keys: ['account_id', 'order_id', 'executed_at'] } }
+      { key: { keys: ['account_id', 'executed_at', '_id'] } }
+      { key: { keys: ['symbol', 'executed_at', '_id'] } }
     ]
   }
   {
@@ -44,6 +52,7 @@ var collections = [
       { key: { keys: ['_id'] } }
       { key: { keys: ['symbol', 'command_id'] }, options: { unique: true } }
       { key: { keys: ['symbol', 'first_seq'] }, options: { unique: true } }
+      { key: { keys: ['symbol', 'last_seq'] } }
     ]
   }
   {
@@ -59,8 +68,7 @@ var collections = [
     indexes: [
       { key: { keys: ['_id'] } }
       { key: { keys: ['account_id', 'api_key_hash'] }, options: { unique: true } }
-      // API key lookups arrive without an account id: a plain index keeps them cheap.
-      { key: { keys: ['api_key_hash'] } }
+      { key: { keys: ['kind', 'account_id'] } }
     ]
   }
   {

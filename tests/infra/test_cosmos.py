@@ -35,6 +35,27 @@ def test_collections_shard_keys_and_unique_indexes_match_the_repositories() -> N
     assert actual == EXPECTED
 
 
+def test_bicep_declares_exactly_the_indexes_the_mongo_adapter_ensures() -> None:
+    # Keys cannot create indexes in Azure (disableKeyBasedMetadataWriteAccess), so an index
+    # the adapter wants but Bicep lacks would stop it at start-up.
+    from shared.adapters.mongo.indexes import INDEXES, SHARD_KEYS
+
+    adapter = {
+        name: {(tuple(k for k, _ in i.keys), i.unique) for i in indexes}
+        for name, indexes in INDEXES.items()
+    }
+    bicep = {
+        name: {
+            (tuple(i["key"]["keys"]), bool(i.get("options", {}).get("unique")))
+            for i in c["indexes"]
+            if i["key"]["keys"] != ["_id"]
+        }
+        for name, c in _collections().items()
+    }
+    assert bicep == adapter
+    assert {name: c["shardKey"] for name, c in _collections().items()} == SHARD_KEYS
+
+
 def test_every_unique_index_starts_with_the_shard_key_and_id_is_indexed() -> None:
     for name, c in _collections().items():
         keys = [i["key"]["keys"] for i in c["indexes"]]
