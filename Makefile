@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean services-up services-down
+.PHONY: build run test lint typecheck unit bench clean services-up services-down
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -15,7 +15,18 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+# The engine and the domain events/commands are compiled with mypyc (see setup.py).
+COMPILED_SRC := shared/domain/reasons.py shared/domain/events.py shared/domain/commands.py \
+	$(wildcard matcher/engine/*.py)
+BUILT := .venv/.built
+
+$(BUILT): $(STAMP) setup.py $(COMPILED_SRC)
+	$(BIN)/python setup.py -q build_ext --inplace > .venv/build.log 2>&1 || (cat .venv/build.log; exit 1)
+	touch $(BUILT)
+
+build: $(BUILT)
+
+run: $(BUILT)
 	$(BIN)/python -m shared.localrun
 
 lint: $(STAMP)
@@ -25,14 +36,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-unit: $(STAMP)
+unit: $(BUILT)
 	$(BIN)/python -m pytest
 
-test: $(STAMP)
+test: $(BUILT)
 	bash scripts/test.sh
 
-bench: $(STAMP)
+bench: $(BUILT)
 	$(BIN)/python -m matcher.bench ../shared/bench/book-1m-seed42.csv.gz
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf build $(VENV) *.so shared/domain/*.so matcher/engine/*.so .mypy_cache .ruff_cache .pytest_cache .hypothesis

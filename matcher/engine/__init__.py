@@ -1,0 +1,1 @@
+"""The matching engine: one book per instrument, pure computation, no I/O."""

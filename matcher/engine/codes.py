@@ -1,0 +1,41 @@
+"""String codes the engine uses on its hot path (the values of the domain's StrEnums).
+
+Plain `Final` strings compile to constants under mypyc; `tests/unit/test_engine_codes.py`
+checks they equal the enum values in `shared.domain.enums`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+BUY: Final = "buy"
+SELL: Final = "sell"
+
+MARKET: Final = "market"
+LIMIT: Final = "limit"
+STOP: Final = "stop"
+STOP_LIMIT: Final = "stop_limit"
+
+DAY: Final = "day"
+GTC: Final = "gtc"
+IOC: Final = "ioc"
+FOK: Final = "fok"
+GTD: Final = "gtd"
+
+NEW: Final = "new"
+PARTIALLY_FILLED: Final = "partially_filled"
+FILLED: Final = "filled"
+CANCELED: Final = "canceled"
+REJECTED: Final = "rejected"
+EXPIRED: Final = "expired"
+
+MAKER: Final = "maker"
+TAKER: Final = "taker"
+
+ACTIVE: Final = "active"
+REDUCING: Final = "reducing"
+HALTED: Final = "halted"
+
+CANCEL_NEWEST: Final = "cancel_newest"
+CANCEL_OLDEST: Final = "cancel_oldest"
+CANCEL_BOTH: Final = "cancel_both"

@@ -1,0 +1,25 @@
+"""Compiles the matching engine and the domain events/commands with mypyc.
+
+The sources stay plain, typed Python (they run uncompiled too); compiled they are several
+times faster. `make build` runs `python setup.py build_ext --inplace`.
+"""
+
+from mypyc.build import mypycify
+from setuptools import setup  # type: ignore[import-untyped]
+
+COMPILED_MODULES = [
+    "shared/domain/reasons.py",
+    "shared/domain/events.py",
+    "shared/domain/commands.py",
+    "matcher/engine/codes.py",
+    "matcher/engine/book.py",
+    "matcher/engine/engine.py",
+    "matcher/engine/snapshot.py",
+]
+
+setup(
+    name="oms-engine",
+    packages=[],
+    py_modules=[],
+    ext_modules=mypycify(COMPILED_MODULES, opt_level="3"),
+)
