@@ -20,15 +20,16 @@ class SqliteAccountRepository:
         self._db = db
 
     async def create(self, account: Account) -> None:
+        row = (
+            account.account_id,
+            account.api_key_hash,
+            account.version,
+            orjson.dumps(account_to_doc(account)),
+        )
         try:
-            self._db.conn.execute(
+            await self._db.write_one(
                 "INSERT INTO accounts (account_id, api_key_hash, version, doc) VALUES (?, ?, ?, ?)",
-                (
-                    account.account_id,
-                    account.api_key_hash,
-                    account.version,
-                    orjson.dumps(account_to_doc(account)),
-                ),
+                row,
             )
         except sqlite3.IntegrityError:
             if await self.get(account.account_id) is not None:
@@ -49,17 +50,18 @@ class SqliteAccountRepository:
 
     async def update(self, account: Account, expected_version: int) -> Account:
         stored = dataclasses.replace(account, version=expected_version + 1)
+        params = (
+            stored.api_key_hash,
+            stored.version,
+            orjson.dumps(account_to_doc(stored)),
+            account.account_id,
+            expected_version,
+        )
         try:
-            cursor = self._db.conn.execute(
+            cursor = await self._db.write_one(
                 "UPDATE accounts SET api_key_hash = ?, version = ?, doc = ?"
                 " WHERE account_id = ? AND version = ?",
-                (
-                    stored.api_key_hash,
-                    stored.version,
-                    orjson.dumps(account_to_doc(stored)),
-                    account.account_id,
-                    expected_version,
-                ),
+                params,
             )
         except sqlite3.IntegrityError:
             raise DuplicateApiKey(account.account_id) from None

@@ -47,7 +47,8 @@ class SqliteExecutionRepository:
 
     async def append(self, execution: Execution) -> bool:
         doc = execution_to_doc(execution)
-        cursor = self._db.conn.execute(_INSERT, tuple(doc[name] for name in _FIELDS))
+        row = tuple(doc[name] for name in _FIELDS)
+        cursor = await self._db.write_one(_INSERT, row)
         return cursor.rowcount == 1
 
     async def get(self, account_id: str, execution_id: str) -> Execution | None:

@@ -33,10 +33,11 @@ class SqliteIdempotencyRepository:
             bytes(body),
             time.time_ns() if created_at is None else created_at,
         )
-        cursor = self._db.conn.execute(
+        row = (account_id, key, request_hash, status_code, record.body, record.created_at)
+        cursor = await self._db.write_one(
             f"INSERT INTO idempotency ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (account_id, key) DO NOTHING",
-            (account_id, key, request_hash, status_code, record.body, record.created_at),
+            row,
         )
         if cursor.rowcount == 1:
             return record

@@ -16,10 +16,11 @@ class SqliteInstrumentRepository:
         self._db = db
 
     async def upsert(self, instrument: Instrument) -> None:
-        self._db.conn.execute(
+        row = (instrument.symbol, orjson.dumps(instrument_to_doc(instrument)))
+        await self._db.write_one(
             "INSERT INTO instruments (symbol, doc) VALUES (?, ?)"
             " ON CONFLICT (symbol) DO UPDATE SET doc = excluded.doc",
-            (instrument.symbol, orjson.dumps(instrument_to_doc(instrument))),
+            row,
         )
 
     async def get(self, symbol: str) -> Instrument | None:

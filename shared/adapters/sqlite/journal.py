@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -29,9 +30,11 @@ class SqliteJournalRepository:
         if not entries:
             return []
         symbol = check_batch(entries)
-        stored: list[JournalEntry] = []
-        conflict: JournalConflict | None = None
-        with self._db.transaction() as conn:
+
+        def append_in_order(
+            conn: sqlite3.Connection,
+        ) -> tuple[list[JournalEntry], JournalConflict | None]:
+            stored: list[JournalEntry] = []
             last = self._last_seq(symbol)
             for entry in entries:
                 existing = self._find(symbol, entry.command_id)
@@ -41,8 +44,7 @@ class SqliteJournalRepository:
                 try:
                     check_next(entry, last)
                 except JournalConflict as error:
-                    conflict = error  # keep the entries before it, then report
-                    break
+                    return stored, error  # keep the entries before it, then report
                 conn.execute(
                     f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -56,6 +58,9 @@ class SqliteJournalRepository:
                 )
                 stored.append(entry)
                 last = entry.last_seq
+            return stored, None
+
+        stored, conflict = await self._db.write(append_in_order)
         if conflict is not None:
             raise conflict
         return stored
@@ -93,7 +98,7 @@ class SqliteJournalRepository:
         return self._last_seq(symbol)
 
     async def mark_published(self, symbol: str, seq: int) -> None:
-        self._db.conn.execute(
+        await self._db.write_one(
             "INSERT INTO journal_marks (symbol, published_seq) VALUES (?, ?)"
             " ON CONFLICT (symbol) DO UPDATE SET published_seq ="
             " MAX(published_seq, excluded.published_seq)",

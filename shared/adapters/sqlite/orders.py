@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -52,26 +52,24 @@ class SqliteOrderRepository:
 
     async def create(self, order: Order) -> None:
         doc = order_to_doc(order)
+        row = (
+            order.order_id,
+            order.account_id,
+            order.client_order_id,
+            order.symbol,
+            doc["side"],
+            doc["status"],
+            order.created_at,
+            order.version,
+            int(order.dispatched),
+            orjson.dumps(doc),
+        )
         try:
-            self._db.conn.execute(
-                _INSERT,
-                (
-                    order.order_id,
-                    order.account_id,
-                    order.client_order_id,
-                    order.symbol,
-                    doc["side"],
-                    doc["status"],
-                    order.created_at,
-                    order.version,
-                    int(order.dispatched),
-                    orjson.dumps(doc),
-                ),
-            )
+            await self._db.write_one(_INSERT, row)
         except sqlite3.IntegrityError:
             self._raise_duplicate(order)
 
-    def _raise_duplicate(self, order: Order) -> None:
+    def _raise_duplicate(self, order: Order) -> NoReturn:
         row = self._db.conn.execute(
             "SELECT order_id FROM orders WHERE account_id = ? AND client_order_id = ?",
             (order.account_id, order.client_order_id),
@@ -104,19 +102,18 @@ class SqliteOrderRepository:
         doc = order_to_doc(order)
         new_version = expected_version + 1
         doc["version"] = new_version
+        params = (
+            order.client_order_id,
+            doc["status"],
+            new_version,
+            orjson.dumps(doc),
+            order.order_id,
+            order.account_id,
+            expected_version,
+        )
+
         try:
-            cursor = self._db.conn.execute(
-                _UPDATE,
-                (
-                    order.client_order_id,
-                    doc["status"],
-                    new_version,
-                    orjson.dumps(doc),
-                    order.order_id,
-                    order.account_id,
-                    expected_version,
-                ),
-            )
+            cursor = await self._db.write_one(_UPDATE, params)
         except sqlite3.IntegrityError:
             self._raise_duplicate(order)
         if cursor.rowcount == 0:
@@ -174,8 +171,9 @@ class SqliteOrderRepository:
         return Page(items, encode_cursor(last.created_at, last.order_id) if last else None)
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
-        self._db.conn.execute(
-            "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0", (order_id,)
+        await self._db.write_one(
+            "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0",
+            (order_id,),
         )
 
     async def list_undispatched(

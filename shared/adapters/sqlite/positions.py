@@ -5,6 +5,7 @@ The fill's id and the counter change commit in one transaction, so a fill counts
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from shared.adapters.sqlite.database import SqliteDatabase
@@ -34,7 +35,8 @@ class SqlitePositionRepository:
 
     async def apply_fill(self, execution: Execution) -> bool:
         moves = fill_increments(execution)
-        with self._db.transaction() as conn:
+
+        def apply(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
                 "INSERT INTO position_fills (execution_id, account_id) VALUES (?, ?)"
                 " ON CONFLICT (execution_id) DO NOTHING",
@@ -51,7 +53,9 @@ class SqlitePositionRepository:
                     execution.executed_at,
                 ),
             )
-        return True
+            return True
+
+        return await self._db.write(apply)
 
     async def get(self, account_id: str, symbol: str) -> Position | None:
         row = self._db.conn.execute(
