@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from shared.config.settings import Settings
+from shared.ports.store_errors import DuplicateClientOrderId
 from shared.ports.store_journal import JournalEntry
 from shared.store_factory import open_sqlite_store, store_from_settings
 
@@ -55,3 +59,21 @@ async def test_settings_with_a_mongodb_uri_pick_mongodb(tmp_path: Path, secantus
     await store.close()
 
     assert not (tmp_path / "oms.sqlite3").exists()
+
+
+async def test_concurrent_writes_are_committed_when_acknowledged(tmp_path: Path, make_order):
+    path = tmp_path / "oms.sqlite3"
+    store = await open_sqlite_store(path)
+    orders = [make_order() for _ in range(30)]
+    duplicate = make_order(client_order_id=orders[0].client_order_id)
+
+    results = await asyncio.gather(
+        *(store.orders.create(order) for order in [*orders, duplicate]), return_exceptions=True
+    )
+
+    # Another connection (another process) sees only committed rows: all 30, and the
+    # duplicate's failure rolled back nothing of the others sharing its commit.
+    assert isinstance(results[-1], DuplicateClientOrderId)
+    with closing(sqlite3.connect(path)) as other:
+        assert other.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 30
+    await store.close()
