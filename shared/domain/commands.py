@@ -46,7 +46,8 @@ class Command:
 
 @final
 class NewOrder(Command):
-    """Place an order. `stp` is the account's self-trade prevention mode."""
+    """Place an order. `stp` is the account's self-trade prevention mode; `venue` is
+    "internal" (the matching engine) or "paper" (the fill simulator)."""
 
     KIND: ClassVar[str] = "new_order"
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -61,6 +62,7 @@ class NewOrder(Command):
         "stop_price",
         "expire_at",
         "stp",
+        "venue",
     )
 
     def __init__(
@@ -78,6 +80,7 @@ class NewOrder(Command):
         stop_price: int = 0,
         expire_at: int = 0,
         stp: str = "cancel_newest",
+        venue: str = "internal",
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.order_id: Final = order_id
@@ -90,6 +93,7 @@ class NewOrder(Command):
         self.stop_price: Final = stop_price
         self.expire_at: Final = expire_at
         self.stp: Final = stp
+        self.venue: Final = venue
 
 
 @final

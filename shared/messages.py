@@ -1,0 +1,80 @@
+"""Wire formats on the bus: commands to the matcher, event batches back from it.
+
+- `orders` queue: one command per message; message id = command id (duplicate detection),
+  session id = the instrument symbol (one writer per book, FIFO per instrument).
+- `executions` queue: one message per journal entry (the events one command caused);
+  message id = "<symbol>:<first_seq>", session id = the symbol.
+Bodies are JSON (orjson); integers stay integers, nothing is a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from shared.domain.commands import Command, command_from_dict
+from shared.domain.events import Event, event_from_dict
+from shared.ports.bus import BusMessage
+
+
+def command_message(command: Command) -> BusMessage:
+    return BusMessage(
+        body=orjson.dumps(command.to_dict()),
+        message_id=command.command_id,
+        session_id=command.symbol,
+        application_properties={"kind": command.KIND},
+    )
+
+
+def decode_command(body: bytes) -> Command:
+    """The command in a message body; raises ValueError (or KeyError/TypeError) if malformed."""
+    data = orjson.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("command body must be a JSON object")
+    return command_from_dict(data)
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """The events one command caused, in sequence order (one journal entry)."""
+
+    symbol: str
+    command_id: str
+    first_seq: int
+    last_seq: int
+    events: tuple[Event, ...]
+
+    @property
+    def message_id(self) -> str:
+        return f"{self.symbol}:{self.first_seq}"
+
+
+def event_batch_message(batch: EventBatch) -> BusMessage:
+    body = {
+        "symbol": batch.symbol,
+        "command_id": batch.command_id,
+        "first_seq": batch.first_seq,
+        "last_seq": batch.last_seq,
+        "events": [e.to_dict() for e in batch.events],
+    }
+    return BusMessage(
+        body=orjson.dumps(body),
+        message_id=batch.message_id,
+        session_id=batch.symbol,
+        application_properties={"first_seq": batch.first_seq, "last_seq": batch.last_seq},
+    )
+
+
+def decode_event_batch(body: bytes) -> EventBatch:
+    data = orjson.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("event batch body must be a JSON object")
+    events = tuple(event_from_dict(e) for e in data["events"])
+    return EventBatch(
+        symbol=str(data["symbol"]),
+        command_id=str(data["command_id"]),
+        first_seq=int(data["first_seq"]),
+        last_seq=int(data["last_seq"]),
+        events=events,
+    )
