@@ -110,9 +110,13 @@ async def client_socket(websocket: WebSocket) -> None:
     rest = await _handshake(websocket)
     if rest is None:
         return
+    # Registered before the handshake reply: a message sent once the client sees it arrives.
     conn = hub.connect(hub_name, connection_id, user_id)
     try:
+        await websocket.send_text(p.HANDSHAKE_OK)
         await _serve(hub, websocket, conn, rest)
+    except (WebSocketDisconnect, OSError):
+        pass  # the client went away
     finally:
         hub.disconnect(conn)
 
@@ -130,7 +134,7 @@ async def _receive_text(websocket: WebSocket) -> str | None:
 
 
 async def _handshake(websocket: WebSocket) -> str | None:
-    """Read the handshake (text or binary frames) and reply; the data after it, or None."""
+    """Read and check the handshake (text or binary frames); the data after it, or None."""
     buffer = ""
     try:
         async with asyncio.timeout(HANDSHAKE_TIMEOUT):
@@ -151,7 +155,6 @@ async def _handshake(websocket: WebSocket) -> str | None:
         await websocket.send_text(p.handshake_error_record(refusal))
         await _safe_close(websocket, 1002)
         return None
-    await websocket.send_text(p.HANDSHAKE_OK)
     return rest
 
 
