@@ -14,7 +14,10 @@ COMPILED_MODULES = [
     "matcher/engine/codes.py",
     "matcher/engine/book.py",
     "matcher/engine/engine.py",
+    "matcher/engine/validation.py",
     "matcher/engine/snapshot.py",
+    "matcher/engine/simulator.py",
+    "matcher/engine/venues.py",
 ]
 
 setup(

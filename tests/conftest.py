@@ -15,6 +15,9 @@ _COMPILED = (
     "matcher.engine.book",
     "matcher.engine.snapshot",
     "matcher.engine.codes",
+    "matcher.engine.validation",
+    "matcher.engine.simulator",
+    "matcher.engine.venues",
 )
 
 

@@ -26,7 +26,6 @@ from typing import final
 from matcher.engine.book import BookSide, RestingOrder
 from matcher.engine.codes import (
     BUY,
-    CANCEL_BOTH,
     CANCEL_NEWEST,
     CANCEL_OLDEST,
     CANCELED,
@@ -34,7 +33,6 @@ from matcher.engine.codes import (
     EXPIRED,
     FILLED,
     FOK,
-    GTC,
     GTD,
     HALTED,
     IOC,
@@ -44,11 +42,11 @@ from matcher.engine.codes import (
     NEW,
     PARTIALLY_FILLED,
     REJECTED,
-    SELL,
     STOP,
     STOP_LIMIT,
     TAKER,
 )
+from matcher.engine.validation import new_order_problem
 from shared.domain import reasons
 from shared.domain.commands import (
     CancelAll,
@@ -72,10 +70,6 @@ from shared.domain.events import (
     ReplaceRejected,
     TradingStateChanged,
 )
-
-_ORDER_TYPES = frozenset({MARKET, LIMIT, STOP, STOP_LIMIT})
-_TIFS = frozenset({DAY, GTC, IOC, FOK, GTD})
-_STP_MODES = frozenset({CANCEL_NEWEST, CANCEL_OLDEST, CANCEL_BOTH})
 
 
 @final
@@ -126,7 +120,9 @@ class MatchingEngine:
 
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
         ts = c.ts
-        reason = self._new_order_problem(c)
+        reason = new_order_problem(
+            c, self.state == HALTED, c.order_id in self.orders or c.order_id in self.stops
+        )
         if reason:
             self.seq += 1
             out.append(
@@ -182,38 +178,6 @@ class MatchingEngine:
             self._execute(o, ts, out)
         if self.buy_stops or self.sell_stops:
             self._trigger_stops(ts, out)
-
-    def _new_order_problem(self, c: NewOrder) -> str:
-        if self.state == HALTED:
-            return reasons.INSTRUMENT_HALTED
-        if c.order_id in self.orders or c.order_id in self.stops:
-            return reasons.DUPLICATE_ORDER_ID
-        if c.side != BUY and c.side != SELL:
-            return reasons.INVALID_SIDE
-        if c.order_type not in _ORDER_TYPES:
-            return reasons.INVALID_ORDER_TYPE
-        if c.time_in_force not in _TIFS:
-            return reasons.INVALID_TIME_IN_FORCE
-        if c.stp not in _STP_MODES:
-            return reasons.INVALID_STP_MODE
-        if c.quantity <= 0:
-            return reasons.INVALID_QUANTITY
-        needs_price = c.order_type == LIMIT or c.order_type == STOP_LIMIT
-        if needs_price and c.price <= 0:
-            return reasons.MISSING_LIMIT_PRICE
-        if not needs_price and c.price != 0:
-            return reasons.UNEXPECTED_PRICE
-        needs_stop = c.order_type == STOP or c.order_type == STOP_LIMIT
-        if needs_stop and c.stop_price <= 0:
-            return reasons.MISSING_STOP_PRICE
-        if not needs_stop and c.stop_price != 0:
-            return reasons.UNEXPECTED_PRICE
-        if c.time_in_force == GTD:
-            if c.expire_at <= 0:
-                return reasons.MISSING_EXPIRE_TIME
-            if c.expire_at <= c.ts:
-                return reasons.EXPIRE_TIME_IN_PAST
-        return ""
 
     def _execute(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
         """Work a (new or triggered) order: match what crosses, then rest or cancel the rest."""

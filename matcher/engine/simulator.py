@@ -1,0 +1,539 @@
+"""The fill simulator: paper orders filled against a simulated market, deterministically.
+
+The reference price is a seeded random walk (one step every `step_ns`, each step's move
+derived from hash(seed, step) so no RNG state is needed) or a replayed list of
+(ts, price) points. Time only moves with commands: every command first lets the
+simulated market catch up to its timestamp, so the same commands give the same fills.
+
+Fill rules (prices in ticks, quantities in lots):
+- Nothing fills before `accepted ts + latency_ns`.
+- A market order (or a triggered stop) fills at reference +/- slippage, where slippage is
+  `slippage_cbps` plus `impact_cbps_per_lot` per lot of the fill, in hundredths of a bp of
+  the reference price (rounded against the trader). Liquidity: taker.
+- A limit order (or a triggered stop-limit) fills when the reference price reaches it: at
+  the slipped reference price if that is within the limit (taker), else at the limit
+  (maker) when the reference itself is within the limit.
+- Stops trigger when the reference reaches the stop price (buy: ref >= stop; sell: ref <= stop).
+- Partial fills: each fill step takes `fill_ratio_pct` of the order quantity (at least 1
+  lot), steps at least `fill_interval_ns` apart. FOK fills all at once or is canceled;
+  IOC takes one step, then its remainder is canceled.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import final
+
+from matcher.engine.book import RestingOrder
+from matcher.engine.codes import (
+    BUY,
+    CANCELED,
+    DAY,
+    EXPIRED,
+    FILLED,
+    FOK,
+    GTD,
+    IOC,
+    LIMIT,
+    MAKER,
+    MARKET,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    STOP,
+    STOP_LIMIT,
+    TAKER,
+)
+from matcher.engine.validation import new_order_problem
+from shared.domain import reasons
+from shared.domain.commands import NewOrder, ReplaceOrder
+from shared.domain.events import (
+    CancelRejected,
+    Event,
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderReplaced,
+    OrderTriggered,
+    ReplaceRejected,
+)
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(seed: int, step: int) -> int:
+    """splitmix64 of (seed, step): a reproducible pseudo-random 64-bit number."""
+    z = (seed * 0x9E3779B97F4A7C15 + step * 0xBF58476D1CE4E5B9 + 0x94D049BB133111EB) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+@final
+class SimulatorConfig:
+    """How the simulated market behaves. All integers (ticks, lots, ns, cbps)."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        start_price: int = 10_000,
+        step_ns: int = 1_000_000_000,
+        step_ticks: int = 1,
+        slippage_cbps: int = 0,
+        impact_cbps_per_lot: int = 0,
+        latency_ns: int = 0,
+        fill_ratio_pct: int = 100,
+        fill_interval_ns: int = 0,
+        maker_fee_cbps: int = 0,
+        taker_fee_cbps: int = 0,
+        prices: list[tuple[int, int]] | None = None,
+    ) -> None:
+        if not 1 <= fill_ratio_pct <= 100:
+            raise ValueError("fill_ratio_pct must be within 1..100")
+        if step_ns <= 0 or start_price <= 0:
+            raise ValueError("step_ns and start_price must be positive")
+        self.seed = seed
+        self.start_price = start_price
+        self.step_ns = step_ns
+        self.step_ticks = step_ticks
+        self.slippage_cbps = slippage_cbps
+        self.impact_cbps_per_lot = impact_cbps_per_lot
+        self.latency_ns = latency_ns
+        self.fill_ratio_pct = fill_ratio_pct
+        self.fill_interval_ns = fill_interval_ns
+        self.maker_fee_cbps = maker_fee_cbps
+        self.taker_fee_cbps = taker_fee_cbps
+        self.prices: list[tuple[int, int]] = sorted(prices) if prices else []
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "seed": self.seed,
+            "start_price": self.start_price,
+            "step_ns": self.step_ns,
+            "step_ticks": self.step_ticks,
+            "slippage_cbps": self.slippage_cbps,
+            "impact_cbps_per_lot": self.impact_cbps_per_lot,
+            "latency_ns": self.latency_ns,
+            "fill_ratio_pct": self.fill_ratio_pct,
+            "fill_interval_ns": self.fill_interval_ns,
+            "maker_fee_cbps": self.maker_fee_cbps,
+            "taker_fee_cbps": self.taker_fee_cbps,
+            "prices": [[t, p] for t, p in self.prices],
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, object]) -> SimulatorConfig:
+        raw_prices = data.get("prices") or []
+        assert isinstance(raw_prices, list)
+        return SimulatorConfig(
+            int(str(data["seed"])),
+            int(str(data["start_price"])),
+            int(str(data["step_ns"])),
+            int(str(data["step_ticks"])),
+            int(str(data["slippage_cbps"])),
+            int(str(data["impact_cbps_per_lot"])),
+            int(str(data["latency_ns"])),
+            int(str(data["fill_ratio_pct"])),
+            int(str(data["fill_interval_ns"])),
+            int(str(data["maker_fee_cbps"])),
+            int(str(data["taker_fee_cbps"])),
+            [(int(p[0]), int(p[1])) for p in raw_prices],
+        )
+
+
+@final
+class FillSimulator:
+    """Paper orders of one instrument against its simulated reference price."""
+
+    def __init__(self, symbol: str, config: SimulatorConfig) -> None:
+        self.symbol = symbol
+        self.config = config
+        self.seq = 0
+        self.halted = False
+        self.orders: dict[str, RestingOrder] = {}  # working paper orders, in entry order
+        self.next_fill: dict[str, int] = {}  # order id -> earliest ts of its next fill step
+        self.triggered: set[str] = set()  # stop orders whose stop price was reached
+        self.walk_step = -1  # random walk: last step computed (-1: not started)
+        self.walk_price = config.start_price
+
+    # ----------------------------------------------------------------- market
+
+    def reference_price(self, ts: int) -> int:
+        """The simulated market price at `ts` (advances the walk; never goes back)."""
+        cfg = self.config
+        if cfg.prices:
+            i = bisect_right(cfg.prices, (ts, 1 << 62))
+            return cfg.prices[i - 1][1] if i > 0 else cfg.start_price
+        step = ts // cfg.step_ns
+        if self.walk_step < 0:
+            self.walk_step = step
+            return self.walk_price
+        width = 2 * cfg.step_ticks + 1
+        price = self.walk_price
+        for k in range(self.walk_step + 1, step + 1):
+            price += _mix(cfg.seed, k) % width - cfg.step_ticks
+            if price < 1:
+                price = 1
+        if step > self.walk_step:
+            self.walk_step = step
+            self.walk_price = price
+        return self.walk_price
+
+    def _slipped(self, ref: int, is_buy: bool, qty: int) -> int:
+        cfg = self.config
+        rate = cfg.slippage_cbps + cfg.impact_cbps_per_lot * qty
+        slip = ref * rate
+        if is_buy:
+            return ref + (slip + 999_999) // 1_000_000
+        return max(1, ref - slip // 1_000_000)
+
+    # ----------------------------------------------------------------- commands
+
+    def new_order(self, c: NewOrder, out: list[Event]) -> None:
+        self.advance(c.ts, out)
+        reason = new_order_problem(c, self.halted, c.order_id in self.orders)
+        if reason:
+            self.seq += 1
+            out.append(
+                OrderRejected(
+                    self.symbol, self.seq, c.ts, c.order_id, c.account_id, 1, REJECTED, reason
+                )
+            )
+            return
+        self.seq += 1
+        o = RestingOrder(
+            c.order_id,
+            c.account_id,
+            c.side,
+            c.side == BUY,
+            c.order_type,
+            c.time_in_force,
+            c.quantity,
+            c.price,
+            c.stop_price,
+            c.expire_at,
+            c.stp,
+            c.quantity,
+            0,
+            1,
+            self.seq,
+        )
+        out.append(
+            OrderAccepted(
+                self.symbol,
+                self.seq,
+                c.ts,
+                c.order_id,
+                c.account_id,
+                1,
+                NEW,
+                c.side,
+                c.order_type,
+                c.quantity,
+                c.price,
+                c.stop_price,
+            )
+        )
+        self.orders[o.order_id] = o
+        self.next_fill[o.order_id] = c.ts + self.config.latency_ns
+        self._work(o, c.ts, self.reference_price(c.ts), out)
+
+    def cancel(self, order_id: str, account_id: str, ts: int, out: list[Event]) -> None:
+        self.advance(ts, out)
+        o = self.orders.get(order_id)
+        if o is None or o.account_id != account_id:
+            reason = reasons.UNKNOWN_ORDER if o is None else reasons.NOT_ORDER_OWNER
+            self.seq += 1
+            out.append(
+                CancelRejected(self.symbol, self.seq, ts, order_id, account_id, 0, "", reason)
+            )
+            return
+        self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
+
+    def replace(self, c: ReplaceOrder, out: list[Event]) -> None:
+        self.advance(c.ts, out)
+        o = self.orders.get(c.order_id)
+        if o is None or o.account_id != c.account_id:
+            reason = reasons.UNKNOWN_ORDER if o is None else reasons.NOT_ORDER_OWNER
+            self.seq += 1
+            out.append(
+                ReplaceRejected(
+                    self.symbol, self.seq, c.ts, c.order_id, c.account_id, 0, "", reason
+                )
+            )
+            return
+        new_qty = c.quantity if c.quantity > 0 else o.quantity
+        untriggered_stop = (
+            o.order_type == STOP or o.order_type == STOP_LIMIT
+        ) and o.order_id not in self.triggered
+        reason = ""
+        if new_qty <= o.cum:
+            reason = reasons.REPLACE_QTY_AT_OR_BELOW_FILLED
+        elif (c.price > 0 and o.order_type not in (LIMIT, STOP_LIMIT)) or (
+            c.stop_price > 0 and not untriggered_stop
+        ):
+            reason = reasons.REPLACE_INVALID
+        o.order_seq += 1
+        self.seq += 1
+        status = PARTIALLY_FILLED if o.cum > 0 else NEW
+        if reason:
+            out.append(
+                ReplaceRejected(
+                    self.symbol,
+                    self.seq,
+                    c.ts,
+                    o.order_id,
+                    o.account_id,
+                    o.order_seq,
+                    status,
+                    reason,
+                )
+            )
+            return
+        kept = (c.price == 0 or c.price == o.price) and new_qty <= o.quantity
+        o.quantity = new_qty
+        o.leaves = new_qty - o.cum
+        if c.price > 0:
+            o.price = c.price
+        if c.stop_price > 0:
+            o.stop_price = c.stop_price
+        out.append(
+            OrderReplaced(
+                self.symbol,
+                self.seq,
+                c.ts,
+                o.order_id,
+                o.account_id,
+                o.order_seq,
+                status,
+                o.quantity,
+                o.price,
+                o.stop_price,
+                o.leaves,
+                o.cum,
+                kept,
+                c.client_order_id,
+            )
+        )
+        self._work(o, c.ts, self.reference_price(c.ts), out)
+
+    def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
+        self.advance(ts, out)
+        for o in list(self.orders.values()):
+            if not account_id or o.account_id == account_id:
+                self._close(o, ts, reason, False, out)
+
+    def expire(self, ts: int, end_of_day: bool, out: list[Event]) -> None:
+        self.advance(ts, out)
+        for o in list(self.orders.values()):
+            if o.tif == GTD and o.expire_at <= ts:
+                self._close(o, ts, reasons.EXPIRED_GTD, True, out)
+            elif end_of_day and o.tif == DAY:
+                self._close(o, ts, reasons.EXPIRED_DAY, True, out)
+
+    def set_halted(self, halted: bool, ts: int, out: list[Event]) -> None:
+        self.halted = halted
+        if halted:
+            self.cancel_all("", ts, reasons.CANCELED_BY_HALT, out)
+
+    # ----------------------------------------------------------------- fills
+
+    def advance(self, ts: int, out: list[Event]) -> None:
+        """Let every working order meet the market as it is at `ts`, oldest first."""
+        if not self.orders:
+            return
+        ref = self.reference_price(ts)
+        for o in list(self.orders.values()):
+            self._work(o, ts, ref, out)
+
+    def _work(self, o: RestingOrder, ts: int, ref: int, out: list[Event]) -> None:
+        if self.next_fill[o.order_id] > ts:
+            return
+        is_stop = o.order_type == STOP or o.order_type == STOP_LIMIT
+        if is_stop and o.order_id not in self.triggered:
+            if not (ref >= o.stop_price if o.is_buy else ref <= o.stop_price):
+                return
+            self.triggered.add(o.order_id)
+            o.order_seq += 1
+            self.seq += 1
+            out.append(
+                OrderTriggered(
+                    self.symbol,
+                    self.seq,
+                    ts,
+                    o.order_id,
+                    o.account_id,
+                    o.order_seq,
+                    PARTIALLY_FILLED if o.cum > 0 else NEW,
+                    MARKET if o.order_type == STOP else LIMIT,
+                    ref,
+                )
+            )
+        is_market = o.order_type == MARKET or o.order_type == STOP
+        step = o.leaves
+        if o.tif != FOK:
+            step = min(o.leaves, max(1, o.quantity * self.config.fill_ratio_pct // 100))
+        px = self._slipped(ref, o.is_buy, step)
+        liquidity = TAKER
+        if not is_market:
+            within = px <= o.price if o.is_buy else px >= o.price
+            if not within:
+                ref_within = ref <= o.price if o.is_buy else ref >= o.price
+                if ref_within:
+                    px = o.price
+                    liquidity = MAKER
+                else:
+                    px = 0
+        if px > 0:
+            self._fill(o, ts, step, px, liquidity, out)
+        if o.leaves == 0:
+            return
+        if o.tif == IOC or o.tif == FOK:
+            reason = reasons.FOK_NOT_FILLABLE if o.tif == FOK else reasons.IOC_REMAINDER
+            self._close(o, ts, reason, False, out)
+
+    def _fill(
+        self, o: RestingOrder, ts: int, qty: int, px: int, liquidity: str, out: list[Event]
+    ) -> None:
+        cfg = self.config
+        rate = cfg.maker_fee_cbps if liquidity == MAKER else cfg.taker_fee_cbps
+        o.leaves -= qty
+        o.cum += qty
+        o.order_seq += 1
+        self.seq += 1
+        out.append(
+            OrderFilled(
+                self.symbol,
+                self.seq,
+                ts,
+                o.order_id,
+                o.account_id,
+                o.order_seq,
+                FILLED if o.leaves == 0 else PARTIALLY_FILLED,
+                o.side,
+                qty,
+                px,
+                o.leaves,
+                o.cum,
+                liquidity,
+                qty * px * rate,
+                self.seq,
+            )
+        )
+        self.next_fill[o.order_id] = ts + cfg.fill_interval_ns
+        if o.leaves == 0:
+            self._forget(o)
+
+    def _close(
+        self, o: RestingOrder, ts: int, reason: str, expired: bool, out: list[Event]
+    ) -> None:
+        canceled = o.leaves
+        o.leaves = 0
+        o.order_seq += 1
+        self.seq += 1
+        if expired:
+            out.append(
+                OrderExpired(
+                    self.symbol,
+                    self.seq,
+                    ts,
+                    o.order_id,
+                    o.account_id,
+                    o.order_seq,
+                    EXPIRED,
+                    canceled,
+                    o.cum,
+                    reason,
+                )
+            )
+        else:
+            out.append(
+                OrderCanceled(
+                    self.symbol,
+                    self.seq,
+                    ts,
+                    o.order_id,
+                    o.account_id,
+                    o.order_seq,
+                    CANCELED,
+                    canceled,
+                    o.cum,
+                    reason,
+                )
+            )
+        self._forget(o)
+
+    def _forget(self, o: RestingOrder) -> None:
+        del self.orders[o.order_id]
+        del self.next_fill[o.order_id]
+        self.triggered.discard(o.order_id)
+
+    # ----------------------------------------------------------------- state
+
+    def snapshot(self) -> dict[str, object]:
+        rows: list[list[object]] = []
+        for o in self.orders.values():
+            rows.append(
+                [
+                    o.order_id,
+                    o.account_id,
+                    o.side,
+                    o.order_type,
+                    o.tif,
+                    o.quantity,
+                    o.price,
+                    o.stop_price,
+                    o.expire_at,
+                    o.stp,
+                    o.leaves,
+                    o.cum,
+                    o.order_seq,
+                    o.entry_seq,
+                    self.next_fill[o.order_id],
+                    o.order_id in self.triggered,
+                ]
+            )
+        return {
+            "config": self.config.to_dict(),
+            "halted": self.halted,
+            "walk_step": self.walk_step,
+            "walk_price": self.walk_price,
+            "orders": rows,
+        }
+
+    @staticmethod
+    def restore(symbol: str, seq: int, data: dict[str, object]) -> FillSimulator:
+        config = data["config"]
+        assert isinstance(config, dict)
+        sim = FillSimulator(symbol, SimulatorConfig.from_dict(config))
+        sim.seq = seq
+        sim.halted = bool(data["halted"])
+        sim.walk_step = int(str(data["walk_step"]))
+        sim.walk_price = int(str(data["walk_price"]))
+        rows = data["orders"]
+        assert isinstance(rows, list)
+        for r in rows:
+            o = RestingOrder(
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                r[2] == BUY,
+                str(r[3]),
+                str(r[4]),
+                int(r[5]),
+                int(r[6]),
+                int(r[7]),
+                int(r[8]),
+                str(r[9]),
+                int(r[10]),
+                int(r[11]),
+                int(r[12]),
+                int(r[13]),
+            )
+            sim.orders[o.order_id] = o
+            sim.next_fill[o.order_id] = int(r[14])
+            if r[15]:
+                sim.triggered.add(o.order_id)
+        return sim

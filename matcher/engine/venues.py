@@ -1,0 +1,135 @@
+"""One instrument's venues: the matching engine and the paper fill simulator.
+
+Paper orders (`NewOrder.venue == "paper"`) go to the simulator, the rest to the engine;
+cancels and replaces follow the order. Both share the instrument's sequence, so every
+event of the instrument has a unique, contiguous `seq`, and execution ids never collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import final
+
+from matcher.engine.codes import HALTED
+from matcher.engine.engine import MatchingEngine
+from matcher.engine.simulator import FillSimulator, SimulatorConfig
+from matcher.engine.snapshot import restore as restore_engine
+from matcher.engine.snapshot import snapshot as snapshot_engine
+from shared.domain import reasons
+from shared.domain.commands import (
+    CancelAll,
+    CancelOrder,
+    Command,
+    ExpireOrders,
+    NewOrder,
+    ReplaceOrder,
+    SetTradingState,
+)
+from shared.domain.events import Event
+
+PAPER = "paper"
+
+
+@final
+class InstrumentVenues:
+    """The per-instrument unit the matcher runs: `handle(command, out)` in command order."""
+
+    def __init__(
+        self,
+        symbol: str,
+        maker_fee_cbps: int = 0,
+        taker_fee_cbps: int = 0,
+        reference_price: int = 0,
+        seed: int = 0,
+        simulator: SimulatorConfig | None = None,
+    ) -> None:
+        self.engine = MatchingEngine(symbol, maker_fee_cbps, taker_fee_cbps)
+        config = simulator or SimulatorConfig(
+            seed=seed,
+            start_price=reference_price if reference_price > 0 else 10_000,
+            maker_fee_cbps=maker_fee_cbps,
+            taker_fee_cbps=taker_fee_cbps,
+        )
+        self.simulator = FillSimulator(symbol, config)
+
+    @property
+    def symbol(self) -> str:
+        return self.engine.symbol
+
+    @property
+    def seq(self) -> int:
+        return self.engine.seq
+
+    @property
+    def last_px(self) -> int:
+        return self.engine.last_px
+
+    def depth(self, levels: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+        return self.engine.depth(levels)
+
+    def process(self, commands: list[Command], out: list[Event]) -> None:
+        for command in commands:
+            self.handle(command, out)
+
+    def handle(self, command: Command, out: list[Event]) -> None:
+        """Apply one command to the venue it belongs to; append its events to `out`."""
+        engine = self.engine
+        sim = self.simulator
+        if isinstance(command, NewOrder):
+            if command.venue == PAPER:
+                sim.seq = engine.seq
+                sim.new_order(command, out)
+                engine.seq = sim.seq
+            else:
+                engine.new_order(command, out)
+        elif isinstance(command, CancelOrder):
+            if command.order_id in sim.orders:
+                sim.seq = engine.seq
+                sim.cancel(command.order_id, command.account_id, command.ts, out)
+                engine.seq = sim.seq
+            else:
+                engine.cancel(command.order_id, command.account_id, command.ts, out)
+        elif isinstance(command, ReplaceOrder):
+            if command.order_id in sim.orders:
+                sim.seq = engine.seq
+                sim.replace(command, out)
+                engine.seq = sim.seq
+            else:
+                engine.replace(command, out)
+        elif isinstance(command, CancelAll):
+            reason = command.reason or reasons.CANCELED_BY_CLIENT
+            engine.cancel_all(command.account_id, command.ts, reason, out)
+            sim.seq = engine.seq
+            sim.cancel_all(command.account_id, command.ts, reason, out)
+            engine.seq = sim.seq
+        elif isinstance(command, ExpireOrders):
+            engine.expire(command.ts, command.end_of_day, out)
+            sim.seq = engine.seq
+            sim.expire(command.ts, command.end_of_day, out)
+            engine.seq = sim.seq
+        elif isinstance(command, SetTradingState):
+            engine.set_trading_state(command.state, command.ts, out)
+            sim.seq = engine.seq
+            sim.set_halted(command.state == HALTED, command.ts, out)
+            engine.seq = sim.seq
+        else:
+            raise TypeError(f"unknown command {type(command).__name__}")
+
+    def snapshot(self) -> dict[str, object]:
+        return {"engine": snapshot_engine(self.engine), "simulator": self.simulator.snapshot()}
+
+    @staticmethod
+    def restore(data: dict[str, object]) -> InstrumentVenues:
+        engine_data = data["engine"]
+        sim_data = data["simulator"]
+        assert isinstance(engine_data, dict) and isinstance(sim_data, dict)
+        venues = InstrumentVenues(str(engine_data["symbol"]))
+        venues.engine = restore_engine(engine_data)
+        venues.simulator = FillSimulator.restore(venues.engine.symbol, venues.engine.seq, sim_data)
+        return venues
+
+    def state_hash(self) -> str:
+        """SHA-256 of the canonical snapshot of both venues."""
+        text = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
