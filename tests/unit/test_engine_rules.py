@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import count
+from typing import Any
 
 from matcher.engine.engine import MatchingEngine
 from shared.domain.commands import (
@@ -39,7 +40,7 @@ class Book:
         self.engine = MatchingEngine("XYZ", maker, taker)
         self.ts = 1_000
 
-    def run(self, command: Command) -> list[Event]:
+    def run(self, command: Command) -> list[Any]:
         out: list[Event] = []
         self.engine.handle(command, out)
         return out
@@ -56,7 +57,7 @@ class Book:
         stop: int = 0,
         expire_at: int = 0,
         stp: str = "cancel_newest",
-    ) -> list[Event]:
+    ) -> list[Any]:
         self.ts += 1
         return self.run(
             NewOrder(
@@ -211,7 +212,7 @@ def test_replace_priority_rules() -> None:
     assert isinstance(up[0], OrderReplaced) and not up[0].priority_kept
     assert [o.order_id for o in b.engine.bids.levels[100].live_orders()] == ["b", "a"]
     moved = b.run(ReplaceOrder("r3", 3_002, "XYZ", "b", "acct-b", price=101))
-    assert not moved[0].priority_kept  # type: ignore[attr-defined]
+    assert not moved[0].priority_kept
     assert b.engine.depth(2)[0] == [(101, 10, 1), (100, 12, 1)]
 
 
@@ -308,7 +309,7 @@ def test_l2_depth_aggregates_levels_best_first() -> None:
 
 def test_bad_orders_are_rejected_with_a_reason_and_change_nothing() -> None:
     b = Book()
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "INVALID_QUANTITY": {"qty": 0, "price": 100},
         "MISSING_LIMIT_PRICE": {"qty": 1},
         "UNEXPECTED_PRICE": {"qty": 1, "price": 100, "kind": "market"},
@@ -316,7 +317,7 @@ def test_bad_orders_are_rejected_with_a_reason_and_change_nothing() -> None:
         "INVALID_TIME_IN_FORCE": {"qty": 1, "price": 100, "tif": "forever"},
     }
     for reason, kw in cases.items():
-        out = b.order(f"bad-{reason}", "buy", **kw)  # type: ignore[arg-type]
+        out = b.order(f"bad-{reason}", "buy", **kw)
         assert len(out) == 1 and isinstance(out[0], OrderRejected) and out[0].reason == reason
     b.order("dup", "buy", 1, 100)
     out = b.order("dup", "buy", 1, 100)

@@ -3,6 +3,8 @@ partial-fill schedules, stops and fees, all driven by command timestamps."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.venues import InstrumentVenues
 from shared.domain.commands import CancelOrder, ExpireOrders, NewOrder
@@ -46,7 +48,7 @@ def test_reference_walk_is_deterministic_per_seed_and_moves_in_bounded_steps() -
     path_b = [b.reference_price(t * S) for t in range(200)]
     path_c = [c.reference_price(t * S) for t in range(200)]
     assert path_a == path_b and path_a != path_c
-    assert all(abs(x - y) <= 2 for x, y in zip(path_a, path_a[1:], strict=False))
+    assert all(abs(x - y) <= 2 for x, y in pairwise(path_a))
     assert len(set(path_a)) > 5
 
 
