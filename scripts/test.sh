@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The whole test run: lint, types, then pytest with the real services it needs on loopback.
+# The whole test run (`make test`): installs the services the tests need, then lint, types
+# and pytest. Tests start and stop their own services (redis-server, azurite, uvicorn) on
+# loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+bash scripts/install_services.sh
+echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
+echo "== mypy"
 $BIN/mypy .
+echo "== pytest"
 $BIN/python -m pytest "$@"
