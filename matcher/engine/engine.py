@@ -24,13 +24,12 @@ from heapq import heappop, heappush
 from typing import final
 
 from matcher.engine.book import BookSide, RestingOrder
+from matcher.engine.closing import closed_event
 from matcher.engine.codes import (
     BUY,
     CANCEL_NEWEST,
     CANCEL_OLDEST,
-    CANCELED,
     DAY,
-    EXPIRED,
     FILLED,
     FOK,
     GTD,
@@ -61,8 +60,6 @@ from shared.domain.events import (
     CancelRejected,
     Event,
     OrderAccepted,
-    OrderCanceled,
-    OrderExpired,
     OrderFilled,
     OrderRejected,
     OrderReplaced,
@@ -316,40 +313,14 @@ class MatchingEngine:
         self.seq += 1
         canceled = o.leaves
         o.leaves = 0
-        out.append(
-            OrderCanceled(
-                self.symbol,
-                self.seq,
-                ts,
-                o.order_id,
-                o.account_id,
-                o.order_seq,
-                CANCELED,
-                canceled,
-                o.cum,
-                reason,
-            )
-        )
+        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, False))
 
     def _cancel_resting(self, o: RestingOrder, ts: int, reason: str, out: list[Event]) -> None:
         canceled = o.leaves
         self._unlink(o)
         o.order_seq += 1
         self.seq += 1
-        out.append(
-            OrderCanceled(
-                self.symbol,
-                self.seq,
-                ts,
-                o.order_id,
-                o.account_id,
-                o.order_seq,
-                CANCELED,
-                canceled,
-                o.cum,
-                reason,
-            )
-        )
+        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, False))
 
     def _unlink(self, o: RestingOrder) -> None:
         """Take a live order out of the book or the stop lists (its leaves become 0)."""
@@ -554,20 +525,7 @@ class MatchingEngine:
         self._unlink(o)
         o.order_seq += 1
         self.seq += 1
-        out.append(
-            OrderExpired(
-                self.symbol,
-                self.seq,
-                ts,
-                o.order_id,
-                o.account_id,
-                o.order_seq,
-                EXPIRED,
-                canceled,
-                o.cum,
-                reason,
-            )
-        )
+        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, True))
 
     def set_trading_state(self, state: str, ts: int, out: list[Event]) -> None:
         self.state = state

@@ -25,11 +25,10 @@ from bisect import bisect_right
 from typing import final
 
 from matcher.engine.book import RestingOrder
+from matcher.engine.closing import closed_event
 from matcher.engine.codes import (
     BUY,
-    CANCELED,
     DAY,
-    EXPIRED,
     FILLED,
     FOK,
     GTD,
@@ -51,8 +50,6 @@ from shared.domain.events import (
     CancelRejected,
     Event,
     OrderAccepted,
-    OrderCanceled,
-    OrderExpired,
     OrderFilled,
     OrderRejected,
     OrderReplaced,
@@ -433,36 +430,7 @@ class FillSimulator:
         o.leaves = 0
         o.order_seq += 1
         self.seq += 1
-        if expired:
-            out.append(
-                OrderExpired(
-                    self.symbol,
-                    self.seq,
-                    ts,
-                    o.order_id,
-                    o.account_id,
-                    o.order_seq,
-                    EXPIRED,
-                    canceled,
-                    o.cum,
-                    reason,
-                )
-            )
-        else:
-            out.append(
-                OrderCanceled(
-                    self.symbol,
-                    self.seq,
-                    ts,
-                    o.order_id,
-                    o.account_id,
-                    o.order_seq,
-                    CANCELED,
-                    canceled,
-                    o.cum,
-                    reason,
-                )
-            )
+        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, expired))
         self._forget(o)
 
     def _forget(self, o: RestingOrder) -> None:

@@ -1,0 +1,221 @@
+"""End-to-end load benchmark over real HTTP: `python -m shared.loadgen`.
+
+Places limit orders from several accounts against a running OMS (by default the local run
+on http://127.0.0.1:7071) at a target rate for a fixed time, and measures:
+- accepted orders/s (202 responses) and the acceptance latency p50/p99,
+- fully processed orders/s: orders that left `pending_new` (resting, filled, canceled...)
+  as seen through `GET /api/orders/{id}`, i.e. matched by the matcher and projected back.
+
+Prices alternate around the instrument's reference price so roughly half the orders trade.
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import aiohttp
+
+
+@dataclass
+class Tally:
+    latencies_ms: list[float] = field(default_factory=list)
+    accepted: list[tuple[str, str]] = field(default_factory=list)  # (api key, order id)
+    rejected: int = 0
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+async def create_accounts(
+    session: aiohttp.ClientSession, base: str, admin_key: str, n: int
+) -> list[str]:
+    keys = []
+    for i in range(n):
+        body = {
+            "name": f"loadgen-{i}-{int(time.time())}",
+            "type": "live",
+            "risk_limits": {
+                "max_order_notional": "100000000",
+                "max_open_orders": 1_000_000,
+                "max_daily_orders": 10_000_000,
+                "rate_per_second": 100_000,
+                "burst": 100_000,
+                "credit_limit": "100000000000",
+            },
+        }
+        async with session.post(
+            f"{base}/api/admin/accounts", json=body, headers={"X-API-Key": admin_key}
+        ) as r:
+            data = await r.json()
+            if r.status != 201:
+                raise SystemExit(f"creating a load account failed: {r.status} {data}")
+            keys.append(str(data["api_key"]))
+    return keys
+
+
+async def reference(
+    session: aiohttp.ClientSession, base: str, key: str, symbol: str
+) -> tuple[Decimal, Decimal]:
+    """The instrument's reference price and tick size."""
+    async with session.get(f"{base}/api/instruments", headers={"X-API-Key": key}) as r:
+        data = await r.json()
+    for item in data["items"]:
+        if item["symbol"] == symbol:
+            return Decimal(item["reference_price"] or "100"), Decimal(item["tick_size"])
+    raise SystemExit(f"instrument {symbol} not found")
+
+
+async def place_orders(
+    session: aiohttp.ClientSession,
+    base: str,
+    keys: list[str],
+    symbol: str,
+    ref: Decimal,
+    tick: Decimal,
+    rate: float,
+    seconds: float,
+    concurrency: int,
+    seed: int,
+) -> tuple[Tally, float]:
+    rng = random.Random(seed)
+    tally = Tally()
+    total = int(rate * seconds)
+    queue: asyncio.Queue[int | None] = asyncio.Queue()
+    start = time.perf_counter()
+
+    async def pacer() -> None:
+        for i in range(total):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await queue.put(i)
+        for _ in range(concurrency):
+            await queue.put(None)
+
+    async def worker() -> None:
+        while (i := await queue.get()) is not None:
+            key = keys[i % len(keys)]
+            side = "buy" if rng.random() < 0.5 else "sell"
+            offset = tick * rng.randint(-3, 3)
+            body = {
+                "symbol": symbol,
+                "side": side,
+                "type": "limit",
+                "quantity": str(rng.randint(1, 10)),
+                "limit_price": str(ref + offset),
+                "time_in_force": "gtc",
+                "client_order_id": f"lg-{seed}-{i}",
+            }
+            t0 = time.perf_counter()
+            try:
+                async with session.post(
+                    f"{base}/api/orders", json=body, headers={"X-API-Key": key}
+                ) as r:
+                    data = await r.json()
+                    tally.statuses[r.status] = tally.statuses.get(r.status, 0) + 1
+                    if r.status == 202:
+                        tally.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                        tally.accepted.append((key, str(data["order_id"])))
+                    else:
+                        tally.rejected += 1
+            except aiohttp.ClientError:
+                tally.errors += 1
+
+    await asyncio.gather(pacer(), *(worker() for _ in range(concurrency)))
+    return tally, time.perf_counter() - start
+
+
+async def is_pending(
+    session: aiohttp.ClientSession, base: str, sem: asyncio.Semaphore, key: str, order_id: str
+) -> bool:
+    async with sem, session.get(f"{base}/api/orders/{order_id}", headers={"X-API-Key": key}) as r:
+        data = await r.json()
+        return r.status != 200 or data.get("status") == "pending_new"
+
+
+async def wait_processed(
+    session: aiohttp.ClientSession, base: str, accepted: list[tuple[str, str]], timeout: float
+) -> tuple[int, float]:
+    """Poll until every accepted order left pending_new; returns (processed, seconds)."""
+    start = time.perf_counter()
+    pending = list(accepted)
+    sem = asyncio.Semaphore(32)
+    while pending and time.perf_counter() - start < timeout:
+        flags = await asyncio.gather(*(is_pending(session, base, sem, k, o) for k, o in pending))
+        pending = [p for p, still in zip(pending, flags, strict=True) if still]
+        if pending:
+            await asyncio.sleep(0.2)
+    return len(accepted) - len(pending), time.perf_counter() - start
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, object]:
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        keys = await create_accounts(session, args.url, args.admin_key, args.accounts)
+        ref, tick = await reference(session, args.url, keys[0], args.symbol)
+        tally, placing = await place_orders(
+            session,
+            args.url,
+            keys,
+            args.symbol,
+            ref,
+            tick,
+            args.rate,
+            args.seconds,
+            args.concurrency,
+            args.seed,
+        )
+        processed, waited = await wait_processed(session, args.url, tally.accepted, 120.0)
+    accepted = len(tally.accepted)
+    return {
+        "target_rate": args.rate,
+        "seconds": round(placing, 2),
+        "accepted": accepted,
+        "accepted_per_sec": round(accepted / placing, 1),
+        "accept_p50_ms": round(pct(tally.latencies_ms, 0.50), 2),
+        "accept_p99_ms": round(pct(tally.latencies_ms, 0.99), 2),
+        "accept_mean_ms": round(statistics.fmean(tally.latencies_ms), 2) if accepted else 0,
+        "rejected": tally.rejected,
+        "errors": tally.errors,
+        "statuses": tally.statuses,
+        "processed": processed,
+        "processed_per_sec": round(processed / (placing + waited), 1),
+        "all_processed": processed == accepted,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:7071")
+    parser.add_argument("--admin-key", required=True, help="the admin API key (OMS_ADMIN_API_KEY)")
+    parser.add_argument("--symbol", default="AAPL")
+    parser.add_argument("--rate", type=float, default=1_000.0, help="orders per second to offer")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--accounts", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    summary = asyncio.run(main_async(args))
+    print(
+        f"accepted {summary['accepted_per_sec']}/s (p50 {summary['accept_p50_ms']} ms, "
+        f"p99 {summary['accept_p99_ms']} ms); processed {summary['processed_per_sec']}/s"
+    )
+    print(json.dumps(summary))
+    return 0 if summary["all_processed"] and not summary["errors"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
