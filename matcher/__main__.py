@@ -1,0 +1,74 @@
+"""`python -m matcher`: the matcher container app.
+
+Reads the settings, builds the store, bus, snapshot store and notifier from them, serves the
+health endpoint on MATCHER_HEALTH_PORT and runs the service until SIGTERM or SIGINT, then
+shuts down gracefully (finish the batch in hand, snapshot, release the sessions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from matcher.service.health import HealthServer
+from matcher.service.service import MatcherService
+from shared.adapters.bus_factory import bus_from_settings
+from shared.adapters.signalr_rest import notifier_from_settings
+from shared.adapters.snapshots_factory import snapshots_from_settings
+from shared.config.settings import Settings, load_settings
+from shared.ports.notifier import Notifier
+from shared.store_factory import store_from_settings
+
+log = logging.getLogger("matcher")
+
+
+def _notifier(settings: Settings) -> Notifier | None:
+    # Without SIGNALR_ENDPOINT there is no hub in this process (the local run owns it):
+    # the live feeds are off, and everything else works.
+    if not settings.SIGNALR_ENDPOINT:
+        log.warning("SIGNALR_ENDPOINT is not set: live book and trade feeds are off")
+        return None
+    return notifier_from_settings(settings)
+
+
+async def main(settings: Settings) -> None:
+    store = await store_from_settings(settings)
+    bus = bus_from_settings(settings)
+    snapshots = snapshots_from_settings(settings)
+    notifier = _notifier(settings)
+    service = MatcherService(store, bus, snapshots, notifier, settings)
+    health = HealthServer(lambda: service.healthy, port=settings.MATCHER_HEALTH_PORT)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, service.request_stop)
+    await health.start()
+    try:
+        await service.start()
+        await service.run_until_stopped()
+    finally:
+        await service.stop()
+        await health.close()
+        await bus.close()
+        await snapshots.close()
+        aclose = getattr(notifier, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await store.close()
+
+
+def run() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(main(load_settings()))
+    except Exception:
+        log.critical("the matcher stopped on a fatal error", exc_info=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

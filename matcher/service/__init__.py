@@ -1,0 +1,1 @@
+"""The matcher service: session workers around the engine, the outbox, snapshots, feeds."""

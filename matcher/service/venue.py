@@ -1,0 +1,102 @@
+"""The per-instrument state machine the service runs, behind a small Protocol.
+
+Today the matching engine alone; `InstrumentVenues` (engine + paper fill simulator) drops in
+by changing `new_venue` and `restore_venue`. A snapshot records which kind it holds.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Protocol
+
+from matcher.engine.engine import MatchingEngine
+from matcher.engine.snapshot import restore, snapshot, state_hash
+from shared.domain.commands import Command
+from shared.domain.events import Event
+
+Levels = list[tuple[int, int, int]]
+
+
+class Venue(Protocol):
+    """One instrument: deterministic, no I/O; the same commands give the same events."""
+
+    @property
+    def seq(self) -> int:
+        """The last instrument sequence number handed out."""
+        ...
+
+    @property
+    def last_px(self) -> int:
+        """The last trade price in ticks (0: none yet)."""
+        ...
+
+    def handle(self, command: Command, out: list[Event]) -> None:
+        """Apply one command; append the events it caused to `out`."""
+        ...
+
+    def depth(self, levels: int) -> tuple[Levels, Levels]:
+        """L2: the best bid and ask levels as (price, quantity, order count)."""
+        ...
+
+    def snapshot(self) -> dict[str, object]:
+        """The whole state as JSON-able data."""
+        ...
+
+    def state_hash(self) -> str:
+        """Equal hashes mean equal states."""
+        ...
+
+
+class EngineVenue:
+    """The matching engine alone, as a Venue."""
+
+    KIND = "engine"
+
+    def __init__(self, engine: MatchingEngine) -> None:
+        self.engine = engine
+
+    @property
+    def seq(self) -> int:
+        return self.engine.seq
+
+    @property
+    def last_px(self) -> int:
+        return self.engine.last_px
+
+    def handle(self, command: Command, out: list[Event]) -> None:
+        self.engine.handle(command, out)
+
+    def depth(self, levels: int) -> tuple[Levels, Levels]:
+        return self.engine.depth(levels)
+
+    def snapshot(self) -> dict[str, object]:
+        return snapshot(self.engine)
+
+    def state_hash(self) -> str:
+        return state_hash(self.engine)
+
+
+def simulator_seed(symbol: str) -> int:
+    """A stable per-instrument seed for the paper market (recorded in the first snapshot)."""
+    return zlib.crc32(symbol.encode())
+
+
+def new_venue(
+    symbol: str, maker_fee_cbps: int = 0, taker_fee_cbps: int = 0, reference_price: int = 0
+) -> Venue:
+    """A fresh venue for an instrument that has no snapshot yet."""
+    del reference_price  # used by the fill simulator
+    return EngineVenue(MatchingEngine(symbol, maker_fee_cbps, taker_fee_cbps))
+
+
+def venue_snapshot(venue: Venue) -> dict[str, object]:
+    """The venue's snapshot tagged with its kind, for `restore_venue`."""
+    return {"kind": EngineVenue.KIND, "state": venue.snapshot()}
+
+
+def restore_venue(data: dict[str, object]) -> Venue:
+    """The venue a `venue_snapshot` describes."""
+    state = data.get("state")
+    if data.get("kind") != EngineVenue.KIND or not isinstance(state, dict):
+        raise ValueError(f"unsupported venue snapshot kind {data.get('kind')!r}")
+    return EngineVenue(restore(state))
