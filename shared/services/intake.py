@@ -1,0 +1,375 @@
+"""Order intake: place (and preview), replace and cancel. The only writer of new orders.
+
+Placing: rate limit -> instrument and grid -> risk -> reserve the client order id -> store
+the order PENDING_NEW, undispatched -> send NewOrder -> mark dispatched. A crash or a bus
+failure after the store write leaves the order undispatched: the outbox sweep sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+
+from shared.domain import reasons
+from shared.domain.commands import CancelAll, CancelOrder, NewOrder, ReplaceOrder
+from shared.domain.enums import AccountType, OrderStatus
+from shared.domain.ids import new_command_id, new_order_id
+from shared.domain.instrument import Instrument
+from shared.domain.order import CancelRequested, InvalidTransition, Order, ReplaceRequested
+from shared.ports.store_accounts import Account
+from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
+from shared.ports.store_paging import MAX_PAGE_SIZE
+from shared.services import codes, risk
+from shared.services.deps import Deps
+from shared.services.errors import Conflict, InvalidRequest, ServiceError
+from shared.services.orders_io import (
+    change_order,
+    load_order,
+    new_order_command_id,
+    remember,
+    send_commands,
+)
+from shared.services.risk import RiskFailure
+from shared.services.tickets import (
+    OrderRequest,
+    Ticket,
+    check_quantity_limits,
+    lots,
+    ticks,
+    to_ticket,
+)
+
+log = logging.getLogger(__name__)
+
+_CLIENT_ORDER_ID = "client-order-id:"
+_CANCELABLE = frozenset(
+    {
+        OrderStatus.PENDING_NEW,
+        OrderStatus.NEW,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_REPLACE,
+        OrderStatus.SUSPENDED,
+    }
+)
+
+
+async def instrument_for(deps: Deps, symbol: str) -> Instrument:
+    instrument = await deps.store.instruments.get(symbol)
+    if instrument is None or symbol == "*":
+        raise InvalidRequest(reasons.UNKNOWN_INSTRUMENT, f"no instrument {symbol}", "symbol")
+    return instrument
+
+
+def _raise_first(failures: list[RiskFailure]) -> None:
+    if failures:
+        first = failures[0]
+        cls = Conflict if first.reason == reasons.DUPLICATE_CLIENT_ORDER_ID else ServiceError
+        raise cls(first.reason, first.detail, first.field)
+
+
+async def _client_order_id_taken(deps: Deps, account_id: str, client_order_id: str) -> str | None:
+    """The order id holding (or that once held) this client order id, if any."""
+    record = await deps.store.idempotency.get(account_id, _CLIENT_ORDER_ID + client_order_id)
+    return None if record is None else record.body.decode()
+
+
+async def _reserve_client_order_id(
+    deps: Deps, account_id: str, client_order_id: str, order_id: str
+) -> str:
+    """Claim the client order id for good (ids are unique per account forever, replaced
+    ones included). Returns the order id to use: ours, or the one a crashed earlier attempt
+    reserved and never stored. Conflict when an order already carries it."""
+    record = await deps.store.idempotency.put_if_absent(
+        account_id, _CLIENT_ORDER_ID + client_order_id, "", 0, order_id.encode(), deps.clock()
+    )
+    holder = record.body.decode()
+    if holder != order_id and await deps.store.orders.get(account_id, holder) is not None:
+        raise _duplicate(client_order_id, holder)
+    return holder
+
+
+def _duplicate(client_order_id: str, holder: str) -> Conflict:
+    return Conflict(
+        reasons.DUPLICATE_CLIENT_ORDER_ID,
+        f"client_order_id {client_order_id!r} was used by order {holder}",
+        "client_order_id",
+    )
+
+
+def new_order_command(account: Account, order: Order) -> NewOrder:
+    """The matcher command of a stored order (the outbox sweep rebuilds the same one)."""
+    return NewOrder(
+        new_order_command_id(order.order_id),
+        order.created_at,
+        order.symbol,
+        order.order_id,
+        order.account_id,
+        order.side.value,
+        order.type.value,
+        order.time_in_force.value,
+        order.quantity,
+        order.limit_price or 0,
+        order.stop_price or 0,
+        order.expire_at or 0,
+        account.stp.value,
+        "paper" if account.type is AccountType.PAPER else "internal",
+    )
+
+
+async def dispatch(deps: Deps, account: Account, order: Order) -> bool:
+    """Send the order's NewOrder and clear its outbox mark; False (logged) if the bus failed:
+    the order is stored, so the sweep sends it later and the client's 202 stays true."""
+    try:
+        await send_commands(deps, [new_order_command(account, order)])
+    except Exception:
+        log.warning("order %s stored but not dispatched; the sweep will send it", order.order_id)
+        return False
+    await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+    order.dispatched = True
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What placing the order would do: accepted, or every reason it would be refused."""
+
+    accepted: bool
+    failures: list[RiskFailure] = field(default_factory=list)
+    notional: str | None = None
+
+
+async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> Preview:
+    """Run every check of `place_order` and report the outcome; changes nothing."""
+    now = deps.clock()
+    try:
+        await risk.take_rate_token(deps, account, now, peek=True)
+        rate_failures: list[RiskFailure] = []
+    except ServiceError as error:
+        rate_failures = [RiskFailure(error.reason, error.detail, error.field)]
+    try:
+        instrument = await instrument_for(deps, request.symbol)
+        ticket = to_ticket(request, instrument, now)
+    except ServiceError as error:
+        failure = RiskFailure(error.reason, error.detail, error.field)
+        return Preview(False, [*rate_failures, failure])
+    failures = rate_failures + await risk.evaluate(
+        deps, account, instrument, ticket, now, first_only=False
+    )
+    if request.client_order_id:
+        holder = await _client_order_id_taken(deps, account.account_id, request.client_order_id)
+        if holder is not None and await deps.store.orders.get(account.account_id, holder):
+            duplicate = _duplicate(request.client_order_id, holder)
+            failures.append(RiskFailure(duplicate.reason, duplicate.detail, duplicate.field))
+    notional = risk.order_notional(instrument, ticket, ticket.quantity)
+    return Preview(not failures, failures, None if notional is None else format(notional, "f"))
+
+
+async def place_order(deps: Deps, account: Account, request: OrderRequest) -> Order:
+    """Check, store and dispatch a new order; returns it (PENDING_NEW). Raises a
+    ServiceError naming the reason (and field) when any check refuses it."""
+    now = deps.clock()
+    await risk.take_rate_token(deps, account, now)
+    instrument = await instrument_for(deps, request.symbol)
+    ticket = to_ticket(request, instrument, now)
+    _raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
+    order_id: str = new_order_id()
+    client_order_id = ticket.client_order_id or order_id
+    order_id = await _reserve_client_order_id(deps, account.account_id, client_order_id, order_id)
+    order = _new_order(account, ticket, order_id, client_order_id, now)
+    try:
+        await deps.store.orders.create(order)
+    except DuplicateClientOrderId as error:
+        raise _duplicate(client_order_id, error.existing_order_id) from None
+    except DuplicateOrderId:  # a concurrent retry of the same client order id won
+        raise _duplicate(client_order_id, order_id) from None
+    await risk.count_order_placed(deps, account, now)
+    await dispatch(deps, account, order)
+    await remember(deps, order)
+    log.info("order %s placed by %s", order.order_id, account.account_id)
+    return order
+
+
+def _new_order(
+    account: Account, ticket: Ticket, order_id: str, client_order_id: str, now: int
+) -> Order:
+    return Order(
+        order_id=order_id,
+        client_order_id=client_order_id,
+        account_id=account.account_id,
+        symbol=ticket.symbol,
+        side=ticket.side,
+        type=ticket.type,
+        time_in_force=ticket.time_in_force,
+        quantity=ticket.quantity,
+        limit_price=ticket.limit_price,
+        stop_price=ticket.stop_price,
+        created_at=now,
+        expire_at=ticket.expire_at,
+    )
+
+
+def _not_open(order: Order) -> Conflict:
+    return Conflict(reasons.ORDER_NOT_OPEN, f"the order is {order.status.value}", "order_id")
+
+
+async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
+    """Ask the matcher to cancel an open order; the order is PENDING_CANCEL until it answers."""
+    now = deps.clock()
+    await load_order(deps, account.account_id, order_id)  # 404 before anything else
+
+    def request_cancel(order: Order) -> None:
+        if order.status not in _CANCELABLE and order.status is not OrderStatus.PENDING_CANCEL:
+            raise _not_open(order)
+        try:
+            order.apply(CancelRequested(now))
+        except InvalidTransition:
+            raise _not_open(order) from None
+
+    order = await change_order(
+        deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
+    )
+    command = CancelOrder(new_command_id(), now, order.symbol, order_id, account.account_id)
+    await send_commands(deps, [command])
+    return order
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    """A replace: `quantity` is the new total (filled part included); None = unchanged."""
+
+    quantity: str | None = None
+    limit_price: str | None = None
+    stop_price: str | None = None
+    client_order_id: str | None = None
+
+
+def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRequest) -> Ticket:
+    if all(v is None for v in (request.quantity, request.limit_price, request.stop_price)) and (
+        request.client_order_id in (None, order.client_order_id)
+    ):
+        raise InvalidRequest(codes.NOTHING_TO_CHANGE, "the replace changes nothing", None)
+    quantity = order.quantity
+    if request.quantity is not None:
+        quantity = lots(instrument, "quantity", request.quantity)
+        if quantity <= order.filled_quantity:
+            raise InvalidRequest(
+                reasons.REPLACE_QTY_AT_OR_BELOW_FILLED,
+                f"{order.filled_quantity} lots are filled already",
+                "quantity",
+            )
+        check_quantity_limits(instrument, quantity)
+    limit_price, stop_price = order.limit_price, order.stop_price
+    if request.limit_price is not None:
+        if order.limit_price is None:
+            raise InvalidRequest(
+                reasons.REPLACE_INVALID, "the order has no limit price", "limit_price"
+            )
+        limit_price = ticks(instrument, "limit_price", request.limit_price)
+    if request.stop_price is not None:
+        if order.stop_price is None:
+            raise InvalidRequest(
+                reasons.REPLACE_INVALID, "the order has no stop price", "stop_price"
+            )
+        stop_price = ticks(instrument, "stop_price", request.stop_price)
+    return Ticket(
+        order.symbol,
+        order.side,
+        order.type,
+        order.time_in_force,
+        quantity,
+        limit_price,
+        stop_price,
+        order.expire_at,
+        request.client_order_id,
+    )
+
+
+async def replace_order(
+    deps: Deps, account: Account, order_id: str, request: ReplaceRequest
+) -> Order:
+    """Ask the matcher to replace an open order in place (it keeps its order id); the order
+    is PENDING_REPLACE until the matcher answers."""
+    now = deps.clock()
+    current = await load_order(deps, account.account_id, order_id)
+    if current.status not in _CANCELABLE:
+        raise _not_open(current)
+    instrument = await instrument_for(deps, current.symbol)
+    ticket = _replacement_ticket(current, instrument, request)
+    failures = await risk.evaluate(
+        deps, account, instrument, ticket, now, first_only=True, replacing=current
+    )
+    _raise_first(failures)
+    new_client_id = request.client_order_id
+    if new_client_id is not None and new_client_id != current.client_order_id:
+        holder = await _reserve_client_order_id(deps, account.account_id, new_client_id, order_id)
+        if holder != order_id:
+            raise _duplicate(new_client_id, holder)
+    else:
+        new_client_id = None
+
+    def request_replace(order: Order) -> None:
+        if order.status not in _CANCELABLE:
+            raise _not_open(order)
+        try:
+            order.apply(ReplaceRequested(now))
+        except InvalidTransition:
+            raise _not_open(order) from None
+
+    order = await change_order(
+        deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace
+    )
+    command = ReplaceOrder(
+        new_command_id(),
+        now,
+        order.symbol,
+        order_id,
+        account.account_id,
+        ticket.quantity if request.quantity is not None else 0,
+        ticket.limit_price or 0 if request.limit_price is not None else 0,
+        ticket.stop_price or 0 if request.stop_price is not None else 0,
+        new_client_id or "",
+    )
+    await send_commands(deps, [command])
+    return order
+
+
+async def cancel_all(
+    deps: Deps, account: Account, symbol: str | None, reason: str = reasons.CANCELED_BY_CLIENT
+) -> list[Order]:
+    """Cancel every open order of the account (on one instrument, or all): each becomes
+    PENDING_CANCEL and each instrument with open orders gets one CancelAll command."""
+    now = deps.clock()
+    marked: list[Order] = []
+    cursor = None
+    while True:
+        page = await deps.store.orders.list_orders(
+            account.account_id,
+            statuses=_CANCELABLE,
+            symbol=symbol,
+            limit=MAX_PAGE_SIZE,
+            cursor=cursor,
+        )
+        marked.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    updated: list[Order] = []
+
+    def request_cancel(order: Order) -> None:
+        order.apply(CancelRequested(now))
+
+    for listed in marked:
+
+        def read(order_id: str = listed.order_id) -> Awaitable[Order | None]:
+            return deps.store.orders.get(account.account_id, order_id)
+
+        try:
+            updated.append(await change_order(deps, read, request_cancel))
+        except InvalidTransition:
+            continue  # it finished meanwhile
+    symbols = sorted({o.symbol for o in updated})
+    commands = [CancelAll(new_command_id(), now, s, account.account_id, reason) for s in symbols]
+    for command in commands:
+        await send_commands(deps, [command])
+    return updated

@@ -1,0 +1,114 @@
+"""The executions projector: applies the matcher's events to orders, executions and
+positions, then pushes the changes to the owner's live feed.
+
+Idempotent by construction: an order refuses an event it has applied (DuplicateEvent, by
+per-order sequence) and executions and positions are keyed by execution id, so a redelivered
+batch changes nothing. An event that arrives before an earlier one of its order raises
+EventOutOfOrder: the message is abandoned and delivered again later. A failed write raises
+too; only a failed live-feed push is logged and skipped (clients re-sync over REST by seq).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from shared.domain.enums import Liquidity, Side
+from shared.domain.events import Event, OrderEvent, OrderFilled
+from shared.domain.ids import execution_id, trade_id
+from shared.domain.instrument import Instrument
+from shared.domain.order import DuplicateEvent, Order
+from shared.messages import EventBatch
+from shared.ports.notifier import NotifierError
+from shared.ports.store_executions import Execution
+from shared.services.deps import Deps
+from shared.services.orders_io import change_order
+from shared.services.views import View, execution_view, order_view
+
+log = logging.getLogger(__name__)
+
+
+class UnknownInstrument(Exception):
+    """Events for an instrument the store does not know (a poison message)."""
+
+
+async def project_batch(deps: Deps, batch: EventBatch) -> int:
+    """Apply every event of the batch in order; returns how many changed an order."""
+    order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
+    if not order_events:
+        return 0  # trading state changes: the admin service stored the state already
+    instrument = await deps.store.instruments.get(batch.symbol)
+    if instrument is None:
+        raise UnknownInstrument(batch.symbol)
+    applied = 0
+    for event in order_events:
+        applied += await _project(deps, instrument, event)
+    return applied
+
+
+def fill_execution(event: OrderFilled) -> Execution:
+    """The execution record of a fill event (ids derive from instrument + sequence)."""
+    return Execution(
+        execution_id=execution_id(event.symbol, event.seq),
+        order_id=event.order_id,
+        account_id=event.account_id,
+        symbol=event.symbol,
+        side=Side(event.side),
+        quantity=event.last_qty,
+        price=event.last_px,
+        liquidity=Liquidity(event.liquidity),
+        fee=event.fee,
+        trade_id=trade_id(event.symbol, event.trade_seq),
+        executed_at=event.ts,
+    )
+
+
+async def _project(deps: Deps, instrument: Instrument, event: OrderEvent) -> int:
+    if event.order_seq == 0:
+        # An answer about an order the matcher no longer holds: nothing to apply.
+        order = await deps.store.orders.get_any(event.order_id)
+        await _notify_order(deps, instrument, event, order)
+        return 0
+    execution = None
+    if isinstance(event, OrderFilled):
+        execution = fill_execution(event)
+        # Facts first, each idempotent: a redelivery after a crash completes them.
+        await deps.store.executions.append(execution)
+        await deps.store.positions.apply_fill(execution)
+
+    def apply(order: Order) -> None:
+        order.apply(event)
+
+    try:
+        order = await change_order(deps, lambda: deps.store.orders.get_any(event.order_id), apply)
+    except DuplicateEvent:
+        return 0
+    await _notify_order(deps, instrument, event, order)
+    if execution is not None:
+        await _push(
+            deps.feeds.execution_reported,
+            execution.account_id,
+            execution_view(execution, instrument),
+        )
+    return 1
+
+
+async def _notify_order(
+    deps: Deps, instrument: Instrument, event: Event, order: Order | None
+) -> None:
+    assert isinstance(event, OrderEvent)
+    data: View = {"order_id": event.order_id} if order is None else order_view(order, instrument)
+    data["event"] = event.KIND
+    reason = getattr(event, "reason", None)
+    if reason is not None:
+        data["event_reason"] = reason
+    await _push(deps.feeds.order_updated, event.account_id, data)
+
+
+async def _push(
+    send: Callable[[str, Mapping[str, object]], Awaitable[int]], account_id: str, data: View
+) -> None:
+    try:
+        await send(account_id, data)
+    except NotifierError as error:
+        log.warning("live feed push to %s failed: %s", account_id, error)

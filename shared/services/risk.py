@@ -1,0 +1,237 @@
+"""Pre-trade risk checks. Each failure names a stable reason code (shared.domain.reasons).
+
+Placing an order stops at the first failure; a preview runs every check and reports all.
+Money is Decimal in the quote currency: lots x lot size x ticks x tick size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from shared.domain import reasons
+from shared.domain.enums import OrderStatus, Side, TradingState
+from shared.domain.instrument import Instrument
+from shared.domain.order import Order
+from shared.ports.cache import daily_key, rate_key
+from shared.ports.store_accounts import Account
+from shared.ports.store_paging import MAX_PAGE_SIZE
+from shared.services import codes
+from shared.services.deps import Deps
+from shared.services.errors import RateLimited
+from shared.services.states import global_state
+from shared.services.tickets import Ticket
+
+OPEN_STATUSES = frozenset(
+    {
+        OrderStatus.PENDING_NEW,
+        OrderStatus.NEW,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_REPLACE,
+        OrderStatus.SUSPENDED,
+    }
+)
+_DAY_TTL = 2 * 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFailure:
+    reason: str
+    detail: str
+    field: str | None = None
+
+
+def money(instrument: Instrument, lots: int, ticks: int) -> Decimal:
+    return Decimal(lots) * instrument.lot_size * Decimal(ticks) * instrument.tick_size
+
+
+def valuation_price(instrument: Instrument, ticket: Ticket) -> int | None:
+    """The price an order is valued at: its limit, else its stop, else the reference."""
+    return ticket.limit_price or ticket.stop_price or instrument.reference_price
+
+
+def order_notional(instrument: Instrument, ticket: Ticket, lots: int) -> Decimal | None:
+    price = valuation_price(instrument, ticket)
+    return None if price is None else money(instrument, lots, price)
+
+
+async def take_rate_token(deps: Deps, account: Account, now: int, *, peek: bool = False) -> None:
+    """Take one token of the account's order-rate bucket; RateLimited when it is empty."""
+    limits = account.risk_limits
+    allowed = await deps.cache.take_token(
+        rate_key(account.account_id),
+        float(limits.rate_per_second),
+        limits.burst,
+        now,
+        take=0 if peek else 1,
+    )
+    if not allowed:
+        retry_after = 1.0 / max(limits.rate_per_second, 1)
+        raise RateLimited(
+            reasons.RATE_LIMIT_EXCEEDED,
+            f"more than {limits.rate_per_second} orders per second (burst {limits.burst})",
+            retry_after,
+        )
+
+
+def utc_day(now: int) -> tuple[str, int]:
+    """The UTC day of `now` as yyyymmdd and its start in ns."""
+    day = datetime.fromtimestamp(now // 1_000_000_000, UTC).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return day.strftime("%Y%m%d"), int(start.timestamp()) * 1_000_000_000
+
+
+async def orders_today(deps: Deps, account: Account, now: int) -> int:
+    """Orders the account placed this UTC day: a cache counter, rebuilt from the store."""
+    day, start = utc_day(now)
+    key = daily_key(account.account_id, day)
+    cached = await deps.cache.get(key)
+    if cached is not None:
+        return int(cached)
+    count, cursor = 0, None
+    cap = account.risk_limits.max_daily_orders
+    while count <= cap:
+        page = await deps.store.orders.list_orders(
+            account.account_id, since=start, limit=MAX_PAGE_SIZE, cursor=cursor
+        )
+        count += len(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    await deps.cache.set(key, str(count).encode(), _DAY_TTL)
+    return count
+
+
+async def count_order_placed(deps: Deps, account: Account, now: int) -> None:
+    day, _ = utc_day(now)
+    if await deps.cache.get(daily_key(account.account_id, day)) is not None:
+        await deps.cache.incr(daily_key(account.account_id, day), 1, _DAY_TTL)
+
+
+@dataclass(slots=True)
+class Exposure:
+    open_orders: int = 0
+    open_notional: Decimal = Decimal(0)
+    filled_notional: Decimal = Decimal(0)
+
+
+async def exposure(deps: Deps, account: Account, excluding: str | None = None) -> Exposure:
+    """The account's open orders (count and notional) and its filled notional: the net
+    traded cash of each position. `excluding` leaves out one order (the one replaced)."""
+    instruments = {i.symbol: i for i in await deps.store.instruments.list_instruments()}
+    result = Exposure()
+    cursor = None
+    while True:
+        page = await deps.store.orders.list_orders(
+            account.account_id, statuses=OPEN_STATUSES, limit=MAX_PAGE_SIZE, cursor=cursor
+        )
+        for order in page.items:
+            if order.order_id == excluding:
+                continue
+            result.open_orders += 1
+            instrument = instruments.get(order.symbol)
+            if instrument is None:
+                continue
+            price = order.limit_price or order.stop_price or instrument.reference_price or 0
+            result.open_notional += money(instrument, order.leaves_quantity, price)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    for position in await deps.store.positions.list_positions(account.account_id):
+        instrument = instruments.get(position.symbol)
+        if instrument is not None:
+            net_cash = abs(position.bought_notional - position.sold_notional)
+            result.filled_notional += money(instrument, 1, net_cash)
+    return result
+
+
+async def _state_failure(
+    deps: Deps, account: Account, instrument: Instrument, ticket: Ticket, leaves: int
+) -> RiskFailure | None:
+    scopes = (
+        (await global_state(deps.store), reasons.TRADING_HALTED, codes.TRADING_REDUCING_ONLY),
+        (account.trading_state, reasons.ACCOUNT_HALTED, reasons.ACCOUNT_REDUCING_ONLY),
+        (instrument.trading_state, reasons.INSTRUMENT_HALTED, reasons.INSTRUMENT_REDUCING_ONLY),
+    )
+    for state, halted, reducing in scopes:
+        if state is TradingState.HALTED:
+            return RiskFailure(halted, "trading is halted")
+        if state is TradingState.REDUCING:
+            position = await deps.store.positions.get(account.account_id, ticket.symbol)
+            net = position.net_quantity if position else 0
+            reduces = (ticket.side is Side.BUY and 0 < leaves <= -net) or (
+                ticket.side is Side.SELL and 0 < leaves <= net
+            )
+            if not reduces:
+                return RiskFailure(reducing, "only orders that reduce the position are allowed")
+    return None
+
+
+def _collar_failure(instrument: Instrument, ticket: Ticket) -> RiskFailure | None:
+    reference = instrument.reference_price
+    if reference is None:
+        return None
+    for field, price in (("limit_price", ticket.limit_price), ("stop_price", ticket.stop_price)):
+        if price is not None and abs(price - reference) * 10_000 > reference * (
+            instrument.price_collar_bps
+        ):
+            band = f"{instrument.price_collar_bps} bps of {instrument.price_str(reference)}"
+            return RiskFailure(reasons.PRICE_OUTSIDE_COLLAR, f"outside {band}", field)
+    return None
+
+
+async def evaluate(
+    deps: Deps,
+    account: Account,
+    instrument: Instrument,
+    ticket: Ticket,
+    now: int,
+    *,
+    first_only: bool,
+    replacing: Order | None = None,
+) -> list[RiskFailure]:
+    """Run the checks in order; with `first_only`, stop at the first failure.
+
+    For a replace (`replacing` = the order as stored), the order's own open quantity is not
+    counted twice and the per-order counts (open orders, daily orders) do not apply."""
+    failures: list[RiskFailure] = []
+
+    def fail(failure: RiskFailure | None) -> bool:
+        if failure is not None:
+            failures.append(failure)
+        return bool(failures) and first_only
+
+    leaves = ticket.quantity - (replacing.filled_quantity if replacing else 0)
+    limits = account.risk_limits
+    if fail(await _state_failure(deps, account, instrument, ticket, leaves)):
+        return failures
+    if fail(_collar_failure(instrument, ticket)):
+        return failures
+    notional = order_notional(instrument, ticket, ticket.quantity)
+    if notional is None:
+        detail = "no reference price yet to value a market order: send a limit order"
+        if fail(RiskFailure(reasons.INSTRUMENT_NOT_TRADING, detail, "type")):
+            return failures
+    elif notional > limits.max_order_notional:
+        detail = f"notional {notional} is above the limit {limits.max_order_notional}"
+        if fail(RiskFailure(reasons.NOTIONAL_EXCEEDS_LIMIT, detail, "quantity")):
+            return failures
+    current = await exposure(deps, account, replacing.order_id if replacing else None)
+    if replacing is None and current.open_orders >= limits.max_open_orders:
+        detail = f"{current.open_orders} open orders (limit {limits.max_open_orders})"
+        if fail(RiskFailure(reasons.MAX_OPEN_ORDERS_EXCEEDED, detail)):
+            return failures
+    if replacing is None:
+        today = await orders_today(deps, account, now)
+        if today >= limits.max_daily_orders:
+            detail = f"{today} orders today (limit {limits.max_daily_orders})"
+            if fail(RiskFailure(reasons.DAILY_ORDER_LIMIT_EXCEEDED, detail)):
+                return failures
+    added = order_notional(instrument, ticket, leaves) or Decimal(0)
+    total = current.open_notional + current.filled_notional + added
+    if total > limits.credit_limit:
+        detail = f"open and filled notional {total} would exceed {limits.credit_limit}"
+        fail(RiskFailure(reasons.CREDIT_LIMIT_EXCEEDED, detail, "quantity"))
+    return failures

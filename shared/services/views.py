@@ -1,0 +1,161 @@
+"""The JSON shapes of the API's resources (and of the live feed messages): snake_case,
+decimals as strings, times as RFC 3339 UTC with nanoseconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from shared.domain.instrument import Instrument
+from shared.domain.numbers import fee_to_str
+from shared.domain.order import Order
+from shared.ports.store_accounts import Account
+from shared.ports.store_executions import Execution
+from shared.ports.store_positions import Position
+
+View = dict[str, object]
+_AVERAGE_EXTRA_DIGITS = 6  # an average price carries 6 more decimals than the tick
+
+
+def ns_to_rfc3339(ns: int) -> str:
+    """`2024-05-01T12:00:00.123456789Z` for a time in ns since the epoch."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"
+
+
+def datetime_to_ns(value: datetime) -> int:
+    """Nanoseconds since the epoch of an aware datetime (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def _price(instrument: Instrument, ticks: int | None) -> str | None:
+    return None if ticks is None else instrument.price_str(ticks)
+
+
+def average_price(instrument: Instrument, notional: int, quantity: int) -> str | None:
+    """notional (ticks x lots) / quantity (lots) as a decimal price, or None for no fills."""
+    if quantity == 0:
+        return None
+    exponent = instrument.tick_size.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    step = Decimal(1).scaleb(exponent - _AVERAGE_EXTRA_DIGITS)
+    value = (Decimal(notional) / Decimal(quantity) * instrument.tick_size).quantize(step)
+    return format(value.normalize(), "f")
+
+
+def order_view(order: Order, instrument: Instrument) -> View:
+    fees = fee_to_str(order.fees, instrument.tick_size, instrument.lot_size)
+    return {
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id,
+        "previous_client_order_ids": list(order.client_order_id_chain),
+        "account_id": order.account_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "time_in_force": order.time_in_force.value,
+        "quantity": instrument.quantity_str(order.quantity),
+        "limit_price": _price(instrument, order.limit_price),
+        "stop_price": _price(instrument, order.stop_price),
+        "expire_at": None if order.expire_at is None else ns_to_rfc3339(order.expire_at),
+        "status": order.status.value,
+        "filled_quantity": instrument.quantity_str(order.filled_quantity),
+        "leaves_quantity": instrument.quantity_str(order.leaves_quantity),
+        "canceled_quantity": instrument.quantity_str(order.canceled_quantity),
+        "average_fill_price": average_price(
+            instrument, order.filled_notional, order.filled_quantity
+        ),
+        "fees": fees,
+        "reject_reason": order.reject_reason,
+        "created_at": ns_to_rfc3339(order.created_at),
+        "updated_at": ns_to_rfc3339(order.updated_at),
+        "seq": order.seq,
+    }
+
+
+def execution_view(execution: Execution, instrument: Instrument) -> View:
+    return {
+        "execution_id": execution.execution_id,
+        "order_id": execution.order_id,
+        "trade_id": execution.trade_id,
+        "symbol": execution.symbol,
+        "side": execution.side.value,
+        "quantity": instrument.quantity_str(execution.quantity),
+        "price": instrument.price_str(execution.price),
+        "liquidity": execution.liquidity.value,
+        "fee": fee_to_str(execution.fee, instrument.tick_size, instrument.lot_size),
+        "executed_at": ns_to_rfc3339(execution.executed_at),
+    }
+
+
+def trade_view(execution: Execution, instrument: Instrument) -> View:
+    """A public trade: no account, no order, no fee; `side` is the taker's side."""
+    taker_side = execution.side.value
+    if execution.liquidity.value == "maker":
+        taker_side = "sell" if taker_side == "buy" else "buy"
+    return {
+        "trade_id": execution.trade_id,
+        "symbol": execution.symbol,
+        "quantity": instrument.quantity_str(execution.quantity),
+        "price": instrument.price_str(execution.price),
+        "taker_side": taker_side,
+        "executed_at": ns_to_rfc3339(execution.executed_at),
+    }
+
+
+def position_view(position: Position, instrument: Instrument) -> View:
+    quantity = instrument.quantity_str(abs(position.net_quantity))
+    return {
+        "symbol": position.symbol,
+        "net_quantity": ("-" + quantity) if position.net_quantity < 0 else quantity,
+        "bought_quantity": instrument.quantity_str(position.bought_quantity),
+        "sold_quantity": instrument.quantity_str(position.sold_quantity),
+        "average_buy_price": average_price(
+            instrument, position.bought_notional, position.bought_quantity
+        ),
+        "average_sell_price": average_price(
+            instrument, position.sold_notional, position.sold_quantity
+        ),
+        "fees": fee_to_str(position.fees, instrument.tick_size, instrument.lot_size),
+        "updated_at": ns_to_rfc3339(position.updated_at),
+    }
+
+
+def instrument_view(instrument: Instrument) -> View:
+    return {
+        "symbol": instrument.symbol,
+        "tick_size": format(instrument.tick_size.normalize(), "f"),
+        "lot_size": format(instrument.lot_size.normalize(), "f"),
+        "min_quantity": instrument.quantity_str(instrument.min_quantity),
+        "max_quantity": instrument.quantity_str(instrument.max_quantity),
+        "price_collar_bps": instrument.price_collar_bps,
+        "maker_fee_cbps": instrument.maker_fee_cbps,
+        "taker_fee_cbps": instrument.taker_fee_cbps,
+        "reference_price": _price(instrument, instrument.reference_price),
+        "trading_state": instrument.trading_state.value,
+    }
+
+
+def account_view(account: Account) -> View:
+    limits = account.risk_limits
+    return {
+        "account_id": account.account_id,
+        "name": account.name,
+        "type": account.type.value,
+        "roles": list(account.roles),
+        "trading_state": account.trading_state.value,
+        "stp": account.stp.value,
+        "risk_limits": {
+            "max_order_notional": format(limits.max_order_notional, "f"),
+            "max_open_orders": limits.max_open_orders,
+            "max_daily_orders": limits.max_daily_orders,
+            "rate_per_second": limits.rate_per_second,
+            "burst": limits.burst,
+            "credit_limit": format(limits.credit_limit, "f"),
+        },
+        "created_at": ns_to_rfc3339(account.created_at),
+    }
