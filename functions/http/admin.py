@@ -1,0 +1,181 @@
+"""Administration (role `admin`): accounts, instruments, the kill switch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.responses import Response
+
+from functions.http.deps import AdminDep, ContainerDep
+from functions.http.openapi import errors
+from functions.http.views import json_response
+from functions.schemas import (
+    ID_PATTERN,
+    SYMBOL_PATTERN,
+    AccountCreated,
+    AccountOut,
+    AccountPage,
+    ChangeAccount,
+    ChangeInstrument,
+    CreateAccount,
+    CreateInstrument,
+    InstrumentOut,
+    RiskLimitsIn,
+    SetTradingState,
+    TradingStateOut,
+)
+from shared.ports.store_accounts import RiskLimits
+from shared.services import admin, codes
+from shared.services.errors import InvalidRequest
+from shared.services.views import account_view, instrument_view
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+AccountIdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+SymbolPath = Annotated[str, Path(pattern=SYMBOL_PATTERN, max_length=32)]
+
+
+def _limit_changes(limits: RiskLimitsIn | None) -> dict[str, object]:
+    if limits is None:
+        return {}
+    changes: dict[str, object] = {}
+    for name, value in limits.model_dump(exclude_none=True).items():
+        money = name in ("max_order_notional", "credit_limit")
+        changes[name] = Decimal(value) if money else value
+    return changes
+
+
+@router.post(
+    "/accounts",
+    status_code=201,
+    response_model=AccountCreated,
+    responses=errors(401, 403, 409, 413, 422),
+    summary="Create an account; its API key is in the response, once",
+)
+async def create_account(
+    body: CreateAccount, container: ContainerDep, caller: AdminDep
+) -> AccountCreated:
+    spec = admin.NewAccount(
+        name=body.name,
+        type=body.type,
+        roles=tuple(dict.fromkeys(body.roles)),
+        risk_limits=RiskLimits(**_limit_changes(body.risk_limits)),  # type: ignore[arg-type]
+        stp=body.stp,
+        entra_object_id=body.entra_object_id,
+    )
+    account, api_key = await admin.create_account(container, spec, caller.account_id)
+    return AccountCreated.model_validate({"account": account_view(account), "api_key": api_key})
+
+
+@router.get("/accounts", response_model=AccountPage, responses=errors(401, 403))
+async def list_accounts(container: ContainerDep, caller: AdminDep) -> AccountPage:
+    accounts = await container.store.accounts.list_accounts()
+    return AccountPage.model_validate({"items": [account_view(a) for a in accounts]})
+
+
+@router.get(
+    "/accounts/{account_id}", response_model=AccountOut, responses=errors(401, 403, 404, 422)
+)
+async def get_account(
+    account_id: AccountIdPath, container: ContainerDep, caller: AdminDep
+) -> AccountOut:
+    return AccountOut.model_validate(account_view(await admin.get_account(container, account_id)))
+
+
+@router.patch(
+    "/accounts/{account_id}",
+    response_model=AccountOut,
+    responses=errors(401, 403, 404, 409, 413, 422),
+    summary="Change an account's name, roles, limits or trading state",
+)
+async def change_account(
+    account_id: AccountIdPath, body: ChangeAccount, container: ContainerDep, caller: AdminDep
+) -> AccountOut:
+    changes = admin.AccountChanges(
+        name=body.name,
+        roles=None if body.roles is None else tuple(dict.fromkeys(body.roles)),
+        stp=body.stp,
+        risk_limits=_limit_changes(body.risk_limits) or None,
+        trading_state=body.trading_state,
+    )
+    account = await admin.update_account(container, account_id, changes, caller.account_id)
+    return AccountOut.model_validate(account_view(account))
+
+
+def _positive(name: str, value: str) -> Decimal:
+    number = Decimal(value)
+    if number <= 0:
+        raise InvalidRequest(codes.INVALID_VALUE, f"{name} must be greater than zero", name)
+    return number
+
+
+@router.post(
+    "/instruments",
+    status_code=201,
+    response_model=InstrumentOut,
+    responses=errors(401, 403, 409, 413, 422),
+    summary="Add an instrument (its tick and lot sizes are fixed for good)",
+)
+async def create_instrument(
+    body: CreateInstrument, container: ContainerDep, caller: AdminDep
+) -> Response:
+    spec = admin.InstrumentSpec(
+        symbol=body.symbol,
+        tick_size=_positive("tick_size", body.tick_size),
+        lot_size=_positive("lot_size", body.lot_size),
+        min_quantity=body.min_quantity,
+        max_quantity=body.max_quantity,
+        price_collar_bps=body.price_collar_bps,
+        maker_fee_cbps=body.maker_fee_cbps,
+        taker_fee_cbps=body.taker_fee_cbps,
+        reference_price=body.reference_price,
+    )
+    instrument = await admin.create_instrument(container, spec, caller.account_id)
+    return json_response(
+        InstrumentOut.model_validate(instrument_view(instrument)).model_dump_json().encode(), 201
+    )
+
+
+@router.patch(
+    "/instruments/{symbol}",
+    response_model=InstrumentOut,
+    responses=errors(401, 403, 404, 413, 422),
+    summary="Change an instrument's limits, reference price or trading state",
+)
+async def change_instrument(
+    symbol: SymbolPath, body: ChangeInstrument, container: ContainerDep, caller: AdminDep
+) -> InstrumentOut:
+    instrument = await admin.update_instrument(
+        container, symbol, caller.account_id, **body.model_dump(exclude_none=True)
+    )
+    return InstrumentOut.model_validate(instrument_view(instrument))
+
+
+@router.post(
+    "/trading-state",
+    response_model=TradingStateOut,
+    responses=errors(401, 403, 404, 413, 422),
+    summary="Kill switch: active, reducing or halted for an account, an instrument or all",
+)
+async def set_trading_state(
+    body: SetTradingState, container: ContainerDep, caller: AdminDep
+) -> TradingStateOut:
+    actor = caller.account_id
+    target: str | None = None
+    if body.scope == "account":
+        if body.account_id is None:
+            raise InvalidRequest(
+                codes.MISSING_FIELD, "account scope needs account_id", "account_id"
+            )
+        await admin.set_account_state(container, body.account_id, body.state, actor)
+        target = body.account_id
+    elif body.scope == "instrument":
+        if body.symbol is None:
+            raise InvalidRequest(codes.MISSING_FIELD, "instrument scope needs symbol", "symbol")
+        await admin.set_instrument_state(container, body.symbol, body.state, actor)
+        target = body.symbol
+    else:
+        await admin.set_global_trading_state(container, body.state, actor)
+    return TradingStateOut(scope=body.scope, target=target, state=body.state)

@@ -1,0 +1,46 @@
+"""FastAPI dependencies: the container and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from functions.runtime import ContainerProvider
+from shared.bootstrap import Container
+from shared.services.auth import ADMIN, Caller, authenticate
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Account API key")
+
+
+async def get_container(request: Request) -> Container:
+    provider: ContainerProvider = request.app.state.provider
+    return await provider.get()
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+async def get_caller(
+    request: Request,
+    container: ContainerDep,
+    api_key: Annotated[str | None, Security(api_key_header)] = None,
+) -> Caller:
+    return await authenticate(
+        container,
+        api_key=api_key,
+        client_principal=request.headers.get("x-ms-client-principal"),
+        trust_principal=container.trust_client_principal,
+    )
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_admin(caller: CallerDep) -> Caller:
+    caller.require(ADMIN)
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(get_admin)]

@@ -1,0 +1,314 @@
+"""Request and response models of the HTTP API (and of bot order messages).
+
+Requests forbid unknown fields, so server-owned fields (`order_id`, `status`, ...) are
+refused by name. Decimals travel as strings; times as RFC 3339.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.domain.enums import (
+    AccountType,
+    Liquidity,
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    TradingState,
+)
+
+DECIMAL_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,12})?$"
+SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,31}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+DecimalStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=28)]
+Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN, max_length=32)]
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Role = Literal["trader", "admin"]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ orders
+
+
+class PlaceOrder(Request):
+    symbol: Symbol
+    side: Side
+    type: OrderType
+    quantity: DecimalStr
+    limit_price: DecimalStr | None = None
+    stop_price: DecimalStr | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    expire_at: AwareDatetime | None = None
+    client_order_id: Identifier | None = None
+
+
+class ReplaceOrder(Request):
+    """FIX-style replace: `quantity` is the new total quantity, the filled part included."""
+
+    quantity: DecimalStr | None = None
+    limit_price: DecimalStr | None = None
+    stop_price: DecimalStr | None = None
+    client_order_id: Identifier | None = None
+
+
+class OrderOut(Response):
+    order_id: str
+    client_order_id: str
+    previous_client_order_ids: list[str]
+    account_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce
+    quantity: str
+    limit_price: str | None
+    stop_price: str | None
+    expire_at: str | None
+    status: OrderStatus
+    filled_quantity: str
+    leaves_quantity: str
+    canceled_quantity: str
+    average_fill_price: str | None
+    fees: str
+    reject_reason: str | None
+    created_at: str
+    updated_at: str
+    seq: int
+
+
+class OrderPage(Response):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class Failure(Response):
+    reason: str
+    field: str | None
+    detail: str
+
+
+class PreviewOut(Response):
+    accepted: bool
+    failures: list[Failure]
+    notional: str | None
+
+
+# ------------------------------------------------------------------ market data and fills
+
+
+class ExecutionOut(Response):
+    execution_id: str
+    order_id: str
+    trade_id: str
+    symbol: str
+    side: Side
+    quantity: str
+    price: str
+    liquidity: Liquidity
+    fee: str
+    executed_at: str
+
+
+class ExecutionPage(Response):
+    items: list[ExecutionOut]
+    next_cursor: str | None
+
+
+class TradeOut(Response):
+    trade_id: str
+    symbol: str
+    quantity: str
+    price: str
+    taker_side: Side
+    executed_at: str
+
+
+class TradePage(Response):
+    items: list[TradeOut]
+    next_cursor: None = None
+
+
+class Level(Response):
+    price: str
+    quantity: str
+    orders: int
+
+
+class BookOut(Response):
+    symbol: str
+    seq: int
+    updated_at: str | None
+    bids: list[Level]
+    asks: list[Level]
+
+
+class PositionOut(Response):
+    symbol: str
+    net_quantity: str
+    bought_quantity: str
+    sold_quantity: str
+    average_buy_price: str | None
+    average_sell_price: str | None
+    fees: str
+    updated_at: str
+
+
+class PositionPage(Response):
+    items: list[PositionOut]
+    next_cursor: None = None
+
+
+class InstrumentOut(Response):
+    symbol: str
+    tick_size: str
+    lot_size: str
+    min_quantity: str
+    max_quantity: str
+    price_collar_bps: int
+    maker_fee_cbps: int
+    taker_fee_cbps: int
+    reference_price: str | None
+    trading_state: TradingState
+
+
+class InstrumentPage(Response):
+    items: list[InstrumentOut]
+    next_cursor: None = None
+
+
+# ------------------------------------------------------------------ health
+
+
+class Health(Response):
+    status: Literal["ok"]
+
+
+class Readiness(Response):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str]
+
+
+# ------------------------------------------------------------------ admin
+
+
+class RiskLimitsIn(Request):
+    max_order_notional: DecimalStr | None = None
+    max_open_orders: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    max_daily_orders: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    rate_per_second: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    burst: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    credit_limit: DecimalStr | None = None
+
+
+class RiskLimitsOut(Response):
+    max_order_notional: str
+    max_open_orders: int
+    max_daily_orders: int
+    rate_per_second: int
+    burst: int
+    credit_limit: str
+
+
+class CreateAccount(Request):
+    name: Name
+    type: AccountType
+    roles: Annotated[list[Role], Field(min_length=1, max_length=2)] = ["trader"]
+    risk_limits: RiskLimitsIn | None = None
+    stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
+    entra_object_id: Identifier | None = None
+
+
+class ChangeAccount(Request):
+    name: Name | None = None
+    roles: Annotated[list[Role], Field(min_length=1, max_length=2)] | None = None
+    risk_limits: RiskLimitsIn | None = None
+    stp: SelfTradePrevention | None = None
+    trading_state: TradingState | None = None
+
+
+class AccountOut(Response):
+    account_id: str
+    name: str
+    type: AccountType
+    roles: list[str]
+    trading_state: TradingState
+    stp: SelfTradePrevention
+    risk_limits: RiskLimitsOut
+    created_at: str
+
+
+class AccountCreated(Response):
+    account: AccountOut
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class AccountPage(Response):
+    items: list[AccountOut]
+    next_cursor: None = None
+
+
+Bps = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class CreateInstrument(Request):
+    symbol: Symbol
+    tick_size: DecimalStr
+    lot_size: DecimalStr
+    min_quantity: DecimalStr | None = None
+    max_quantity: DecimalStr | None = None
+    price_collar_bps: Bps = 1_000
+    maker_fee_cbps: Bps = 0
+    taker_fee_cbps: Bps = 0
+    reference_price: DecimalStr | None = None
+
+
+class ChangeInstrument(Request):
+    min_quantity: DecimalStr | None = None
+    max_quantity: DecimalStr | None = None
+    price_collar_bps: Bps | None = None
+    maker_fee_cbps: Bps | None = None
+    taker_fee_cbps: Bps | None = None
+    reference_price: DecimalStr | None = None
+    trading_state: TradingState | None = None
+
+
+class SetTradingState(Request):
+    """The kill switch. `scope` account needs `account_id`, instrument needs `symbol`."""
+
+    scope: Literal["account", "instrument", "global"]
+    state: TradingState
+    account_id: Identifier | None = None
+    symbol: Symbol | None = None
+
+
+class TradingStateOut(Response):
+    scope: Literal["account", "instrument", "global"]
+    target: str | None
+    state: TradingState
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus the stable `reason` code and the `field` at fault."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    reason: str
+    field: str | None = None
+    errors: list[Failure] | None = None
