@@ -1,7 +1,7 @@
 """The per-instrument state machine the service runs, behind a small Protocol.
 
-Today the matching engine alone; `InstrumentVenues` (engine + paper fill simulator) drops in
-by changing `new_venue` and `restore_venue`. A snapshot records which kind it holds.
+`InstrumentVenues`: the matching engine, and the paper fill simulator for paper accounts
+(`NewOrder.venue == "paper"`), sharing one sequence. A snapshot records which kind it holds.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import zlib
 from typing import Protocol
 
-from matcher.engine.engine import MatchingEngine
-from matcher.engine.snapshot import restore, snapshot, state_hash
+from matcher.engine.venues import InstrumentVenues
 from shared.domain.commands import Command
 from shared.domain.events import Event
 
 Levels = list[tuple[int, int, int]]
+VENUES = "venues"
 
 
 class Venue(Protocol):
@@ -47,35 +47,6 @@ class Venue(Protocol):
         ...
 
 
-class EngineVenue:
-    """The matching engine alone, as a Venue."""
-
-    KIND = "engine"
-
-    def __init__(self, engine: MatchingEngine) -> None:
-        self.engine = engine
-
-    @property
-    def seq(self) -> int:
-        return self.engine.seq
-
-    @property
-    def last_px(self) -> int:
-        return self.engine.last_px
-
-    def handle(self, command: Command, out: list[Event]) -> None:
-        self.engine.handle(command, out)
-
-    def depth(self, levels: int) -> tuple[Levels, Levels]:
-        return self.engine.depth(levels)
-
-    def snapshot(self) -> dict[str, object]:
-        return snapshot(self.engine)
-
-    def state_hash(self) -> str:
-        return state_hash(self.engine)
-
-
 def simulator_seed(symbol: str) -> int:
     """A stable per-instrument seed for the paper market (recorded in the first snapshot)."""
     return zlib.crc32(symbol.encode())
@@ -85,18 +56,19 @@ def new_venue(
     symbol: str, maker_fee_cbps: int = 0, taker_fee_cbps: int = 0, reference_price: int = 0
 ) -> Venue:
     """A fresh venue for an instrument that has no snapshot yet."""
-    del reference_price  # used by the fill simulator
-    return EngineVenue(MatchingEngine(symbol, maker_fee_cbps, taker_fee_cbps))
+    return InstrumentVenues(
+        symbol, maker_fee_cbps, taker_fee_cbps, reference_price, simulator_seed(symbol)
+    )
 
 
 def venue_snapshot(venue: Venue) -> dict[str, object]:
     """The venue's snapshot tagged with its kind, for `restore_venue`."""
-    return {"kind": EngineVenue.KIND, "state": venue.snapshot()}
+    return {"kind": VENUES, "state": venue.snapshot()}
 
 
 def restore_venue(data: dict[str, object]) -> Venue:
     """The venue a `venue_snapshot` describes."""
     state = data.get("state")
-    if data.get("kind") != EngineVenue.KIND or not isinstance(state, dict):
+    if data.get("kind") != VENUES or not isinstance(state, dict):
         raise ValueError(f"unsupported venue snapshot kind {data.get('kind')!r}")
-    return EngineVenue(restore(state))
+    return InstrumentVenues.restore(state)

@@ -53,8 +53,9 @@ def make_bus(faults: BusFaults | None = None, executions_dedup: bool = False) ->
 
 
 def random_commands(seed: int, n: int, symbols: Sequence[str] = ("AAA", "BBB")) -> list[Command]:
-    """A seeded stream over a few instruments: limit/market/IOC/GTD orders, cancels,
-    replaces, cancel-alls (often with nothing to cancel: no events), expiry ticks and halts."""
+    """A seeded stream over a few instruments: limit/market/IOC/GTD orders (account p on the
+    paper venue), cancels, replaces, cancel-alls (often with nothing to cancel: no events),
+    expiry ticks and halts."""
     rng = random.Random(seed)
     ts = T0
     live: dict[str, list[tuple[str, str]]] = {s: [] for s in symbols}
@@ -66,7 +67,7 @@ def random_commands(seed: int, n: int, symbols: Sequence[str] = ("AAA", "BBB")) 
         roll = rng.random()
         ids = live[symbol]
         if roll < 0.62 or not ids:
-            account = rng.choice(("a", "b", "c"))
+            account = rng.choice(("a", "b", "c", "p"))  # p trades on the paper venue
             kind = rng.choice(("limit", "limit", "limit", "market"))
             tif = "ioc" if kind == "market" else rng.choice(("gtc", "gtc", "ioc", "gtd", "day"))
             oid = f"o{seed}-{i}"
@@ -85,6 +86,7 @@ def random_commands(seed: int, n: int, symbols: Sequence[str] = ("AAA", "BBB")) 
                     rng.randint(97, 103) if kind == "limit" else 0,
                     0,
                     ts + rng.randint(1, 4) * 300_000_000 if tif == "gtd" else 0,
+                    venue="paper" if account == "p" else "internal",
                 )
             )
         elif roll < 0.76:
