@@ -155,6 +155,13 @@ class _Queue:
                 )
             else:
                 back.append(entry)
+        # Keep sequence order: an entry given back before (a lost settlement) may already
+        # sit at the front with a lower sequence number than these.
+        ahead = []
+        while back and front and front[0].seq < back[-1].seq:
+            ahead.append(front.popleft())
+        if ahead:
+            back = sorted([*back, *ahead], key=lambda e: e.seq)
         front.extendleft(reversed(back))
         self.notify()
 
