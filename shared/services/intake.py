@@ -162,7 +162,9 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
             duplicate = _duplicate(request.client_order_id, holder)
             failures.append(RiskFailure(duplicate.reason, duplicate.detail, duplicate.field))
     notional = risk.order_notional(instrument, ticket, ticket.quantity)
-    return Preview(not failures, failures, None if notional is None else format(notional, "f"))
+    return Preview(
+        not failures, failures, None if notional is None else format(notional.normalize(), "f")
+    )
 
 
 async def place_order(deps: Deps, account: Account, request: OrderRequest) -> Order:

@@ -1,0 +1,106 @@
+"""Intake edges: a bus failure after the store write loses no order (the sweep sends it),
+and bot orders from the order-requests queue go through the same checks, once per message."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import orjson
+import pytest
+
+from functions.triggers import on_order_request
+from shared.adapters.bus_functions import to_functions_message
+from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from shared.ports.bus import Bus, BusMessage
+from shared.services import sweep
+from shared.services.intake import place_order
+from shared.services.order_requests import UnknownAccount
+from shared.services.tickets import OrderRequest
+from tests.support.oms import Oms, make_oms
+
+
+@pytest.fixture
+async def oms() -> AsyncIterator[Oms]:
+    system = await make_oms()
+    await system.add_instrument("ABC", "0.01", "1", reference_price="100")
+    yield system
+    await system.container.store.close()
+
+
+class FailingBus:
+    """A bus whose sends fail (the network is down)."""
+
+    def __init__(self, inner: Bus) -> None:
+        self.inner = inner
+
+    async def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
+        raise ConnectionError("bus down")
+
+
+async def test_an_order_the_bus_refused_is_sent_by_the_sweep(oms: Oms):
+    account_id, _ = await oms.add_account("alice")
+    account = await oms.container.store.accounts.get(account_id)
+    assert account
+    bus = oms.container.bus
+    oms.container.bus = FailingBus(bus)  # type: ignore[assignment]
+    request = OrderRequest("ABC", Side.BUY, OrderType.LIMIT, "5", TimeInForce.GTC, "99")
+    order = await place_order(oms.container, account, request)
+    assert order.status is OrderStatus.PENDING_NEW and not order.dispatched
+    oms.container.bus = bus
+
+    assert (
+        await sweep.resend_undispatched(oms.container) == 0
+    )  # too young: its request may still send it
+    oms.clock.advance(10)
+    assert await sweep.resend_undispatched(oms.container) == 1
+    assert await sweep.resend_undispatched(oms.container) == 0
+    await oms.settle()
+    stored = await oms.container.store.orders.get(account_id, order.order_id)
+    assert stored is not None and stored.status is OrderStatus.NEW and stored.dispatched
+
+
+def bot_message(account_id: str, body: dict[str, object], message_id: str = "m-1") -> BusMessage:
+    return BusMessage(
+        orjson.dumps(body), message_id, application_properties={"account_id": account_id}
+    )
+
+
+async def test_bot_orders_are_placed_once_per_message(oms: Oms):
+    account_id, _ = await oms.add_account("bot")
+    body = {"symbol": "ABC", "side": "buy", "type": "limit", "quantity": "3", "limit_price": "99"}
+    message = to_functions_message(bot_message(account_id, body))
+    await on_order_request(oms.container, message)
+    await on_order_request(oms.container, message)  # redelivered
+    orders = (await oms.container.store.orders.list_orders(account_id)).items
+    assert len(orders) == 1 and orders[0].quantity == 3
+    await oms.settle()
+    feed = oms.notifier.envelopes(account_id, "orderUpdated")
+    assert feed[-1]["data"]["status"] == "new"
+
+
+async def test_refused_bot_orders_are_answered_on_the_feed(oms: Oms):
+    account_id, _ = await oms.add_account("bot")
+    off_tick = {
+        "symbol": "ABC",
+        "side": "buy",
+        "type": "limit",
+        "quantity": "3",
+        "limit_price": "99.001",
+    }
+    await on_order_request(oms.container, to_functions_message(bot_message(account_id, off_tick)))
+    bad_field = {"symbol": "ABC", "side": "up", "type": "limit", "quantity": "3"}
+    await on_order_request(
+        oms.container, to_functions_message(bot_message(account_id, bad_field, "m-2"))
+    )
+    answers = [m["data"] for m in oms.notifier.envelopes(account_id)]
+    assert [(a["event"], a["event_reason"], a["field"]) for a in answers] == [
+        ("order_request_rejected", "PRICE_OFF_TICK", "limit_price"),
+        ("order_request_rejected", "VALIDATION_FAILED", "side"),
+    ]
+    assert (await oms.container.store.orders.list_orders(account_id)).items == []
+
+
+async def test_a_bot_message_without_a_known_account_is_poison(oms: Oms):
+    body = {"symbol": "ABC", "side": "buy", "type": "market", "quantity": "1"}
+    with pytest.raises(UnknownAccount):
+        await on_order_request(oms.container, to_functions_message(bot_message("nobody", body)))

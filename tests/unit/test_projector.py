@@ -1,0 +1,103 @@
+"""The executions projector: redeliveries change nothing, early events wait for the missing
+ones, and answers about orders the matcher no longer holds are reported, not applied."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from shared.domain.enums import OrderType, Side, TimeInForce
+from shared.domain.order import EventOutOfOrder
+from shared.messages import EventBatch
+from shared.services import projector
+from shared.services.intake import place_order
+from shared.services.tickets import OrderRequest
+from tests.support.oms import Oms, make_oms
+
+
+@pytest.fixture
+async def oms() -> AsyncIterator[Oms]:
+    system = await make_oms()
+    await system.add_instrument("ABC", "0.01", "1", reference_price="100")
+    yield system
+    await system.container.store.close()
+
+
+def limit(side: Side, quantity: str, price: str = "100") -> OrderRequest:
+    return OrderRequest("ABC", side, OrderType.LIMIT, quantity, TimeInForce.GTC, price)
+
+
+async def trade(oms: Oms) -> tuple[str, str, list[EventBatch]]:
+    """Alice rests 10, bob takes 4; returns their account ids and the matcher's batches."""
+    alice_id, _ = await oms.add_account("alice")
+    bob_id, _ = await oms.add_account("bob")
+    store = oms.container.store
+    alice = await store.accounts.get(alice_id)
+    bob = await store.accounts.get(bob_id)
+    assert alice and bob
+    await place_order(oms.container, alice, limit(Side.SELL, "10"))
+    await place_order(oms.container, bob, limit(Side.BUY, "4"))
+    await oms.pump.match()
+    return alice_id, bob_id, oms.pump.batches
+
+
+async def test_a_redelivered_batch_changes_nothing(oms: Oms):
+    alice_id, bob_id, batches = await trade(oms)
+    for batch in batches:
+        await projector.project_batch(oms.container, batch)
+    store = oms.container.store
+    orders = (await store.orders.list_orders(alice_id)).items
+    version = orders[0].version
+    pushes = len(oms.notifier.sent)
+
+    for batch in batches:
+        assert await projector.project_batch(oms.container, batch) == 0
+
+    again = (await store.orders.list_orders(alice_id)).items[0]
+    assert (again.version, again.filled_quantity, again.leaves_quantity) == (version, 4, 6)
+    assert len((await store.executions.list_by_account(alice_id)).items) == 1
+    position = await store.positions.get(bob_id, "ABC")
+    assert position is not None and position.net_quantity == 4
+    assert len(oms.notifier.sent) == pushes  # nothing pushed twice
+
+
+async def test_an_early_event_waits_for_the_missing_one(oms: Oms):
+    alice_id, _, batches = await trade(oms)
+    accepted_alice, match = batches[0], batches[1]
+    with pytest.raises(EventOutOfOrder):
+        await projector.project_batch(oms.container, match)  # alice's fill before her accept
+    await projector.project_batch(oms.container, accepted_alice)
+    await projector.project_batch(oms.container, match)
+    order = (await oms.container.store.orders.list_orders(alice_id)).items[0]
+    assert (order.status.value, order.filled_quantity) == ("partially_filled", 4)
+
+
+async def test_answers_about_unknown_orders_are_reported_not_applied(oms: Oms):
+    from shared.domain.events import CancelRejected
+
+    alice_id, _, batches = await trade(oms)
+    for batch in batches:
+        await projector.project_batch(oms.container, batch)
+    order = (await oms.container.store.orders.list_orders(alice_id)).items[0]
+    rejected = CancelRejected("ABC", 99, 1, order.order_id, alice_id, 0, "", "UNKNOWN_ORDER")
+    batch = EventBatch("ABC", "c", 99, 99, (rejected,))
+    assert await projector.project_batch(oms.container, batch) == 0
+    stored = await oms.container.store.orders.get(alice_id, order.order_id)
+    assert stored is not None and stored.version == order.version
+    last = oms.notifier.envelopes(alice_id)[-1]["data"]
+    assert (last["event"], last["event_reason"]) == ("cancel_rejected", "UNKNOWN_ORDER")
+
+
+async def test_every_order_conserves_quantity_and_both_sides_balance(oms: Oms):
+    alice_id, bob_id, _ = await trade(oms)
+    await oms.settle()
+    store = oms.container.store
+    for account_id in (alice_id, bob_id):
+        for order in (await store.orders.list_orders(account_id)).items:
+            assert order.filled_quantity + order.leaves_quantity + order.canceled_quantity == (
+                order.quantity
+            )
+    bought = await store.positions.get(bob_id, "ABC")
+    sold = await store.positions.get(alice_id, "ABC")
+    assert bought and sold and bought.bought_quantity == sold.sold_quantity == 4
