@@ -28,7 +28,7 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
         adapter: Cache = MemoryCache()
     else:
         adapter = RedisCache.from_url(request.getfixturevalue("redis_url"))
-        await adapter._redis.flushdb()  # type: ignore[attr-defined]
+        await adapter._redis.flushdb()
     yield adapter
     await adapter.close()
 

@@ -3,7 +3,7 @@ and bot orders from the order-requests queue go through the same checks, once pe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import orjson
 import pytest
@@ -59,7 +59,7 @@ async def test_an_order_the_bus_refused_is_sent_by_the_sweep(oms: Oms):
     assert stored is not None and stored.status is OrderStatus.NEW and stored.dispatched
 
 
-def bot_message(account_id: str, body: dict[str, object], message_id: str = "m-1") -> BusMessage:
+def bot_message(account_id: str, body: Mapping[str, object], message_id: str = "m-1") -> BusMessage:
     return BusMessage(
         orjson.dumps(body), message_id, application_properties={"account_id": account_id}
     )
