@@ -34,6 +34,7 @@ def _notifier(settings: Settings) -> Notifier | None:
 
 
 async def main(settings: Settings) -> None:
+    settings.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite / snapshots when local
     store = await store_from_settings(settings)
     bus = bus_from_settings(settings)
     snapshots = snapshots_from_settings(settings)

@@ -121,6 +121,10 @@ class InstrumentWorker:
             recovered.replayed,
             recovered.republished,
         )
+        if recovered.snapshot_seq < 0:
+            # The first snapshot records how the book was created (fees, simulator seed),
+            # so a later change of the reference data cannot make the replay diverge.
+            await self.save_snapshot()
         if self._feeds is not None:
             await self._feeds.instrument_loaded(self.symbol, self._instruments)
             self._feeds.book_changed(self.symbol, self.venue, now)

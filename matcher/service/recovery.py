@@ -44,7 +44,7 @@ class Recovered:
     """An instrument ready to take commands."""
 
     venue: Venue
-    snapshot_seq: int  # seq of the snapshot the venue was built from (or saved at)
+    snapshot_seq: int  # seq of the snapshot the venue was built from; -1: none existed
     replayed: int = 0  # journal entries re-run through the venue
     republished: int = 0  # journal entries sent to `executions` again
     command_ids: set[str] = field(default_factory=set)  # commands replayed
@@ -122,9 +122,4 @@ async def recover(
             if len(pending) >= REPUBLISH_CHUNK:
                 await send_pending()
     await send_pending()
-    if snapshot_seq is None:
-        # The first snapshot records how the book was created (fees, simulator seed), so a
-        # later change of the reference data cannot make the replay diverge.
-        await snapshots.save(symbol, venue.seq, encode_snapshot(symbol, venue))
-        result.snapshot_seq = venue.seq
     return result
