@@ -1,6 +1,6 @@
 """`python -m matcher`: the matcher container app.
 
-Reads the settings, builds the store, bus, snapshot store and notifier from them, serves the
+Reads the settings, builds the store, bus, snapshot store, notifier and cache from them, serves the
 health endpoint on MATCHER_HEALTH_PORT and runs the service until SIGTERM or SIGINT, then
 shuts down gracefully (finish the batch in hand, snapshot, release the sessions).
 """
@@ -18,6 +18,7 @@ from shared.adapters.bus_factory import bus_from_settings
 from shared.adapters.signalr_rest import notifier_from_settings
 from shared.adapters.snapshots_factory import snapshots_from_settings
 from shared.config.settings import Settings, load_settings
+from shared.ports.cache import Cache
 from shared.ports.notifier import Notifier
 from shared.store_factory import store_from_settings
 
@@ -33,13 +34,28 @@ def _notifier(settings: Settings) -> Notifier | None:
     return notifier_from_settings(settings)
 
 
+def _cache(settings: Settings) -> Cache | None:
+    # The latest L2 book per instrument goes to Redis for GET /api/book/{symbol}; an
+    # in-process cache would help no one outside this process.
+    if not settings.REDIS_URL:
+        return None
+    from shared.adapters.cache_redis import RedisCache
+
+    return RedisCache.from_url(
+        settings.REDIS_URL,
+        use_entra_id=settings.REDIS_USE_ENTRA_ID,
+        client_id=settings.AZURE_CLIENT_ID,
+    )
+
+
 async def main(settings: Settings) -> None:
     settings.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite / snapshots when local
     store = await store_from_settings(settings)
     bus = bus_from_settings(settings)
     snapshots = snapshots_from_settings(settings)
     notifier = _notifier(settings)
-    service = MatcherService(store, bus, snapshots, notifier, settings)
+    cache = _cache(settings)
+    service = MatcherService(store, bus, snapshots, notifier, settings, cache=cache)
     health = HealthServer(lambda: service.healthy, port=settings.MATCHER_HEALTH_PORT)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -53,6 +69,8 @@ async def main(settings: Settings) -> None:
         await health.close()
         await bus.close()
         await snapshots.close()
+        if cache is not None:
+            await cache.close()
         aclose = getattr(notifier, "aclose", None)
         if aclose is not None:
             await aclose()

@@ -24,12 +24,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 
+import orjson
+
 from matcher.service.venue import Venue
 from shared.domain.events import Event, OrderFilled
 from shared.domain.ids import trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import units_to_str
 from shared.feeds import FeedPublisher, trades_group
+from shared.ports.cache import Cache, book_key
 from shared.ports.store_instruments import InstrumentRepository
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,15 @@ def book_feed(raw: Data, grid: tuple[Decimal, Decimal]) -> Data:
         "asks": side(raw["asks"]),
         "last_price": units_to_str(last, tick) if last else None,
     }
+
+
+def cache_book_sink(cache: Cache) -> BookSink:
+    """A book sink writing each instrument's latest book to `book:{symbol}` as JSON."""
+
+    async def sink(symbol: str, book_data: Mapping[str, object]) -> None:
+        await cache.set(book_key(symbol), orjson.dumps(book_data))
+
+    return sink
 
 
 class MatcherFeeds:

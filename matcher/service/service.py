@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from matcher.service.errors import InstrumentLost, ReplayDivergence
-from matcher.service.feeds import BookSink, MatcherFeeds
+from matcher.service.feeds import BookSink, MatcherFeeds, cache_book_sink
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from shared.config.settings import Settings
 from shared.feeds import FeedPublisher
@@ -30,11 +30,14 @@ from shared.ports.bus import (
     SessionLockLostError,
     SessionReceiver,
 )
+from shared.ports.cache import Cache
 from shared.ports.notifier import Notifier
 from shared.ports.snapshots import SnapshotStore
 from shared.ports.store import Store
 
 log = logging.getLogger(__name__)
+
+_RELEASED, _LOST, _FAILED = "released", "lost", "failed"
 
 Clock = Callable[[], int]
 """Wall-clock time in ns since the epoch: tick timestamps and the service's timers."""
@@ -64,6 +67,7 @@ class MatcherService:
         settings: Settings,
         clock: Clock = time.time_ns,
         *,
+        cache: Cache | None = None,
         book_sink: BookSink | None = None,
         config: WorkerConfig | None = None,
         accept_wait: float = 2.0,
@@ -77,6 +81,8 @@ class MatcherService:
         self._accept_wait = accept_wait
         self._slots = max(1, settings.MATCHER_MAX_SESSIONS)
         publisher = FeedPublisher(notifier) if notifier is not None else None
+        if book_sink is None and cache is not None:
+            book_sink = cache_book_sink(cache)
         self.feeds = MatcherFeeds(publisher, book_sink)
         self.workers: dict[str, InstrumentWorker] = {}  # symbol -> worker holding it
         self._stopping = asyncio.Event()
@@ -138,23 +144,36 @@ class MatcherService:
 
     async def _slot(self, index: int) -> None:
         backoff = 0.0
+        retake: str | None = None
         while not self._stopping.is_set():
             if backoff:
                 await self._sleep(backoff)
             try:
+                # After a failure, take the same instrument back at once (if no one else
+                # did): recovery re-publishes what was journaled, ticks included, even when
+                # no command is waiting to bring the session back.
                 receiver = await self._bus.accept_session(
-                    self._settings.ORDERS_QUEUE, None, max_wait=self._accept_wait
+                    self._settings.ORDERS_QUEUE,
+                    retake,
+                    max_wait=0.0 if retake else self._accept_wait,
                 )
             except BusError:
                 log.warning("slot %d: accepting a session failed", index, exc_info=True)
                 backoff = min(max(backoff * 2, 0.5), 30.0)
+                retake = None
                 continue
+            retake = None
             if receiver is None:
                 continue
-            backoff = 0.0 if await self._hold(receiver) else min(max(backoff * 2, 0.5), 30.0)
+            outcome = await self._hold(receiver)
+            if outcome == _RELEASED:
+                backoff = 0.0
+            else:
+                retake = receiver.session_id
+                backoff = 0.0 if outcome == _LOST else min(max(backoff * 2, 0.5), 30.0)
 
-    async def _hold(self, receiver: SessionReceiver) -> bool:
-        """Run a worker on an accepted session; False after an unexpected error."""
+    async def _hold(self, receiver: SessionReceiver) -> str:
+        """Run a worker on an accepted session: _RELEASED, _LOST or _FAILED."""
         worker = InstrumentWorker(
             receiver,
             self._store.journal,
@@ -167,10 +186,11 @@ class MatcherService:
         )
         symbol = worker.symbol
         self.workers[symbol] = worker
-        ok = True
+        outcome = _RELEASED
         try:
             await worker.run(self._stopping, self._all_busy)
         except (SessionLockLostError, MessageLockLostError, InstrumentLost) as error:
+            outcome = _LOST
             log.info(
                 "%s: session given up (%s); recovery will start from the journal", symbol, error
             )
@@ -180,12 +200,12 @@ class MatcherService:
             self._stopping.set()
         except Exception:
             log.exception("%s: the worker failed; the session will be recovered", symbol)
-            ok = False
+            outcome = _FAILED
         finally:
             del self.workers[symbol]
             with contextlib.suppress(Exception):
                 await receiver.close()
-        return ok
+        return outcome
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):

@@ -488,3 +488,77 @@ def test_python_m_matcher_serves_health_and_exits_cleanly_on_sigterm(tmp_path: P
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_the_latest_book_of_each_instrument_lands_in_the_cache(
+    store: Store, tmp_path: Path
+) -> None:
+    from shared.adapters.cache_memory import MemoryCache
+    from shared.ports.cache import book_key
+
+    cache = MemoryCache()
+    commands = random_commands(8, 60, ("AAA",))
+    bus = make_bus()
+    app = settings(tmp_path)
+    service = MatcherService(
+        store,
+        bus,
+        FolderSnapshotStore(tmp_path / "snapshots"),
+        None,
+        app,
+        cache=cache,
+        config=worker_config(app, tick_every=None, receive_wait=0.02),
+        accept_wait=0.02,
+    )
+    await service.start()
+    await send_commands(bus, commands)
+    await eventually(lambda: unsettled(bus) == 0)
+    final = last_seq(reference(commands)["AAA"][0])
+
+    async def cached() -> bool:
+        raw = await cache.get(book_key("AAA"))
+        return raw is not None and orjson.loads(raw)["seq"] == final
+
+    await eventually(cached)
+    await service.stop()
+
+
+class FailingOnce:
+    """A bus whose next send to `executions` fails (after the journal append)."""
+
+    def __init__(self, inner: InMemoryBus) -> None:
+        self.inner = inner
+        self.fail_next = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def send(self, queue: str, messages: Any) -> None:
+        if queue == EXECUTIONS and self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("executions unavailable")
+        await self.inner.send(queue, messages)
+
+
+async def test_a_tick_journaled_but_not_published_is_published_without_waiting_for_a_command(
+    store: Store, tmp_path: Path
+) -> None:
+    clock = ManualNs()
+    bus = FailingOnce(make_bus())
+    service = make_service(store, bus, tmp_path, clock=clock, tick_every=1.0)
+    await service.start()
+    gtd = NewOrder("g1", T0, "AAA", "og", "a", "buy", "limit", "gtd", 5, 100, 0, T0 + 10**9)
+    await send_commands(bus, [gtd])
+    await eventually(lambda: store.journal.published_seq("AAA"))
+    bus.fail_next = True
+    clock.now += 2 * 10**9  # the tick expires the order; publishing its event fails
+
+    async def all_published() -> bool:
+        last = await store.journal.last_seq("AAA")
+        return last == 2 and await store.journal.published_seq("AAA") == 2
+
+    await eventually(all_published)
+    assert not bus.fail_next
+    await service.stop()
+    published = await drain_executions(bus.inner, ("AAA",))
+    assert [m for m, _ in published.batches["AAA"]] == ["AAA:1", "AAA:2"]
