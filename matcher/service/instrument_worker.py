@@ -104,15 +104,21 @@ class InstrumentWorker:
             self._receiver,
             published,
         )
+        self._renewed_at = self._clock()
         recovered = await recover(
-            self.symbol, self._journal, self._snapshots, self._instruments, outbox
+            self.symbol,
+            self._journal,
+            self._snapshots,
+            self._instruments,
+            outbox,
+            keepalive=self._renew_if_due,
         )
         for command_id in recovered.command_ids:
             self._remember(command_id)
         self.venue, self._outbox = recovered.venue, outbox
         now = self._clock()
         self._snapshot_seq, self._snapshot_at = recovered.snapshot_seq, now
-        self._last_tick = self._renewed_at = self._active_at = now
+        self._last_tick = self._active_at = now
         log.info(
             "%s: recovered at seq %d (snapshot %d, %d replayed, %d re-published)",
             self.symbol,
@@ -157,10 +163,14 @@ class InstrumentWorker:
             wait = min(wait, max(due, 0.0))
         return wait
 
-    async def _maintain(self, now: int) -> None:
+    async def _renew_if_due(self) -> None:
+        now = self._clock()
         if (now - self._renewed_at) / NS >= self._config.renew_every:
             await self._receiver.renew_lock()
             self._renewed_at = now
+
+    async def _maintain(self, now: int) -> None:
+        await self._renew_if_due()
         assert self.venue is not None
         since = self.venue.seq - self._snapshot_seq
         if since >= self._config.snapshot_every_events or (

@@ -107,9 +107,9 @@ class Outbox:
         )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
-            # Session lock loss first: it says the most about what to do next.
-            errors.sort(key=lambda e: not isinstance(e, MessageLockLostError))
-            raise errors[-1]
+            # Anything but a single lost message lock (a lost session, a crash) says more.
+            others = [e for e in errors if not isinstance(e, MessageLockLostError)]
+            raise (others or errors)[0]
 
     async def flush(self, segment: Segment) -> list[Event]:
         """Make the segment durable in outbox order; the newly journaled events."""

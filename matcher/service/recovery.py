@@ -9,6 +9,7 @@ the same as the first time, so duplicate detection and idempotent consumers abso
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -96,8 +97,11 @@ async def recover(
     snapshots: SnapshotStore,
     instruments: InstrumentRepository,
     outbox: Outbox,
+    keepalive: Callable[[], Awaitable[None]] | None = None,
 ) -> Recovered:
-    """Snapshot + journal tail -> venue; re-publish what is journaled but unpublished."""
+    """Snapshot + journal tail -> venue; re-publish what is journaled but unpublished.
+    `keepalive` is awaited every REPUBLISH_CHUNK entries (the session lock must outlive a
+    long replay)."""
     venue, snapshot_seq = await load_venue(symbol, snapshots, instruments)
     published = outbox.published_seq
     result = Recovered(venue, snapshot_seq if snapshot_seq is not None else -1)
@@ -110,7 +114,11 @@ async def recover(
             pending.clear()
 
     start = min(published, venue.seq) + 1
+    read = 0
     async for entry in journal.read_from(symbol, start):
+        read += 1
+        if keepalive is not None and read % REPUBLISH_CHUNK == 0:
+            await keepalive()
         if entry.last_seq > venue.seq:
             replay(venue, entry)
             result.replayed += 1

@@ -562,3 +562,26 @@ async def test_a_tick_journaled_but_not_published_is_published_without_waiting_f
     await service.stop()
     published = await drain_executions(bus.inner, ("AAA",))
     assert [m for m, _ in published.batches["AAA"]] == ["AAA:1", "AAA:2"]
+
+
+async def test_a_held_session_keeps_its_lock_past_the_lock_duration(
+    store: Store, tmp_path: Path
+) -> None:
+    from shared.adapters.bus_faults import ManualClock
+
+    bus_clock, clock = ManualClock(), ManualNs()
+    bus = make_bus()
+    bus._clock = bus_clock  # lock expiry follows the test's clock (60 s locks)
+    service = make_service(store, bus, tmp_path, clock=clock)
+    await service.start()
+    await send_commands(bus, random_commands(2, 5, ("AAA",)))
+    await eventually(lambda: unsettled(bus) == 0)
+    worker = service.workers["AAA"]
+    for _ in range(6):  # two minutes: twice the lock duration
+        bus_clock.advance(20)
+        clock.now += 20 * 10**9
+        await asyncio.sleep(0.1)  # a few loop turns: receive, renew
+    await send_commands(bus, random_commands(3, 5, ("AAA",)))
+    await eventually(lambda: unsettled(bus) == 0)
+    assert service.workers["AAA"] is worker  # never lost the session, never re-recovered
+    await service.stop()
