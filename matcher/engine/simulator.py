@@ -1,9 +1,12 @@
 """The fill simulator: paper orders filled against a simulated market, deterministically.
 
-The reference price is a seeded random walk (one step every `step_ns`, each step's move
-derived from hash(seed, step) so no RNG state is needed) or a replayed list of
-(ts, price) points. Time only moves with commands: every command first lets the
-simulated market catch up to its timestamp, so the same commands give the same fills.
+The reference price is a seeded random walk with one step every `step_ns` (Gaussian steps
+of `step_ticks` standard deviation), or a replayed list of (ts, price) points. The walk is
+built as a Brownian bridge over the step index, so its value at any time is a pure function
+of (seed, anchor, ts): no hidden cursor, nothing that depends on which commands happened to
+look at the price. The anchor (where the walk equals `start_price`) is the time of the first
+paper order, which is journaled, so replays and restores see the same market. Time only moves
+with commands: every command first lets the market catch up to its timestamp.
 
 Fill rules (prices in ticks, quantities in lots):
 - Nothing fills before `accepted ts + latency_ns`.
@@ -21,6 +24,7 @@ Fill rules (prices in ticks, quantities in lots):
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from typing import final
 
@@ -58,14 +62,52 @@ from shared.domain.events import (
 )
 
 _MASK = (1 << 64) - 1
+_LEVELS = 48  # the bridge covers step indices 0 .. 2**48 (ns / step_ns since the epoch)
+_MICRO = 1_000_000  # the walk is computed in millionths of a tick
 
 
-def _mix(seed: int, step: int) -> int:
-    """splitmix64 of (seed, step): a reproducible pseudo-random 64-bit number."""
-    z = (seed * 0x9E3779B97F4A7C15 + step * 0xBF58476D1CE4E5B9 + 0x94D049BB133111EB) & _MASK
+def _mix(seed: int, key: int) -> int:
+    """splitmix64 of (seed, key): a reproducible pseudo-random 64-bit number."""
+    z = (seed * 0x9E3779B97F4A7C15 + key * 0xBF58476D1CE4E5B9 + 0x94D049BB133111EB) & _MASK
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
     return z ^ (z >> 31)
+
+
+def _normal_micro(seed: int, key: int) -> int:
+    """A standard normal draw times 1e6 (Irwin-Hall: four 16-bit uniforms), from the hash."""
+    h = _mix(seed, key)
+    total = (h & 0xFFFF) + ((h >> 16) & 0xFFFF) + ((h >> 32) & 0xFFFF) + (h >> 48)
+    # mean 4 * 32767.5, standard deviation sqrt(4 / 12) * 65536
+    return (2 * total - 262_140) * _MICRO // 75_674
+
+
+def bridge_spreads(sigma_ticks: int) -> list[int]:
+    """Standard deviations (millionths of a tick) of the bridge's midpoints, per depth;
+    entry 0 is that of W(2**48) itself."""
+    spreads = [math.isqrt((1 << _LEVELS) * sigma_ticks * sigma_ticks * _MICRO * _MICRO)]
+    for depth in range(_LEVELS):
+        width = 1 << (_LEVELS - depth)
+        spreads.append(math.isqrt(width * sigma_ticks * sigma_ticks * _MICRO * _MICRO // 4))
+    return spreads
+
+
+def walk_micro(seed: int, spreads: list[int], step: int) -> int:
+    """W(step) in millionths of a tick: a random walk with W(0) = 0 and Gaussian steps (see
+    `bridge_spreads`), evaluated by Brownian-bridge bisection (48 hashes, no state)."""
+    lo, hi = 0, 1 << _LEVELS
+    w_lo = 0
+    w_hi = spreads[0] * _normal_micro(seed, hi) // _MICRO
+    depth = 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        w_mid = (w_lo + w_hi) // 2 + spreads[depth] * _normal_micro(seed, mid) // _MICRO
+        depth += 1
+        if step < mid:
+            hi, w_hi = mid, w_mid
+        else:
+            lo, w_lo = mid, w_mid
+    return w_lo if step == lo else w_hi
 
 
 @final
@@ -103,6 +145,7 @@ class SimulatorConfig:
         self.maker_fee_cbps = maker_fee_cbps
         self.taker_fee_cbps = taker_fee_cbps
         self.prices: list[tuple[int, int]] = sorted(prices) if prices else []
+        self.spreads = bridge_spreads(step_ticks)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -152,31 +195,30 @@ class FillSimulator:
         self.orders: dict[str, RestingOrder] = {}  # working paper orders, in entry order
         self.next_fill: dict[str, int] = {}  # order id -> earliest ts of its next fill step
         self.triggered: set[str] = set()  # stop orders whose stop price was reached
-        self.walk_step = -1  # random walk: last step computed (-1: not started)
-        self.walk_price = config.start_price
+        self.anchor_step = -1  # the walk's step where it equals start_price (-1: not yet)
+        self.anchor_micro = 0  # W(anchor_step)
+        self.memo_step = -1  # the last step evaluated and its W: a cache, not state
+        self.memo_micro = 0
 
     # ----------------------------------------------------------------- market
 
     def reference_price(self, ts: int) -> int:
-        """The simulated market price at `ts` (advances the walk; never goes back)."""
+        """The simulated market price at `ts` (the first call fixes the walk's anchor)."""
         cfg = self.config
         if cfg.prices:
             i = bisect_right(cfg.prices, (ts, 1 << 62))
             return cfg.prices[i - 1][1] if i > 0 else cfg.start_price
         step = ts // cfg.step_ns
-        if self.walk_step < 0:
-            self.walk_step = step
-            return self.walk_price
-        width = 2 * cfg.step_ticks + 1
-        price = self.walk_price
-        for k in range(self.walk_step + 1, step + 1):
-            price += _mix(cfg.seed, k) % width - cfg.step_ticks
-            if price < 1:
-                price = 1
-        if step > self.walk_step:
-            self.walk_step = step
-            self.walk_price = price
-        return self.walk_price
+        if step != self.memo_step:
+            self.memo_step = step
+            self.memo_micro = walk_micro(cfg.seed, cfg.spreads, step)
+        if self.anchor_step < 0:
+            self.anchor_step = step
+            self.anchor_micro = self.memo_micro
+            return cfg.start_price
+        moved = self.memo_micro - self.anchor_micro
+        price = cfg.start_price + (moved + _MICRO // 2) // _MICRO
+        return price if price > 1 else 1
 
     def _slipped(self, ref: int, is_buy: bool, qty: int) -> int:
         cfg = self.config
@@ -466,8 +508,8 @@ class FillSimulator:
         return {
             "config": self.config.to_dict(),
             "halted": self.halted,
-            "walk_step": self.walk_step,
-            "walk_price": self.walk_price,
+            "anchor_step": self.anchor_step,
+            "anchor_micro": self.anchor_micro,
             "orders": rows,
         }
 
@@ -478,8 +520,8 @@ class FillSimulator:
         sim = FillSimulator(symbol, SimulatorConfig.from_dict(config))
         sim.seq = seq
         sim.halted = bool(data["halted"])
-        sim.walk_step = int(str(data["walk_step"]))
-        sim.walk_price = int(str(data["walk_price"]))
+        sim.anchor_step = int(str(data["anchor_step"]))
+        sim.anchor_micro = int(str(data["anchor_micro"]))
         rows = data["orders"]
         assert isinstance(rows, list)
         for r in rows:

@@ -3,6 +3,7 @@ partial-fill schedules, stops and fees, all driven by command timestamps."""
 
 from __future__ import annotations
 
+import statistics
 from itertools import pairwise
 
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
@@ -40,16 +41,29 @@ def fills_of(events: list[Event]) -> list[tuple[int, int, str]]:
     return [(e.last_qty, e.last_px, e.liquidity) for e in events if isinstance(e, OrderFilled)]
 
 
-def test_reference_walk_is_deterministic_per_seed_and_moves_in_bounded_steps() -> None:
-    a = FillSimulator("SIM", SimulatorConfig(seed=1, start_price=1_000, step_ticks=2))
-    b = FillSimulator("SIM", SimulatorConfig(seed=1, start_price=1_000, step_ticks=2))
-    c = FillSimulator("SIM", SimulatorConfig(seed=2, start_price=1_000, step_ticks=2))
-    path_a = [a.reference_price(t * S) for t in range(200)]
-    path_b = [b.reference_price(t * S) for t in range(200)]
-    path_c = [c.reference_price(t * S) for t in range(200)]
-    assert path_a == path_b and path_a != path_c
-    assert all(abs(x - y) <= 2 for x, y in pairwise(path_a))
-    assert len(set(path_a)) > 5
+def test_reference_walk_is_seeded_and_gaussian_with_the_configured_step() -> None:
+    def walker(seed: int) -> FillSimulator:
+        return FillSimulator("SIM", SimulatorConfig(seed=seed, start_price=10_000, step_ticks=2))
+
+    a, b, c = walker(1), walker(1), walker(2)
+    path_a = [a.reference_price(t * S) for t in range(2_000)]
+    assert path_a == [b.reference_price(t * S) for t in range(2_000)]
+    assert path_a != [c.reference_price(t * S) for t in range(2_000)]
+    assert path_a[0] == 10_000
+    steps = [y - x for x, y in pairwise(path_a)]
+    assert 1.5 < statistics.pstdev(steps) < 2.5
+    assert len(set(path_a)) > 20
+
+
+def test_reference_price_does_not_depend_on_which_times_were_looked_at() -> None:
+    """A tick that looks at the market (and is not journaled) must not change it."""
+    dense = FillSimulator("SIM", SimulatorConfig(seed=3, start_price=500, step_ticks=3))
+    sparse = FillSimulator("SIM", SimulatorConfig(seed=3, start_price=500, step_ticks=3))
+    every = [dense.reference_price(t * S) for t in range(300)]
+    assert [sparse.reference_price(t * S) for t in range(0, 300, 7)] == every[::7]
+    restored = FillSimulator.restore("SIM", 0, sparse.snapshot())
+    assert restored.reference_price(123 * S) == every[123]
+    assert restored.reference_price(5 * S) == every[5]  # earlier times too
 
 
 def test_replayed_price_file_sets_the_reference() -> None:
