@@ -136,6 +136,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, ...)
+            return problem(422, codes.INVALID_JSON, "the body is not a JSON document")
         reason = {
             404: codes.NOT_FOUND,
             405: codes.METHOD_NOT_ALLOWED,
