@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 from schemathesis import GenerationMode
-from schemathesis.core.result import Ok
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -27,6 +26,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.result import Ok
 
 from functions.http import create_app
 from functions.runtime import ContainerProvider
