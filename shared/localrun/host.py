@@ -1,0 +1,124 @@
+"""The local host: the Function App without the Functions host, plus the matcher.
+
+uvicorn serves the same FastAPI app on http://{OMS_HOST}:{OMS_PORT}/api/..., a dispatcher
+feeds the same trigger functions from the bus, the matcher service takes the instrument
+sessions, and a local SignalR hub is mounted at /signalr (unless SIGNALR_ENDPOINT points at
+a real SignalR Service). Everything shares one bus, one store and one cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+import azure.functions as func
+import uvicorn
+
+from functions.http import create_app
+from functions.runtime import ContainerProvider
+from functions.triggers import make_blueprint
+from matcher.service.service import MatcherService
+from shared.adapters.bus_factory import bus_from_settings
+from shared.adapters.signalr_rest import notifier_from_settings
+from shared.adapters.snapshots_factory import snapshots_from_settings
+from shared.bootstrap import Container, bootstrap
+from shared.config.settings import Settings
+from shared.localrun.dispatcher import TriggerDispatcher
+from shared.localrun.seed import LocalKeys, seed
+from shared.signalr_hub.hub import LocalHub
+from shared.signalr_hub.server import mount_hub
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalRun:
+    """Start with `await run.start()`, stop with `await run.stop()`."""
+
+    settings: Settings
+    container: Container | None = None
+    keys: LocalKeys | None = None
+    hub: LocalHub | None = None
+    matcher: MatcherService | None = None
+    dispatcher: TriggerDispatcher | None = None
+    server: uvicorn.Server | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.OMS_HOST}:{self.settings.OMS_PORT}"
+
+    async def start(self) -> LocalKeys:
+        s = self.settings
+        s.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)
+        if s.SIGNALR_ENDPOINT:
+            notifier = notifier_from_settings(s)
+        else:
+            self.hub = LocalHub(s.SIGNALR_ACCESS_KEY or secrets.token_urlsafe(32))
+            endpoint = f"{self.url}/signalr"
+            notifier = notifier_from_settings(s, local_hub=self.hub, local_endpoint=endpoint)
+        bus = bus_from_settings(s)
+        container = await bootstrap(s, bus=bus, notifier=notifier)
+        container.closers.insert(0, bus.close)
+        self.container = container
+
+        async def same_container() -> Container:
+            return container
+
+        provider = ContainerProvider(same_container)
+        app = create_app(provider)
+        if self.hub is not None:
+            mount_hub(app, self.hub, "/signalr")
+        functions_app = func.FunctionApp()
+        functions_app.register_functions(make_blueprint(provider))
+
+        self.keys = await seed(container)
+
+        self.matcher = MatcherService(
+            container.store,
+            bus,
+            snapshots_from_settings(s),
+            notifier,
+            s,
+            cache=container.cache,
+        )
+        await self.matcher.start()
+        self.dispatcher = TriggerDispatcher(functions_app, bus, s)
+        await self.dispatcher.start()
+
+        config = uvicorn.Config(
+            app, host=s.OMS_HOST, port=s.OMS_PORT, log_level="warning", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self._tasks.append(asyncio.create_task(self.server.serve()))
+        while not self.server.started:
+            if self._tasks[0].done():
+                self._tasks[0].result()  # raises why the server could not start
+                raise RuntimeError("the HTTP server stopped during start-up")
+            await asyncio.sleep(0.02)
+        return self.keys
+
+    def add_task(self, task: asyncio.Task[None]) -> None:
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        """Stop taking requests, finish the matcher's batch, then close everything."""
+        if self.server is not None:
+            self.server.should_exit = True
+        for task in self._tasks[1:]:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        if self.matcher is not None:
+            await self.matcher.stop()
+        if self.hub is not None:
+            self.hub.close_all()
+        if self.container is not None:
+            await self.container.aclose()
