@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from matcher.faults import CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 from shared.adapters.bus_faults import BusFaults, FaultRates
 from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.store_factory import open_sqlite_store
 from tests.integration.test_matcher_support import (
-    CrashingBus,
-    CrashingJournal,
-    CrashingSnapshots,
-    CrashPlan,
     check_published,
     drain_config,
     drain_executions,
