@@ -1,11 +1,18 @@
 """Publishes feed messages through the notifier: sequence-stamped, books conflated.
 
-Every message has one argument, the envelope `{"stream": ..., "seq": n, "data": {...}}`.
+Every message has one argument, the envelope
+`{"stream": ..., "epoch": "...", "seq": n, "data": {...}}`.
+
+`seq` counts 1, 2, 3, ... per stream within one `epoch`. The epoch is a random id drawn when
+the publisher is made (once per process), because sequences live in memory: a restarted
+process, or another Function App instance, numbers the same stream afresh under a new epoch.
+A client that sees a jump in `seq` or a different `epoch` re-syncs the stream over REST.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 
 from shared.feeds.conflater import BookConflater
@@ -34,8 +41,10 @@ class FeedPublisher:
         sequencer: FeedSequencer | None = None,
         conflater: BookConflater[Data] | None = None,
         books_per_second: float = 10.0,
+        epoch: str | None = None,
     ) -> None:
         self._notifier = notifier
+        self.epoch = epoch or secrets.token_hex(8)
         self.sequencer = sequencer or FeedSequencer()
         self.conflater = conflater or BookConflater(books_per_second)
         self._locks: dict[str, asyncio.Lock] = {}
@@ -47,7 +56,7 @@ class FeedPublisher:
         lock = self._locks.setdefault(stream, asyncio.Lock())
         async with lock:
             seq = self.sequencer.next(stream)
-            await send([{"stream": stream, "seq": seq, "data": dict(data)}])
+            await send([{"stream": stream, "epoch": self.epoch, "seq": seq, "data": dict(data)}])
             return seq
 
     async def _to_user(self, account_id: str, target: str, data: Data) -> int:
@@ -61,6 +70,10 @@ class FeedPublisher:
             await self._notifier.send_to_group(group, target, args)
 
         return await self._publish(group, data, send)
+
+    def last_seq(self, stream: str) -> int:
+        """The last sequence number sent on `stream` in this epoch (0 if none)."""
+        return self.sequencer.last(stream)
 
     async def order_updated(self, account_id: str, order: Data) -> int:
         """Push an order's new state to its account; returns the stream sequence number."""

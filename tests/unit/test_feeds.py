@@ -102,6 +102,7 @@ async def test_account_messages_share_one_contiguous_stream_and_reach_only_their
     envelopes = [m["arguments"][0] for m in got]  # type: ignore[index]
     assert [e["seq"] for e in envelopes] == [1, 2, 3]
     assert {e["stream"] for e in envelopes} == {"account:alice"}
+    assert {e["epoch"] for e in envelopes} == {feeds.epoch}
     assert [m["arguments"][0]["data"]["order_id"] for m in _drain(bob)] == ["o2"]  # type: ignore[index]
 
 
@@ -136,3 +137,26 @@ async def test_held_back_books_go_out_on_flush_with_the_next_sequence_number() -
     assert await feeds.flush_books() == 1
     got = [m["arguments"][0] for m in _drain(watcher)]  # type: ignore[index]
     assert [(e["seq"], e["data"]["v"]) for e in got] == [(1, 1), (2, 3)]
+
+
+async def test_every_message_names_its_publishers_epoch_and_a_new_publisher_starts_a_new_one() -> (
+    None
+):
+    hub = LocalHub(KEY)
+    alice = _connect(hub, "alice")
+    notifier = LocalNotifier(hub, "http://127.0.0.1:1/signalr")
+    before, after = FeedPublisher(notifier), FeedPublisher(notifier)  # e.g. a process restart
+    await before.order_updated("alice", {"order_id": "o1"})
+    await before.order_updated("alice", {"order_id": "o1"})
+    await after.order_updated("alice", {"order_id": "o1"})
+    got = [m["arguments"][0] for m in _drain(alice)]  # type: ignore[index]
+    assert set(got[0]) == {"stream", "epoch", "seq", "data"}
+    # seq 1 again: without the epoch the client could not tell a restart from a replay
+    assert [(e["epoch"], e["seq"]) for e in got] == [
+        (before.epoch, 1),
+        (before.epoch, 2),
+        (after.epoch, 1),
+    ]
+    assert before.epoch != after.epoch
+    assert before.last_seq("account:alice") == 2
+    assert FeedPublisher(notifier, epoch="fixed").epoch == "fixed"
