@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from functions import problems
-from functions.http import admin, health, openapi, orders, queries
+from functions.http import admin, feeds, health, openapi, orders, queries
 from functions.runtime import ContainerProvider
 
 
@@ -20,7 +20,7 @@ def create_app(provider: ContainerProvider) -> FastAPI:
         redoc_url=None,
     )
     app.state.provider = provider
-    for module in (orders, queries, admin, health):
+    for module in (orders, queries, admin, feeds, health):
         app.include_router(module.router)
     problems.install(app)
     openapi.install(app)

@@ -26,3 +26,12 @@ def trades_group(instrument: str) -> str:
 def book_group(instrument: str) -> str:
     """The SignalR group (and stream) of an instrument's L2 book."""
     return f"book:{instrument}"
+
+
+INSTRUMENT_FEEDS = {"trades": trades_group, "book": book_group}
+
+
+def instrument_groups(symbols: list[str], feeds: list[str]) -> list[str]:
+    """The groups of these feeds ("trades", "book") of these instruments, without repeats."""
+    groups = (INSTRUMENT_FEEDS[feed](symbol) for symbol in symbols for feed in feeds)
+    return list(dict.fromkeys(groups))

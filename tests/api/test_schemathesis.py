@@ -33,10 +33,12 @@ from functions.runtime import ContainerProvider
 from shared.adapters.bus_factory import memory_queues
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.signalr_local import LocalNotifier
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.ports.cache import book_key
 from shared.services import admin
+from shared.signalr_hub import LocalHub
 from shared.store_factory import open_sqlite_store
 from tests.support.oms import ADMIN_KEY
 from tests.support.redis_server import free_port
@@ -54,14 +56,17 @@ CHECKS = [
 
 
 async def seeded_container() -> Container:
-    """An OMS with two instruments, a published book and a few orders to find."""
+    """An OMS with two instruments, a published book, a few orders to find and a local
+    SignalR hub (without one the live-feed routes would only answer 503)."""
     settings = Settings(OMS_ADMIN_API_KEY=ADMIN_KEY)
     cache = MemoryCache()
+    hub = LocalHub("schemathesis-access-key-0123456789abcdef")
     container = await bootstrap(
         settings,
         store=await open_sqlite_store(":memory:"),
         bus=InMemoryBus(memory_queues(settings)),
         cache=cache,
+        notifier=LocalNotifier(hub, "http://127.0.0.1:1/signalr"),
     )
     for symbol, tick, lot in (("ABC", "0.01", "1"), ("XYZ", "0.5", "10")):
         spec = admin.InstrumentSpec(symbol, Decimal(tick), Decimal(lot), reference_price="100")

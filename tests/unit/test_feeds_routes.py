@@ -1,0 +1,183 @@
+"""The live-feed routes in process: negotiate, instrument subscriptions, the stream state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from functions.http import create_app
+from functions.runtime import ContainerProvider
+from shared.adapters.bus_factory import memory_queues
+from shared.adapters.bus_memory import InMemoryBus
+from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.signalr_local import LocalNotifier
+from shared.bootstrap import Container, DiscardingNotifier, bootstrap
+from shared.config.settings import Settings
+from shared.domain.enums import AccountType
+from shared.ports.notifier import Notifier
+from shared.services import admin
+from shared.signalr_hub import HubConnection, LocalHub
+from shared.signalr_hub.protocol import RS
+from shared.signalr_hub.tokens import USER_CLAIM, verify_token
+from shared.store_factory import open_sqlite_store
+
+KEY = "unit-test-access-key-0123456789abcdef"
+ENDPOINT = "http://127.0.0.1:1/signalr"
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    container: Container
+    hub: LocalHub
+    account_id: str
+    key: str
+
+    async def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        return await self.client.request(method, path, json=body, headers={"X-API-Key": self.key})
+
+
+async def _api(notifier: Notifier | None) -> tuple[Container, httpx.AsyncClient]:
+    settings = Settings(OMS_ADMIN_API_KEY="admin-key")
+    container = await bootstrap(
+        settings,
+        store=await open_sqlite_store(":memory:"),
+        bus=InMemoryBus(memory_queues(settings)),
+        cache=MemoryCache(),
+        notifier=notifier,
+    )
+    spec = admin.InstrumentSpec("ABC", Decimal("0.01"), Decimal("1"), reference_price="100")
+    await admin.create_instrument(container, spec, "seed")
+    app = create_app(ContainerProvider(lambda: _same(container)))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://oms")
+    return container, client
+
+
+async def _same(container: Container) -> Container:
+    return container
+
+
+@pytest.fixture(params=["local-hub", "no-signalr"])
+async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
+    hub = LocalHub(KEY)
+    notifier = LocalNotifier(hub, ENDPOINT) if request.param == "local-hub" else None
+    container, client = await _api(notifier)
+    spec = admin.NewAccount(name="alice", type=AccountType.LIVE)
+    account, key = await admin.create_account(container, spec, actor="test")
+    yield Api(client, container, hub, account.account_id, key)
+    await client.aclose()
+    await container.store.close()
+
+
+def _messages(conn: HubConnection) -> list[dict[str, Any]]:
+    frames = [conn._buffer.popleft() for _ in range(len(conn._buffer))]
+    return [json.loads(r) for f in frames for r in f.split(RS) if r]
+
+
+def _with_hub(api: Api) -> None:
+    if isinstance(api.container.notifier, DiscardingNotifier):
+        pytest.skip("needs the local hub")
+
+
+async def test_negotiate_redirects_to_the_hub_with_a_token_naming_the_callers_account(
+    api: Api,
+) -> None:
+    _with_hub(api)
+    response = await api.call("POST", "/api/negotiate?negotiateVersion=1")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"url", "accessToken"}
+    assert body["url"] == f"{ENDPOINT}/client/?hub=oms"
+    assert verify_token(KEY, body["accessToken"])[USER_CLAIM] == api.account_id
+
+
+async def test_negotiate_without_a_key_is_a_401(api: Api) -> None:
+    response = await api.client.post("/api/negotiate")
+    assert response.status_code == 401
+    assert response.json()["reason"] == "UNAUTHENTICATED"
+
+
+async def test_without_signalr_the_feed_routes_are_a_503_that_says_why(api: Api) -> None:
+    if not isinstance(api.container.notifier, DiscardingNotifier):
+        pytest.skip("needs no SignalR")
+    for method, path, body in (
+        ("POST", "/api/negotiate", None),
+        ("POST", "/api/subscriptions", {"symbols": ["ABC"]}),
+        ("DELETE", "/api/subscriptions", {"symbols": ["ABC"]}),
+    ):
+        response = await api.call(method, path, body)
+        assert response.status_code == 503, path
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["reason"] == "LIVE_FEEDS_NOT_CONFIGURED"
+
+
+async def test_a_subscribed_connection_gets_the_instrument_feeds_until_it_unsubscribes(
+    api: Api,
+) -> None:
+    _with_hub(api)
+    conn = api.hub.connect("oms", api.hub.new_connection_id(), api.account_id)
+    body = {"connection_id": conn.connection_id, "symbols": ["ABC"], "feeds": ["trades", "book"]}
+    response = await api.call("POST", "/api/subscriptions", body)
+    assert response.status_code == 200
+    assert response.json() == {
+        "connection_id": conn.connection_id,
+        "user_id": None,
+        "groups": ["trades:ABC", "book:ABC"],
+    }
+    await api.container.feeds.trade("ABC", {"price": "100.00"})
+    got = _messages(conn)
+    assert [(m["target"], m["arguments"][0]["stream"]) for m in got] == [("trade", "trades:ABC")]
+
+    assert (await api.call("DELETE", "/api/subscriptions", body)).status_code == 200
+    await api.container.feeds.trade("ABC", {"price": "100.01"})
+    assert _messages(conn) == []
+
+
+async def test_a_user_subscription_reaches_connections_opened_later(api: Api) -> None:
+    _with_hub(api)
+    response = await api.call(
+        "POST", "/api/subscriptions", {"symbols": ["ABC"], "feeds": ["trades"]}
+    )
+    assert response.json() == {
+        "connection_id": None,
+        "user_id": api.account_id,
+        "groups": ["trades:ABC"],
+    }
+    conn = api.hub.connect("oms", api.hub.new_connection_id(), api.account_id)
+    await api.container.feeds.trade("ABC", {"price": "100.00"})
+    assert [m["target"] for m in _messages(conn)] == ["trade"]
+
+
+async def test_an_unknown_symbol_or_connection_is_a_422_naming_it(api: Api) -> None:
+    _with_hub(api)
+    response = await api.call("POST", "/api/subscriptions", {"symbols": ["ABC", "NOPE"]})
+    assert response.status_code == 422
+    assert (response.json()["reason"], response.json()["field"]) == (
+        "UNKNOWN_INSTRUMENT",
+        "symbols.1",
+    )
+    body = {"connection_id": "not-connected", "symbols": ["ABC"]}
+    response = await api.call("POST", "/api/subscriptions", body)
+    assert response.status_code == 422
+    assert (response.json()["reason"], response.json()["field"]) == (
+        "UNKNOWN_CONNECTION",
+        "connection_id",
+    )
+    response = await api.call("POST", "/api/subscriptions", {"symbols": ["ABC"], "x": 1})
+    assert (response.status_code, response.json()["reason"]) == (422, "UNKNOWN_FIELD")
+
+
+async def test_feed_state_tells_the_callers_stream_epoch_and_last_sequence(api: Api) -> None:
+    feeds = api.container.feeds
+    before = (await api.call("GET", "/api/feeds/state")).json()
+    assert before == {"stream": f"account:{api.account_id}", "epoch": feeds.epoch, "seq": 0}
+    await feeds.order_updated(api.account_id, {"order_id": "o1"})
+    await feeds.execution_reported(api.account_id, {"order_id": "o1"})
+    await feeds.order_updated("someone-else", {"order_id": "o2"})
+    assert (await api.call("GET", "/api/feeds/state")).json()["seq"] == 2
