@@ -72,6 +72,12 @@ class CrashingJournal:
         self._plan.maybe("journal.published_seq:before")
         return int(await self._inner.published_seq(symbol))
 
+    async def mark_projected(self, symbol: str, seq: int) -> None:
+        await self._inner.mark_projected(symbol, seq)
+
+    async def projected_seq(self, symbol: str) -> int:
+        return int(await self._inner.projected_seq(symbol))
+
 
 class CrashingReceiver:
     def __init__(self, inner: Any, plan: CrashPlan) -> None:

@@ -32,6 +32,7 @@ var collections = [
       { key: { keys: ['account_id', 'client_order_id'] }, options: { unique: true } }
       { key: { keys: ['account_id', 'created_at', '_id'] } }
       { key: { keys: ['dispatched', 'created_at'] } }
+      { key: { keys: ['status', 'updated_at'] } }
     ]
   }
   {

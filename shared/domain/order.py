@@ -5,6 +5,12 @@ is refused with `DuplicateEvent` (so a fill is never applied twice), a gap with
 `EventOutOfOrder` (the caller retries later). Client requests (cancel, replace) put the
 order in a pending state through the `CancelRequested` / `ReplaceRequested` events, which
 carry no engine sequence. Every status change goes through the strict transition table.
+
+The pending-command outbox: a request event carries the command sent to the matcher
+(`Command.to_dict()`, command id included) and the order keeps it in `pending_command`
+until the matcher answers, so a command lost on the way can be sent again with the same
+id. It is cleared as soon as the order leaves the pending state (or ends), so a request
+that was answered can never be resent.
 """
 
 from __future__ import annotations
@@ -70,16 +76,20 @@ class InvalidTransition(OrderStateError):
 
 @dataclass(frozen=True, slots=True)
 class CancelRequested:
-    """A client asked to cancel; the order waits for the matcher's answer."""
+    """A client asked to cancel; the order waits for the matcher's answer. `command` is
+    the command sent (`to_dict()`), kept on the order until it is answered."""
 
     ts: int
+    command: dict[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReplaceRequested:
-    """A client asked to replace; the order waits for the matcher's answer."""
+    """A client asked to replace; the order waits for the matcher's answer. `command` is
+    the command sent (`to_dict()`), kept on the order until it is answered."""
 
     ts: int
+    command: dict[str, object] | None = None
 
 
 ClientRequest = CancelRequested | ReplaceRequested
@@ -113,6 +123,7 @@ class Order:
     version: int = 0
     dispatched: bool = False
     client_order_id_chain: list[str] = field(default_factory=list)
+    pending_command: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
         if self.leaves_quantity == 0 and self.status == S.PENDING_NEW:
@@ -139,6 +150,7 @@ class Order:
             self._check_transition(target)
             self.status = target
             self.updated_at = event.ts
+            self.pending_command = None if event.command is None else dict(event.command)
             return
         if event.order_id != self.order_id:
             raise OrderStateError(f"event for {event.order_id} applied to {self.order_id}")
@@ -153,6 +165,8 @@ class Order:
         self.status = target
         self.seq = event.order_seq
         self.updated_at = event.ts
+        if target not in _PENDING:
+            self.pending_command = None  # answered (or ended): never resend it
 
     def _target_status(self, event: OrderEvent) -> OrderStatus:
         reported = OrderStatus(event.status)
@@ -162,6 +176,12 @@ class Order:
             (OrderCanceled, OrderExpired, OrderReplaced, CancelRejected, ReplaceRejected),
         )
         if self.status in _PENDING and reported in _OPEN and not answered:
+            return self.status
+        replace_answer = isinstance(event, (OrderReplaced, ReplaceRejected))
+        if self.status is S.PENDING_CANCEL and reported in _OPEN and replace_answer:
+            # The answer to a replace sent before the cancel (a pending cancel cannot be
+            # replaced, and one instrument's commands are handled in order): the cancel
+            # is still in flight.
             return self.status
         return reported
 

@@ -54,6 +54,7 @@ def order_to_doc(order: Order) -> Doc:
         "version": order.version,
         "dispatched": order.dispatched,
         "client_order_id_chain": list(order.client_order_id_chain),
+        "pending_command": order.pending_command,
     }
 
 
@@ -83,6 +84,7 @@ def order_from_doc(doc: Doc) -> Order:
         version=doc["version"],
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
+        pending_command=doc.get("pending_command"),  # absent in documents of older versions
     )
 
 

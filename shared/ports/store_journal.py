@@ -64,6 +64,15 @@ class JournalRepository(Protocol):
         """The published mark of the instrument, 0 when none is recorded."""
         ...
 
+    async def mark_projected(self, symbol: str, seq: int) -> None:
+        """Record that the events up to `seq` are applied to the order documents (the
+        projector's high-water mark). Never moves the mark backwards."""
+        ...
+
+    async def projected_seq(self, symbol: str) -> int:
+        """The projected mark of the instrument, 0 when none is recorded."""
+        ...
+
 
 def check_batch(entries: Sequence[JournalEntry]) -> str:
     """The batch's one symbol; ValueError for an empty entry or mixed instruments."""

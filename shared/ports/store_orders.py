@@ -9,6 +9,13 @@ from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page
 
+PENDING_STATUSES = (
+    OrderStatus.PENDING_NEW,
+    OrderStatus.PENDING_CANCEL,
+    OrderStatus.PENDING_REPLACE,
+)
+"""Orders waiting for the matcher's answer: the pending-command outbox (`list_pending`)."""
+
 
 class OrderRepository(Protocol):
     """Orders, one document each, keyed by order id and scoped by account.
@@ -78,4 +85,17 @@ class OrderRepository(Protocol):
         """Orders still marked undispatched and created at or before `older_than_ns`,
         oldest first (at most `limit`, capped at MAX_PAGE_SIZE): the outbox sweeper resends
         their commands (the matcher skips command ids it has journaled)."""
+        ...
+
+    async def list_pending(
+        self,
+        older_than_ns: int,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: tuple[int, str] | None = None,
+    ) -> list[Order]:
+        """Orders of every account in a PENDING_STATUSES status whose `updated_at` is at or
+        before `older_than_ns`, oldest first by (updated_at, order_id), at most `limit`
+        (capped at MAX_PAGE_SIZE); `after` = the (updated_at, order_id) of the last order of
+        the previous page. The sweep resends their pending command (NewOrder for
+        pending_new) with the same command id."""
         ...

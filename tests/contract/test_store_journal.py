@@ -117,3 +117,24 @@ async def test_the_published_mark_never_moves_backwards(store):
 
     assert await store.journal.published_seq("AAPL") == 5
     assert await store.journal.published_seq("MSFT") == 0
+
+
+async def test_the_projected_mark_never_moves_backwards_and_is_apart_from_published(store):
+    assert await store.journal.projected_seq("AAPL") == 0
+
+    await store.journal.mark_projected("AAPL", 7)
+    await store.journal.mark_projected("AAPL", 4)
+    await store.journal.mark_published("AAPL", 2)
+
+    assert await store.journal.projected_seq("AAPL") == 7
+    assert await store.journal.published_seq("AAPL") == 2
+    assert await store.journal.projected_seq("MSFT") == 0
+
+
+async def test_a_projected_mark_set_first_leaves_the_published_mark_at_zero(store):
+    await store.journal.mark_projected("AAPL", 3)
+
+    assert await store.journal.published_seq("AAPL") == 0
+
+    await store.journal.mark_published("AAPL", 9)
+    assert await store.journal.projected_seq("AAPL") == 3

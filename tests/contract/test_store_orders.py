@@ -9,6 +9,7 @@ import pytest
 
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.events import OrderAccepted
+from shared.domain.order import CancelRequested
 from shared.ports.store_errors import (
     DuplicateClientOrderId,
     InvalidCursor,
@@ -201,3 +202,67 @@ async def test_an_update_from_a_stale_copy_keeps_the_dispatched_mark(store, make
 
     stored = await store.orders.get("acc-1", order.order_id)
     assert stored is not None and stored.dispatched and stored.status is OrderStatus.NEW
+
+
+async def test_the_pending_outbox_lists_waiting_orders_of_every_account_oldest_first(
+    store, make_order
+):
+    waiting_new = make_order(account_id="acc-1", created_at=10)
+    waiting_cancel = make_order(account_id="acc-2", created_at=5, updated_at=20)
+    waiting_cancel.status = OrderStatus.PENDING_CANCEL
+    waiting_cancel.pending_command = {"kind": "cancel_order", "command_id": "c-1", "ts": 20}
+    too_recent = make_order(account_id="acc-1", created_at=40)
+    answered = make_order(account_id="acc-3", created_at=1)
+    answered.status = OrderStatus.NEW
+    for order in (answered, too_recent, waiting_cancel, waiting_new):
+        await store.orders.create(order)
+
+    pending = await store.orders.list_pending(25)
+
+    assert [o.order_id for o in pending] == [waiting_new.order_id, waiting_cancel.order_id]
+    assert pending[1].pending_command == waiting_cancel.pending_command
+    assert [o.order_id for o in await store.orders.list_pending(25, limit=1)] == [
+        waiting_new.order_id
+    ]
+
+
+async def test_an_answered_order_leaves_the_pending_outbox(store, make_order):
+    order = make_order(created_at=10)
+    await store.orders.create(order)
+    assert [o.order_id for o in await store.orders.list_pending(100)] == [order.order_id]
+
+    order.apply(
+        OrderAccepted("AAPL", 1, 30, order.order_id, "acc-1", 1, "new", "buy", "limit", 100, 1, 0)
+    )
+    await store.orders.update(order, expected_version=0)
+
+    assert await store.orders.list_pending(100) == []
+
+
+async def test_a_request_moves_the_order_back_into_the_pending_outbox(store, make_order):
+    order = make_order(created_at=10)
+    order.status = OrderStatus.NEW
+    await store.orders.create(order)
+    command = {"kind": "cancel_order", "command_id": "c-9", "ts": 50, "symbol": "AAPL"}
+
+    order.apply(CancelRequested(50, command))
+    await store.orders.update(order, expected_version=0)
+
+    assert await store.orders.list_pending(49) == []
+    [pending] = await store.orders.list_pending(50)
+    assert pending.status is OrderStatus.PENDING_CANCEL and pending.pending_command == command
+
+
+async def test_pending_pages_cover_every_waiting_order_once(store, make_order):
+    orders = [make_order(created_at=t % 3) for t in range(7)]  # ties on updated_at
+    for order in orders:
+        await store.orders.create(order)
+
+    seen: list[str] = []
+    after = None
+    while page := await store.orders.list_pending(10, limit=3, after=after):
+        seen += [o.order_id for o in page]
+        after = (page[-1].updated_at, page[-1].order_id)
+
+    expected = sorted(orders, key=lambda o: (o.updated_at, o.order_id))
+    assert seen == [o.order_id for o in expected]

@@ -77,3 +77,33 @@ async def test_concurrent_writes_are_committed_when_acknowledged(tmp_path: Path,
     with closing(sqlite3.connect(path)) as other:
         assert other.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 30
     await store.close()
+
+
+async def test_a_database_of_the_previous_version_gains_the_outbox_columns(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "old.sqlite3"
+    store = await open_sqlite_store(path)
+    order = make_order(created_at=10)
+    await store.orders.create(order)
+    await store.journal.mark_published("AAPL", 4)
+    await store.close()
+    with closing(sqlite3.connect(path)) as conn:  # what the previous version created
+        conn.execute("DROP INDEX orders_pending")
+        conn.execute("ALTER TABLE orders DROP COLUMN updated_at")
+        conn.execute("ALTER TABLE journal_marks DROP COLUMN projected_seq")
+        conn.commit()
+
+    reopened = await open_sqlite_store(path)
+
+    assert [o.order_id for o in await reopened.orders.list_pending(10)] == [order.order_id]
+    assert await reopened.journal.projected_seq("AAPL") == 0
+    await reopened.journal.mark_projected("AAPL", 3)
+    assert await reopened.journal.published_seq("AAPL") == 4
+    assert await reopened.journal.projected_seq("AAPL") == 3
+    plan = reopened.connection.conn.execute(  # type: ignore[attr-defined]
+        "EXPLAIN QUERY PLAN SELECT doc FROM orders WHERE status IN"
+        " ('pending_new', 'pending_cancel', 'pending_replace') AND updated_at <= 5"
+    ).fetchall()
+    assert "orders_pending" in str(plan)
+    await reopened.close()

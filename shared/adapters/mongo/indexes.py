@@ -47,6 +47,7 @@ INDEXES: dict[str, tuple[Index, ...]] = {
         Index((("account_id", ASCENDING), ("client_order_id", ASCENDING)), unique=True),
         Index((("account_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
         Index((("dispatched", ASCENDING), ("created_at", ASCENDING))),
+        Index((("status", ASCENDING), ("updated_at", ASCENDING))),
     ),
     "executions": (
         Index((("account_id", ASCENDING), ("execution_id", ASCENDING)), unique=True),

@@ -137,8 +137,8 @@ class MongoJournalRepository:
         )
         return int(docs[0]["last_seq"]) if docs else 0
 
-    async def mark_published(self, symbol: str, seq: int) -> None:
-        update = {"$max": {"published_seq": seq}}
+    async def _raise_mark(self, symbol: str, name: str, seq: int) -> None:
+        update = {"$max": {name: seq}}
         query = {"_id": symbol, "symbol": symbol}
         for _ in range(2):  # two first upserts racing: the loser retries as an update
             try:
@@ -147,6 +147,18 @@ class MongoJournalRepository:
             except DuplicateKeyError:
                 continue
 
-    async def published_seq(self, symbol: str) -> int:
+    async def _mark(self, symbol: str, name: str) -> int:
         doc = await with_retry(partial(self._marks.find_one, {"_id": symbol, "symbol": symbol}))
-        return 0 if doc is None else int(doc["published_seq"])
+        return 0 if doc is None else int(doc.get(name, 0))
+
+    async def mark_published(self, symbol: str, seq: int) -> None:
+        await self._raise_mark(symbol, "published_seq", seq)
+
+    async def published_seq(self, symbol: str) -> int:
+        return await self._mark(symbol, "published_seq")
+
+    async def mark_projected(self, symbol: str, seq: int) -> None:
+        await self._raise_mark(symbol, "projected_seq", seq)
+
+    async def projected_seq(self, symbol: str) -> int:
+        return await self._mark(symbol, "projected_seq")

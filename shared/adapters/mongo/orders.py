@@ -20,6 +20,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
+from shared.ports.store_orders import PENDING_STATUSES
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -128,5 +129,23 @@ class MongoOrderRepository:
     ) -> list[Order]:
         query = {"dispatched": False, "created_at": {"$lte": older_than_ns}}
         sort = [("created_at", 1)]
+        docs = await with_retry(partial(find_list, self._orders, query, sort, clamp_limit(limit)))
+        return [order_from_doc(doc) for doc in docs]
+
+    async def list_pending(
+        self,
+        older_than_ns: int,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: tuple[int, str] | None = None,
+    ) -> list[Order]:
+        query: Doc = {
+            "status": {"$in": [status.value for status in PENDING_STATUSES]},
+            "updated_at": {"$lte": older_than_ns},
+        }
+        if after is not None:
+            ts, key = after
+            later = {"$or": [{"updated_at": {"$gt": ts}}, {"updated_at": ts, "_id": {"$gt": key}}]}
+            query = {"$and": [query, later]}
+        sort = [("updated_at", 1), ("_id", 1)]
         docs = await with_retry(partial(find_list, self._orders, query, sort, clamp_limit(limit)))
         return [order_from_doc(doc) for doc in docs]

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS orders (
     created_at INTEGER NOT NULL,
     version INTEGER NOT NULL,
     dispatched INTEGER NOT NULL,
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    updated_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_order_id ON orders (account_id, client_order_id);
 CREATE INDEX IF NOT EXISTS orders_by_time ON orders (account_id, created_at DESC, order_id DESC);
@@ -82,7 +83,8 @@ CREATE INDEX IF NOT EXISTS journal_last_seq ON journal (symbol, last_seq);
 
 CREATE TABLE IF NOT EXISTS journal_marks (
     symbol TEXT PRIMARY KEY,
-    published_seq INTEGER NOT NULL
+    published_seq INTEGER NOT NULL,
+    projected_seq INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS accounts (
@@ -125,6 +127,35 @@ CREATE TABLE IF NOT EXISTS idempotency (
 ) WITHOUT ROWID;
 """
 
+# Columns added after the first release: (table, column, definition, backfill or None).
+# A database made by an older version gets them at open; the new-column indexes follow.
+MIGRATIONS = (
+    (
+        "orders",
+        "updated_at",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE orders SET updated_at = created_at",
+    ),
+    ("journal_marks", "projected_seq", "INTEGER NOT NULL DEFAULT 0", None),
+)
+
+# The pending-command outbox: only orders waiting for the matcher are in it.
+LATE_SCHEMA = """
+CREATE INDEX IF NOT EXISTS orders_pending ON orders (updated_at)
+    WHERE status IN ('pending_new', 'pending_cancel', 'pending_replace');
+"""
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Add the columns an older database lacks, then the indexes on them."""
+    for table, column, definition, backfill in MIGRATIONS:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            if backfill is not None:
+                conn.execute(backfill)
+    conn.executescript(LATE_SCHEMA)
+
 
 class SqliteDatabase:
     """One SQLite connection; writes go through `write()` (group commit), reads run directly."""
@@ -143,6 +174,7 @@ class SqliteDatabase:
         # Checkpoint less often: a page rewritten many times is copied back once.
         self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
         self.conn.executescript(SCHEMA)
+        migrate(self.conn)
         self._group: asyncio.Future[None] | None = None
 
     async def write(self, statements: Callable[[sqlite3.Connection], T]) -> T:

@@ -110,3 +110,17 @@ class SqliteJournalRepository:
             "SELECT published_seq FROM journal_marks WHERE symbol = ?", (symbol,)
         ).fetchone()
         return 0 if row is None else int(row[0])
+
+    async def mark_projected(self, symbol: str, seq: int) -> None:
+        await self._db.write_one(
+            "INSERT INTO journal_marks (symbol, published_seq, projected_seq) VALUES (?, 0, ?)"
+            " ON CONFLICT (symbol) DO UPDATE SET projected_seq ="
+            " MAX(projected_seq, excluded.projected_seq)",
+            (symbol, seq),
+        )
+
+    async def projected_seq(self, symbol: str) -> int:
+        row = self._db.conn.execute(
+            "SELECT projected_seq FROM journal_marks WHERE symbol = ?", (symbol,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])

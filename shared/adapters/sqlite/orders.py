@@ -18,6 +18,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
+from shared.ports.store_orders import PENDING_STATUSES
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -28,12 +29,14 @@ from shared.ports.store_paging import (
 
 _INSERT = (
     "INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
-    " created_at, version, dispatched, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_at, version, dispatched, doc, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE = (
-    "UPDATE orders SET client_order_id = ?, status = ?, version = ?, doc = ?"
+    "UPDATE orders SET client_order_id = ?, status = ?, version = ?, doc = ?, updated_at = ?"
     " WHERE order_id = ? AND account_id = ? AND version = ?"
 )
+# Spelled out (not bound) so the query planner can use the partial index orders_pending.
+_PENDING = f"status IN ({', '.join(repr(s.value) for s in PENDING_STATUSES)})"
 _COLUMNS = "version, dispatched, doc"
 
 
@@ -63,6 +66,7 @@ class SqliteOrderRepository:
             order.version,
             int(order.dispatched),
             orjson.dumps(doc),
+            order.updated_at,
         )
         try:
             await self._db.write_one(_INSERT, row)
@@ -107,6 +111,7 @@ class SqliteOrderRepository:
             doc["status"],
             new_version,
             orjson.dumps(doc),
+            order.updated_at,
             order.order_id,
             order.account_id,
             expected_version,
@@ -183,5 +188,22 @@ class SqliteOrderRepository:
             f"SELECT {_COLUMNS} FROM orders WHERE dispatched = 0 AND created_at <= ?"
             " ORDER BY created_at LIMIT ?",
             (older_than_ns, clamp_limit(limit)),
+        ).fetchall()
+        return [_order(row) for row in rows]
+
+    async def list_pending(
+        self,
+        older_than_ns: int,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: tuple[int, str] | None = None,
+    ) -> list[Order]:
+        where, args = f"{_PENDING} AND updated_at <= ?", [older_than_ns]
+        args_after: tuple[object, ...] = ()
+        if after is not None:
+            where += " AND (updated_at, order_id) > (?, ?)"
+            args_after = after
+        rows = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE {where} ORDER BY updated_at, order_id LIMIT ?",
+            (*args, *args_after, clamp_limit(limit)),
         ).fetchall()
         return [_order(row) for row in rows]
