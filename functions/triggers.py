@@ -5,7 +5,8 @@
   (out-of-order events wait for the missing ones) and dead-lettered after too many tries.
 - `order-requests`: bots' orders, the HTTP body as the message body and the account id in
   the `account_id` application property; answers go to the account's live feed.
-- `outbox_sweep` (timer): resends orders stored but never dispatched.
+- `outbox_sweep` (timer): sends orders stored but never dispatched, and resends the pending
+  command of orders that have waited too long for the matcher's answer.
 """
 
 from __future__ import annotations
@@ -87,8 +88,12 @@ def make_blueprint(provider: ContainerProvider) -> func.Blueprint:
     @bp.function_name("outbox_sweep")
     @bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
     async def outbox_sweep(timer: func.TimerRequest) -> None:
-        sent = await sweep.resend_undispatched(await provider.get())
-        if sent:
-            log.info("outbox sweep sent %d orders", sent)
+        report = await sweep.sweep_outbox(await provider.get())
+        if report.dispatched or report.resent:
+            log.info(
+                "outbox sweep dispatched %d orders and resent the commands of %d pending ones",
+                report.dispatched,
+                report.resent,
+            )
 
     return bp

@@ -12,7 +12,13 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from shared.domain import reasons
-from shared.domain.commands import CancelAll, CancelOrder, NewOrder, ReplaceOrder
+from shared.domain.commands import (
+    CancelAll,
+    CancelOrder,
+    NewOrder,
+    ReplaceOrder,
+    command_from_dict,
+)
 from shared.domain.enums import AccountType, OrderStatus
 from shared.domain.ids import new_command_id, new_order_id
 from shared.domain.instrument import Instrument
@@ -216,24 +222,42 @@ def _not_open(order: Order) -> Conflict:
 
 
 async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
-    """Ask the matcher to cancel an open order; the order is PENDING_CANCEL until it answers."""
+    """Ask the matcher to cancel an open order; the order is PENDING_CANCEL until it answers.
+    The CancelOrder is stored on the order first (its pending command), so the sweep resends
+    it if this send fails or the command is lost."""
     now = deps.clock()
-    await load_order(deps, account.account_id, order_id)  # 404 before anything else
+    current = await load_order(deps, account.account_id, order_id)  # 404 before anything else
+    fresh = CancelOrder(new_command_id(), now, current.symbol, order_id, account.account_id)
 
     def request_cancel(order: Order) -> None:
         if order.status not in _CANCELABLE and order.status is not OrderStatus.PENDING_CANCEL:
             raise _not_open(order)
+        command = fresh.to_dict()
+        if order.status is OrderStatus.PENDING_CANCEL and order.pending_command is not None:
+            command = order.pending_command  # a repeated cancel resends the same command
         try:
-            order.apply(CancelRequested(now))
+            order.apply(CancelRequested(now, command))
         except InvalidTransition:
             raise _not_open(order) from None
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
     )
-    command = CancelOrder(new_command_id(), now, order.symbol, order_id, account.account_id)
-    await send_commands(deps, [command])
+    await send_pending(deps, order)
     return order
+
+
+async def send_pending(deps: Deps, order: Order) -> bool:
+    """Send the order's stored pending command; False (logged) if the bus failed: the
+    request is recorded on the order, so the sweep sends it later."""
+    if order.pending_command is None:
+        return False
+    try:
+        await send_commands(deps, [command_from_dict(order.pending_command)])
+    except Exception:
+        log.warning("order %s: request stored but not sent; the sweep will send it", order.order_id)
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,21 +334,10 @@ async def replace_order(
     else:
         new_client_id = None
 
-    def request_replace(order: Order) -> None:
-        if order.status not in _CANCELABLE:
-            raise _not_open(order)
-        try:
-            order.apply(ReplaceRequested(now))
-        except InvalidTransition:
-            raise _not_open(order) from None
-
-    order = await change_order(
-        deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace
-    )
     command = ReplaceOrder(
         new_command_id(),
         now,
-        order.symbol,
+        current.symbol,
         order_id,
         account.account_id,
         ticket.quantity if request.quantity is not None else 0,
@@ -332,7 +345,19 @@ async def replace_order(
         ticket.stop_price or 0 if request.stop_price is not None else 0,
         new_client_id or "",
     )
-    await send_commands(deps, [command])
+
+    def request_replace(order: Order) -> None:
+        if order.status not in _CANCELABLE:
+            raise _not_open(order)
+        try:
+            order.apply(ReplaceRequested(now, command.to_dict()))
+        except InvalidTransition:
+            raise _not_open(order) from None
+
+    order = await change_order(
+        deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace
+    )
+    await send_pending(deps, order)
     return order
 
 
@@ -357,9 +382,20 @@ async def cancel_all(
         if cursor is None:
             break
     updated: list[Order] = []
+    batch_id = new_command_id()
 
     def request_cancel(order: Order) -> None:
-        order.apply(CancelRequested(now))
+        # Each order records its own CancelOrder (id derived from the CancelAll's), not the
+        # CancelAll: a resent CancelAll would also cancel orders placed after it, and one
+        # that reached the matcher before the order did would be skipped as journaled.
+        own = CancelOrder(
+            cancel_all_command_id(batch_id, order.order_id),
+            now,
+            order.symbol,
+            order.order_id,
+            account.account_id,
+        )
+        order.apply(CancelRequested(now, own.to_dict()))
 
     for listed in marked:
 
@@ -371,7 +407,18 @@ async def cancel_all(
         except InvalidTransition:
             continue  # it finished meanwhile
     symbols = sorted({o.symbol for o in updated})
-    commands = [CancelAll(new_command_id(), now, s, account.account_id, reason) for s in symbols]
+    commands = [CancelAll(f"{batch_id}.{s}", now, s, account.account_id, reason) for s in symbols]
     for command in commands:
-        await send_commands(deps, [command])
+        try:
+            await send_commands(deps, [command])
+        except Exception:
+            log.warning(
+                "%s: CancelAll stored per order but not sent; the sweep will send it",
+                command.symbol,
+            )
     return updated
+
+
+def cancel_all_command_id(batch_id: str, order_id: str) -> str:
+    """The stable id of one order's share of a cancel-all (the sweep resends it)."""
+    return f"{batch_id}.{order_id}.cancel"

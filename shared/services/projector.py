@@ -33,16 +33,20 @@ class UnknownInstrument(Exception):
 
 
 async def project_batch(deps: Deps, batch: EventBatch) -> int:
-    """Apply every event of the batch in order; returns how many changed an order."""
+    """Apply every event of the batch in order, then raise the instrument's projected mark
+    to the batch's last seq; returns how many events changed an order."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
-    if not order_events:
-        return 0  # trading state changes: the admin service stored the state already
-    instrument = await deps.store.instruments.get(batch.symbol)
-    if instrument is None:
-        raise UnknownInstrument(batch.symbol)
     applied = 0
-    for event in order_events:
-        applied += await _project(deps, instrument, event)
+    if order_events:  # else trading state changes: the admin service stored the state
+        instrument = await deps.store.instruments.get(batch.symbol)
+        if instrument is None:
+            raise UnknownInstrument(batch.symbol)
+        for event in order_events:
+            applied += await _project(deps, instrument, event)
+    # A high-water mark, not a completeness proof (batches of one instrument come in order,
+    # so everything before it was applied or dead-lettered): the local run replays the
+    # journal after it when its volatile bus lost the batches in flight.
+    await deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
     return applied
 
 

@@ -1,13 +1,31 @@
-"""The outbox sweep: orders stored but never dispatched (a crash or a bus failure between
-the store write and the send) get their NewOrder sent now. The command id derives from the
-order id, so a copy that did get through is dropped by the bus or skipped by the matcher."""
+"""The outbox sweep: commands the matcher should have and may not have, sent again.
+
+- Undispatched orders (a crash or a bus failure between the store write and the send) get
+  their NewOrder sent, and are marked dispatched.
+- Pending orders (pending_new, pending_cancel, pending_replace) that have waited longer than
+  the grace get their pending command sent again: a pending_new order its NewOrder (rebuilt
+  from the order), the others the request command stored on the order, preceded by the
+  NewOrder while the order has heard nothing from the matcher (seq 0), so a cancel never
+  reaches the matcher before the order it cancels.
+
+Every command goes out with its first command id (the NewOrder's derives from the order id),
+so a copy that did get through is dropped by the bus's duplicate detection or skipped by the
+matcher, which finds it in its journal. A stale request can never be resent: the order
+forgets its pending command as soon as the matcher answers it.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from shared.domain.commands import CancelOrder, Command, command_from_dict
+from shared.domain.enums import OrderStatus
+from shared.domain.order import Order
+from shared.ports.store_accounts import Account
 from shared.services.deps import Deps
-from shared.services.intake import dispatch
+from shared.services.intake import dispatch, new_order_command
+from shared.services.orders_io import send_commands
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +33,20 @@ GRACE_NS = 5_000_000_000
 """Leave orders younger than this to the request that is still dispatching them."""
 
 
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    dispatched: int  # undispatched orders whose NewOrder was sent
+    resent: int  # pending orders whose command(s) were sent again
+
+
 async def resend_undispatched(deps: Deps, grace_ns: int = GRACE_NS, limit: int = 100) -> int:
     """Send the NewOrder of every undispatched order older than the grace; returns how many
     were sent."""
-    sent = 0
+    return len(await _dispatch_undispatched(deps, grace_ns, limit))
+
+
+async def _dispatch_undispatched(deps: Deps, grace_ns: int, limit: int) -> set[str]:
+    sent: set[str] = set()
     orders = await deps.store.orders.list_undispatched(deps.clock() - grace_ns, limit)
     for order in orders:
         account = await deps.store.accounts.get(order.account_id)
@@ -26,6 +54,85 @@ async def resend_undispatched(deps: Deps, grace_ns: int = GRACE_NS, limit: int =
             log.error("undispatched order %s has no account", order.order_id)
             continue
         if await dispatch(deps, account, order):
-            sent += 1
+            sent.add(order.order_id)
             log.info("sweep dispatched order %s", order.order_id)
     return sent
+
+
+def pending_commands(account: Account, order: Order) -> list[Command]:
+    """What to send again for a pending order, in order (empty: nothing can be rebuilt)."""
+    if order.status is OrderStatus.PENDING_NEW:
+        return [new_order_command(account, order)]
+    commands: list[Command] = []
+    if order.seq == 0:  # the matcher may never have got the order: it goes first
+        commands.append(new_order_command(account, order))
+    if order.pending_command is not None:
+        commands.append(command_from_dict(order.pending_command))
+    elif order.status is OrderStatus.PENDING_CANCEL:
+        # Stored by a version without the pending command: a cancel can be rebuilt
+        # (one more cancel of a canceled order is refused by the matcher and changes nothing).
+        commands.append(
+            CancelOrder(
+                f"{order.order_id}.cancel.{order.updated_at}",
+                order.updated_at,
+                order.symbol,
+                order.order_id,
+                order.account_id,
+            )
+        )
+    else:
+        log.error("order %s is %s with no pending command", order.order_id, order.status.value)
+    return commands
+
+
+async def resend_pending(
+    deps: Deps, grace_ns: int = GRACE_NS, page: int = 100, skip: frozenset[str] = frozenset()
+) -> int:
+    """Send again the pending command of every pending order not updated within the grace
+    (oldest first, `page` orders per read); returns for how many orders commands were sent.
+    Orders in `skip` are left alone (their NewOrder was just sent)."""
+    sent = 0
+    older_than = deps.clock() - grace_ns
+    accounts: dict[str, Account | None] = {}
+    after: tuple[int, str] | None = None
+    while orders := await deps.store.orders.list_pending(older_than, page, after):
+        after = (orders[-1].updated_at, orders[-1].order_id)
+        for order in orders:
+            if order.order_id in skip:
+                continue
+            if order.account_id not in accounts:
+                accounts[order.account_id] = await deps.store.accounts.get(order.account_id)
+            account = accounts[order.account_id]
+            if account is None:
+                log.error("pending order %s has no account", order.order_id)
+                continue
+            if await _resend(deps, account, order):
+                sent += 1
+    return sent
+
+
+async def _resend(deps: Deps, account: Account, order: Order) -> bool:
+    commands = pending_commands(account, order)
+    if not commands:
+        return False
+    try:
+        await send_commands(deps, commands)
+    except Exception:
+        log.warning("sweep could not resend for order %s; next time", order.order_id)
+        return False
+    if not order.dispatched and order.seq == 0:
+        await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+    log.info(
+        "sweep resent %s for %s order %s",
+        ", ".join(c.KIND for c in commands),
+        order.status.value,
+        order.order_id,
+    )
+    return True
+
+
+async def sweep_outbox(deps: Deps, grace_ns: int = GRACE_NS, limit: int = 100) -> SweepReport:
+    """One sweep: undispatched NewOrders first, then the pending commands."""
+    dispatched = await _dispatch_undispatched(deps, grace_ns, limit)
+    resent = await resend_pending(deps, grace_ns, limit, skip=frozenset(dispatched))
+    return SweepReport(len(dispatched), resent)

@@ -101,3 +101,24 @@ async def test_every_order_conserves_quantity_and_both_sides_balance(oms: Oms):
     bought = await store.positions.get(bob_id, "ABC")
     sold = await store.positions.get(alice_id, "ABC")
     assert bought and sold and bought.bought_quantity == sold.sold_quantity == 4
+
+
+async def test_the_projected_mark_follows_applied_batches_and_never_goes_back(oms: Oms):
+    _, _, batches = await trade(oms)
+    journal = oms.container.store.journal
+    assert await journal.projected_seq("ABC") == 0
+
+    for batch in batches:
+        await projector.project_batch(oms.container, batch)
+    assert await journal.projected_seq("ABC") == batches[-1].last_seq
+
+    await projector.project_batch(oms.container, batches[0])  # a late redelivery
+    assert await journal.projected_seq("ABC") == batches[-1].last_seq
+
+
+async def test_a_batch_that_cannot_be_applied_leaves_the_mark_alone(oms: Oms):
+    _, _, batches = await trade(oms)
+    with pytest.raises(EventOutOfOrder):
+        await projector.project_batch(oms.container, batches[-1])
+
+    assert await oms.container.store.journal.projected_seq("ABC") == 0
