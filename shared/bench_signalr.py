@@ -90,8 +90,11 @@ class Client:
                     self.done.set()
 
 
-async def _connect(http: httpx.AsyncClient, notifier: SignalRRestNotifier, user: str) -> Client:
-    url, token = await notifier.client_access(user)
+async def open_hub_socket(
+    http: httpx.AsyncClient, url: str, token: str
+) -> tuple[ClientConnection, str]:
+    """Follow a redirect negotiate response (`url`, `accessToken`) as a SignalR client does:
+    negotiate at the hub, open the WebSocket, JSON handshake. Returns it and the connection id."""
     negotiate_url = url.replace("/client/?", "/client/negotiate?") + "&negotiateVersion=1"
     response = await http.post(negotiate_url, headers={"Authorization": f"Bearer {token}"})
     response.raise_for_status()
@@ -103,7 +106,12 @@ async def _connect(http: httpx.AsyncClient, notifier: SignalRRestNotifier, user:
     await ws.send('{"protocol":"json","version":1}' + RS)
     if await ws.recv() != "{}" + RS:
         raise RuntimeError("handshake refused")
-    return Client(ws, direct["connectionId"])
+    return ws, str(direct["connectionId"])
+
+
+async def _connect(http: httpx.AsyncClient, notifier: SignalRRestNotifier, user: str) -> Client:
+    url, token = await notifier.client_access(user)
+    return Client(*await open_hub_socket(http, url, token))
 
 
 def _percentile(values: list[int], q: float) -> float:
