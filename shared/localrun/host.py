@@ -27,6 +27,7 @@ from shared.adapters.snapshots_factory import snapshots_from_settings
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.localrun.dispatcher import TriggerDispatcher
+from shared.localrun.recovery import reconcile_volatile_bus
 from shared.localrun.seed import LocalKeys, seed
 from shared.signalr_hub.hub import LocalHub
 from shared.signalr_hub.server import mount_hub
@@ -76,6 +77,8 @@ class LocalRun:
         functions_app.register_functions(make_blueprint(provider))
 
         self.keys = await seed(container)
+        if not (s.SERVICEBUS_FULLY_QUALIFIED_NAMESPACE or s.SERVICEBUS_CONNECTION_STRING):
+            await reconcile_volatile_bus(container)  # a kill -9 emptied the in-memory bus
 
         self.matcher = MatcherService(
             container.store,
