@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build run test lint typecheck unit bench clean services-up services-down
+.PHONY: build run test simulate lint typecheck unit bench clean services-up services-down
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ test: $(BUILT)
 
 bench: $(BUILT)
 	$(BIN)/python -m matcher.bench ../shared/bench/book-1m-seed42.csv.gz
+
+# The fault-injection simulation over many seeds (make test runs 20 of them).
+simulate: $(BUILT)
+	$(BIN)/python -m matcher.simulate --seeds 100 --orders 2000
 
 clean:
 	rm -rf build $(VENV) *.so shared/domain/*.so matcher/engine/*.so .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -314,6 +314,15 @@ class InMemoryBus:
 
     # Hooks for tests and fault injection: each forces what a lost lock does on Azure.
 
+    def active_message_count(self, queue: str) -> int:
+        """Messages waiting or locked on `queue` (Service Bus's activeMessageCount):
+        0 means every message was settled."""
+        q = self._queue(queue)
+        count = len(q.pending) + len(q.inflight)
+        for session in q.sessions.values():
+            count += len(session.pending) + len(session.inflight)
+        return count
+
     def expire_session_lock(self, queue: str, session_id: str) -> None:
         """Let the session's lock lapse now (as if its holder stopped renewing)."""
         session = self._queue(queue, sessions=True).sessions.get(session_id)

@@ -1,0 +1,589 @@
+"""Deterministic fault-injection simulation of the whole order path:
+`python -m matcher.simulate --seed N`.
+
+Drives thousands of orders over several instruments and accounts through the real pieces,
+in one process: the HTTP API (the FastAPI app, in-process over ASGI) -> intake -> the
+in-memory session bus -> matcher workers (snapshots + journal) -> the `executions` trigger
+function (projector) -> orders, executions and positions in SQLite. From the seed it injects:
+- matcher crashes before or after any journal, bus or snapshot step (the worker's state is
+  dropped; a new worker recovers from the latest snapshot plus the journal),
+- bus faults: expired session locks, lost completions (redeliveries), duplicate sends,
+  delayed messages,
+- intake faults: the command send fails after the order is stored (the outbox sweep
+  delivers it), and lost HTTP responses (the client retries with the same
+  Idempotency-Key and client order id).
+
+It then switches the faults off, lets everything settle, and checks what a trader would:
+no acknowledged order lost or duplicated, no execution applied twice, filled + leaves +
+canceled == quantity for every order, bought == sold per instrument, and that each
+instrument's recovered matcher state hash equals an uninterrupted run of the same command
+stream (every command the bus accepted, once, in queue order). The last line printed is
+one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from functions.http import create_app
+from functions.runtime import ContainerProvider
+from functions.triggers import on_execution_message
+from matcher.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
+from matcher.service.errors import InstrumentLost
+from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
+from matcher.service.recovery import load_venue, replay
+from matcher.service.venue import new_venue
+from shared.adapters.bus_faults import BusFaults, FaultRates, ManualClock
+from shared.adapters.bus_functions import to_functions_message
+from shared.adapters.bus_memory import InMemoryBus, QueueOptions
+from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.snapshots_local import FolderSnapshotStore
+from shared.bootstrap import Container, DiscardingNotifier, bootstrap
+from shared.config.settings import Settings
+from shared.domain.commands import Command
+from shared.domain.enums import AccountType, OrderStatus
+from shared.domain.events import Event
+from shared.domain.instrument import Instrument
+from shared.messages import decode_command
+from shared.ports.bus import BusError, BusMessage, MessageLockLostError, SessionLockLostError
+from shared.ports.store import Store
+from shared.ports.store_accounts import RiskLimits
+from shared.services import sweep
+from shared.services.admin import NewAccount, create_account
+from shared.store_factory import open_sqlite_store
+
+log = logging.getLogger(__name__)
+
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+ORDERS, EXECUTIONS, REQUESTS = "orders", "executions", "order-requests"
+GENEROUS = RiskLimits(
+    max_order_notional=Decimal("1000000000"),
+    max_open_orders=100_000,
+    max_daily_orders=10_000_000,
+    rate_per_second=1_000_000,
+    burst=1_000_000,
+    credit_limit=Decimal("1000000000000"),
+)
+
+
+@dataclass
+class SimClock:
+    """Simulated time in ns: moves only when the driver says so (never the wall clock)."""
+
+    now: int = T0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class FlakyIntakeBus:
+    """The intake's view of the bus: a send to `orders` fails now and then (after the order
+    was stored), as a bus outage would. Records every command the bus accepted, in order."""
+
+    def __init__(self, inner: InMemoryBus, rng: random.Random, rate: float) -> None:
+        self.inner, self._rng, self.rate = inner, rng, rate
+        self.accepted: list[tuple[str, str, bytes]] = []  # (symbol, command id, body)
+
+    async def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
+        if queue == ORDERS and self.rate and self._rng.random() < self.rate:
+            raise BusError("simulated outage: the send did not reach the bus")
+        await self.inner.send(queue, messages)
+        if queue == ORDERS:
+            for m in messages:
+                self.accepted.append((m.session_id or "", m.message_id, m.body))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@dataclass
+class Trader:
+    account_id: str
+    key: str
+    paper: bool
+    orders: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tally:
+    acknowledged: dict[str, str] = field(default_factory=dict)  # order id -> client order id
+    retries: int = 0
+    retry_mismatches: int = 0
+    refused: Counter[int] = field(default_factory=Counter)
+    crashes: int = 0
+
+
+class Simulation:
+    def __init__(self, seed: int, orders: int, instruments: int, accounts: int, faults: bool):
+        self.seed = seed
+        self.n_orders = orders
+        self.symbols = [f"SIM{i}" for i in range(instruments)]
+        self.n_accounts = accounts
+        self.faults = faults
+        self.rng = random.Random(seed)
+        self.clock = SimClock()
+        self.tally = Tally()
+        self.plan = CrashPlan(seed=seed * 7919 + 1, rate=0.03 if faults else 0.0)
+        rates = (
+            FaultRates(expire_lock=0.02, redeliver=0.03, duplicate_send=0.02, delay=0.02)
+            if faults
+            else FaultRates()
+        )
+        self.bus_faults = BusFaults(seed * 104_729 + 3, rates)
+        options = QueueOptions(requires_session=True, max_delivery_count=1_000)
+        self.bus_clock = ManualClock()
+        self.bus = InMemoryBus(
+            {
+                ORDERS: options,
+                EXECUTIONS: options,
+                REQUESTS: QueueOptions(max_delivery_count=1_000),
+            },
+            clock=self.bus_clock,
+            faults=self.bus_faults,
+        )
+        self.intake_bus = FlakyIntakeBus(
+            self.bus, random.Random(seed * 31 + 7), 0.02 if faults else 0.0
+        )
+        self.stopping = asyncio.Event()
+        self.workers: dict[str, tuple[InstrumentWorker, Any]] = {}
+        self.rounds = 0
+        self.settle_seconds = 60.0
+
+    # ----------------------------------------------------------------- set-up
+
+    async def build(self, data_dir: Path) -> tuple[Container, Store, httpx.AsyncClient]:
+        store = await open_sqlite_store(":memory:")
+        settings = Settings(OMS_DATA_DIR=data_dir)
+        container = await bootstrap(
+            settings,
+            store=store,
+            bus=self.intake_bus,
+            cache=MemoryCache(),
+            notifier=DiscardingNotifier(),
+            clock=self.clock,
+        )
+        for symbol in self.symbols:
+            await store.instruments.upsert(
+                Instrument(
+                    symbol,
+                    tick_size=Decimal("1"),
+                    lot_size=Decimal("1"),
+                    max_quantity=1_000,
+                    price_collar_bps=5_000,
+                    maker_fee_cbps=10,
+                    taker_fee_cbps=25,
+                    reference_price=10_000,
+                )
+            )
+
+        async def same() -> Container:
+            return container
+
+        app = create_app(ContainerProvider(same))
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://simulated"
+        )
+        return container, store, client
+
+    async def make_traders(self, container: Container) -> list[Trader]:
+        traders = []
+        for i in range(self.n_accounts):
+            paper = i % 4 == 3
+            spec = NewAccount(
+                name=f"sim-{i}",
+                type=AccountType.PAPER if paper else AccountType.LIVE,
+                risk_limits=GENEROUS,
+                entra_object_id=f"sim-{self.seed}-{i}",
+            )
+            account, key = await create_account(container, spec, actor="simulation")
+            traders.append(Trader(account.account_id, key, paper))
+        return traders
+
+    # ----------------------------------------------------------------- the driver
+
+    async def request(
+        self, client: httpx.AsyncClient, method: str, url: str, key: str, body: Any = None
+    ) -> httpx.Response:
+        headers = {"X-API-Key": key}
+        if body is not None and method == "POST":
+            headers["Idempotency-Key"] = str(body["client_order_id"])
+        response = await client.request(method, url, json=body, headers=headers)
+        if self.faults and method == "POST" and self.rng.random() < 0.05:
+            # The response was lost: the client retries the very same request.
+            self.tally.retries += 1
+            again = await client.request(method, url, json=body, headers=headers)
+            if again.status_code != response.status_code or (
+                response.status_code == 202
+                and again.json()["order_id"] != response.json()["order_id"]
+            ):
+                self.tally.retry_mismatches += 1
+            response = again
+        return response
+
+    async def drive(self, client: httpx.AsyncClient, traders: list[Trader]) -> None:
+        rng = self.rng
+        for i in range(self.n_orders):
+            step = rng.choice((1, MS, 20 * MS))
+            self.clock.now += step
+            self.bus_clock.advance(step / 1e9)
+            trader = rng.choice(traders)
+            symbol = rng.choice(self.symbols)
+            roll = rng.random()
+            if roll < 0.7 or not trader.orders:
+                await self.place(client, trader, symbol, i)
+            elif roll < 0.85:
+                order_id = rng.choice(trader.orders[-10:])
+                r = await self.request(client, "DELETE", f"/api/orders/{order_id}", trader.key)
+                self.note(r)
+            else:
+                order_id = rng.choice(trader.orders[-10:])
+                body = {"quantity": str(rng.randint(1, 30))}
+                if rng.random() < 0.5:
+                    body["limit_price"] = str(10_000 + rng.randint(-5, 5))
+                r = await self.request(client, "PATCH", f"/api/orders/{order_id}", trader.key, body)
+                self.note(r)
+            if i % 3 == 2:
+                await self.pump()
+
+    async def place(self, client: httpx.AsyncClient, trader: Trader, symbol: str, i: int) -> None:
+        rng = self.rng
+        coid = f"s{self.seed}-{i}"
+        side = rng.choice(("buy", "sell"))
+        body: dict[str, Any] = {"symbol": symbol, "side": side, "client_order_id": coid}
+        kind = "market" if trader.paper else rng.choice(("limit", "limit", "limit", "market"))
+        body["quantity"] = str(rng.randint(1, 20))
+        if kind == "market":
+            body.update(type="market", time_in_force="ioc")
+        else:
+            body.update(
+                type="limit",
+                limit_price=str(10_000 + rng.randint(-5, 5)),
+                time_in_force=rng.choice(("gtc", "gtc", "gtc", "ioc", "fok")),
+            )
+        r = await self.request(client, "POST", "/api/orders", trader.key, body)
+        self.note(r)
+        if r.status_code == 202:
+            order_id = str(r.json()["order_id"])
+            self.tally.acknowledged[order_id] = coid
+            trader.orders.append(order_id)
+
+    def note(self, r: httpx.Response) -> None:
+        if r.status_code >= 500:
+            raise AssertionError(f"server error {r.status_code}: {r.text}")
+        if r.status_code >= 300:
+            self.tally.refused[r.status_code] += 1
+
+    # ----------------------------------------------------------------- lock-step rounds
+    # Matcher and projector run in rounds between driver steps, one thing at a time, with
+    # every wait at zero and the bus on a manual clock: the same seed gives the same run.
+
+    def wire(self, container: Container, store: Store, snapshots_dir: Path) -> None:
+        self.container = container
+        self.matcher_bus = CrashingBus(self.bus, self.plan)
+        self.matcher_journal = CrashingJournal(store.journal, self.plan)
+        self.snapshots = CrashingSnapshots(FolderSnapshotStore(snapshots_dir), self.plan)
+        self.store = store
+        self.config = WorkerConfig(
+            executions_queue=EXECUTIONS,
+            batch_size=16,
+            snapshot_every_events=10**9,
+            snapshot_every_seconds=1e18,
+            tick_every=None,
+            receive_wait=0.0,
+            idle_release=1e18,
+        )
+
+    def crashed(self, symbol: str) -> None:
+        """The worker's process died: its state is gone, its session lock lapses."""
+        self.tally.crashes += 1
+        self.workers.pop(symbol, None)
+        self.bus.expire_session_lock(ORDERS, symbol)
+
+    async def pump(self) -> None:
+        self.rounds += 1
+        await self.matcher_round()
+        await self.projector_round()
+
+    async def matcher_round(self) -> None:
+        while True:  # take every free session that has work
+            try:
+                receiver = await self.matcher_bus.accept_session(ORDERS, None, max_wait=0.0)
+            except Crash:
+                self.tally.crashes += 1
+                continue
+            if receiver is None:
+                break
+            worker = InstrumentWorker(
+                receiver,
+                self.matcher_journal,
+                self.store.instruments,
+                self.matcher_bus,
+                self.snapshots,
+                None,
+                self.config,
+                self.clock,
+            )
+            try:
+                await worker.recover()
+            except Crash:
+                self.crashed(receiver.session_id)
+                continue
+            self.workers[worker.symbol] = (worker, receiver)
+        for symbol, (worker, receiver) in sorted(self.workers.items()):
+            try:
+                messages = await receiver.receive(self.config.batch_size, max_wait=0.0)
+                if messages:
+                    await worker.process(messages)
+                if self.rounds % 25 == 0:
+                    await worker.save_snapshot(only_if_changed=True)
+            except Crash:
+                self.crashed(symbol)
+            except (SessionLockLostError, MessageLockLostError, InstrumentLost):
+                self.workers.pop(symbol, None)
+                with contextlib.suppress(BusError):
+                    await receiver.close()
+
+    async def projector_round(self) -> None:
+        """The `executions` trigger function, fed the way the Functions host does: complete
+        on success, abandon (and let the session go) on failure."""
+        while True:
+            receiver = await self.bus.accept_session(EXECUTIONS, None, max_wait=0.0)
+            if receiver is None:
+                return
+            try:
+                messages = await receiver.receive(64, max_wait=0.0)
+                for n, message in enumerate(messages):
+                    try:
+                        await on_execution_message(self.container, to_functions_message(message))
+                    except (BusError, Crash):
+                        raise
+                    except Exception:
+                        for left in messages[n:]:
+                            await receiver.abandon(left)
+                        break
+                    await receiver.complete(message)
+            except (SessionLockLostError, MessageLockLostError):
+                pass
+            finally:
+                with contextlib.suppress(BusError):
+                    await receiver.close()
+
+    # ----------------------------------------------------------------- settle and check
+
+    async def settle(self, container: Container, store: Store, deadline: float) -> bool:
+        """Faults off; sweep and wait until no order is pending and the queues are empty."""
+        self.plan.armed = False
+        self.bus_faults.rates = FaultRates()
+        self.intake_bus.rate = 0.0
+        while time.monotonic() < deadline:
+            self.clock.now += 10_000 * MS  # past the sweep's grace
+            self.bus_clock.advance(10.0)
+            await sweep.resend_undispatched(container)
+            for _ in range(20):
+                await self.pump()
+            if not await self.pending_orders(store) and self.bus_idle():
+                return True
+        return False
+
+    def bus_idle(self) -> bool:
+        return all(self.bus.active_message_count(q) == 0 for q in (ORDERS, EXECUTIONS))
+
+    async def all_orders(self, store: Store) -> list[Any]:
+        found = []
+        for order_id in self.tally.acknowledged:
+            order = await store.orders.get_any(order_id)
+            if order is not None:
+                found.append(order)
+        return found
+
+    async def pending_orders(self, store: Store) -> int:
+        pending = {OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE}
+        return sum(1 for o in await self.all_orders(store) if o.status in pending)
+
+    async def check(
+        self, store: Store, snapshots_dir: Path, traders: list[Trader]
+    ) -> dict[str, Any]:
+        orders = await self.all_orders(store)
+        by_id = {o.order_id: o for o in orders}
+        journaled: Counter[str] = Counter()
+        hashes_match = True
+        for symbol in self.symbols:
+            async for entry in store.journal.read_from(symbol, 1):
+                for e in entry.events:
+                    if e["kind"] in ("order_accepted", "order_rejected"):
+                        journaled[str(e["order_id"])] += 1
+            hashes_match &= await self.hash_matches(store, snapshots_dir, symbol)
+        pending = {OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE}
+        lost = [
+            oid
+            for oid in self.tally.acknowledged
+            if oid not in by_id or journaled[oid] == 0 or by_id[oid].status in pending
+        ]
+        for oid in lost:
+            order = by_id.get(oid)
+            log.error(
+                "lost order %s: %s, journaled %d",
+                oid,
+                "missing" if order is None else order.status.value,
+                journaled[oid],
+            )
+        executions: list[Any] = []
+        for trader in traders:
+            cursor = None
+            while True:
+                page = await store.executions.list_by_account(
+                    trader.account_id, limit=500, cursor=cursor
+                )
+                executions.extend(page.items)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        exec_counts = Counter(e.execution_id for e in executions)
+        filled_by_order: Counter[str] = Counter()
+        for e in executions:
+            filled_by_order[e.order_id] += e.quantity
+        paper = {t.account_id for t in traders if t.paper}
+        bought: Counter[str] = Counter()
+        sold: Counter[str] = Counter()
+        for e in executions:
+            if e.account_id not in paper:
+                (bought if e.side == "buy" else sold)[e.symbol] += e.quantity
+        conserved = all(
+            o.filled_quantity + o.leaves_quantity + o.canceled_quantity == o.quantity
+            and o.filled_quantity == filled_by_order[o.order_id]
+            for o in orders
+        )
+        positions_ok = True
+        for trader in traders:
+            for p in await store.positions.list_positions(trader.account_id):
+                mine = [
+                    e
+                    for e in executions
+                    if e.account_id == trader.account_id and e.symbol == p.symbol
+                ]
+                positions_ok &= p.bought_quantity == sum(
+                    e.quantity for e in mine if e.side == "buy"
+                ) and p.sold_quantity == sum(e.quantity for e in mine if e.side == "sell")
+        coids = Counter((o.account_id, o.client_order_id) for o in orders)
+        dlq = 0
+        for queue in (ORDERS, EXECUTIONS):
+            dlq += len(await self.bus.dead_letters(queue, 10_000))
+        return {
+            "seed": self.seed,
+            "faults": self.faults,
+            "orders_sent": self.n_orders,
+            "orders_acknowledged": len(self.tally.acknowledged),
+            "orders_lost": len(lost),
+            "duplicate_orders": sum(n - 1 for n in coids.values() if n > 1)
+            + sum(n - 1 for n in journaled.values() if n > 1)
+            + self.tally.retry_mismatches,
+            "duplicate_executions": sum(n - 1 for n in exec_counts.values() if n > 1)
+            + (0 if positions_ok else 1),
+            "conservation_ok": conserved and bought == sold,
+            "state_hash_matches_clean_run": hashes_match,
+            "executions": len(executions),
+            "http_retries": self.tally.retries,
+            "refused": dict(self.tally.refused),
+            "matcher_crashes": self.tally.crashes,
+            "bus_faults": dict(Counter(kind for kind, _ in self.bus_faults.injected)),
+            "dead_letters": dlq,
+        }
+
+    async def hash_matches(self, store: Store, snapshots_dir: Path, symbol: str) -> bool:
+        """The matcher's recovered state == one uninterrupted run of every command the bus
+        accepted for the instrument (first copy of each command id, in queue order)."""
+        venue, _ = await load_venue(symbol, FolderSnapshotStore(snapshots_dir), store.instruments)
+        async for entry in store.journal.read_from(symbol, venue.seq + 1):
+            replay(venue, entry)
+        instrument = await store.instruments.get(symbol)
+        assert instrument is not None
+        clean = new_venue(
+            symbol,
+            instrument.maker_fee_cbps,
+            instrument.taker_fee_cbps,
+            instrument.reference_price or 0,
+        )
+        seen: set[str] = set()
+        for sym, command_id, body in self.intake_bus.accepted:
+            if sym != symbol or command_id in seen:
+                continue
+            seen.add(command_id)
+            command: Command = decode_command(body)
+            out: list[Event] = []
+            clean.handle(command, out)
+        return bool(venue.state_hash() == clean.state_hash())
+
+    # ----------------------------------------------------------------- run
+
+    async def run(self) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="oms-sim-") as tmp:
+            data_dir = Path(tmp)
+            container, store, client = await self.build(data_dir)
+            self.wire(container, store, data_dir / "snapshots")
+            traders = await self.make_traders(container)
+            try:
+                await self.drive(client, traders)
+                settled = await self.settle(container, store, time.monotonic() + self.settle_seconds)
+            finally:
+                await client.aclose()
+            result = await self.check(store, data_dir / "snapshots", traders)
+            result["settled"] = settled
+            await store.close()
+            return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
+    parser.add_argument("--seeds", type=int, default=0, help="run seeds 1..N")
+    parser.add_argument("--orders", type=int, default=2_000)
+    parser.add_argument("--instruments", type=int, default=4)
+    parser.add_argument("--accounts", type=int, default=12)
+    parser.add_argument("--no-faults", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.CRITICAL)
+    log.setLevel(logging.ERROR)
+    seeds = list(args.seed or []) + list(range(1, args.seeds + 1))
+    if not seeds:
+        seeds = [1]
+    failed = 0
+    summary: dict[str, Any] = {}
+    for seed in seeds:
+        started = time.perf_counter()
+        sim = Simulation(seed, args.orders, args.instruments, args.accounts, not args.no_faults)
+        summary = asyncio.run(sim.run())
+        summary["seconds"] = round(time.perf_counter() - started, 2)
+        ok = (
+            summary["orders_lost"] == 0
+            and summary["duplicate_orders"] == 0
+            and summary["duplicate_executions"] == 0
+            and summary["conservation_ok"]
+            and summary["state_hash_matches_clean_run"]
+            and summary["settled"]
+            and summary["dead_letters"] == 0
+        )
+        failed += not ok
+        print(json.dumps(summary), flush=True)
+    if len(seeds) > 1:
+        print(json.dumps({"seeds": len(seeds), "failed": failed}))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
