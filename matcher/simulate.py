@@ -539,7 +539,8 @@ class Simulation:
             traders = await self.make_traders(container)
             try:
                 await self.drive(client, traders)
-                settled = await self.settle(container, store, time.monotonic() + self.settle_seconds)
+                deadline = time.monotonic() + self.settle_seconds
+                settled = await self.settle(container, store, deadline)
             finally:
                 await client.aclose()
             result = await self.check(store, data_dir / "snapshots", traders)

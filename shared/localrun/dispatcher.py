@@ -24,6 +24,7 @@ from shared.ports.bus import Bus, BusError, BusMessage, MessageReceiver
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
+RENEW_EVERY = 15.0  # seconds; session locks last 60 s on the queues Bicep declares
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ class TriggerDispatcher:
         return True
 
     async def _sessions(self, trigger: QueueTrigger) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             try:
                 receiver = await self._bus.accept_session(trigger.queue, None, max_wait=1.0)
@@ -152,7 +154,11 @@ class TriggerDispatcher:
                 continue
             try:
                 idle = 0
+                renewed = loop.time()
                 while not self._stopping.is_set() and idle < 5:
+                    if loop.time() - renewed > RENEW_EVERY:
+                        await receiver.renew_lock()  # the host's session lock renewal
+                        renewed = loop.time()
                     messages = await receiver.receive(self._batch, max_wait=0.2)
                     if not messages:
                         idle += 1

@@ -116,6 +116,7 @@ async def test_node_client_receives_its_account_stream_in_order_and_no_one_elses
     assert {e["stream"] for e in account} == {"account:alice"}
     assert got[2]["args"][0] == {
         "stream": "trades:X",
+        "epoch": feeds.epoch,
         "seq": 1,
         "data": {"price": "10.00", "quantity": "3"},
     }
