@@ -260,6 +260,8 @@ class Simulation:
                 self.note(r)
             if i % 3 == 2:
                 await self.pump()
+            if i % 500 == 499:
+                await sweep.sweep_outbox(self.container)  # the timer trigger's outbox sweep
 
     async def place(self, client: httpx.AsyncClient, trader: Trader, symbol: str, i: int) -> None:
         rng = self.rng
@@ -394,7 +396,7 @@ class Simulation:
         while time.monotonic() < deadline:
             self.clock.now += 10_000 * MS  # past the sweep's grace
             self.bus_clock.advance(10.0)
-            await sweep.resend_undispatched(container)
+            await sweep.sweep_outbox(container)
             for _ in range(20):
                 await self.pump()
             if not await self.pending_orders(store) and self.bus_idle():

@@ -243,20 +243,29 @@ async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
     )
-    await send_pending(deps, order)
+    await send_pending(deps, account, order)
     return order
 
 
-async def send_pending(deps: Deps, order: Order) -> bool:
+async def send_pending(deps: Deps, account: Account, order: Order) -> bool:
     """Send the order's stored pending command; False (logged) if the bus failed: the
-    request is recorded on the order, so the sweep sends it later."""
+    request is recorded on the order, so the sweep sends it later.
+
+    While the order's NewOrder is not known to be on the bus (undispatched), it goes first
+    in the same send: a cancel or replace must never overtake the order it is about, or
+    the matcher answers UNKNOWN_ORDER and journals that answer for good."""
     if order.pending_command is None:
         return False
+    commands = [command_from_dict(order.pending_command)]
+    if not order.dispatched and order.seq == 0:
+        commands.insert(0, new_order_command(account, order))
     try:
-        await send_commands(deps, [command_from_dict(order.pending_command)])
+        await send_commands(deps, commands)
     except Exception:
         log.warning("order %s: request stored but not sent; the sweep will send it", order.order_id)
         return False
+    if len(commands) == 2:
+        await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
     return True
 
 
@@ -357,7 +366,7 @@ async def replace_order(
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace
     )
-    await send_pending(deps, order)
+    await send_pending(deps, account, order)
     return order
 
 
