@@ -27,7 +27,7 @@ $(BUILT): $(STAMP) setup.py $(COMPILED_SRC)
 build: $(BUILT)
 
 run: $(BUILT)
-	$(BIN)/python -m shared.localrun
+	$(BIN)/python -m shared.localrun $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
