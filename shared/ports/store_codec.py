@@ -226,12 +226,14 @@ def position_from_doc(doc: Doc) -> Position:
 
 
 def one_row_per_trade(executions: list[Execution], limit: int) -> list[Execution]:
-    """Keep one execution per trade id (the maker's when present), in the given order."""
+    """Public trades: one execution per trade id (the maker's), in the given order. A trade
+    is a match of a maker and a taker, so a trade id with one side only is left out: a
+    paper account's fill on the simulated market is nobody's trade."""
     chosen: dict[str, Execution] = {}
+    sides: dict[str, set[Liquidity]] = {}
     for execution in executions:
-        kept = chosen.get(execution.trade_id)
-        if kept is None or (
-            execution.liquidity is Liquidity.MAKER and kept.liquidity is not Liquidity.MAKER
-        ):
+        sides.setdefault(execution.trade_id, set()).add(execution.liquidity)
+        if execution.liquidity is Liquidity.MAKER:
             chosen[execution.trade_id] = execution
-    return list(chosen.values())[:limit]
+    matched = [e for tid, e in chosen.items() if len(sides[tid]) == 2]
+    return matched[:limit]

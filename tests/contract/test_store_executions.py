@@ -55,7 +55,7 @@ async def test_account_executions_page_newest_first_with_filters(store, make_exe
     assert [e.executed_at for e in aapl.items] == [30]
 
 
-async def test_the_trade_tape_has_one_row_per_trade_maker_side(store, make_execution):
+async def test_the_trade_tape_has_one_row_per_match_and_no_paper_fills(store, make_execution):
     maker = make_execution(trade_id="T1", liquidity=Liquidity.MAKER, executed_at=5, side=Side.SELL)
     taker = make_execution(
         trade_id="T1", liquidity=Liquidity.TAKER, executed_at=5, account_id="acc-2"
@@ -66,8 +66,9 @@ async def test_the_trade_tape_has_one_row_per_trade_maker_side(store, make_execu
 
     trades = await store.executions.list_trades("AAPL", limit=10)
 
-    assert trades == [simulated, maker]
-    assert await store.executions.list_trades("AAPL", limit=1) == [simulated]
+    # A simulated (paper) fill has no counterparty: it is nobody's trade on the tape.
+    assert trades == [maker]
+    assert await store.executions.list_trades("AAPL", limit=1) == [maker]
 
 
 async def test_fills_move_the_position_and_count_once(store, make_execution):
