@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Protocol
 
 from shared.domain.enums import OrderStatus, Side
@@ -15,6 +16,28 @@ PENDING_STATUSES = (
     OrderStatus.PENDING_REPLACE,
 )
 """Orders waiting for the matcher's answer: the pending-command outbox (`list_pending`)."""
+
+OPEN_STATUSES = (
+    OrderStatus.PENDING_NEW,
+    OrderStatus.NEW,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.PENDING_CANCEL,
+    OrderStatus.PENDING_REPLACE,
+    OrderStatus.SUSPENDED,
+)
+"""Orders that may still trade: they count against the account's limits (`open_exposure`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenExposure:
+    """The open orders of one account on one symbol at one price: how many there are and
+    their leaves quantity (lots) added up. `price` (ticks) is the limit price, else the stop
+    price; None for orders with neither, which are valued at the reference price."""
+
+    symbol: str
+    price: int | None
+    open_orders: int
+    leaves_quantity: int
 
 
 class OrderRepository(Protocol):
@@ -70,6 +93,15 @@ class OrderRepository(Protocol):
         `since <= created_at < until` (ns). `limit` is capped at MAX_PAGE_SIZE. Pass the
         returned `next_cursor` to get the next page; raises InvalidCursor for a bad one.
         """
+        ...
+
+    async def open_exposure(
+        self, account_id: str, excluding: str | None = None
+    ) -> list[OpenExposure]:
+        """The account's orders in an OPEN_STATUSES status, grouped by (symbol, price), in
+        no particular order; `excluding` leaves one order out (the one being replaced).
+        Exact: the sums are integers, whatever their size. Costs one aggregate query, not
+        a read of every order."""
         ...
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:

@@ -6,14 +6,16 @@ Money is Decimal in the quote currency: lots x lot size x ticks x tick size.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import OrderStatus, Side, TradingState
+from shared.domain.enums import Side, TradingState
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.ports import store_orders
 from shared.ports.cache import daily_key, rate_key
 from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
@@ -23,16 +25,7 @@ from shared.services.errors import RateLimited
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
-OPEN_STATUSES = frozenset(
-    {
-        OrderStatus.PENDING_NEW,
-        OrderStatus.NEW,
-        OrderStatus.PARTIALLY_FILLED,
-        OrderStatus.PENDING_CANCEL,
-        OrderStatus.PENDING_REPLACE,
-        OrderStatus.SUSPENDED,
-    }
-)
+OPEN_STATUSES = frozenset(store_orders.OPEN_STATUSES)
 _DAY_TTL = 2 * 86_400.0
 
 
@@ -76,11 +69,18 @@ async def take_rate_token(deps: Deps, account: Account, now: int, *, peek: bool 
         )
 
 
+_NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+@functools.lru_cache(maxsize=4)
+def _yyyymmdd(day_number: int) -> str:
+    return datetime.fromtimestamp(day_number * 86_400, UTC).strftime("%Y%m%d")
+
+
 def utc_day(now: int) -> tuple[str, int]:
-    """The UTC day of `now` as yyyymmdd and its start in ns."""
-    day = datetime.fromtimestamp(now // 1_000_000_000, UTC).date()
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return day.strftime("%Y%m%d"), int(start.timestamp()) * 1_000_000_000
+    """The UTC day of `now` as yyyymmdd and its start in ns (a Unix day is 86,400 s)."""
+    day_number = now // _NS_PER_DAY
+    return _yyyymmdd(day_number), day_number * _NS_PER_DAY
 
 
 async def orders_today(deps: Deps, account: Account, now: int) -> int:
@@ -117,30 +117,31 @@ class Exposure:
     filled_notional: Decimal = Decimal(0)
 
 
-async def exposure(deps: Deps, account: Account, excluding: str | None = None) -> Exposure:
+async def exposure(
+    deps: Deps, account: Account, excluding: str | None = None, known: Instrument | None = None
+) -> Exposure:
     """The account's open orders (count and notional) and its filled notional: the net
-    traded cash of each position. `excluding` leaves out one order (the one replaced)."""
-    instruments = {i.symbol: i for i in await deps.store.instruments.list_instruments()}
+    traded cash of each position. `excluding` leaves out one order (the one replaced);
+    `known` is an instrument the caller has read already (saves reading it again)."""
+    instruments: dict[str, Instrument | None] = {}
+    if known is not None:
+        instruments[known.symbol] = known
+
+    async def instrument_of(symbol: str) -> Instrument | None:
+        if symbol not in instruments:
+            instruments[symbol] = await deps.store.instruments.get(symbol)
+        return instruments[symbol]
+
     result = Exposure()
-    cursor = None
-    while True:
-        page = await deps.store.orders.list_orders(
-            account.account_id, statuses=OPEN_STATUSES, limit=MAX_PAGE_SIZE, cursor=cursor
-        )
-        for order in page.items:
-            if order.order_id == excluding:
-                continue
-            result.open_orders += 1
-            instrument = instruments.get(order.symbol)
-            if instrument is None:
-                continue
-            price = order.limit_price or order.stop_price or instrument.reference_price or 0
-            result.open_notional += money(instrument, order.leaves_quantity, price)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    for group in await deps.store.orders.open_exposure(account.account_id, excluding):
+        result.open_orders += group.open_orders
+        instrument = await instrument_of(group.symbol)
+        if instrument is None:
+            continue
+        price = group.price or instrument.reference_price or 0
+        result.open_notional += money(instrument, group.leaves_quantity, price)
     for position in await deps.store.positions.list_positions(account.account_id):
-        instrument = instruments.get(position.symbol)
+        instrument = await instrument_of(position.symbol)
         if instrument is not None:
             net_cash = abs(position.bought_notional - position.sold_notional)
             result.filled_notional += money(instrument, 1, net_cash)
@@ -218,7 +219,9 @@ async def evaluate(
         detail = f"notional {notional} is above the limit {limits.max_order_notional}"
         if fail(RiskFailure(reasons.NOTIONAL_EXCEEDS_LIMIT, detail, "quantity")):
             return failures
-    current = await exposure(deps, account, replacing.order_id if replacing else None)
+    current = await exposure(
+        deps, account, replacing.order_id if replacing else None, known=instrument
+    )
     if replacing is None and current.open_orders >= limits.max_open_orders:
         detail = f"{current.open_orders} open orders (limit {limits.max_open_orders})"
         if fail(RiskFailure(reasons.MAX_OPEN_ORDERS_EXCEEDED, detail)):

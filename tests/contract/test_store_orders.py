@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from shared.domain.enums import OrderStatus, Side
+from shared.domain.enums import OrderStatus, OrderType, Side
 from shared.domain.events import OrderAccepted
 from shared.domain.order import CancelRequested
 from shared.ports.store_errors import (
@@ -266,3 +266,80 @@ async def test_pending_pages_cover_every_waiting_order_once(store, make_order):
 
     expected = sorted(orders, key=lambda o: (o.updated_at, o.order_id))
     assert seen == [o.order_id for o in expected]
+
+
+def _exposure(rows):
+    return sorted(
+        ((r.symbol, r.price, r.open_orders, r.leaves_quantity) for r in rows),
+        key=lambda row: (row[0], row[1] is not None, row[1] or 0),
+    )
+
+
+async def test_open_exposure_adds_up_open_orders_by_symbol_and_price(store, make_order):
+    partly, suspended = OrderStatus.PARTIALLY_FILLED, OrderStatus.SUSPENDED
+    orders = [
+        make_order(quantity=10, limit_price=100),
+        make_order(quantity=5, limit_price=100, status=OrderStatus.NEW, leaves_quantity=5),
+        make_order(quantity=9, limit_price=100, status=partly, leaves_quantity=6),
+        make_order(
+            quantity=3, limit_price=101, status=OrderStatus.PENDING_CANCEL, leaves_quantity=3
+        ),
+        make_order(quantity=2, type=OrderType.STOP, limit_price=None, stop_price=90),
+        make_order(quantity=4, type=OrderType.STOP_LIMIT, limit_price=95, stop_price=90),
+        make_order(quantity=7, type=OrderType.MARKET, limit_price=None),
+        make_order(quantity=8, symbol="MSFT", limit_price=100, status=suspended, leaves_quantity=8),
+        make_order(
+            quantity=1, symbol="MSFT", status=OrderStatus.PENDING_REPLACE, leaves_quantity=1
+        ),
+        make_order(quantity=50, status=OrderStatus.FILLED, leaves_quantity=0),
+        make_order(quantity=50, status=OrderStatus.CANCELED, leaves_quantity=0),
+        make_order(quantity=50, status=OrderStatus.REJECTED, leaves_quantity=0),
+        make_order(quantity=50, account_id="acc-2"),
+    ]
+    for order in orders:
+        await store.orders.create(order)
+
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [
+        ("AAPL", None, 1, 7),
+        ("AAPL", 90, 1, 2),
+        ("AAPL", 95, 1, 4),
+        ("AAPL", 100, 3, 21),
+        ("AAPL", 101, 1, 3),
+        ("MSFT", 100, 1, 8),
+        ("MSFT", 15_025, 1, 1),
+    ]
+    assert await store.orders.open_exposure("acc-3") == []
+
+
+async def test_open_exposure_follows_fills_replaces_and_closes(store, make_order):
+    order = make_order(quantity=10, limit_price=100)
+    await store.orders.create(order)
+    order.status, order.filled_quantity, order.leaves_quantity = OrderStatus.PARTIALLY_FILLED, 4, 6
+    await store.orders.update(order, order.version)
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 100, 1, 6)]
+
+    order.quantity, order.leaves_quantity, order.limit_price = 12, 8, 99
+    await store.orders.update(order, order.version)
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 99, 1, 8)]
+
+    order.status, order.leaves_quantity = OrderStatus.CANCELED, 0
+    await store.orders.update(order, order.version)
+    assert await store.orders.open_exposure("acc-1") == []
+
+
+async def test_open_exposure_leaves_out_the_order_being_replaced(store, make_order):
+    kept, replaced = make_order(quantity=3), make_order(quantity=5)
+    await store.orders.create(kept)
+    await store.orders.create(replaced)
+
+    rows = await store.orders.open_exposure("acc-1", excluding=replaced.order_id)
+
+    assert _exposure(rows) == [("AAPL", 15_025, 1, 3)]
+
+
+async def test_open_exposure_sums_past_64_bits_exactly(store, make_order):
+    big = 2**62 + 1
+    for _ in range(3):
+        await store.orders.create(make_order(quantity=big, limit_price=7))
+
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 7, 3, 3 * big)]

@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from shared.adapters.sqlite.orders import _EXPOSURE
 from shared.config.settings import Settings
 from shared.ports.store_errors import DuplicateClientOrderId
 from shared.ports.store_journal import JournalEntry
@@ -106,4 +107,33 @@ async def test_a_database_of_the_previous_version_gains_the_outbox_columns(
         " ('pending_new', 'pending_cancel', 'pending_replace') AND updated_at <= 5"
     ).fetchall()
     assert "orders_pending" in str(plan)
+    await reopened.close()
+
+
+async def test_a_database_without_the_exposure_columns_gains_them_filled_in(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "old.sqlite3"
+    store = await open_sqlite_store(path)
+    resting = make_order(quantity=10, limit_price=150)
+    await store.orders.create(resting)
+    await store.orders.create(make_order(quantity=4, limit_price=None, stop_price=140))
+    await store.close()
+    with closing(sqlite3.connect(path)) as conn:  # what the previous version created
+        conn.execute("DROP INDEX orders_open")
+        conn.execute("ALTER TABLE orders DROP COLUMN order_price")
+        conn.execute("ALTER TABLE orders DROP COLUMN leaves_quantity")
+        conn.commit()
+
+    reopened = await open_sqlite_store(path)
+
+    rows = await reopened.orders.open_exposure("acc-1")
+    assert sorted((r.price, r.open_orders, r.leaves_quantity) for r in rows) == [
+        (140, 1, 4),
+        (150, 1, 10),
+    ]
+    plan = reopened.connection.conn.execute(  # type: ignore[attr-defined]
+        "EXPLAIN QUERY PLAN " + _EXPOSURE, ("acc-1", "")
+    ).fetchall()
+    assert "COVERING INDEX orders_open" in str(plan)
     await reopened.close()

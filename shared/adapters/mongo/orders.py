@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from shared.adapters.mongo.query import NEWEST_FIRST, find_list, keyset_after
 from shared.adapters.mongo.throttle import with_retry
@@ -20,13 +20,26 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
-from shared.ports.store_orders import PENDING_STATUSES
+from shared.ports.store_orders import OPEN_STATUSES, PENDING_STATUSES, OpenExposure
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
     clamp_limit,
     encode_cursor,
 )
+
+_OPEN = [status.value for status in OPEN_STATUSES]
+_PRICE = {"$ifNull": ["$limit_price", "$stop_price"]}
+
+
+def _summed_here(docs: list[Doc]) -> list[OpenExposure]:
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    for doc in docs:
+        price = doc["limit_price"] if doc["limit_price"] is not None else doc["stop_price"]
+        group = groups.setdefault((doc["symbol"], price), [0, 0])
+        group[0] += 1
+        group[1] += doc["leaves_quantity"]
+    return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items()]
 
 
 class MongoOrderRepository:
@@ -114,6 +127,48 @@ class MongoOrderRepository:
         items = [order_from_doc(doc) for doc in docs[:limit]]
         last = items[-1] if len(docs) > limit else None
         return Page(items, encode_cursor(last.created_at, last.order_id) if last else None)
+
+    async def open_exposure(
+        self, account_id: str, excluding: str | None = None
+    ) -> list[OpenExposure]:
+        match: Doc = {"account_id": account_id, "status": {"$in": _OPEN}}
+        if excluding is not None:
+            match["_id"] = {"$ne": excluding}
+        pipeline: list[Doc] = [
+            {"$match": match},
+            {
+                "$group": {
+                    "_id": {"symbol": "$symbol", "price": _PRICE},
+                    "open_orders": {"$sum": 1},
+                    "leaves_quantity": {"$sum": "$leaves_quantity"},
+                }
+            },
+        ]
+        try:
+            groups = await with_retry(partial(self._aggregate, pipeline))
+        except OperationFailure:
+            groups = None  # a sum past int64 is an error on some servers
+        if groups is not None and all(type(g["leaves_quantity"]) is int for g in groups):
+            return [
+                OpenExposure(
+                    g["_id"]["symbol"],
+                    g["_id"].get("price"),
+                    g["open_orders"],
+                    g["leaves_quantity"],
+                )
+                for g in groups
+            ]
+        # A sum past int64 failed or came back as a double: add the quantities up here.
+        fields = {"symbol": 1, "limit_price": 1, "stop_price": 1, "leaves_quantity": 1}
+        docs = await with_retry(partial(self._find_all, match, fields))
+        return _summed_here(docs)
+
+    async def _aggregate(self, pipeline: list[Doc]) -> list[Doc]:
+        cursor = await self._orders.aggregate(pipeline)
+        return await cursor.to_list()
+
+    async def _find_all(self, query: Doc, fields: Doc) -> list[Doc]:
+        return await self._orders.find(query, fields).to_list()
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         if account_id is None:

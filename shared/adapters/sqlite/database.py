@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from shared.ports.store_errors import StoreUnavailable
+from shared.ports.store_orders import OPEN_STATUSES
 
 T = TypeVar("T")
 
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS orders (
     version INTEGER NOT NULL,
     dispatched INTEGER NOT NULL,
     doc BLOB NOT NULL,
-    updated_at INTEGER NOT NULL DEFAULT 0
+    updated_at INTEGER NOT NULL DEFAULT 0,
+    order_price INTEGER,
+    leaves_quantity INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS orders_client_order_id ON orders (account_id, client_order_id);
 CREATE INDEX IF NOT EXISTS orders_by_time ON orders (account_id, created_at DESC, order_id DESC);
@@ -137,12 +140,35 @@ MIGRATIONS = (
         "UPDATE orders SET updated_at = created_at",
     ),
     ("journal_marks", "projected_seq", "INTEGER NOT NULL DEFAULT 0", None),
+    (
+        "orders",
+        "order_price",
+        "INTEGER",
+        "UPDATE orders SET order_price = COALESCE("
+        "json_extract(CAST(doc AS TEXT), '$.limit_price'),"
+        " json_extract(CAST(doc AS TEXT), '$.stop_price'))",
+    ),
+    (
+        "orders",
+        "leaves_quantity",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE orders SET leaves_quantity = json_extract(CAST(doc AS TEXT), '$.leaves_quantity')",
+    ),
 )
 
+OPEN_ORDERS = f"status IN ({', '.join(repr(s.value) for s in OPEN_STATUSES)})"
+"""Spelled out, not bound: the query planner uses a partial index only for its own terms."""
+
 # The pending-command outbox: only orders waiting for the matcher are in it.
-LATE_SCHEMA = """
+# The open orders' exposure per account: a covering index, so the risk check's aggregate
+# never reads an order row (order_id is in it for the replace's exclusion, status because
+# the planner checks it again).
+LATE_SCHEMA = f"""
 CREATE INDEX IF NOT EXISTS orders_pending ON orders (updated_at)
     WHERE status IN ('pending_new', 'pending_cancel', 'pending_replace');
+CREATE INDEX IF NOT EXISTS orders_open
+    ON orders (account_id, symbol, order_price, leaves_quantity, order_id, status)
+    WHERE {OPEN_ORDERS};
 """
 
 

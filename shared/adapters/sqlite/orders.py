@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import orjson
 
-from shared.adapters.sqlite.database import SqliteDatabase
+from shared.adapters.sqlite.database import OPEN_ORDERS, SqliteDatabase
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_codec import order_from_doc, order_to_doc
@@ -18,7 +18,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
-from shared.ports.store_orders import PENDING_STATUSES
+from shared.ports.store_orders import PENDING_STATUSES, OpenExposure
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -29,11 +29,20 @@ from shared.ports.store_paging import (
 
 _INSERT = (
     "INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
-    " created_at, version, dispatched, doc, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_at, version, dispatched, doc, updated_at, order_price, leaves_quantity)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE = (
-    "UPDATE orders SET client_order_id = ?, status = ?, version = ?, doc = ?, updated_at = ?"
-    " WHERE order_id = ? AND account_id = ? AND version = ?"
+    "UPDATE orders SET client_order_id = ?, status = ?, version = ?, doc = ?, updated_at = ?,"
+    " order_price = ?, leaves_quantity = ? WHERE order_id = ? AND account_id = ? AND version = ?"
+)
+_EXPOSURE = (
+    "SELECT symbol, order_price, COUNT(*), SUM(leaves_quantity) FROM orders"
+    f" WHERE account_id = ? AND {OPEN_ORDERS} AND order_id != ? GROUP BY symbol, order_price"
+)
+_EXPOSURE_ROWS = (
+    "SELECT symbol, order_price, leaves_quantity FROM orders"
+    f" WHERE account_id = ? AND {OPEN_ORDERS} AND order_id != ?"
 )
 # Spelled out (not bound) so the query planner can use the partial index orders_pending.
 _PENDING = f"status IN ({', '.join(repr(s.value) for s in PENDING_STATUSES)})"
@@ -45,6 +54,10 @@ def _order(row: tuple[Any, ...]) -> Order:
     doc["version"] = row[0]
     doc["dispatched"] = bool(row[1])
     return order_from_doc(doc)
+
+
+def _order_price(order: Order) -> int | None:
+    return order.limit_price if order.limit_price is not None else order.stop_price
 
 
 class SqliteOrderRepository:
@@ -67,6 +80,8 @@ class SqliteOrderRepository:
             int(order.dispatched),
             orjson.dumps(doc),
             order.updated_at,
+            _order_price(order),
+            order.leaves_quantity,
         )
         try:
             await self._db.write_one(_INSERT, row)
@@ -112,6 +127,8 @@ class SqliteOrderRepository:
             new_version,
             orjson.dumps(doc),
             order.updated_at,
+            _order_price(order),
+            order.leaves_quantity,
             order.order_id,
             order.account_id,
             expected_version,
@@ -174,6 +191,26 @@ class SqliteOrderRepository:
         more = len(rows) > limit
         last = items[-1] if more else None
         return Page(items, encode_cursor(last.created_at, last.order_id) if last else None)
+
+    async def open_exposure(
+        self, account_id: str, excluding: str | None = None
+    ) -> list[OpenExposure]:
+        args = (account_id, "" if excluding is None else excluding)
+        try:
+            rows = self._db.conn.execute(_EXPOSURE, args).fetchall()
+        except sqlite3.OperationalError as error:
+            if "overflow" not in str(error):
+                raise
+            return self._open_exposure_summed_here(args)  # SUM is int64: add up in Python
+        return [OpenExposure(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def _open_exposure_summed_here(self, args: tuple[str, str]) -> list[OpenExposure]:
+        groups: dict[tuple[str, int | None], list[int]] = {}
+        for symbol, price, leaves in self._db.conn.execute(_EXPOSURE_ROWS, args):
+            group = groups.setdefault((symbol, price), [0, 0])
+            group[0] += 1
+            group[1] += leaves
+        return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items()]
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         await self._db.write_one(
