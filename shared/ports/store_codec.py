@@ -226,14 +226,15 @@ def position_from_doc(doc: Doc) -> Position:
 
 
 def one_row_per_trade(executions: list[Execution], limit: int) -> list[Execution]:
-    """Public trades: one execution per trade id (the maker's), in the given order. A trade
-    is a match of a maker and a taker, so a trade id with one side only is left out: a
-    paper account's fill on the simulated market is nobody's trade."""
+    """Keep one execution per trade id (the maker's when present), in the given order.
+    Executions without a trade id (paper fills on the simulated market) are no trades."""
     chosen: dict[str, Execution] = {}
-    sides: dict[str, set[Liquidity]] = {}
     for execution in executions:
-        sides.setdefault(execution.trade_id, set()).add(execution.liquidity)
-        if execution.liquidity is Liquidity.MAKER:
+        if not execution.trade_id:
+            continue
+        kept = chosen.get(execution.trade_id)
+        if kept is None or (
+            execution.liquidity is Liquidity.MAKER and kept.liquidity is not Liquidity.MAKER
+        ):
             chosen[execution.trade_id] = execution
-    matched = [e for tid, e in chosen.items() if len(sides[tid]) == 2]
-    return matched[:limit]
+    return list(chosen.values())[:limit]

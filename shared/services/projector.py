@@ -41,8 +41,9 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
         instrument = await deps.store.instruments.get(batch.symbol)
         if instrument is None:
             raise UnknownInstrument(batch.symbol)
+        matches = matched_trades(batch.events)
         for event in order_events:
-            applied += await _project(deps, instrument, event)
+            applied += await _project(deps, instrument, event, matches)
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
     # journal after it when its volatile bus lost the batches in flight.
@@ -50,8 +51,19 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
     return applied
 
 
-def fill_execution(event: OrderFilled) -> Execution:
-    """The execution record of a fill event (ids derive from instrument + sequence)."""
+def matched_trades(events: tuple[Event, ...] | list[Event]) -> set[int]:
+    """The trade sequences of the batch's matches: a maker and a taker fill share one.
+    A fill alone on its trade sequence is a paper fill on the simulated market."""
+    sides: dict[int, int] = {}
+    for event in events:
+        if isinstance(event, OrderFilled):
+            sides[event.trade_seq] = sides.get(event.trade_seq, 0) + 1
+    return {trade_seq for trade_seq, count in sides.items() if count == 2}
+
+
+def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
+    """The execution record of a fill event (ids derive from instrument + sequence). A
+    simulated (paper) fill gets no trade id: it is nobody's trade on the public tape."""
     return Execution(
         execution_id=execution_id(event.symbol, event.seq),
         order_id=event.order_id,
@@ -62,12 +74,12 @@ def fill_execution(event: OrderFilled) -> Execution:
         price=event.last_px,
         liquidity=Liquidity(event.liquidity),
         fee=event.fee,
-        trade_id=trade_id(event.symbol, event.trade_seq),
+        trade_id=trade_id(event.symbol, event.trade_seq) if matched else "",
         executed_at=event.ts,
     )
 
 
-async def _project(deps: Deps, instrument: Instrument, event: OrderEvent) -> int:
+async def _project(deps: Deps, instrument: Instrument, event: OrderEvent, matches: set[int]) -> int:
     if event.order_seq == 0:
         # An answer about an order the matcher no longer holds: nothing to apply.
         order = await deps.store.orders.get_any(event.order_id)
@@ -75,7 +87,7 @@ async def _project(deps: Deps, instrument: Instrument, event: OrderEvent) -> int
         return 0
     execution = None
     if isinstance(event, OrderFilled):
-        execution = fill_execution(event)
+        execution = fill_execution(event, event.trade_seq in matches)
         # Facts first, each idempotent: a redelivery after a crash completes them.
         await deps.store.executions.append(execution)
         await deps.store.positions.apply_fill(execution)

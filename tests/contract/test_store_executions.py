@@ -60,7 +60,7 @@ async def test_the_trade_tape_has_one_row_per_match_and_no_paper_fills(store, ma
     taker = make_execution(
         trade_id="T1", liquidity=Liquidity.TAKER, executed_at=5, account_id="acc-2"
     )
-    simulated = make_execution(trade_id="T2", liquidity=Liquidity.TAKER, executed_at=9)
+    simulated = make_execution(trade_id="", liquidity=Liquidity.TAKER, executed_at=9)
     for execution in (taker, maker, simulated):
         await store.executions.append(execution)
 

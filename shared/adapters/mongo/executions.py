@@ -75,7 +75,7 @@ class MongoExecutionRepository:
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
         limit = clamp_limit(limit)
         # A trade has at most two rows (maker and taker) sharing its timestamp.
-        query = {"symbol": symbol}
+        query = {"symbol": symbol, "trade_id": {"$ne": ""}}
         docs = await with_retry(
             partial(find_list, self._executions, query, NEWEST_FIRST, 2 * limit)
         )

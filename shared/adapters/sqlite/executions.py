@@ -105,7 +105,7 @@ class SqliteExecutionRepository:
         limit = clamp_limit(limit)
         # A trade has at most two rows (maker and taker) sharing its timestamp.
         rows = self._db.conn.execute(
-            f"SELECT {_COLUMNS} FROM executions WHERE symbol = ?"
+            f"SELECT {_COLUMNS} FROM executions WHERE symbol = ? AND trade_id != ''"
             " ORDER BY executed_at DESC, execution_id DESC LIMIT ?",
             (symbol, 2 * limit),
         ).fetchall()
