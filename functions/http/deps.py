@@ -24,9 +24,11 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 async def get_caller(
     request: Request,
-    container: ContainerDep,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
 ) -> Caller:
+    # The container straight from the provider, not as a sub-dependency: FastAPI's
+    # per-request dependency solving costs more than the lookup itself.
+    container = await get_container(request)
     return await authenticate(
         container,
         api_key=api_key,

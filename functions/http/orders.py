@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
-from functions.http.deps import CallerDep, ContainerDep
+from functions.http.deps import CallerDep, ContainerDep, get_container
 from functions.http.openapi import errors
 from functions.http.views import json_response, order_body, orders_body, request_hash
 from functions.schemas import (
@@ -21,7 +22,7 @@ from functions.schemas import (
 )
 from shared.services import idempotency, intake
 from shared.services.tickets import OrderRequest
-from shared.services.views import datetime_to_ns
+from shared.services.views import datetime_to_ns, order_view
 
 router = APIRouter(prefix="/api", tags=["orders"])
 
@@ -61,13 +62,14 @@ def order_request(body: PlaceOrder) -> OrderRequest:
 async def place_order(
     body: PlaceOrder,
     request: Request,
-    container: ContainerDep,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    container = await get_container(request)  # the hot path: one dependency fewer to solve
+
     async def run() -> tuple[int, bytes]:
-        order = await intake.place_order(container, caller.account, order_request(body))
-        return 202, await order_body(container, order)
+        placed = await intake.place(container, caller.account, order_request(body))
+        return 202, orjson.dumps(order_view(placed.order, placed.instrument))
 
     if idempotency_key is None:
         status, content = await run()

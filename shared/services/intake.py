@@ -176,6 +176,19 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
 async def place_order(deps: Deps, account: Account, request: OrderRequest) -> Order:
     """Check, store and dispatch a new order; returns it (PENDING_NEW). Raises a
     ServiceError naming the reason (and field) when any check refuses it."""
+    return (await place(deps, account, request)).order
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A placed order and its instrument as read for the checks (to render the order)."""
+
+    order: Order
+    instrument: Instrument
+
+
+async def place(deps: Deps, account: Account, request: OrderRequest) -> Placed:
+    """`place_order`, also returning the instrument it was checked against."""
     now = deps.clock()
     await risk.take_rate_token(deps, account, now)
     instrument = await instrument_for(deps, request.symbol)
@@ -195,7 +208,7 @@ async def place_order(deps: Deps, account: Account, request: OrderRequest) -> Or
     await dispatch(deps, account, order)
     await remember(deps, order)
     log.info("order %s placed by %s", order.order_id, account.account_id)
-    return order
+    return Placed(order, instrument)
 
 
 def _new_order(

@@ -3,6 +3,7 @@ decimals as strings, times as RFC 3339 UTC with nanoseconds."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,11 +18,15 @@ View = dict[str, object]
 _AVERAGE_EXTRA_DIGITS = 6  # an average price carries 6 more decimals than the tick
 
 
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def ns_to_rfc3339(ns: int) -> str:
     """`2024-05-01T12:00:00.123456789Z` for a time in ns since the epoch."""
     seconds, nanos = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{nanos:09d}Z"
+    return f"{_second(seconds)}.{nanos:09d}Z"  # most times in a response share their second
 
 
 def datetime_to_ns(value: datetime) -> int:
