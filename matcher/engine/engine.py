@@ -179,7 +179,7 @@ class MatchingEngine:
     def _execute(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
         """Work a (new or triggered) order: match what crosses, then rest or cancel the rest."""
         is_market = o.order_type == MARKET or o.order_type == STOP
-        if o.tif == FOK and self._fillable(o, is_market) < o.leaves:
+        if o.tif == FOK and self._fillable(o, is_market, ts) < o.leaves:
             self._cancel_taker(o, ts, reasons.FOK_NOT_FILLABLE, out)
             return
         if not self._match(o, is_market, ts, out):
@@ -222,6 +222,12 @@ class MatchingEngine:
                 ml = m.leaves
                 if ml == 0:
                     queue.popleft()
+                    continue
+                if m.expire_at and m.expire_at <= ts and m.tif == GTD:
+                    # Its time ran out before a clock tick expired it: it never trades.
+                    self._expire_one(m, ts, reasons.EXPIRED_GTD, out)
+                    if level.live == 0:
+                        break
                     continue
                 if m.account_id == t.account_id:
                     mode = t.stp
@@ -291,7 +297,7 @@ class MatchingEngine:
                         break
         return True
 
-    def _fillable(self, t: RestingOrder, is_market: bool) -> int:
+    def _fillable(self, t: RestingOrder, is_market: bool, ts: int) -> int:
         """How much of taker `t` could fill right now (FOK check), honouring STP."""
         opp = self.asks if t.is_buy else self.bids
         total = 0
@@ -299,6 +305,8 @@ class MatchingEngine:
             if not is_market and (price > t.price if t.is_buy else price < t.price):
                 break
             for m in opp.levels[price].live_orders():
+                if m.expire_at and m.expire_at <= ts and m.tif == GTD:
+                    continue  # expires on contact: it fills nothing
                 if m.account_id == t.account_id:
                     if t.stp != CANCEL_OLDEST:
                         return total

@@ -388,6 +388,9 @@ class FillSimulator:
             self._work(o, ts, ref, out)
 
     def _work(self, o: RestingOrder, ts: int, ref: int, out: list[Event]) -> None:
+        if o.tif == GTD and o.expire_at <= ts:
+            self._close(o, ts, reasons.EXPIRED_GTD, True, out)  # its time ran out first
+            return
         if self.next_fill[o.order_id] > ts:
             return
         is_stop = o.order_type == STOP or o.order_type == STOP_LIMIT

@@ -118,7 +118,9 @@ class InstrumentWorker:
         self.venue, self._outbox = recovered.venue, outbox
         now = self._clock()
         self._snapshot_seq, self._snapshot_at = recovered.snapshot_seq, now
-        self._last_tick = self._active_at = now
+        # Tick at once: GTD orders that expired while nobody held the instrument must expire
+        # before anything else can trade against them.
+        self._last_tick, self._active_at = 0, now
         log.info(
             "%s: recovered at seq %d (snapshot %d, %d replayed, %d re-published)",
             self.symbol,

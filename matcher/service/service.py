@@ -202,7 +202,9 @@ class MatcherService:
             log.exception("%s: the worker failed; the session will be recovered", symbol)
             outcome = _FAILED
         finally:
-            del self.workers[symbol]
+            # After a lost lock another slot may hold this symbol now: remove only our own.
+            if self.workers.get(symbol) is worker:
+                del self.workers[symbol]
             with contextlib.suppress(Exception):
                 await receiver.close()
         return outcome

@@ -42,8 +42,10 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_NEW: frozenset(_ENGINE_OUTCOMES | _PENDING | {S.REJECTED}),
     S.NEW: frozenset(_ENGINE_OUTCOMES | _PENDING),
     S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED} | _PENDING),
-    S.PENDING_CANCEL: frozenset(_ENGINE_OUTCOMES | {S.PENDING_CANCEL}),
-    S.PENDING_REPLACE: frozenset(_ENGINE_OUTCOMES | _PENDING),
+    # A request may be answered by the matcher rejecting the order itself (e.g. a halt
+    # that landed before the order did), so rejected is reachable from the pending states.
+    S.PENDING_CANCEL: frozenset(_ENGINE_OUTCOMES | {S.PENDING_CANCEL, S.REJECTED}),
+    S.PENDING_REPLACE: frozenset(_ENGINE_OUTCOMES | _PENDING | {S.REJECTED}),
     S.SUSPENDED: frozenset(_ENGINE_OUTCOMES),
     S.FILLED: frozenset(),
     S.CANCELED: frozenset(),

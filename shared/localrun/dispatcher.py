@@ -173,15 +173,24 @@ class TriggerDispatcher:
                     await receiver.close()
 
     async def _plain(self, trigger: QueueTrigger) -> None:
-        receiver = await self._bus.queue_receiver(trigger.queue)
-        try:
-            while not self._stopping.is_set():
-                messages = await receiver.receive(self._batch, max_wait=1.0)
-                if messages:
-                    await self._deliver(trigger, receiver, messages)
-        finally:
-            with contextlib.suppress(BusError):
-                await receiver.close()
+        while not self._stopping.is_set():
+            try:
+                receiver = await self._bus.queue_receiver(trigger.queue)
+            except BusError:
+                log.exception("opening %s failed", trigger.queue)
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                while not self._stopping.is_set():
+                    messages = await receiver.receive(self._batch, max_wait=1.0)
+                    if messages:
+                        await self._deliver(trigger, receiver, messages)
+            except BusError:
+                log.warning("receiving from %s failed; reopening", trigger.queue, exc_info=True)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(BusError):
+                    await receiver.close()
 
     async def _timer(self, trigger: TimerTrigger) -> None:
         while not self._stopping.is_set():

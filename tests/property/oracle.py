@@ -50,6 +50,7 @@ class Oracle:
         self.last = 0
         self.halted = False
         self.counter = 0
+        self.now = 0
         self.out: list[Norm] = []
 
     def _next(self) -> int:
@@ -65,6 +66,7 @@ class Oracle:
     # ------------------------------------------------------------------ commands
 
     def handle(self, c: Command) -> None:
+        self.now = c.ts
         if isinstance(c, NewOrder):
             self.new(c)
         elif isinstance(c, CancelOrder):
@@ -200,8 +202,13 @@ class Oracle:
             return min(cands, key=lambda m: (m.px, m.prio))
         return min(cands, key=lambda m: (-m.px, m.prio))
 
+    def expired(self, m: OOrder) -> bool:
+        return m.tif == "gtd" and m.expire <= self.now
+
     def fillable(self, t: OOrder) -> int:
-        cands = [m for m in self.book if m.buy != t.buy and self.crosses(t, m)]
+        cands = [
+            m for m in self.book if m.buy != t.buy and self.crosses(t, m) and not self.expired(m)
+        ]
         cands.sort(key=(lambda m: (m.px, m.prio)) if t.buy else (lambda m: (-m.px, m.prio)))
         total = 0
         for m in cands:
@@ -221,6 +228,9 @@ class Oracle:
             m = self.best(t)
             if m is None:
                 break
+            if self.expired(m):  # an expired GTD order expires on contact, never trades
+                self.remove(m, "expire", "EXPIRED_GTD")
+                continue
             if m.acct == t.acct:
                 if t.stp != "cancel_newest":
                     self.remove(m, "cancel", "SELF_TRADE_PREVENTED")

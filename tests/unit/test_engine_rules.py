@@ -323,3 +323,16 @@ def test_bad_orders_are_rejected_with_a_reason_and_change_nothing() -> None:
     out = b.order("dup", "buy", 1, 100)
     assert isinstance(out[0], OrderRejected) and out[0].reason == "DUPLICATE_ORDER_ID"
     assert b.engine.depth(5) == ([(100, 1, 1)], [])
+
+
+def test_an_expired_gtd_order_never_trades_even_before_its_expiry_tick() -> None:
+    b = Book()
+    b.order("g", "sell", 5, 100, tif="gtd", expire_at=1_500)
+    b.order("later", "sell", 5, 101)
+    b.ts = 2_000  # past g's expiry, and no ExpireOrders tick has run
+    out = b.order("buy", "buy", 5, 101)
+    expired = [e for e in out if isinstance(e, OrderExpired)]
+    assert [(e.order_id, e.reason) for e in expired] == [("g", "EXPIRED_GTD")]
+    assert fills(out) == [("later", 5, 101, "maker"), ("buy", 5, 101, "taker")]
+    fok = b.order("fok", "sell", 1, 99, tif="fok")  # nothing to fill: the bid side is empty
+    assert isinstance(fok[-1], OrderCanceled)
