@@ -67,8 +67,10 @@ async def place_order(
 ) -> Response:
     container = await get_container(request)  # the hot path: one dependency fewer to solve
 
+    attempt = None if idempotency_key is None else f"http:{idempotency_key}"
+
     async def run() -> tuple[int, bytes]:
-        placed = await intake.place(container, caller.account, order_request(body))
+        placed = await intake.place(container, caller.account, order_request(body), attempt)
         return 202, orjson.dumps(order_view(placed.order, placed.instrument))
 
     if idempotency_key is None:

@@ -8,6 +8,7 @@ failure after the store write leaves the order undispatched: the outbox sweep se
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ from shared.services.tickets import (
 )
 
 log = logging.getLogger(__name__)
+_ATTEMPTS = uuid.UUID("6f1c2a8e-4b1d-5f7a-9c3e-0a1b2c3d4e5f")  # namespace of attempt order ids
 
 _CLIENT_ORDER_ID = "client-order-id:"
 _CANCELABLE = frozenset(
@@ -173,10 +175,12 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
     )
 
 
-async def place_order(deps: Deps, account: Account, request: OrderRequest) -> Order:
+async def place_order(
+    deps: Deps, account: Account, request: OrderRequest, attempt_key: str | None = None
+) -> Order:
     """Check, store and dispatch a new order; returns it (PENDING_NEW). Raises a
     ServiceError naming the reason (and field) when any check refuses it."""
-    return (await place(deps, account, request)).order
+    return (await place(deps, account, request, attempt_key)).order
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,14 +191,35 @@ class Placed:
     instrument: Instrument
 
 
-async def place(deps: Deps, account: Account, request: OrderRequest) -> Placed:
-    """`place_order`, also returning the instrument it was checked against."""
+async def place(
+    deps: Deps, account: Account, request: OrderRequest, attempt_key: str | None = None
+) -> Placed:
+    """`place_order`, also returning the instrument it was checked against.
+
+    `attempt_key` (an Idempotency-Key, a bus message id) fixes the order id, so a retry
+    after a failure past the store write finds the order it stored instead of placing a
+    second one: it gets that order back (dispatched, if the first attempt could not), or a
+    409 when the retry asks for a different order under the same key."""
     now = deps.clock()
-    await risk.take_rate_token(deps, account, now)
     instrument = await instrument_for(deps, request.symbol)
     ticket = to_ticket(request, instrument, now)
+    order_id: str = (
+        new_order_id() if attempt_key is None else attempt_order_id(account, attempt_key)
+    )
+    if attempt_key is not None:
+        earlier = await deps.store.orders.get(account.account_id, order_id)
+        if earlier is not None:
+            if not _same_order(earlier, ticket):
+                raise Conflict(
+                    codes.IDEMPOTENCY_KEY_REUSED,
+                    "this key was used for a different order",
+                    "Idempotency-Key",
+                )
+            if not earlier.dispatched:
+                await dispatch(deps, account, earlier)
+            return Placed(earlier, instrument)
+    await risk.take_rate_token(deps, account, now)
     _raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
-    order_id: str = new_order_id()
     client_order_id = ticket.client_order_id or order_id
     order_id = await _reserve_client_order_id(deps, account.account_id, client_order_id, order_id)
     order = _new_order(account, ticket, order_id, client_order_id, now)
@@ -209,6 +234,22 @@ async def place(deps: Deps, account: Account, request: OrderRequest) -> Placed:
     await remember(deps, order)
     log.info("order %s placed by %s", order.order_id, account.account_id)
     return Placed(order, instrument)
+
+
+def attempt_order_id(account: Account, attempt_key: str) -> str:
+    """The order id every attempt under one key gets (per account)."""
+    return uuid.uuid5(_ATTEMPTS, f"{account.account_id}\n{attempt_key}").hex
+
+
+def _same_order(order: Order, ticket: Ticket) -> bool:
+    wanted = (ticket.symbol, ticket.side, ticket.type, ticket.quantity, ticket.time_in_force)
+    have = (order.symbol, order.side, order.type, order.quantity, order.time_in_force)
+    return (
+        wanted == have
+        and ticket.limit_price == order.limit_price
+        and ticket.stop_price == order.stop_price
+        and ticket.client_order_id in (None, order.client_order_id)
+    )
 
 
 def _new_order(

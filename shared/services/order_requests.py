@@ -40,7 +40,7 @@ async def submit(
     message is then done: a refused order is an answer, not a failure)."""
 
     async def run() -> tuple[int, bytes]:
-        order = await place_order(deps, account, request)
+        order = await place_order(deps, account, request, attempt_key=f"bus:{message_id}")
         return 202, orjson.dumps(order_to_doc(order))
 
     request_hash = hashlib.sha256(body).hexdigest()

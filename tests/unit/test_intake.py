@@ -13,6 +13,7 @@ from shared.adapters.bus_functions import to_functions_message
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.ports.bus import Bus, BusMessage
 from shared.services import sweep
+from shared.services.errors import ServiceError
 from shared.services.intake import place_order
 from shared.services.order_requests import UnknownAccount
 from shared.services.tickets import OrderRequest
@@ -104,3 +105,45 @@ async def test_a_bot_message_without_a_known_account_is_poison(oms: Oms):
     body = {"symbol": "ABC", "side": "buy", "type": "market", "quantity": "1"}
     with pytest.raises(UnknownAccount):
         await on_order_request(oms.container, to_functions_message(bot_message("nobody", body)))
+
+
+class CacheFailingOnce:
+    """A cache whose first versioned write fails (after the order was stored)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.failed = False
+
+    async def set_versioned(self, *args: object, **kwargs: object) -> object:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("cache down")
+        return await self.inner.set_versioned(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def test_a_retry_after_a_failure_past_the_store_write_gets_the_same_order(oms: Oms):
+    account_id, _ = await oms.add_account("carol")
+    account = await oms.container.store.accounts.get(account_id)
+    assert account
+    request = OrderRequest("ABC", Side.BUY, OrderType.LIMIT, "5", TimeInForce.GTC, "99")
+    cache = oms.container.cache
+    oms.container.cache = CacheFailingOnce(cache)  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        await place_order(oms.container, account, request, attempt_key="http:k-1")
+    oms.container.cache = cache
+
+    retried = await place_order(oms.container, account, request, attempt_key="http:k-1")
+    again = await place_order(oms.container, account, request, attempt_key="http:k-1")
+    assert retried.order_id == again.order_id
+    page = await oms.container.store.orders.list_orders(account_id)
+    assert [o.order_id for o in page.items] == [retried.order_id]  # one order, not two
+    other = OrderRequest("ABC", Side.SELL, OrderType.LIMIT, "5", TimeInForce.GTC, "99")
+    with pytest.raises(ServiceError) as refused:
+        await place_order(oms.container, account, other, attempt_key="http:k-1")
+    assert refused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    await oms.settle()
+    stored = await oms.container.store.orders.get(account_id, retried.order_id)
+    assert stored is not None and stored.status is OrderStatus.NEW
