@@ -271,6 +271,14 @@ def _new_order(
     )
 
 
+def _replace_pending() -> Conflict:
+    """One replace at a time (as in FIX): a second one could be lost when the first's
+    answer clears the order's pending request."""
+    return Conflict(
+        codes.REPLACE_PENDING, "an earlier replace of this order is not answered yet", "order_id"
+    )
+
+
 def _not_open(order: Order) -> Conflict:
     return Conflict(reasons.ORDER_NOT_OPEN, f"the order is {order.status.value}", "order_id")
 
@@ -381,6 +389,8 @@ async def replace_order(
     is PENDING_REPLACE until the matcher answers."""
     now = deps.clock()
     current = await load_order(deps, account.account_id, order_id)
+    if current.status is OrderStatus.PENDING_REPLACE:
+        raise _replace_pending()
     if current.status not in _CANCELABLE:
         raise _not_open(current)
     instrument = await instrument_for(deps, current.symbol)
@@ -410,6 +420,8 @@ async def replace_order(
     )
 
     def request_replace(order: Order) -> None:
+        if order.status is OrderStatus.PENDING_REPLACE:
+            raise _replace_pending()
         if order.status not in _CANCELABLE:
             raise _not_open(order)
         try:

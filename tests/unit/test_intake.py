@@ -14,7 +14,7 @@ from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.ports.bus import Bus, BusMessage
 from shared.services import sweep
 from shared.services.errors import ServiceError
-from shared.services.intake import place_order
+from shared.services.intake import ReplaceRequest, place_order, replace_order
 from shared.services.order_requests import UnknownAccount
 from shared.services.tickets import OrderRequest
 from tests.support.oms import Oms, make_oms
@@ -147,3 +147,21 @@ async def test_a_retry_after_a_failure_past_the_store_write_gets_the_same_order(
     await oms.settle()
     stored = await oms.container.store.orders.get(account_id, retried.order_id)
     assert stored is not None and stored.status is OrderStatus.NEW
+
+
+async def test_a_second_replace_waits_for_the_first_answer(oms: Oms):
+    account_id, _ = await oms.add_account("dave")
+    account = await oms.container.store.accounts.get(account_id)
+    assert account
+    request = OrderRequest("ABC", Side.BUY, OrderType.LIMIT, "5", TimeInForce.GTC, "99")
+    order = await place_order(oms.container, account, request)
+    await oms.settle()
+    await replace_order(oms.container, account, order.order_id, ReplaceRequest(quantity="4"))
+    with pytest.raises(ServiceError) as refused:
+        await replace_order(oms.container, account, order.order_id, ReplaceRequest(quantity="3"))
+    assert refused.value.reason == "REPLACE_PENDING"
+    await oms.settle()
+    await replace_order(oms.container, account, order.order_id, ReplaceRequest(quantity="3"))
+    await oms.settle()
+    stored = await oms.container.store.orders.get(account_id, order.order_id)
+    assert stored is not None and stored.quantity == 3 and stored.status is OrderStatus.NEW
