@@ -68,7 +68,13 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     settings = load_settings()
-    asyncio.run(run(settings, args.demo_market or settings.OMS_DEMO_MARKET))
+    main_task = run(settings, args.demo_market or settings.OMS_DEMO_MARKET)
+    try:
+        import uvloop  # the faster event loop where it installs (not on Windows)
+    except ImportError:
+        asyncio.run(main_task)
+    else:
+        uvloop.run(main_task)
 
 
 if __name__ == "__main__":
