@@ -223,9 +223,7 @@ class MatchingEngine:
                 if ml == 0:
                     queue.popleft()
                     continue
-                if m.expire_at and m.expire_at <= ts and m.tif == GTD:
-                    # Its time ran out before a clock tick expired it: it never trades.
-                    self._expire_one(m, ts, reasons.EXPIRED_GTD, out)
+                if m.expire_at != 0 and self._expired_on_contact(m, ts, out):
                     if level.live == 0:
                         break
                     continue
@@ -295,6 +293,14 @@ class MatchingEngine:
                     if level.live == 0:
                         opp.drop_level(best)
                         break
+        return True
+
+    def _expired_on_contact(self, m: RestingOrder, ts: int, out: list[Event]) -> bool:
+        """A GTD order whose time ran out before a clock tick expired it never trades:
+        it expires when a taker reaches it."""
+        if m.tif != GTD or m.expire_at > ts:
+            return False
+        self._expire_one(m, ts, reasons.EXPIRED_GTD, out)
         return True
 
     def _fillable(self, t: RestingOrder, is_market: bool, ts: int) -> int:
