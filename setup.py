@@ -15,7 +15,7 @@ COMPILED_MODULES = [
     "matcher/engine/book.py",
     "matcher/engine/engine.py",
     "matcher/engine/validation.py",
-    "matcher/engine/closing.py",
+    "matcher/engine/emit.py",
     "matcher/engine/snapshot.py",
     "matcher/engine/simulator.py",
     "matcher/engine/venues.py",

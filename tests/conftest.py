@@ -16,7 +16,7 @@ _COMPILED = (
     "matcher.engine.snapshot",
     "matcher.engine.codes",
     "matcher.engine.validation",
-    "matcher.engine.closing",
+    "matcher.engine.emit",
     "matcher.engine.simulator",
     "matcher.engine.venues",
 )

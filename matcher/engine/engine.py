@@ -24,7 +24,6 @@ from heapq import heappop, heappush
 from typing import final
 
 from matcher.engine.book import BookSide, RestingOrder
-from matcher.engine.closing import closed_event
 from matcher.engine.codes import (
     BUY,
     CANCEL_NEWEST,
@@ -45,6 +44,7 @@ from matcher.engine.codes import (
     STOP_LIMIT,
     TAKER,
 )
+from matcher.engine.emit import closed_event, replaced_event, triggered_event
 from matcher.engine.validation import new_order_problem
 from shared.domain import reasons
 from shared.domain.commands import (
@@ -62,8 +62,6 @@ from shared.domain.events import (
     OrderAccepted,
     OrderFilled,
     OrderRejected,
-    OrderReplaced,
-    OrderTriggered,
     ReplaceRejected,
     TradingStateChanged,
 )
@@ -371,21 +369,7 @@ class MatchingEngine:
     def _trigger(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
         o.order_seq += 1
         self.seq += 1
-        works_as = MARKET if o.order_type == STOP else LIMIT
-        status = PARTIALLY_FILLED if o.cum > 0 else NEW
-        out.append(
-            OrderTriggered(
-                self.symbol,
-                self.seq,
-                ts,
-                o.order_id,
-                o.account_id,
-                o.order_seq,
-                status,
-                works_as,
-                self.last_px,
-            )
-        )
+        out.append(triggered_event(self.symbol, self.seq, ts, o, self.last_px))
         self._execute(o, ts, out)
 
     def _trigger_stops(self, ts: int, out: list[Event]) -> None:
@@ -499,24 +483,7 @@ class MatchingEngine:
     ) -> None:
         o.order_seq += 1
         self.seq += 1
-        out.append(
-            OrderReplaced(
-                self.symbol,
-                self.seq,
-                ts,
-                o.order_id,
-                o.account_id,
-                o.order_seq,
-                PARTIALLY_FILLED if o.cum > 0 else NEW,
-                o.quantity,
-                o.price,
-                o.stop_price,
-                o.leaves,
-                o.cum,
-                kept,
-                client_order_id,
-            )
-        )
+        out.append(replaced_event(self.symbol, self.seq, ts, o, kept, client_order_id))
 
     # ----------------------------------------------------------------- time and state
 

@@ -29,7 +29,6 @@ from bisect import bisect_right
 from typing import final
 
 from matcher.engine.book import RestingOrder
-from matcher.engine.closing import closed_event
 from matcher.engine.codes import (
     BUY,
     DAY,
@@ -47,6 +46,7 @@ from matcher.engine.codes import (
     STOP_LIMIT,
     TAKER,
 )
+from matcher.engine.emit import closed_event, replaced_event, triggered_event
 from matcher.engine.validation import new_order_problem
 from shared.domain import reasons
 from shared.domain.commands import NewOrder, ReplaceOrder
@@ -56,8 +56,6 @@ from shared.domain.events import (
     OrderAccepted,
     OrderFilled,
     OrderRejected,
-    OrderReplaced,
-    OrderTriggered,
     ReplaceRejected,
 )
 
@@ -338,24 +336,7 @@ class FillSimulator:
             o.price = c.price
         if c.stop_price > 0:
             o.stop_price = c.stop_price
-        out.append(
-            OrderReplaced(
-                self.symbol,
-                self.seq,
-                c.ts,
-                o.order_id,
-                o.account_id,
-                o.order_seq,
-                status,
-                o.quantity,
-                o.price,
-                o.stop_price,
-                o.leaves,
-                o.cum,
-                kept,
-                c.client_order_id,
-            )
-        )
+        out.append(replaced_event(self.symbol, self.seq, c.ts, o, kept, c.client_order_id))
         self._work(o, c.ts, self.reference_price(c.ts), out)
 
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
@@ -400,19 +381,7 @@ class FillSimulator:
             self.triggered.add(o.order_id)
             o.order_seq += 1
             self.seq += 1
-            out.append(
-                OrderTriggered(
-                    self.symbol,
-                    self.seq,
-                    ts,
-                    o.order_id,
-                    o.account_id,
-                    o.order_seq,
-                    PARTIALLY_FILLED if o.cum > 0 else NEW,
-                    MARKET if o.order_type == STOP else LIMIT,
-                    ref,
-                )
-            )
+            out.append(triggered_event(self.symbol, self.seq, ts, o, ref))
         is_market = o.order_type == MARKET or o.order_type == STOP
         step = o.leaves
         if o.tif != FOK:
