@@ -232,8 +232,11 @@ async def set_instrument_state(
     """Kill switch for one instrument: stored for the risk checks and sent to the matcher
     (halted: it rejects new orders and cancels the resting ones)."""
     instrument = (await get_instrument(deps, symbol)).with_state(state)
-    await deps.store.instruments.upsert(instrument)
+    # The matcher first: it is the authority on what trades. If the send fails nothing is
+    # stored and the caller retries; if storing fails after it, the matcher is already in the
+    # new state (a halted matcher rejects what the stale risk check lets through).
     await send_commands(deps, [SetTradingState(new_command_id(), deps.clock(), symbol, state)])
+    await deps.store.instruments.upsert(instrument)
     audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
     return instrument
 

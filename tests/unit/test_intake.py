@@ -165,3 +165,18 @@ async def test_a_second_replace_waits_for_the_first_answer(oms: Oms):
     await oms.settle()
     stored = await oms.container.store.orders.get(account_id, order.order_id)
     assert stored is not None and stored.quantity == 3 and stored.status is OrderStatus.NEW
+
+
+async def test_an_instrument_halt_the_bus_refused_changes_nothing(oms: Oms):
+    from shared.domain.enums import TradingState
+    from shared.services import admin
+
+    bus = oms.container.bus
+    oms.container.bus = FailingBus(bus)  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        await admin.set_instrument_state(oms.container, "ABC", TradingState.HALTED, "test")
+    oms.container.bus = bus
+    stored = await oms.container.store.instruments.get("ABC")
+    assert stored is not None and stored.trading_state is TradingState.ACTIVE
+    halted = await admin.set_instrument_state(oms.container, "ABC", TradingState.HALTED, "test")
+    assert halted.trading_state is TradingState.HALTED
