@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.sqlite.database import SqliteDatabase
+from shared.adapters.sqlite.paging import add_time_window
 from shared.ports.store_codec import execution_from_doc, execution_to_doc, one_row_per_trade
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
     clamp_limit,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -82,16 +82,7 @@ class SqliteExecutionRepository:
         if symbol is not None:
             where.append("symbol = ?")
             args.append(symbol)
-        if since is not None:
-            where.append("executed_at >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("executed_at < ?")
-            args.append(until)
-        if cursor is not None:
-            ts, key = decode_cursor(cursor)
-            where.append("(executed_at, execution_id) < (?, ?)")
-            args.extend((ts, key))
+        add_time_window(where, args, "executed_at", "execution_id", since, until, cursor)
         rows = self._db.conn.execute(
             f"SELECT {_COLUMNS} FROM executions WHERE {' AND '.join(where)}"
             " ORDER BY executed_at DESC, execution_id DESC LIMIT ?",

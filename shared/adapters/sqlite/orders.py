@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import orjson
 
 from shared.adapters.sqlite.database import OPEN_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.paging import add_time_window
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_codec import order_from_doc, order_to_doc
@@ -23,7 +24,6 @@ from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
     clamp_limit,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -172,16 +172,7 @@ class SqliteOrderRepository:
         if side is not None:
             where.append("side = ?")
             args.append(Side(side).value)
-        if since is not None:
-            where.append("created_at >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("created_at < ?")
-            args.append(until)
-        if cursor is not None:
-            ts, key = decode_cursor(cursor)
-            where.append("(created_at, order_id) < (?, ?)")
-            args.extend((ts, key))
+        add_time_window(where, args, "created_at", "order_id", since, until, cursor)
         rows = self._db.conn.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE {' AND '.join(where)}"
             " ORDER BY created_at DESC, order_id DESC LIMIT ?",
