@@ -91,6 +91,14 @@ def service_problem(error: ServiceError) -> Response:
     return problem(status_of(error), error.reason, error.detail, error.field, headers=headers)
 
 
+def internal_error_problem() -> Response:
+    return problem(500, codes.INTERNAL_ERROR, "an internal error occurred")
+
+
+def unavailable_problem() -> Response:
+    return problem(503, codes.SERVICE_UNAVAILABLE, "the database is unavailable; retry")
+
+
 def _field(loc: Sequence[int | str]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or None
@@ -147,12 +155,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StoreUnavailable)
     async def on_unavailable(request: Request, exc: StoreUnavailable) -> Response:
-        return problem(503, codes.SERVICE_UNAVAILABLE, "the database is unavailable; retry")
+        return unavailable_problem()
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, codes.INTERNAL_ERROR, "an internal error occurred")
+        return internal_error_problem()
 
 
 class BodySizeLimit:
