@@ -67,9 +67,12 @@ async def test_an_account_id_is_created_once(store):
 async def test_an_account_update_checks_the_version(store):
     acc = account()
     await store.accounts.create(acc)
+    assert await store.accounts.get_by_api_key_hash(acc.api_key_hash) == acc  # read, then...
     halted = dataclasses.replace(acc, trading_state=TradingState.HALTED)
 
     stored = await store.accounts.update(halted, expected_version=0)
+    # ...the next read sees the change at once (no stale copy of a read document)
+    assert (await store.accounts.get_by_api_key_hash(acc.api_key_hash)) == stored
     with pytest.raises(VersionConflict):
         await store.accounts.update(dataclasses.replace(acc, name="stale"), expected_version=0)
 
@@ -102,6 +105,7 @@ async def test_instruments_upsert_and_list(store):
     msft = Instrument("MSFT", Decimal("0.05"), Decimal("0.5"), maker_fee_cbps=-20)
     await store.instruments.upsert(msft)
     await store.instruments.upsert(aapl)
+    assert await store.instruments.get("AAPL") == aapl
     await store.instruments.upsert(aapl.with_state(TradingState.HALTED))
 
     assert await store.instruments.get("AAPL") == aapl.with_state(TradingState.HALTED)

@@ -8,6 +8,7 @@ import sqlite3
 import orjson
 
 from shared.adapters.sqlite.database import SqliteDatabase
+from shared.adapters.sqlite.decoded import DecodedDocs
 from shared.ports.store_accounts import Account
 from shared.ports.store_codec import account_from_doc, account_to_doc
 from shared.ports.store_errors import DuplicateAccount, DuplicateApiKey, NotFound, VersionConflict
@@ -18,6 +19,7 @@ class SqliteAccountRepository:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        self._decoded = DecodedDocs[Account](lambda raw: account_from_doc(orjson.loads(raw)))
 
     async def create(self, account: Account) -> None:
         row = (
@@ -40,13 +42,13 @@ class SqliteAccountRepository:
         row = self._db.conn.execute(
             "SELECT doc FROM accounts WHERE account_id = ?", (account_id,)
         ).fetchone()
-        return None if row is None else account_from_doc(orjson.loads(row[0]))
+        return None if row is None else self._decoded(row[0])
 
     async def get_by_api_key_hash(self, api_key_hash: str) -> Account | None:
         row = self._db.conn.execute(
             "SELECT doc FROM accounts WHERE api_key_hash = ?", (api_key_hash,)
         ).fetchone()
-        return None if row is None else account_from_doc(orjson.loads(row[0]))
+        return None if row is None else self._decoded(row[0])
 
     async def update(self, account: Account, expected_version: int) -> Account:
         stored = dataclasses.replace(account, version=expected_version + 1)
@@ -74,4 +76,4 @@ class SqliteAccountRepository:
 
     async def list_accounts(self) -> list[Account]:
         rows = self._db.conn.execute("SELECT doc FROM accounts ORDER BY account_id").fetchall()
-        return [account_from_doc(orjson.loads(row[0])) for row in rows]
+        return [self._decoded(row[0]) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from shared.adapters.sqlite.database import SqliteDatabase
+from shared.adapters.sqlite.decoded import DecodedDocs
 from shared.domain.instrument import Instrument
 from shared.ports.store_codec import instrument_from_doc, instrument_to_doc
 
@@ -14,6 +15,7 @@ class SqliteInstrumentRepository:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        self._decoded = DecodedDocs[Instrument](lambda raw: instrument_from_doc(orjson.loads(raw)))
 
     async def upsert(self, instrument: Instrument) -> None:
         row = (instrument.symbol, orjson.dumps(instrument_to_doc(instrument)))
@@ -27,8 +29,8 @@ class SqliteInstrumentRepository:
         row = self._db.conn.execute(
             "SELECT doc FROM instruments WHERE symbol = ?", (symbol,)
         ).fetchone()
-        return None if row is None else instrument_from_doc(orjson.loads(row[0]))
+        return None if row is None else self._decoded(row[0])
 
     async def list_instruments(self) -> list[Instrument]:
         rows = self._db.conn.execute("SELECT doc FROM instruments ORDER BY symbol").fetchall()
-        return [instrument_from_doc(orjson.loads(row[0])) for row in rows]
+        return [self._decoded(row[0]) for row in rows]
