@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from shared.adapters.sqlite.database import PENDING_ORDERS
 from shared.adapters.sqlite.orders import _EXPOSURE
 from shared.config.settings import Settings
 from shared.ports.store_errors import DuplicateClientOrderId
@@ -90,7 +91,7 @@ async def test_a_database_of_the_previous_version_gains_the_outbox_columns(
     await store.journal.mark_published("AAPL", 4)
     await store.close()
     with closing(sqlite3.connect(path)) as conn:  # what the previous version created
-        conn.execute("DROP INDEX orders_pending")
+        conn.execute("DROP INDEX orders_pending_updated")
         conn.execute("ALTER TABLE orders DROP COLUMN updated_at")
         conn.execute("ALTER TABLE journal_marks DROP COLUMN projected_seq")
         conn.commit()
@@ -103,10 +104,9 @@ async def test_a_database_of_the_previous_version_gains_the_outbox_columns(
     assert await reopened.journal.published_seq("AAPL") == 4
     assert await reopened.journal.projected_seq("AAPL") == 3
     plan = reopened.connection.conn.execute(  # type: ignore[attr-defined]
-        "EXPLAIN QUERY PLAN SELECT doc FROM orders WHERE status IN"
-        " ('pending_new', 'pending_cancel', 'pending_replace') AND updated_at <= 5"
+        f"EXPLAIN QUERY PLAN SELECT doc FROM orders WHERE {PENDING_ORDERS} AND updated_at <= 5"
     ).fetchall()
-    assert "orders_pending" in str(plan)
+    assert "orders_pending_updated" in str(plan)
     await reopened.close()
 
 

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import orjson
 
-from shared.adapters.sqlite.database import OPEN_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
 from shared.adapters.sqlite.paging import add_time_window
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
@@ -19,7 +19,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
-from shared.ports.store_orders import PENDING_STATUSES, OpenExposure
+from shared.ports.store_orders import OpenExposure
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -44,8 +44,6 @@ _EXPOSURE_ROWS = (
     "SELECT symbol, order_price, leaves_quantity FROM orders"
     f" WHERE account_id = ? AND {OPEN_ORDERS} AND order_id != ?"
 )
-# Spelled out (not bound) so the query planner can use the partial index orders_pending.
-_PENDING = f"status IN ({', '.join(repr(s.value) for s in PENDING_STATUSES)})"
 _COLUMNS = "version, dispatched, doc"
 
 
@@ -225,7 +223,7 @@ class SqliteOrderRepository:
         limit: int = DEFAULT_PAGE_SIZE,
         after: tuple[int, str] | None = None,
     ) -> list[Order]:
-        where, args = f"{_PENDING} AND updated_at <= ?", [older_than_ns]
+        where, args = f"{PENDING_ORDERS} AND updated_at <= ?", [older_than_ns]
         args_after: tuple[object, ...] = ()
         if after is not None:
             where += " AND (updated_at, order_id) > (?, ?)"
