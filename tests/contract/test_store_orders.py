@@ -16,6 +16,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
+from shared.ports.store_orders import OPEN_STATUSES, OpenExposure
 from shared.ports.store_paging import MAX_PAGE_SIZE
 
 
@@ -343,3 +344,114 @@ async def test_open_exposure_sums_past_64_bits_exactly(store, make_order):
         await store.orders.create(make_order(quantity=big, limit_price=7))
 
     assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 7, 3, 3 * big)]
+
+
+async def test_open_exposure_moves_an_order_between_prices_without_losing_the_others(
+    store, make_order
+):
+    moved, stays = make_order(quantity=5, limit_price=100), make_order(quantity=2, limit_price=100)
+    await store.orders.create(moved)
+    await store.orders.create(stays)
+
+    moved.limit_price, moved.status = 101, OrderStatus.NEW
+    await store.orders.update(moved, moved.version)
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [
+        ("AAPL", 100, 1, 2),
+        ("AAPL", 101, 1, 5),
+    ]
+
+    moved.limit_price = 100  # back: the group it left still has an order
+    await store.orders.update(moved, moved.version)
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 100, 2, 7)]
+
+
+async def test_open_exposure_counts_orders_without_a_price_until_they_close(store, make_order):
+    market = make_order(quantity=7, type=OrderType.MARKET, limit_price=None)
+    await store.orders.create(market)
+    await store.orders.create(make_order(quantity=3, limit_price=None, stop_price=0))
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [
+        ("AAPL", None, 1, 7),
+        ("AAPL", 0, 1, 3),
+    ]
+
+    market.status, market.filled_quantity, market.leaves_quantity = OrderStatus.FILLED, 7, 0
+    await store.orders.update(market, market.version)
+
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 0, 1, 3)]
+
+
+async def test_open_exposure_excludes_only_an_open_order_of_the_account(store, make_order):
+    open_order = make_order(quantity=3)
+    closed = make_order(quantity=4, status=OrderStatus.CANCELED, leaves_quantity=0)
+    elsewhere = make_order(quantity=5, account_id="acc-2")
+    for order in (open_order, closed, elsewhere):
+        await store.orders.create(order)
+
+    for excluded in (closed.order_id, elsewhere.order_id, "no-such-order"):
+        rows = await store.orders.open_exposure("acc-1", excluding=excluded)
+        assert _exposure(rows) == [("AAPL", 15_025, 1, 3)]
+    assert await store.orders.open_exposure("acc-1", excluding=open_order.order_id) == []
+
+
+async def test_open_exposure_stays_exact_when_sums_cross_64_bits_both_ways(store, make_order):
+    big = 2**62 + 1
+    orders = [make_order(quantity=big, limit_price=7) for _ in range(3)]
+    for order in orders:
+        await store.orders.create(order)
+    other = make_order(quantity=5, limit_price=8)
+    await store.orders.create(other)
+
+    rows = await store.orders.open_exposure("acc-1", excluding=orders[0].order_id)
+    assert _exposure(rows) == [("AAPL", 7, 2, 2 * big), ("AAPL", 8, 1, 5)]
+
+    for order in orders[:2]:  # back below 2**63 - 1: exact still
+        order.status, order.filled_quantity, order.leaves_quantity = OrderStatus.FILLED, big, 0
+        await store.orders.update(order, order.version)
+    orders[2].status, orders[2].leaves_quantity = OrderStatus.PARTIALLY_FILLED, big - 3
+    await store.orders.update(orders[2], orders[2].version)
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [
+        ("AAPL", 7, 1, big - 3),
+        ("AAPL", 8, 1, 5),
+    ]
+
+    orders[2].status, orders[2].leaves_quantity = OrderStatus.CANCELED, 0
+    await store.orders.update(orders[2], orders[2].version)
+    await store.orders.create(make_order(quantity=2**63 - 1, limit_price=7))
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [
+        ("AAPL", 7, 1, 2**63 - 1),
+        ("AAPL", 8, 1, 5),
+    ]
+
+
+async def test_open_exposure_matches_the_open_orders_after_random_changes(store, make_order):
+    rng = random.Random(7)
+    statuses = list(OrderStatus)
+    orders = []
+    for _ in range(40):
+        order = make_order(
+            account_id=rng.choice(["acc-1", "acc-2"]),
+            symbol=rng.choice(["AAPL", "MSFT"]),
+            quantity=rng.randint(1, 50),
+            limit_price=rng.choice([None, 99, 100]),
+            status=rng.choice(statuses),
+        )
+        await store.orders.create(order)
+        orders.append(order)
+    for _ in range(120):
+        order = rng.choice(orders)
+        order.status = rng.choice(statuses)
+        order.leaves_quantity = rng.randint(0, order.quantity)
+        order.limit_price = rng.choice([None, 99, 100, 101])
+        await store.orders.update(order, order.version)
+
+    for account in ("acc-1", "acc-2"):
+        expected: dict[tuple[str, int | None], list[int]] = {}
+        for order in orders:
+            if order.account_id == account and order.status in OPEN_STATUSES:
+                group = expected.setdefault((order.symbol, order.limit_price), [0, 0])
+                group[0] += 1
+                group[1] += order.leaves_quantity
+        rows = await store.orders.open_exposure(account)
+        assert _exposure(rows) == _exposure(
+            [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in expected.items()]
+        )

@@ -7,10 +7,10 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from shared.adapters.sqlite.database import PENDING_ORDERS
-from shared.adapters.sqlite.orders import _EXPOSURE
+from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS
 from shared.config.settings import Settings
-from shared.ports.store_errors import DuplicateClientOrderId
+from shared.domain.enums import OrderStatus
+from shared.ports.store_errors import DuplicateClientOrderId, StoreUnavailable
 from shared.ports.store_journal import JournalEntry
 from shared.store_factory import open_sqlite_store, store_from_settings
 
@@ -110,6 +110,22 @@ async def test_a_database_of_the_previous_version_gains_the_outbox_columns(
     await reopened.close()
 
 
+def _as_before_the_exposure_table(conn: sqlite3.Connection) -> None:
+    """Turn a database into what the versions before the exposure table made."""
+    for name in ("insert", "delete", "update", "update_leave", "update_join"):
+        conn.execute(f"DROP TRIGGER order_exposure_{name}")
+    conn.execute("DROP TABLE order_exposure")
+    conn.execute(
+        "CREATE INDEX orders_open"
+        " ON orders (account_id, symbol, order_price, leaves_quantity, order_id, status)"
+        f" WHERE {OPEN_ORDERS}"
+    )
+
+
+def _exposure(rows):
+    return sorted((r.symbol, r.price or 0, r.open_orders, r.leaves_quantity) for r in rows)
+
+
 async def test_a_database_without_the_exposure_columns_gains_them_filled_in(
     tmp_path: Path, make_order
 ):
@@ -120,6 +136,7 @@ async def test_a_database_without_the_exposure_columns_gains_them_filled_in(
     await store.orders.create(make_order(quantity=4, limit_price=None, stop_price=140))
     await store.close()
     with closing(sqlite3.connect(path)) as conn:  # what the previous version created
+        _as_before_the_exposure_table(conn)
         conn.execute("DROP INDEX orders_open")
         conn.execute("ALTER TABLE orders DROP COLUMN order_price")
         conn.execute("ALTER TABLE orders DROP COLUMN leaves_quantity")
@@ -132,8 +149,89 @@ async def test_a_database_without_the_exposure_columns_gains_them_filled_in(
         (140, 1, 4),
         (150, 1, 10),
     ]
-    plan = reopened.connection.conn.execute(  # type: ignore[attr-defined]
-        "EXPLAIN QUERY PLAN " + _EXPOSURE, ("acc-1", "")
-    ).fetchall()
-    assert "COVERING INDEX orders_open" in str(plan)
+    resting.status, resting.filled_quantity, resting.leaves_quantity = OrderStatus.FILLED, 10, 0
+    await reopened.orders.update(resting, resting.version)
+    rows = await reopened.orders.open_exposure("acc-1")
+    assert [(r.price, r.open_orders, r.leaves_quantity) for r in rows] == [(140, 1, 4)]
     await reopened.close()
+
+
+async def test_a_database_of_the_previous_version_gets_its_exposure_from_its_orders(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "old.sqlite3"
+    store = await open_sqlite_store(path)
+    big = 2**62 + 1
+    orders = [
+        make_order(quantity=10, limit_price=150),
+        make_order(
+            quantity=9, limit_price=150, status=OrderStatus.PARTIALLY_FILLED, leaves_quantity=5
+        ),
+        make_order(quantity=3, limit_price=None),
+        make_order(
+            quantity=8, symbol="MSFT", limit_price=150, status=OrderStatus.FILLED, leaves_quantity=0
+        ),
+        make_order(quantity=big, symbol="MSFT", limit_price=7),
+        make_order(quantity=big, symbol="MSFT", limit_price=7),
+        make_order(quantity=6, account_id="acc-2", limit_price=150),
+    ]
+    for order in orders:
+        await store.orders.create(order)
+    await store.close()
+    with closing(sqlite3.connect(path)) as conn:
+        _as_before_the_exposure_table(conn)
+        conn.commit()
+
+    reopened = await open_sqlite_store(path)
+
+    assert _exposure(await reopened.orders.open_exposure("acc-1")) == [
+        ("AAPL", 0, 1, 3),
+        ("AAPL", 150, 2, 15),
+        ("MSFT", 7, 2, 2 * big),
+    ]
+    assert _exposure(await reopened.orders.open_exposure("acc-2")) == [("AAPL", 150, 1, 6)]
+    first = orders[0]
+    first.status, first.leaves_quantity = OrderStatus.CANCELED, 0
+    await reopened.orders.update(first, first.version)
+    assert _exposure(await reopened.orders.open_exposure("acc-1"))[1] == ("AAPL", 150, 1, 5)
+    indexes = reopened.connection.conn.execute(  # type: ignore[attr-defined]
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+    ).fetchall()
+    assert ("orders_open",) not in indexes  # the write cost it added is gone
+    await reopened.close()
+
+
+async def test_an_order_row_deleted_by_hand_leaves_the_exposure(tmp_path: Path, make_order):
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    kept, deleted = make_order(quantity=2), make_order(quantity=5)
+    await store.orders.create(kept)
+    await store.orders.create(deleted)
+
+    conn = store.connection.conn  # type: ignore[attr-defined]
+    conn.execute("DELETE FROM orders WHERE order_id = ?", (deleted.order_id,))
+
+    assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 15_025, 1, 2)]
+    await store.close()
+
+
+async def test_a_full_disk_stores_exactly_the_orders_it_acknowledged(tmp_path: Path, make_order):
+    path = tmp_path / "oms.sqlite3"
+    store = await open_sqlite_store(path)
+    conn = store.connection.conn  # type: ignore[attr-defined]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + 3}")  # room for a few orders only
+    orders = [make_order(quantity=i + 1) for i in range(200)]
+
+    results = await asyncio.gather(
+        *(store.orders.create(order) for order in orders), return_exceptions=True
+    )
+
+    acknowledged = {order.order_id for order, r in zip(orders, results, strict=True) if r is None}
+    assert acknowledged and len(acknowledged) < len(orders)
+    assert any(isinstance(r, StoreUnavailable) for r in results)
+    with closing(sqlite3.connect(path)) as other:
+        stored = {row[0] for row in other.execute("SELECT order_id FROM orders")}
+    assert stored == acknowledged  # nothing lost, nothing stored behind a failure
+    [row] = await store.orders.open_exposure("acc-1")
+    assert row.open_orders == len(stored)
+    await store.close()

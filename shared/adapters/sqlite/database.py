@@ -157,9 +157,6 @@ MIGRATIONS = (
     ),
 )
 
-OPEN_ORDERS = f"status IN ({', '.join(repr(s.value) for s in OPEN_STATUSES)})"
-"""Spelled out, not bound: the query planner uses a partial index only for its own terms."""
-
 
 def status_in(statuses: Sequence[OrderStatus], row: str = "") -> str:
     """`status` is one of `statuses`, spelled out as ORed equalities: SQLite evaluates an IN
@@ -170,24 +167,109 @@ def status_in(statuses: Sequence[OrderStatus], row: str = "") -> str:
     return "(" + " OR ".join(f"{row}status = '{status.value}'" for status in statuses) + ")"
 
 
+def _is_open(row: str) -> str:
+    return status_in(OPEN_STATUSES, row)
+
+
+OPEN_ORDERS = _is_open("")
 PENDING_ORDERS = status_in(PENDING_STATUSES)
 
 # The pending-command outbox: only orders waiting for the matcher are in it (orders_pending
-# was the same index with an IN list).
-# The open orders' exposure per account: a covering index, so the risk check's aggregate
-# never reads an order row (order_id is in it for the replace's exclusion, status because
-# the planner checks it again).
+# was the same index with an IN list). orders_open, the covering index an earlier version
+# served the risk check from, is replaced by the order_exposure table below (it cost a
+# random-key index write per order).
 LATE_SCHEMA = f"""
 DROP INDEX IF EXISTS orders_pending;
 CREATE INDEX IF NOT EXISTS orders_pending_updated ON orders (updated_at) WHERE {PENDING_ORDERS};
-CREATE INDEX IF NOT EXISTS orders_open
-    ON orders (account_id, symbol, order_price, leaves_quantity, order_id, status)
-    WHERE {OPEN_ORDERS};
+DROP INDEX IF EXISTS orders_open;
+"""
+
+# The open orders' exposure, kept up to date by triggers inside the statement of every
+# order write, so it can never disagree with the orders: one row per (account, symbol,
+# price) with how many open orders there are and their leaves quantity added up. The risk
+# check reads an account's few rows instead of adding up its open orders on every order.
+# `priced` is 0 (and `price` 0) for an order with neither a limit nor a stop price: a key
+# column cannot be NULL. `leaves_quantity` has no type, so no affinity: an addition past
+# int64 turns it into a REAL (SQLite's overflow), which stays a REAL until the row goes
+# away with its last open order, and the reader then adds up the orders itself.
+# A group's row is made by an INSERT that does nothing if it exists and then counted by an
+# UPDATE: an upsert (DO UPDATE) costs SQLite several times as much.
+_GROUP = "account_id, symbol, priced, price"
+
+
+def _key(row: str) -> str:
+    return (
+        f"account_id = {row}.account_id AND symbol = {row}.symbol"
+        f" AND priced = ({row}.order_price IS NOT NULL)"
+        f" AND price = COALESCE({row}.order_price, 0)"
+    )
+
+
+_JOIN_NEW = f"""
+    INSERT INTO order_exposure ({_GROUP}, open_orders, leaves_quantity)
+        VALUES (NEW.account_id, NEW.symbol, NEW.order_price IS NOT NULL,
+                COALESCE(NEW.order_price, 0), 0, 0)
+        ON CONFLICT DO NOTHING;
+    UPDATE order_exposure SET open_orders = open_orders + 1,
+        leaves_quantity = leaves_quantity + NEW.leaves_quantity
+        WHERE {_key("NEW")};"""
+_LEAVE_OLD = f"""
+    UPDATE order_exposure SET open_orders = open_orders - 1,
+        leaves_quantity = leaves_quantity - OLD.leaves_quantity
+        WHERE {_key("OLD")};
+    DELETE FROM order_exposure WHERE {_key("OLD")} AND open_orders = 0;"""
+_SAME_GROUP = (
+    "NEW.account_id = OLD.account_id AND NEW.symbol = OLD.symbol"
+    " AND NEW.order_price IS OLD.order_price"
+)
+_EXPOSURE_COLUMNS = "account_id, symbol, status, order_price, leaves_quantity"
+EXPOSURE_SCHEMA = f"""
+CREATE TABLE order_exposure (
+    account_id TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    priced INTEGER NOT NULL,
+    price INTEGER NOT NULL,
+    open_orders INTEGER NOT NULL,
+    leaves_quantity NOT NULL,
+    PRIMARY KEY ({_GROUP})
+) WITHOUT ROWID;
+CREATE TRIGGER order_exposure_insert AFTER INSERT ON orders WHEN {_is_open("NEW.")}
+BEGIN{_JOIN_NEW}
+END;
+CREATE TRIGGER order_exposure_delete AFTER DELETE ON orders WHEN {_is_open("OLD.")}
+BEGIN{_LEAVE_OLD}
+END;
+CREATE TRIGGER order_exposure_update AFTER UPDATE OF {_EXPOSURE_COLUMNS} ON orders
+WHEN {_is_open("OLD.")} AND {_is_open("NEW.")} AND {_SAME_GROUP}
+    AND NEW.leaves_quantity != OLD.leaves_quantity
+BEGIN
+    UPDATE order_exposure
+        SET leaves_quantity = leaves_quantity + (NEW.leaves_quantity - OLD.leaves_quantity)
+        WHERE {_key("OLD")};
+END;
+CREATE TRIGGER order_exposure_update_leave AFTER UPDATE OF {_EXPOSURE_COLUMNS} ON orders
+WHEN {_is_open("OLD.")} AND NOT ({_is_open("NEW.")} AND {_SAME_GROUP})
+BEGIN{_LEAVE_OLD}
+END;
+CREATE TRIGGER order_exposure_update_join AFTER UPDATE OF {_EXPOSURE_COLUMNS} ON orders
+WHEN {_is_open("NEW.")} AND NOT ({_is_open("OLD.")} AND {_SAME_GROUP})
+BEGIN{_JOIN_NEW}
+END;
+"""
+# A database of an earlier version: its open orders make the first rows.
+_BUILD_EXPOSURE = f"""
+INSERT INTO order_exposure ({_GROUP}, open_orders, leaves_quantity)
+    SELECT account_id, symbol, order_price IS NOT NULL, COALESCE(order_price, 0), 1,
+        leaves_quantity
+    FROM orders WHERE {OPEN_ORDERS}
+    ON CONFLICT DO UPDATE SET open_orders = open_orders + 1,
+        leaves_quantity = leaves_quantity + excluded.leaves_quantity;
 """
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Add the columns an older database lacks, then the indexes on them."""
+    """Add the columns an older database lacks, then the indexes on them, then the
+    exposure table and its triggers (filled from the orders, in the same transaction)."""
     for table, column, definition, backfill in MIGRATIONS:
         columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in columns:
@@ -195,6 +277,29 @@ def migrate(conn: sqlite3.Connection) -> None:
             if backfill is not None:
                 conn.execute(backfill)
     conn.executescript(LATE_SCHEMA)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'order_exposure'"
+        ).fetchone()
+        if exists is None:
+            for statement in _statements(EXPOSURE_SCHEMA + _BUILD_EXPOSURE):
+                conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of `script`, one by one (executescript would commit first)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
 
 
 class SqliteDatabase:
@@ -225,8 +330,11 @@ class SqliteDatabase:
         try:
             result = statements(self.conn)
         except BaseException:
-            self.conn.execute("ROLLBACK TO write")
-            self.conn.execute("RELEASE write")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK TO write")
+                self.conn.execute("RELEASE write")
+            else:
+                self._lost(group)
             raise
         self.conn.execute("RELEASE write")
         await asyncio.shield(group)
@@ -235,7 +343,12 @@ class SqliteDatabase:
     async def write_one(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
         """`write` of one statement (atomic by itself, so it needs no savepoint)."""
         group = self._group or self._open_group()
-        cursor = self.conn.execute(sql, params)
+        try:
+            cursor = self.conn.execute(sql, params)
+        except sqlite3.Error:
+            if not self.conn.in_transaction:
+                self._lost(group)
+            raise
         await asyncio.shield(group)
         return cursor
 
@@ -244,14 +357,24 @@ class SqliteDatabase:
         are ready now."""
         loop = asyncio.get_running_loop()
         self.conn.execute("BEGIN IMMEDIATE")
-        self._group = loop.create_future()
-        loop.call_soon(self._commit)
-        return self._group
+        group = self._group = loop.create_future()
+        loop.call_soon(self._commit, group)
+        return group
 
-    def _commit(self) -> None:
-        group, self._group = self._group, None
-        if group is None:
-            return
+    def _lost(self, group: asyncio.Future[None]) -> None:
+        """An error SQLite answers by rolling back the whole transaction (a full disk, an
+        I/O error) took the group's earlier writes with it: their writers get
+        StoreUnavailable, and the next write begins a new group instead of running
+        outside any transaction."""
+        if self._group is group:
+            self._group = None
+            group.set_exception(StoreUnavailable("the transaction was rolled back"))
+            group.exception()  # delivered to the writers awaiting it; none may be left
+
+    def _commit(self, group: asyncio.Future[None]) -> None:
+        if self._group is not group:
+            return  # lost (see _lost)
+        self._group = None
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as error:
@@ -268,5 +391,6 @@ class SqliteDatabase:
             raise StoreUnavailable(str(error)) from error
 
     async def close(self) -> None:
-        self._commit()
+        if self._group is not None:
+            self._commit(self._group)
         self.conn.close()

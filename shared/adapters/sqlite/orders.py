@@ -27,22 +27,32 @@ from shared.ports.store_paging import (
     encode_cursor,
 )
 
+# OR FAIL: a one-row statement checks its constraints before it changes anything, so FAIL
+# backs out the same nothing ABORT would, without the statement journal SQLite keeps for
+# ABORT once a trigger runs (the exposure's, database.py), which costs as much as the
+# trigger itself. The triggers' statements run under FAIL too and cannot break a constraint;
+# an I/O error or a full disk rolls the whole transaction back (SqliteDatabase._lost).
 _INSERT = (
-    "INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
+    "INSERT OR FAIL INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
     " created_at, version, dispatched, doc, updated_at, order_price, leaves_quantity)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE = (
-    "UPDATE orders SET client_order_id = ?, status = ?, version = ?, doc = ?, updated_at = ?,"
-    " order_price = ?, leaves_quantity = ? WHERE order_id = ? AND account_id = ? AND version = ?"
+    "UPDATE OR FAIL orders SET client_order_id = ?, status = ?, version = ?, doc = ?,"
+    " updated_at = ?, order_price = ?, leaves_quantity = ?"
+    " WHERE order_id = ? AND account_id = ? AND version = ?"
 )
 _EXPOSURE = (
-    "SELECT symbol, order_price, COUNT(*), SUM(leaves_quantity) FROM orders"
-    f" WHERE account_id = ? AND {OPEN_ORDERS} AND order_id != ? GROUP BY symbol, order_price"
+    "SELECT symbol, CASE WHEN priced THEN price END, open_orders, leaves_quantity"
+    " FROM order_exposure WHERE account_id = ?"
 )
-_EXPOSURE_ROWS = (
+_OPEN_ORDER = (
     "SELECT symbol, order_price, leaves_quantity FROM orders"
-    f" WHERE account_id = ? AND {OPEN_ORDERS} AND order_id != ?"
+    f" WHERE order_id = ? AND account_id = ? AND {OPEN_ORDERS}"
+)
+_OPEN_ORDERS_OF = (
+    "SELECT symbol, order_price, leaves_quantity FROM orders"
+    f" WHERE account_id = ? AND {OPEN_ORDERS}"
 )
 _COLUMNS = "version, dispatched, doc"
 
@@ -184,22 +194,24 @@ class SqliteOrderRepository:
     async def open_exposure(
         self, account_id: str, excluding: str | None = None
     ) -> list[OpenExposure]:
-        args = (account_id, "" if excluding is None else excluding)
-        try:
-            rows = self._db.conn.execute(_EXPOSURE, args).fetchall()
-        except sqlite3.OperationalError as error:
-            if "overflow" not in str(error):
-                raise
-            return self._open_exposure_summed_here(args)  # SUM is int64: add up in Python
-        return [OpenExposure(row[0], row[1], row[2], row[3]) for row in rows]
-
-    def _open_exposure_summed_here(self, args: tuple[str, str]) -> list[OpenExposure]:
-        groups: dict[tuple[str, int | None], list[int]] = {}
-        for symbol, price, leaves in self._db.conn.execute(_EXPOSURE_ROWS, args):
-            group = groups.setdefault((symbol, price), [0, 0])
-            group[0] += 1
-            group[1] += leaves
-        return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items()]
+        conn = self._db.conn
+        groups: dict[tuple[str, int | None], list[int]] = {
+            (row[0], row[1]): [row[2], row[3]] for row in conn.execute(_EXPOSURE, (account_id,))
+        }
+        if any(type(leaves) is float for _, leaves in groups.values()):
+            # A sum past int64 (a REAL, see database.py): add the account's orders up here.
+            groups = {}
+            for symbol, price, leaves in conn.execute(_OPEN_ORDERS_OF, (account_id,)):
+                group = groups.setdefault((symbol, price), [0, 0])
+                group[0] += 1
+                group[1] += leaves
+        if excluding is not None:
+            row = conn.execute(_OPEN_ORDER, (excluding, account_id)).fetchone()
+            if row is not None and (row[0], row[1]) in groups:
+                group = groups[row[0], row[1]]
+                group[0] -= 1
+                group[1] -= row[2]
+        return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items() if n]
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         await self._db.write_one(
