@@ -214,6 +214,27 @@ async def test_an_order_row_deleted_by_hand_leaves_the_exposure(tmp_path: Path, 
     await store.close()
 
 
+async def test_a_cancelled_writer_leaves_the_others_of_its_commit_undisturbed(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "oms.sqlite3"
+    store = await open_sqlite_store(path)
+    orders = [make_order() for _ in range(20)]
+    tasks = [asyncio.create_task(store.orders.create(order)) for order in orders]
+    await asyncio.sleep(0)  # every write has run and waits for the group's commit
+    for task in tasks[::2]:
+        task.cancel()
+
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert all(isinstance(r, asyncio.CancelledError) for r in results[::2])
+    assert results[1::2] == [None] * 10
+    with closing(sqlite3.connect(path)) as other:
+        stored = {row[0] for row in other.execute("SELECT order_id FROM orders")}
+    assert {order.order_id for order in orders[1::2]} <= stored
+    await store.close()
+
+
 async def test_a_full_disk_stores_exactly_the_orders_it_acknowledged(tmp_path: Path, make_order):
     path = tmp_path / "oms.sqlite3"
     store = await open_sqlite_store(path)

@@ -26,7 +26,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from shared.domain.enums import OrderStatus
 from shared.ports.store_errors import StoreUnavailable
@@ -302,6 +302,15 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
+class _Commit(asyncio.Future[None]):
+    """A group's commit, awaited by every writer of the group. A writer's task that is
+    cancelled cannot cancel it (cancel() declines): the task gets its CancelledError once
+    the group has committed, and the commit and the other writers go on undisturbed."""
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        return False
+
+
 class SqliteDatabase:
     """One SQLite connection; writes go through `write()` (group commit), reads run directly."""
 
@@ -320,7 +329,7 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
         self.conn.executescript(SCHEMA)
         migrate(self.conn)
-        self._group: asyncio.Future[None] | None = None
+        self._group: _Commit | None = None
 
     async def write(self, statements: Callable[[sqlite3.Connection], T]) -> T:
         """Run `statements` in the open group transaction; return their result once the
@@ -337,7 +346,7 @@ class SqliteDatabase:
                 self._lost(group)
             raise
         self.conn.execute("RELEASE write")
-        await asyncio.shield(group)
+        await group
         return result
 
     async def write_one(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
@@ -349,19 +358,19 @@ class SqliteDatabase:
             if not self.conn.in_transaction:
                 self._lost(group)
             raise
-        await asyncio.shield(group)
+        await group
         return cursor
 
-    def _open_group(self) -> asyncio.Future[None]:
+    def _open_group(self) -> _Commit:
         """Begin the group transaction; it commits once the loop has run the writers that
         are ready now."""
         loop = asyncio.get_running_loop()
         self.conn.execute("BEGIN IMMEDIATE")
-        group = self._group = loop.create_future()
+        group = self._group = _Commit(loop=loop)
         loop.call_soon(self._commit, group)
         return group
 
-    def _lost(self, group: asyncio.Future[None]) -> None:
+    def _lost(self, group: _Commit) -> None:
         """An error SQLite answers by rolling back the whole transaction (a full disk, an
         I/O error) took the group's earlier writes with it: their writers get
         StoreUnavailable, and the next write begins a new group instead of running
@@ -371,7 +380,7 @@ class SqliteDatabase:
             group.set_exception(StoreUnavailable("the transaction was rolled back"))
             group.exception()  # delivered to the writers awaiting it; none may be left
 
-    def _commit(self, group: asyncio.Future[None]) -> None:
+    def _commit(self, group: _Commit) -> None:
         if self._group is not group:
             return  # lost (see _lost)
         self._group = None
