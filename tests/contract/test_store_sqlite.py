@@ -256,3 +256,25 @@ async def test_a_full_disk_stores_exactly_the_orders_it_acknowledged(tmp_path: P
     [row] = await store.orders.open_exposure("acc-1")
     assert row.open_orders == len(stored)
     await store.close()
+
+
+async def test_the_write_ahead_log_stays_bounded_under_continuous_writes(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "oms.sqlite3"
+    store = await open_sqlite_store(path)
+    conn = store.connection.conn  # type: ignore[attr-defined]
+    conn.execute("PRAGMA wal_autocheckpoint = 200")  # pages
+    orders = [make_order() for _ in range(3_000)]
+
+    async def writer(mine):
+        for order in mine:
+            await store.orders.create(order)
+
+    await asyncio.gather(*(writer(orders[i::32]) for i in range(32)))
+
+    # Unchecked, the log would hold every page of every commit (tens of MB here).
+    assert (tmp_path / "oms.sqlite3-wal").stat().st_size < 8 * 1024 * 1024
+    await store.close()
+    with closing(sqlite3.connect(path)) as other:
+        assert other.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 3_000
