@@ -60,7 +60,10 @@ async def _mongo_store(uri: str) -> AsyncIterator[Store]:
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     """A fresh, empty store of each kind."""
     if request.param == "sqlite":
-        sqlite_store = await open_sqlite_store(":memory:")
+        # A file, as the local run has: writes commit on their own thread, reads run on a
+        # second connection (an in-memory database has one connection for both).
+        path = request.getfixturevalue("tmp_path") / "contract.sqlite3"
+        sqlite_store = await open_sqlite_store(path)
         yield sqlite_store
         await sqlite_store.close()
         return

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 
-from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS
+from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus
 from shared.ports.store_errors import DuplicateClientOrderId, StoreUnavailable
@@ -278,3 +279,38 @@ async def test_the_write_ahead_log_stays_bounded_under_continuous_writes(
     await store.close()
     with closing(sqlite3.connect(path)) as other:
         assert other.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 3_000
+
+
+async def test_a_slow_commit_blocks_neither_reads_nor_the_writers_after_it(
+    tmp_path: Path, make_order
+):
+    """The commit runs on its own thread: while it is held (a slow disk), the event loop
+    reads committed data, nothing is acknowledged early, and writes arriving meanwhile
+    are committed by the next group."""
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    db = store.connection
+    assert isinstance(db, SqliteDatabase)
+    first, second = make_order(), make_order()
+    disk = threading.Event()
+    commit = db._run_commit
+
+    def slow_commit() -> sqlite3.Error | None:
+        disk.wait(10)
+        return commit()
+
+    db._run_commit = slow_commit  # type: ignore[method-assign]
+    placing = asyncio.create_task(store.orders.create(first))
+    await asyncio.sleep(0.05)  # its group is committing, held on the thread
+    assert await store.orders.get(first.account_id, first.order_id) is None  # not yet
+    queued = asyncio.create_task(store.orders.create(second))
+    await asyncio.sleep(0.05)
+    assert not placing.done() and not queued.done()  # neither acknowledged before its commit
+
+    disk.set()
+    await asyncio.wait_for(asyncio.gather(placing, queued), 10)
+    for order in (first, second):
+        assert await store.orders.get(order.account_id, order.order_id) == order
+    await store.close()
+    reopened = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    assert await reopened.orders.get(second.account_id, second.order_id) == second
+    await reopened.close()

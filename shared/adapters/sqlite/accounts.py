@@ -39,13 +39,13 @@ class SqliteAccountRepository:
             raise DuplicateApiKey(account.account_id) from None
 
     async def get(self, account_id: str) -> Account | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             "SELECT doc FROM accounts WHERE account_id = ?", (account_id,)
         ).fetchone()
         return None if row is None else self._decoded(row[0])
 
     async def get_by_api_key_hash(self, api_key_hash: str) -> Account | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             "SELECT doc FROM accounts WHERE api_key_hash = ?", (api_key_hash,)
         ).fetchone()
         return None if row is None else self._decoded(row[0])
@@ -75,5 +75,5 @@ class SqliteAccountRepository:
         return stored
 
     async def list_accounts(self) -> list[Account]:
-        rows = self._db.conn.execute("SELECT doc FROM accounts ORDER BY account_id").fetchall()
+        rows = self._db.reader.execute("SELECT doc FROM accounts ORDER BY account_id").fetchall()
         return [self._decoded(row[0]) for row in rows]

@@ -1,19 +1,28 @@
-"""The SQLite connection, its schema and its transactions.
+"""The SQLite connections, the schema and the transactions.
 
-Statements run directly on the event loop thread, on one connection. Each repository call
-is one short statement or a few on indexed keys (tens of microseconds); a hop to a worker
-thread would cost more than the statement itself, and running them all on one thread makes
-that thread the single writer, so a read-check-write inside one call can never interleave
-with another coroutine. WAL lets readers in other processes proceed, and `busy_timeout`
-makes a second writing process wait its turn instead of failing.
+Writes: statements run on the event loop thread, on the writer connection. Each repository
+call is one short statement or a few on indexed keys (tens of microseconds); a hop to a
+worker thread would cost more than the statement itself, and running them all on one
+thread makes that thread the single writer, so a read-check-write inside one call can never
+interleave with another coroutine. WAL lets readers in other processes proceed, and
+`busy_timeout` makes a second writing process wait its turn instead of failing.
 
-Group commit: a commit is the expensive part (a WAL write per transaction), so writes
-issued in the same turn of the event loop share one transaction. `write()` runs the
-caller's statements at once inside a savepoint of the open group transaction (a failure
-rolls back that caller's statements only), and returns only after the group commits:
-nothing is acknowledged before it is durable. A lone writer pays one commit per call, as
-with autocommit; a hundred concurrent API requests pay one commit between them. Readers on
-this connection may see a write of the open group a moment before its commit.
+Group commit: a commit is the expensive part (the WAL writes of every page the group
+changed, now and then an fsync), so writes issued in the same turn of the event loop share
+one transaction. `write()` runs the caller's statements at once inside a savepoint of the
+open group transaction (a failure rolls back that caller's statements only), and returns
+only after the group commits: nothing is acknowledged before it is durable. A lone writer
+pays one commit per call, as with autocommit; a hundred concurrent API requests pay one
+commit between them.
+
+The COMMIT itself runs on a thread of its own (a file database), so the event loop serves
+requests while SQLite writes the WAL: the writer connection belongs to that thread until
+the commit returns, and writers arriving meanwhile wait for it, then form the next group
+(under load the groups grow by themselves). Reads never wait for a commit: they run on a
+second connection (`reader`), which sees committed data only, so nothing a reader returns
+can still be rolled back. Reads that must see the open group's own writes run inside a
+`write()` on the connection it passes. An in-memory database has one connection, so it
+commits on the loop and reads on the writer.
 
 Checkpoints (copying committed pages from the WAL back into the database file, with an
 fsync of each) run on a thread of their own (`_Checkpointer`); the event loop only copies
@@ -31,6 +40,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -368,12 +378,13 @@ class _Checkpointer:
 
 
 class SqliteDatabase:
-    """One SQLite connection; writes go through `write()` (group commit), reads run directly."""
+    """The writer connection (`write()`: group commit) and the reader connection (`reader`)."""
 
     def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be NORMAL or FULL")
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA busy_timeout = 5000")
@@ -385,12 +396,19 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
         self.conn.executescript(SCHEMA)
         migrate(self.conn)
+        self.reader = self.conn if in_memory else _open_reader(str(path))
+        self._committer = (
+            None if in_memory else ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
+        )
         self._group: _Commit | None = None
+        self._busy: _Commit | None = None  # the commit in flight on the committer thread
         self._checkpointer = _Checkpointer(str(path), synchronous) if wal else None
 
     async def write(self, statements: Callable[[sqlite3.Connection], T]) -> T:
         """Run `statements` in the open group transaction; return their result once the
         group is committed. If they raise, only their own changes are rolled back."""
+        while self._busy is not None:
+            await self._busy
         group = self._group or self._open_group()
         self.conn.execute("SAVEPOINT write")
         try:
@@ -408,6 +426,8 @@ class SqliteDatabase:
 
     async def write_one(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
         """`write` of one statement (atomic by itself, so it needs no savepoint)."""
+        while self._busy is not None:
+            await self._busy
         group = self._group or self._open_group()
         try:
             cursor = self.conn.execute(sql, params)
@@ -441,26 +461,63 @@ class SqliteDatabase:
         if self._group is not group:
             return  # lost (see _lost)
         self._group = None
+        if self._committer is None:
+            self._committed(group, self._run_commit())
+            return
+        loop = asyncio.get_running_loop()
+        busy = self._busy = _Commit(loop=loop)
+        done = loop.run_in_executor(self._committer, self._run_commit)
+
+        def finished(future: asyncio.Future[sqlite3.Error | None]) -> None:
+            self._busy = None
+            busy.set_result(None)
+            self._committed(group, future.result())
+
+        done.add_done_callback(finished)
+
+    def _run_commit(self) -> sqlite3.Error | None:
+        """COMMIT (on the committer thread, for a file database); the error, if any."""
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as error:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            return error
+        return None
+
+    def _committed(self, group: _Commit, error: sqlite3.Error | None) -> None:
+        if error is not None:
             group.set_exception(StoreUnavailable(f"commit failed: {error}"))
-        else:
-            group.set_result(None)
-            if self._checkpointer is not None:
-                self._checkpointer.commit_done()
+            return
+        group.set_result(None)
+        if self._checkpointer is not None:
+            self._checkpointer.commit_done()
 
     async def ping(self) -> None:
         try:
-            self.conn.execute("SELECT 1").fetchone()
+            self.reader.execute("SELECT 1").fetchone()
         except sqlite3.Error as error:
             raise StoreUnavailable(str(error)) from error
 
     async def close(self) -> None:
+        while self._busy is not None:
+            await self._busy
         if self._group is not None:
-            self._commit(self._group)
+            group, self._group = self._group, None
+            self._committed(group, self._run_commit())
+        if self._committer is not None:
+            self._committer.shutdown()
         if self._checkpointer is not None:
             self._checkpointer.close()
+        if self.reader is not self.conn:
+            self.reader.close()
         self.conn.close()
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    """The connection reads run on: autocommit, so every statement sees the latest commit."""
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("PRAGMA busy_timeout = 5000")
+    reader.execute("PRAGMA cache_size = -65536")
+    reader.execute("PRAGMA query_only = ON")
+    return reader

@@ -52,14 +52,14 @@ class SqliteExecutionRepository:
         return cursor.rowcount == 1
 
     async def get(self, account_id: str, execution_id: str) -> Execution | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM executions WHERE execution_id = ? AND account_id = ?",
             (execution_id, account_id),
         ).fetchone()
         return None if row is None else _execution(row)
 
     async def list_by_order(self, account_id: str, order_id: str) -> list[Execution]:
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM executions WHERE account_id = ? AND order_id = ?"
             " ORDER BY executed_at, execution_id",
             (account_id, order_id),
@@ -83,7 +83,7 @@ class SqliteExecutionRepository:
             where.append("symbol = ?")
             args.append(symbol)
         add_time_window(where, args, "executed_at", "execution_id", since, until, cursor)
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM executions WHERE {' AND '.join(where)}"
             " ORDER BY executed_at DESC, execution_id DESC LIMIT ?",
             (*args, limit + 1),
@@ -95,7 +95,7 @@ class SqliteExecutionRepository:
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
         limit = clamp_limit(limit)
         # A trade has at most two rows (maker and taker) sharing its timestamp.
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM executions WHERE symbol = ? AND trade_id != ''"
             " ORDER BY executed_at DESC, execution_id DESC LIMIT ?",
             (symbol, 2 * limit),

@@ -46,7 +46,7 @@ class SqliteIdempotencyRepository:
         return stored
 
     async def get(self, account_id: str, key: str) -> IdempotencyRecord | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM idempotency WHERE account_id = ? AND key = ?",
             (account_id, key),
         ).fetchone()

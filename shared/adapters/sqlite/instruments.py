@@ -26,11 +26,11 @@ class SqliteInstrumentRepository:
         )
 
     async def get(self, symbol: str) -> Instrument | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             "SELECT doc FROM instruments WHERE symbol = ?", (symbol,)
         ).fetchone()
         return None if row is None else self._decoded(row[0])
 
     async def list_instruments(self) -> list[Instrument]:
-        rows = self._db.conn.execute("SELECT doc FROM instruments ORDER BY symbol").fetchall()
+        rows = self._db.reader.execute("SELECT doc FROM instruments ORDER BY symbol").fetchall()
         return [self._decoded(row[0]) for row in rows]

@@ -35,9 +35,9 @@ class SqliteJournalRepository:
             conn: sqlite3.Connection,
         ) -> tuple[list[JournalEntry], JournalConflict | None]:
             stored: list[JournalEntry] = []
-            last = self._last_seq(symbol)
+            last = self._last_seq(conn, symbol)
             for entry in entries:
-                existing = self._find(symbol, entry.command_id)
+                existing = self._find(conn, symbol, entry.command_id)
                 if existing is not None:
                     stored.append(existing)
                     continue
@@ -65,22 +65,24 @@ class SqliteJournalRepository:
             raise conflict
         return stored
 
-    def _find(self, symbol: str, command_id: str) -> JournalEntry | None:
-        row = self._db.conn.execute(
+    @staticmethod
+    def _find(conn: sqlite3.Connection, symbol: str, command_id: str) -> JournalEntry | None:
+        row = conn.execute(
             f"SELECT {_COLUMNS} FROM journal WHERE symbol = ? AND command_id = ?",
             (symbol, command_id),
         ).fetchone()
         return None if row is None else _entry(row)
 
-    def _last_seq(self, symbol: str) -> int:
-        row = self._db.conn.execute(
+    @staticmethod
+    def _last_seq(conn: sqlite3.Connection, symbol: str) -> int:
+        row = conn.execute(
             "SELECT MAX(last_seq) FROM journal WHERE symbol = ?", (symbol,)
         ).fetchone()
         return int(row[0] or 0)
 
     async def read_from(self, symbol: str, seq: int) -> AsyncIterator[JournalEntry]:
         while True:
-            rows = self._db.conn.execute(
+            rows = self._db.reader.execute(
                 f"SELECT {_COLUMNS} FROM journal WHERE symbol = ? AND last_seq >= ?"
                 " ORDER BY last_seq LIMIT ?",
                 (symbol, seq, READ_PAGE),
@@ -92,10 +94,10 @@ class SqliteJournalRepository:
             seq = rows[-1][3] + 1
 
     async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:
-        return self._find(symbol, command_id)
+        return self._find(self._db.reader, symbol, command_id)
 
     async def last_seq(self, symbol: str) -> int:
-        return self._last_seq(symbol)
+        return self._last_seq(self._db.reader, symbol)
 
     async def mark_published(self, symbol: str, seq: int) -> None:
         await self._db.write_one(
@@ -106,7 +108,7 @@ class SqliteJournalRepository:
         )
 
     async def published_seq(self, symbol: str) -> int:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             "SELECT published_seq FROM journal_marks WHERE symbol = ?", (symbol,)
         ).fetchone()
         return 0 if row is None else int(row[0])
@@ -120,7 +122,7 @@ class SqliteJournalRepository:
         )
 
     async def projected_seq(self, symbol: str) -> int:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             "SELECT projected_seq FROM journal_marks WHERE symbol = ?", (symbol,)
         ).fetchone()
         return 0 if row is None else int(row[0])

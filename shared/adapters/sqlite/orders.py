@@ -97,6 +97,8 @@ class SqliteOrderRepository:
             self._raise_duplicate(order)
 
     def _raise_duplicate(self, order: Order) -> NoReturn:
+        # On the writer, at once after the failed statement: the row in the way may be a
+        # write of the open group, not committed yet.
         row = self._db.conn.execute(
             "SELECT order_id FROM orders WHERE account_id = ? AND client_order_id = ?",
             (order.account_id, order.client_order_id),
@@ -106,20 +108,20 @@ class SqliteOrderRepository:
         raise DuplicateOrderId(order.order_id)
 
     async def get(self, account_id: str, order_id: str) -> Order | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE order_id = ? AND account_id = ?",
             (order_id, account_id),
         ).fetchone()
         return None if row is None else _order(row)
 
     async def get_any(self, order_id: str) -> Order | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE order_id = ?", (order_id,)
         ).fetchone()
         return None if row is None else _order(row)
 
     async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE account_id = ? AND client_order_id = ?",
             (account_id, client_order_id),
         ).fetchone()
@@ -147,7 +149,7 @@ class SqliteOrderRepository:
         except sqlite3.IntegrityError:
             self._raise_duplicate(order)
         if cursor.rowcount == 0:
-            row = self._db.conn.execute(
+            row = self._db.reader.execute(
                 "SELECT version FROM orders WHERE order_id = ? AND account_id = ?",
                 (order.order_id, order.account_id),
             ).fetchone()
@@ -181,7 +183,7 @@ class SqliteOrderRepository:
             where.append("side = ?")
             args.append(Side(side).value)
         add_time_window(where, args, "created_at", "order_id", since, until, cursor)
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE {' AND '.join(where)}"
             " ORDER BY created_at DESC, order_id DESC LIMIT ?",
             (*args, limit + 1),
@@ -194,7 +196,7 @@ class SqliteOrderRepository:
     async def open_exposure(
         self, account_id: str, excluding: str | None = None
     ) -> list[OpenExposure]:
-        conn = self._db.conn
+        conn = self._db.reader
         groups: dict[tuple[str, int | None], list[int]] = {
             (row[0], row[1]): [row[2], row[3]] for row in conn.execute(_EXPOSURE, (account_id,))
         }
@@ -222,7 +224,7 @@ class SqliteOrderRepository:
     async def list_undispatched(
         self, older_than_ns: int, limit: int = DEFAULT_PAGE_SIZE
     ) -> list[Order]:
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE dispatched = 0 AND created_at <= ?"
             " ORDER BY created_at LIMIT ?",
             (older_than_ns, clamp_limit(limit)),
@@ -240,7 +242,7 @@ class SqliteOrderRepository:
         if after is not None:
             where += " AND (updated_at, order_id) > (?, ?)"
             args_after = after
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE {where} ORDER BY updated_at, order_id LIMIT ?",
             (*args, *args_after, clamp_limit(limit)),
         ).fetchall()

@@ -58,14 +58,14 @@ class SqlitePositionRepository:
         return await self._db.write(apply)
 
     async def get(self, account_id: str, symbol: str) -> Position | None:
-        row = self._db.conn.execute(
+        row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM positions WHERE account_id = ? AND symbol = ?",
             (account_id, symbol),
         ).fetchone()
         return None if row is None else _position(row)
 
     async def list_positions(self, account_id: str) -> list[Position]:
-        rows = self._db.conn.execute(
+        rows = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM positions WHERE account_id = ? ORDER BY symbol",
             (account_id,),
         ).fetchall()
