@@ -10,8 +10,11 @@ too; only a failed live-feed push is logged and skipped (clients re-sync over RE
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar, cast
 
 from shared.domain.enums import Liquidity, Side
 from shared.domain.events import Event, OrderEvent, OrderFilled
@@ -26,6 +29,7 @@ from shared.services.orders_io import change_order
 from shared.services.views import View, execution_view, order_view
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class UnknownInstrument(Exception):
@@ -33,8 +37,15 @@ class UnknownInstrument(Exception):
 
 
 async def project_batch(deps: Deps, batch: EventBatch) -> int:
-    """Apply every event of the batch in order, then raise the instrument's projected mark
-    to the batch's last seq; returns how many events changed an order."""
+    """Apply every event of the batch, then raise the instrument's projected mark to the
+    batch's last seq; returns how many events changed an order.
+
+    A batch costs a fixed few store round trips, however many events it has: first the
+    facts (every fill's execution and position change, each idempotent) all at once, then
+    every order once, with all its events of the batch applied in their order (orders are
+    independent of each other), then the mark. Each order's live-feed pushes follow, in
+    its events' order. If any part fails, the rest still finishes before the error is
+    raised, so a redelivery never races with the remains of the first delivery."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
     applied = 0
     if order_events:  # else trading state changes: the admin service stored the state
@@ -42,13 +53,39 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
         if instrument is None:
             raise UnknownInstrument(batch.symbol)
         matches = matched_trades(batch.events)
+        executions: dict[int, Execution] = {
+            event.seq: fill_execution(event, event.trade_seq in matches)
+            for event in order_events
+            if isinstance(event, OrderFilled) and event.order_seq != 0
+        }
+        # Facts first: a redelivery after a crash completes them.
+        await _all(
+            [deps.store.executions.append(execution) for execution in executions.values()]
+            + [deps.store.positions.apply_fill(execution) for execution in executions.values()]
+        )
+        by_order: dict[str, list[OrderEvent]] = {}
         for event in order_events:
-            applied += await _project(deps, instrument, event, matches)
+            by_order.setdefault(event.order_id, []).append(event)
+        counts = await _all(
+            [_project_order(deps, instrument, events, executions) for events in by_order.values()]
+        )
+        applied = sum(counts)
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
     # journal after it when its volatile bus lost the batches in flight.
     await deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
     return applied
+
+
+async def _all(calls: Sequence[Awaitable[T]]) -> list[T]:
+    """Await every call concurrently; once all have finished, raise the first failure."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return cast("list[T]", outcomes)
 
 
 def matched_trades(events: tuple[Event, ...] | list[Event]) -> set[int]:
@@ -79,41 +116,50 @@ def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
     )
 
 
-async def _project(deps: Deps, instrument: Instrument, event: OrderEvent, matches: set[int]) -> int:
-    if event.order_seq == 0:
-        # An answer about an order the matcher no longer holds: nothing to apply.
-        order = await deps.store.orders.get_any(event.order_id)
-        await _notify_order(deps, instrument, event, order)
-        return 0
-    execution = None
-    if isinstance(event, OrderFilled):
-        execution = fill_execution(event, event.trade_seq in matches)
-        # Facts first, each idempotent: a redelivery after a crash completes them.
-        await deps.store.executions.append(execution)
-        await deps.store.positions.apply_fill(execution)
+async def _project_order(
+    deps: Deps,
+    instrument: Instrument,
+    events: list[OrderEvent],
+    executions: Mapping[int, Execution],
+) -> int:
+    """Apply one order's events of the batch in one write, then push them."""
+    held = [event for event in events if event.order_seq != 0]
+    pushed: list[tuple[OrderEvent, View]] = []
 
     def apply(order: Order) -> None:
-        order.apply(event)
+        pushed.clear()  # a retry after a version conflict starts again from a fresh read
+        for event in held:
+            try:
+                order.apply(event)
+            except DuplicateEvent:
+                continue
+            pushed.append((event, order_view(order, instrument)))
+        if not pushed:
+            raise DuplicateEvent("every event applied before")  # nothing to write
 
-    try:
-        order = await change_order(deps, lambda: deps.store.orders.get_any(event.order_id), apply)
-    except DuplicateEvent:
-        return 0
-    await _notify_order(deps, instrument, event, order)
-    if execution is not None:
-        await _push(
-            deps.feeds.execution_reported,
-            execution.account_id,
-            execution_view(execution, instrument),
-        )
-    return 1
+    if held:
+        with contextlib.suppress(DuplicateEvent):
+            await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
+    for event, view in pushed:
+        await _notify_order(deps, event, view)
+        execution = executions.get(event.seq)
+        if execution is not None:
+            await _push(
+                deps.feeds.execution_reported,
+                execution.account_id,
+                execution_view(execution, instrument),
+            )
+    for event in events:
+        if event.order_seq == 0:
+            # An answer about an order the matcher no longer holds: nothing to apply.
+            order = await deps.store.orders.get_any(event.order_id)
+            view = {"order_id": event.order_id} if order is None else order_view(order, instrument)
+            await _notify_order(deps, event, view)
+    return len(pushed)
 
 
-async def _notify_order(
-    deps: Deps, instrument: Instrument, event: Event, order: Order | None
-) -> None:
-    assert isinstance(event, OrderEvent)
-    data: View = {"order_id": event.order_id} if order is None else order_view(order, instrument)
+async def _notify_order(deps: Deps, event: OrderEvent, view: View) -> None:
+    data: View = dict(view)
     data["event"] = event.KIND
     reason = getattr(event, "reason", None)
     if reason is not None:

@@ -133,13 +133,18 @@ async def exposure(
         return instruments[symbol]
 
     result = Exposure()
+    units: dict[str, int] = {}  # lots x ticks per instrument: exact integers, priced once
     for group in await deps.store.orders.open_exposure(account.account_id, excluding):
         result.open_orders += group.open_orders
         instrument = await instrument_of(group.symbol)
         if instrument is None:
             continue
         price = group.price or instrument.reference_price or 0
-        result.open_notional += money(instrument, group.leaves_quantity, price)
+        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_quantity * price
+    for symbol, amount in units.items():
+        instrument = instruments[symbol]
+        assert instrument is not None
+        result.open_notional += money(instrument, 1, amount)
     for position in await deps.store.positions.list_positions(account.account_id):
         instrument = await instrument_of(position.symbol)
         if instrument is not None:
