@@ -92,8 +92,14 @@ class LocalRun:
         self.dispatcher = TriggerDispatcher(functions_app, bus, s)
         await self.dispatcher.start()
 
+        # No proxy in front of the local run: its forwarded-headers layer would only cost.
         config = uvicorn.Config(
-            app, host=s.OMS_HOST, port=s.OMS_PORT, log_level="warning", access_log=False
+            app,
+            host=s.OMS_HOST,
+            port=s.OMS_PORT,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
         )
         self.server = uvicorn.Server(config)
         self._tasks.append(asyncio.create_task(self.server.serve()))

@@ -55,6 +55,9 @@ async def test_a_retried_command_returns_what_was_journaled_first(store):
     await store.journal.append([first])
 
     assert await store.journal.append([entry("c1", 1, 1)]) == [first]
+    # again under sequences past the end (a matcher that lost its memory of it): the same
+    assert await store.journal.append([entry("c1", 3, 3)]) == [first]
+    assert [e.command_id for e in await read_all(store.journal, "AAPL")] == ["c1"]
 
 
 async def test_a_different_command_on_taken_sequences_is_a_conflict(store):

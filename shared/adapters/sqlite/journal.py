@@ -37,7 +37,12 @@ class SqliteJournalRepository:
             stored: list[JournalEntry] = []
             last = self._last_seq(conn, symbol)
             for entry in entries:
-                existing = self._find(conn, symbol, entry.command_id)
+                # An entry past the journal's end is new unless its command was journaled
+                # under other seqs; the unique (symbol, command_id) index tells, so only
+                # entries at or before the end (a retried append) are looked up first.
+                existing = (
+                    self._find(conn, symbol, entry.command_id) if entry.first_seq <= last else None
+                )
                 if existing is not None:
                     stored.append(existing)
                     continue
@@ -45,17 +50,24 @@ class SqliteJournalRepository:
                     check_next(entry, last)
                 except JournalConflict as error:
                     return stored, error  # keep the entries before it, then report
-                conn.execute(
-                    f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        symbol,
-                        entry.command_id,
-                        entry.first_seq,
-                        entry.last_seq,
-                        orjson.dumps(entry.command),
-                        orjson.dumps(entry.events),
-                    ),
-                )
+                try:
+                    conn.execute(
+                        f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            symbol,
+                            entry.command_id,
+                            entry.first_seq,
+                            entry.last_seq,
+                            orjson.dumps(entry.command),
+                            orjson.dumps(entry.events),
+                        ),
+                    )
+                except sqlite3.IntegrityError:
+                    journaled = self._find(conn, symbol, entry.command_id)
+                    if journaled is None:
+                        raise
+                    stored.append(journaled)
+                    continue
                 stored.append(entry)
                 last = entry.last_seq
             return stored, None
