@@ -37,7 +37,8 @@ def decode_command(body: bytes) -> Command:
 
 @dataclass(frozen=True, slots=True)
 class EventBatch:
-    """The events one command caused, in sequence order (one journal entry)."""
+    """The events of one or more consecutive commands (journal entries) of an instrument, in
+    sequence order; `command_id` is the last command's."""
 
     symbol: str
     command_id: str
@@ -47,7 +48,9 @@ class EventBatch:
 
     @property
     def message_id(self) -> str:
-        return f"{self.symbol}:{self.first_seq}"
+        """Names the exact range: duplicate detection drops a re-publish of the same range
+        only (a re-publish grouped otherwise is delivered; projecting is idempotent)."""
+        return f"{self.symbol}:{self.first_seq}-{self.last_seq}"
 
 
 def event_batch_message(batch: EventBatch) -> BusMessage:

@@ -1,8 +1,11 @@
 """The transactional outbox of one instrument: journal, then publish, then complete.
 
 A `Segment` is a run of processed commands whose effects become durable together. Flushing
-it appends the new journal entries (the record), publishes their event batches to
-`executions` (message id `<symbol>:<first_seq>`, so duplicate detection absorbs a re-publish),
+it appends the new journal entries (the record), publishes their events to `executions`
+(consecutive entries share a message, up to MAX_EVENTS_PER_MESSAGE events, so the
+projector pays its store round trips per batch, not per command; message id
+`<symbol>:<first_seq>-<last_seq>`, so duplicate detection absorbs a re-publish of the same
+range and never drops one grouped otherwise),
 moves the published mark, and only then completes the command messages. A crash between any
 two steps leaves the journal ahead of the bus, never behind: recovery re-publishes, and a
 redelivered command is found in the journal and skipped.
@@ -49,13 +52,39 @@ def journal_entry(symbol: str, command: dict[str, object], events: list[Event]) 
     )
 
 
+MAX_EVENTS_PER_MESSAGE = 256
+"""Events of consecutive entries merged into one message, at most (a few hundred bytes each,
+so a message stays far below Service Bus's 256 KB; an entry with more travels alone)."""
+
+
 def batch_message(entry: JournalEntry, events: Sequence[Event] | None = None) -> BusMessage:
     """The `executions` message of one journal entry (events rebuilt if not given)."""
-    if events is None:
-        events = [event_from_dict(e) for e in entry.events]
-    batch = EventBatch(
-        entry.symbol, entry.command_id, entry.first_seq, entry.last_seq, tuple(events)
-    )
+    return batch_messages([(entry, events)])[0]
+
+
+def batch_messages(
+    entries: Sequence[tuple[JournalEntry, Sequence[Event] | None]],
+) -> list[BusMessage]:
+    """The `executions` messages of consecutive journal entries of one instrument: runs of
+    entries merged, in order (events rebuilt from the journal where not given)."""
+    messages: list[BusMessage] = []
+    run: list[JournalEntry] = []
+    events: list[Event] = []
+    for entry, given in entries:
+        own = list(given) if given is not None else [event_from_dict(e) for e in entry.events]
+        if run and len(events) + len(own) > MAX_EVENTS_PER_MESSAGE:
+            messages.append(_message(run, events))
+            run, events = [], []
+        run.append(entry)
+        events.extend(own)
+    if run:
+        messages.append(_message(run, events))
+    return messages
+
+
+def _message(run: list[JournalEntry], events: list[Event]) -> BusMessage:
+    first, last = run[0], run[-1]
+    batch = EventBatch(first.symbol, last.command_id, first.first_seq, last.last_seq, tuple(events))
     return event_batch_message(batch)
 
 
@@ -114,8 +143,8 @@ class Outbox:
     async def flush(self, segment: Segment) -> list[Event]:
         """Make the segment durable in outbox order; the newly journaled events."""
         await self.journal([entry for entry, _ in segment.entries])
-        messages = [batch_message(e) for e in segment.republish]
-        messages += [batch_message(entry, events) for entry, events in segment.entries]
+        messages = batch_messages([(entry, None) for entry in segment.republish])
+        messages += batch_messages(segment.entries)
         seqs = [e.last_seq for e in segment.republish] + [e.last_seq for e, _ in segment.entries]
         await self.publish(messages, max(seqs, default=0))
         await self.settle(segment.settle)
