@@ -209,7 +209,13 @@ class LocalHub:
 
     # Sending.
 
-    def _deliver(self, state: _HubState, ids: Sequence[str], record: str) -> int:
+    def _deliver(
+        self, state: _HubState, ids: Sequence[str], target: str, args: Sequence[object]
+    ) -> int:
+        """Push the invocation to the connections; encoded once, and only if one listens."""
+        if not ids:
+            return 0
+        record = invocation_record(target, args)
         delivered = 0
         for connection_id in ids:
             conn = state.connections.get(connection_id)
@@ -224,26 +230,26 @@ class LocalHub:
     def send_to_all(self, hub: str, target: str, args: Sequence[object]) -> int:
         """Invoke `target` on every connection; the number of connections reached."""
         state = self._state(hub)
-        return self._deliver(state, list(state.connections), invocation_record(target, args))
+        return self._deliver(state, list(state.connections), target, args)
 
     def send_to_user(self, hub: str, user_id: str, target: str, args: Sequence[object]) -> int:
         """Invoke `target` on every connection of the user."""
         state = self._state(hub)
         ids = list(state.users.get(user_id, ()))
-        return self._deliver(state, ids, invocation_record(target, args))
+        return self._deliver(state, ids, target, args)
 
     def send_to_group(self, hub: str, group: str, target: str, args: Sequence[object]) -> int:
         """Invoke `target` on every connection in the group."""
         state = self._state(hub)
         ids = list(state.groups.get(group, ()))
-        return self._deliver(state, ids, invocation_record(target, args))
+        return self._deliver(state, ids, target, args)
 
     def send_to_connection(
         self, hub: str, connection_id: str, target: str, args: Sequence[object]
     ) -> int:
         """Invoke `target` on one connection."""
         state = self._state(hub)
-        return self._deliver(state, [connection_id], invocation_record(target, args))
+        return self._deliver(state, [connection_id], target, args)
 
     # Groups.
 
