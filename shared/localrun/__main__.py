@@ -13,6 +13,7 @@ import logging
 import signal
 
 from shared.config.settings import Settings, load_settings
+from shared.gc_pauses import freeze_startup_objects
 from shared.localrun.host import LocalRun
 from shared.localrun.seed import LocalKeys
 
@@ -42,6 +43,7 @@ Ctrl-C stops it (graceful: the matcher finishes its batch).
 async def run(settings: Settings, demo_market: bool) -> None:
     local = LocalRun(settings)
     keys = await local.start()
+    freeze_startup_objects()
     if demo_market:
         from shared.localrun.demo_market import start_demo_market
 
