@@ -59,18 +59,20 @@ async def load_venue(
     if latest is not None:
         seq, data = latest
         return decode_snapshot(symbol, seq, data), seq
+    return await fresh_venue(symbol, instruments), None
+
+
+async def fresh_venue(symbol: str, instruments: InstrumentRepository) -> Venue:
+    """An empty book with the instrument's fees and reference price."""
     instrument = await instruments.get(symbol)
     if instrument is None:
         log.warning("%s: no instrument reference data; starting a book with zero fees", symbol)
-        return new_venue(symbol), None
-    return (
-        new_venue(
-            symbol,
-            instrument.maker_fee_cbps,
-            instrument.taker_fee_cbps,
-            instrument.reference_price or 0,
-        ),
-        None,
+        return new_venue(symbol)
+    return new_venue(
+        symbol,
+        instrument.maker_fee_cbps,
+        instrument.taker_fee_cbps,
+        instrument.reference_price or 0,
     )
 
 
@@ -103,6 +105,20 @@ async def recover(
     `keepalive` is awaited every REPUBLISH_CHUNK entries (the session lock must outlive a
     long replay)."""
     venue, snapshot_seq = await load_venue(symbol, snapshots, instruments)
+    journaled = await journal.last_seq(symbol)
+    if snapshot_seq is not None and snapshot_seq > journaled:
+        # The record is the journal; a snapshot is a shortcut through it and is only ever
+        # taken of journaled state. One past the journal's end belongs to another journal
+        # (a database restored from an older backup, or replaced): its orders are not in
+        # this store, so the book is rebuilt from this journal alone.
+        log.error(
+            "%s: snapshot at seq %d is past the journal's end (%d); ignoring it and"
+            " rebuilding the book from the journal",
+            symbol,
+            snapshot_seq,
+            journaled,
+        )
+        venue, snapshot_seq = await fresh_venue(symbol, instruments), None
     published = outbox.published_seq
     result = Recovered(venue, snapshot_seq if snapshot_seq is not None else -1)
     pending: list[JournalEntry] = []

@@ -104,3 +104,30 @@ async def test_crashes_with_lost_locks_redeliveries_and_duplicates_still_match_a
         assert await recovered_hash(store, folder, symbol) == state_hash
     assert outcome.lock_losses > 0
     await store.close()
+
+
+async def test_a_snapshot_past_the_journals_end_is_ignored_not_trusted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database restored from an older backup (or replaced) next to newer snapshots: the
+    snapshot's orders are not in this store, so the book is rebuilt from the journal."""
+    folder = tmp_path / "snapshots"
+    first = random_commands(1, 120, ("AAA",))
+    old_store = await open_sqlite_store(":memory:")
+    old_bus = make_bus()
+    await send_commands(old_bus, first)
+    await run_workers(old_store, old_bus, FolderSnapshotStore(folder), drain_config())
+    latest = await FolderSnapshotStore(folder).latest("AAA")
+    assert latest is not None and latest[0] > 0  # the old run left a snapshot with orders
+
+    then = random_commands(2, 80, ("AAA",))  # other command ids than the first run's
+    store = await open_sqlite_store(":memory:")  # empty journal, same snapshot folder
+    bus = make_bus()
+    await send_commands(bus, then)
+    await run_workers(store, bus, FolderSnapshotStore(folder), drain_config())
+
+    journal, _ = reference(then)["AAA"]
+    assert await journal_of(store, "AAA") == journal  # as if from an empty book
+    assert "past the journal's end" in caplog.text
+    await old_store.close()
+    await store.close()
