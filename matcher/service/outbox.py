@@ -57,11 +57,6 @@ MAX_EVENTS_PER_MESSAGE = 256
 so a message stays far below Service Bus's 256 KB; an entry with more travels alone)."""
 
 
-def batch_message(entry: JournalEntry, events: Sequence[Event] | None = None) -> BusMessage:
-    """The `executions` message of one journal entry (events rebuilt if not given)."""
-    return batch_messages([(entry, events)])[0]
-
-
 def batch_messages(
     entries: Sequence[tuple[JournalEntry, Sequence[Event] | None]],
 ) -> list[BusMessage]:

@@ -407,9 +407,7 @@ class SqliteDatabase:
     async def write(self, statements: Callable[[sqlite3.Connection], T]) -> T:
         """Run `statements` in the open group transaction; return their result once the
         group is committed. If they raise, only their own changes are rolled back."""
-        while self._busy is not None:
-            await self._busy
-        group = self._group or self._open_group()
+        group = await self._writable_group()
         self.conn.execute("SAVEPOINT write")
         try:
             result = statements(self.conn)
@@ -426,9 +424,7 @@ class SqliteDatabase:
 
     async def write_one(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
         """`write` of one statement (atomic by itself, so it needs no savepoint)."""
-        while self._busy is not None:
-            await self._busy
-        group = self._group or self._open_group()
+        group = await self._writable_group()
         try:
             cursor = self.conn.execute(sql, params)
         except sqlite3.Error:
@@ -437,6 +433,12 @@ class SqliteDatabase:
             raise
         await group
         return cursor
+
+    async def _writable_group(self) -> _Commit:
+        """The open group, once the writer connection is back from a commit in flight."""
+        while self._busy is not None:
+            await self._busy
+        return self._group or self._open_group()
 
     def _open_group(self) -> _Commit:
         """Begin the group transaction; it commits once the loop has run the writers that
