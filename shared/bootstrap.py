@@ -22,6 +22,7 @@ from shared.ports.notifier import ClientAccess, Notifier
 from shared.ports.store import Store
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
+from shared.services.background import Background
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ class Container:
     clock: Callable[[], int] = time.time_ns
     trust_client_principal: bool = False
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: Background = field(default_factory=Background)
 
     async def aclose(self) -> None:
+        await self.background.drain()  # their writes need the store open
         for close in reversed(self.closers):
             try:
                 await close()

@@ -47,10 +47,15 @@ class OrderRepository(Protocol):
     (normally version 0) and every successful `update` adds one.
     """
 
-    async def create(self, order: Order) -> None:
+    async def create(self, order: Order, claim: str | None = None) -> None:
         """Store a new order. Raises DuplicateClientOrderId (carrying the existing order's
         id) when the account already used the client order id, DuplicateOrderId when the
-        order id exists."""
+        order id exists.
+
+        `claim`: also record this idempotency key (under the order's account, its body the
+        order id) as held by the order, in the same transaction where the store has them
+        (SQLite); else the claim is written first. When the key is held by another order
+        id, DuplicateClientOrderId names that id and nothing is stored."""
         ...
 
     async def get(self, account_id: str, order_id: str) -> Order | None:

@@ -10,6 +10,7 @@ from shared.feeds.publisher import FeedPublisher
 from shared.ports.bus import Bus
 from shared.ports.cache import Cache
 from shared.ports.store import Store
+from shared.services.background import Background
 
 
 class Deps(Protocol):
@@ -32,3 +33,6 @@ class Deps(Protocol):
 
     @property
     def clock(self) -> Callable[[], int]: ...
+
+    @property
+    def background(self) -> Background: ...

@@ -1,8 +1,8 @@
 """Order intake: place (and preview), replace and cancel. The only writer of new orders.
 
-Placing: rate limit -> instrument and grid -> risk -> reserve the client order id -> store
-the order PENDING_NEW, undispatched -> send NewOrder -> mark dispatched. A crash or a bus
-failure after the store write leaves the order undispatched: the outbox sweep sends it.
+Placing: rate limit -> instrument and grid -> risk -> claim the client order id and store
+the order PENDING_NEW, undispatched (one write) -> send NewOrder -> mark dispatched. A crash
+or a bus failure after the store write leaves the order undispatched: the sweep sends it.
 """
 
 from __future__ import annotations
@@ -125,15 +125,25 @@ def new_order_command(account: Account, order: Order) -> NewOrder:
     )
 
 
-async def dispatch(deps: Deps, account: Account, order: Order) -> bool:
+async def dispatch(
+    deps: Deps, account: Account, order: Order, *, mark_in_background: bool = False
+) -> bool:
     """Send the order's NewOrder and clear its outbox mark; False (logged) if the bus failed:
-    the order is stored, so the sweep sends it later and the client's 202 stays true."""
+    the order is stored, so the sweep sends it later and the client's 202 stays true.
+
+    `mark_in_background` (a request's answer waits for no second commit): until the mark
+    lands, or if it is lost, a sweep or a cancel may send the NewOrder again, and the
+    matcher skips the repeat by its command id."""
     try:
         await send_commands(deps, [new_order_command(account, order)])
     except Exception:
         log.warning("order %s stored but not dispatched; the sweep will send it", order.order_id)
         return False
-    await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+    mark = deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+    if mark_in_background:
+        deps.background.spawn(mark, f"marking order {order.order_id} dispatched")
+    else:
+        await mark
     order.dispatched = True
     return True
 
@@ -216,21 +226,29 @@ async def place(
                     "Idempotency-Key",
                 )
             if not earlier.dispatched:
-                await dispatch(deps, account, earlier)
+                await dispatch(deps, account, earlier, mark_in_background=True)
             return Placed(earlier, instrument)
     await risk.take_rate_token(deps, account, now)
     _raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
     client_order_id = ticket.client_order_id or order_id
-    order_id = await _reserve_client_order_id(deps, account.account_id, client_order_id, order_id)
+    claim: str | None = _CLIENT_ORDER_ID + client_order_id
+    holder = await _client_order_id_taken(deps, account.account_id, client_order_id)
+    if holder is not None:
+        claim = None  # claimed already: by an order (refused) or by an attempt of ours
+        if holder != order_id:
+            if await deps.store.orders.get(account.account_id, holder) is not None:
+                raise _duplicate(client_order_id, holder)
+            order_id = holder  # an earlier attempt claimed it and crashed before storing
     order = _new_order(account, ticket, order_id, client_order_id, now)
     try:
-        await deps.store.orders.create(order)
+        # The claim and the order in one write: the client order id is ours for good.
+        await deps.store.orders.create(order, claim)
     except DuplicateClientOrderId as error:
         raise _duplicate(client_order_id, error.existing_order_id) from None
     except DuplicateOrderId:  # a concurrent retry of the same client order id won
         raise _duplicate(client_order_id, order_id) from None
     await risk.count_order_placed(deps, account, now)
-    await dispatch(deps, account, order)
+    await dispatch(deps, account, order, mark_in_background=True)
     await remember(deps, order)
     log.info("order %s placed by %s", order.order_id, account.account_id)
     return Placed(order, instrument)

@@ -48,6 +48,40 @@ async def test_a_duplicate_client_order_id_names_the_existing_order(store, make_
     assert (await store.orders.list_orders("acc-1")).items == [first]
 
 
+async def test_a_claim_made_with_the_order_names_it_as_the_holder(store, make_order):
+    order = make_order(client_order_id="mine")
+    await store.orders.create(order, "client-order-id:mine")
+
+    claim = await store.idempotency.get("acc-1", "client-order-id:mine")
+    assert claim is not None and claim.body == order.order_id.encode()
+    assert await store.orders.get("acc-1", order.order_id) == order
+
+
+async def test_a_claim_held_by_another_order_id_stores_nothing(store, make_order):
+    await store.idempotency.put_if_absent("acc-1", "client-order-id:held", "", 0, b"earlier")
+    order = make_order(client_order_id="held")
+
+    with pytest.raises(DuplicateClientOrderId) as raised:
+        await store.orders.create(order, "client-order-id:held")
+
+    assert raised.value.existing_order_id == "earlier"
+    assert await store.orders.get("acc-1", order.order_id) is None
+    claim = await store.idempotency.get("acc-1", "client-order-id:held")
+    assert claim is not None and claim.body == b"earlier"
+
+
+async def test_a_claim_already_held_by_the_same_order_id_stores_the_order(store, make_order):
+    """An earlier attempt claimed the id for this order id and stopped before its order."""
+    order = make_order(client_order_id="retried")
+    await store.idempotency.put_if_absent(
+        "acc-1", "client-order-id:retried", "", 0, order.order_id.encode()
+    )
+
+    await store.orders.create(order, "client-order-id:retried")
+
+    assert await store.orders.get("acc-1", order.order_id) == order
+
+
 async def test_the_same_client_order_id_is_fine_for_another_account(store, make_order):
     await store.orders.create(make_order(client_order_id="same", account_id="acc-1"))
     await store.orders.create(make_order(client_order_id="same", account_id="acc-2"))

@@ -8,10 +8,12 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus
-from shared.ports.store_errors import DuplicateClientOrderId, StoreUnavailable
+from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId, StoreUnavailable
 from shared.ports.store_journal import JournalEntry
 from shared.store_factory import open_sqlite_store, store_from_settings
 
@@ -314,3 +316,18 @@ async def test_a_slow_commit_blocks_neither_reads_nor_the_writers_after_it(
     reopened = await open_sqlite_store(tmp_path / "oms.sqlite3")
     assert await reopened.orders.get(second.account_id, second.order_id) == second
     await reopened.close()
+
+
+async def test_a_claim_and_its_order_are_stored_together_or_not_at_all(tmp_path: Path, make_order):
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    try:
+        first = make_order()
+        await store.orders.create(first)
+        same_id = make_order(order_id=first.order_id, client_order_id="second")
+
+        with pytest.raises(DuplicateOrderId):
+            await store.orders.create(same_id, "client-order-id:second")
+
+        assert await store.idempotency.get("acc-1", "client-order-id:second") is None
+    finally:
+        await store.close()

@@ -12,6 +12,7 @@ from functions.triggers import on_order_request
 from shared.adapters.bus_functions import to_functions_message
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.ports.bus import Bus, BusMessage
+from shared.ports.store_errors import StoreUnavailable
 from shared.services import sweep
 from shared.services.errors import ServiceError
 from shared.services.intake import ReplaceRequest, place_order, replace_order
@@ -36,6 +37,53 @@ class FailingBus:
 
     async def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
         raise ConnectionError("bus down")
+
+
+async def test_the_answer_does_not_wait_for_the_dispatch_mark_and_a_lost_mark_costs_a_resend(
+    oms: Oms, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    account_id, _ = await oms.add_account("alice")
+    account = await oms.container.store.accounts.get(account_id)
+    assert account
+
+    async def store_down(order_id: str, account_id: str | None = None) -> None:
+        raise StoreUnavailable("the database went away")
+
+    monkeypatch.setattr(oms.container.store.orders, "mark_dispatched", store_down)
+    request = OrderRequest("ABC", Side.BUY, OrderType.LIMIT, "5", TimeInForce.GTC, "99")
+    order = await place_order(oms.container, account, request)  # answered, not raised
+    await oms.container.background.drain()
+    assert "marking order" in caplog.text and order.order_id in caplog.text
+    monkeypatch.undo()
+
+    oms.clock.advance(10)
+    assert await sweep.resend_undispatched(oms.container) == 1  # the NewOrder goes again
+    await oms.settle()
+    stored = await oms.container.store.orders.get(account_id, order.order_id)
+    assert stored is not None and stored.status is OrderStatus.NEW and stored.dispatched
+    assert stored.leaves_quantity == 5  # booked once: the repeat was skipped by command id
+    assert await sweep.resend_undispatched(oms.container) == 0
+
+
+async def test_a_client_order_id_claimed_by_an_attempt_that_stopped_is_reused(oms: Oms):
+    """A crash between the claim and the order (a store without transactions) leaves the
+    claim: the next attempt takes over the claimed order id instead of a 409."""
+    account_id, _ = await oms.add_account("alice")
+    account = await oms.container.store.accounts.get(account_id)
+    assert account
+    await oms.container.store.idempotency.put_if_absent(
+        account_id, "client-order-id:retry-me", "", 0, b"0123456789abcdef0123456789abcdef"
+    )
+    request = OrderRequest(
+        "ABC", Side.BUY, OrderType.LIMIT, "5", TimeInForce.GTC, "99", client_order_id="retry-me"
+    )
+
+    order = await place_order(oms.container, account, request)
+
+    assert order.order_id == "0123456789abcdef0123456789abcdef"
+    with pytest.raises(ServiceError) as again:
+        await place_order(oms.container, account, request)
+    assert again.value.reason == "DUPLICATE_CLIENT_ORDER_ID"
 
 
 async def test_an_order_the_bus_refused_is_sent_by_the_sweep(oms: Oms):

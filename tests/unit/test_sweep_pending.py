@@ -150,6 +150,7 @@ async def test_a_lost_new_order_is_resent_while_it_is_pending_new(oms: Oms):
     alice = await account(oms, "alice")
     order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
     assert order.dispatched
+    await oms.container.background.drain()  # its outbox mark, written after the answer
     lose_the_bus(oms)
     oms.clock.advance(10)
 

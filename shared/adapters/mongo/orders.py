@@ -20,6 +20,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
+from shared.ports.store_idempotency import IdempotencyRepository
 from shared.ports.store_orders import OPEN_STATUSES, PENDING_STATUSES, OpenExposure
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
@@ -45,10 +46,20 @@ def _summed_here(docs: list[Doc]) -> list[OpenExposure]:
 class MongoOrderRepository:
     """The OrderRepository on MongoDB."""
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[Doc], claims: IdempotencyRepository) -> None:
         self._orders = collection
+        self._claims = claims
 
-    async def create(self, order: Order) -> None:
+    async def create(self, order: Order, claim: str | None = None) -> None:
+        if claim is not None:
+            # No multi-document transactions on Cosmos: the claim goes first, so a crash
+            # between the two leaves a claim without its order (the intake reuses its id).
+            record = await self._claims.put_if_absent(
+                order.account_id, claim, "", 0, order.order_id.encode(), order.created_at
+            )
+            holder = record.body.decode()
+            if holder != order.order_id:
+                raise DuplicateClientOrderId(order.account_id, order.client_order_id, holder)
         doc = {"_id": order.order_id, **order_to_doc(order)}
         try:
             await with_retry(partial(self._orders.insert_one, doc))

@@ -58,13 +58,14 @@ async def open_mongo_store(
     except BaseException:
         await client.close()
         raise
+    idempotency = MongoIdempotencyRepository(db["idempotency"])
     return Store(
-        orders=MongoOrderRepository(db["orders"]),
+        orders=MongoOrderRepository(db["orders"], idempotency),
         executions=MongoExecutionRepository(db["executions"]),
         journal=MongoJournalRepository(db["journal"], db["journal_marks"]),
         accounts=MongoAccountRepository(db["accounts"]),
         positions=MongoPositionRepository(db["positions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
-        idempotency=MongoIdempotencyRepository(db["idempotency"]),
+        idempotency=idempotency,
         connection=connection,
     )

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.ports.store_idempotency import IdempotencyRecord
 
 _COLUMNS = "account_id, key, request_hash, status_code, body, created_at"
+_INSERT = (
+    f"INSERT INTO idempotency ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (account_id, key) DO NOTHING"
+)
+
+
+def claim_key(
+    conn: sqlite3.Connection, account_id: str, key: str, holder: bytes, created_at: int
+) -> bytes:
+    """Inside a write: record `key` as held by `holder` unless it is held already; returns
+    the holder stored (ours, or the earlier one)."""
+    if conn.execute(_INSERT, (account_id, key, "", 0, holder, created_at)).rowcount == 1:
+        return holder
+    row = conn.execute(
+        "SELECT body FROM idempotency WHERE account_id = ? AND key = ?", (account_id, key)
+    ).fetchone()
+    return bytes(row[0])
 
 
 class SqliteIdempotencyRepository:
@@ -34,11 +52,7 @@ class SqliteIdempotencyRepository:
             time.time_ns() if created_at is None else created_at,
         )
         row = (account_id, key, request_hash, status_code, record.body, record.created_at)
-        cursor = await self._db.write_one(
-            f"INSERT INTO idempotency ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (account_id, key) DO NOTHING",
-            row,
-        )
+        cursor = await self._db.write_one(_INSERT, row)
         if cursor.rowcount == 1:
             return record
         stored = await self.get(account_id, key)

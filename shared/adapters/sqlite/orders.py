@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import orjson
 
 from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.idempotency import claim_key
 from shared.adapters.sqlite.paging import add_time_window
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
@@ -74,7 +75,7 @@ class SqliteOrderRepository:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    async def create(self, order: Order) -> None:
+    async def create(self, order: Order, claim: str | None = None) -> None:
         doc = order_to_doc(order)
         row = (
             order.order_id,
@@ -91,8 +92,24 @@ class SqliteOrderRepository:
             _order_price(order),
             order.leaves_quantity,
         )
+        if claim is None:
+            try:
+                await self._db.write_one(_INSERT, row)
+            except sqlite3.IntegrityError:
+                self._raise_duplicate(order)
+            return
+        ours = order.order_id.encode()
+
+        def claim_and_insert(conn: sqlite3.Connection) -> None:
+            holder = claim_key(conn, order.account_id, claim, ours, order.created_at)
+            if holder != ours:
+                raise DuplicateClientOrderId(
+                    order.account_id, order.client_order_id, holder.decode()
+                )
+            conn.execute(_INSERT, row)
+
         try:
-            await self._db.write_one(_INSERT, row)
+            await self._db.write(claim_and_insert)  # one transaction: both or neither
         except sqlite3.IntegrityError:
             self._raise_duplicate(order)
 
