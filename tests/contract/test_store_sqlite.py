@@ -331,3 +331,47 @@ async def test_a_claim_and_its_order_are_stored_together_or_not_at_all(tmp_path:
         assert await store.idempotency.get("acc-1", "client-order-id:second") is None
     finally:
         await store.close()
+
+
+async def test_writes_queued_behind_a_commit_succeed_fail_or_cancel_each_on_their_own(
+    tmp_path: Path, make_order
+):
+    """Writes arriving while a commit is held run together once it is back: a duplicate
+    among them is refused alone, one cancelled while waiting never runs, the rest are
+    acknowledged after their own commit."""
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    db = store.connection
+    assert isinstance(db, SqliteDatabase)
+    first = make_order(client_order_id="taken")
+    disk = threading.Event()
+    commit = db._run_commit
+
+    def slow_commit() -> sqlite3.Error | None:
+        disk.wait(10)
+        return commit()
+
+    db._run_commit = slow_commit  # type: ignore[method-assign]
+    placing = asyncio.create_task(store.orders.create(first))
+    await asyncio.sleep(0.05)  # held on the thread
+    fine = [make_order() for _ in range(3)]
+    dropped = make_order()
+    tasks = [asyncio.create_task(store.orders.create(order)) for order in fine]
+    duplicate = asyncio.create_task(store.orders.create(make_order(client_order_id="taken")))
+    cancelled = asyncio.create_task(store.orders.create(dropped))
+    await asyncio.sleep(0.05)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+
+    disk.set()
+    await asyncio.wait_for(asyncio.gather(placing, *tasks), 10)
+    with pytest.raises(DuplicateClientOrderId) as raised:
+        await duplicate
+    assert raised.value.existing_order_id == first.order_id
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    await store.close()
+    reopened = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    for order in (first, *fine):
+        assert await reopened.orders.get(order.account_id, order.order_id) == order
+    assert await reopened.orders.get(dropped.account_id, dropped.order_id) is None
+    await reopened.close()

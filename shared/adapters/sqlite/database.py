@@ -17,8 +17,9 @@ commit between them.
 
 The COMMIT itself runs on a thread of its own (a file database), so the event loop serves
 requests while SQLite writes the WAL: the writer connection belongs to that thread until
-the commit returns, and writers arriving meanwhile wait for it, then form the next group
-(under load the groups grow by themselves). Reads never wait for a commit: they run on a
+the commit returns. Writes arriving meanwhile queue their statements; the moment the
+connection is back they run, as the next group, and its commit starts at once (under load
+the groups grow by themselves, and a queued writer waits for no extra turn of the loop). Reads never wait for a commit: they run on a
 second connection (`reader`), which sees committed data only, so nothing a reader returns
 can still be rolled back. Reads that must see the open group's own writes run inside a
 `write()` on the connection it passes. An in-memory database has one connection, so it
@@ -329,6 +330,46 @@ class _Commit(asyncio.Future[None]):
         return False
 
 
+class _Queued(asyncio.Future[T]):
+    """A write that arrived while the connection was committing: its statements, and the
+    future its writer awaits. Once the statements have run, cancel() declines, as _Commit's
+    does: the writer learns its outcome once the group has committed."""
+
+    def __init__(
+        self,
+        statements: Callable[[sqlite3.Connection], T],
+        savepoint: bool,
+        *,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(loop=loop)
+        self.statements = statements
+        self.savepoint = savepoint
+        self._started = False
+
+    def begin(self) -> bool:
+        """Mark the statements as running; False if the writer was cancelled before."""
+        if self.cancelled():
+            return False
+        self._started = True
+        return True
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        return False if self._started else super().cancel(msg)
+
+    def answer_after(self, group: _Commit, result: T) -> None:
+        """Deliver `result` once `group` has committed (or the group's failure)."""
+
+        def answer(done: asyncio.Future[None]) -> None:
+            error = done.exception()
+            if error is not None:
+                self.set_exception(error)
+            else:
+                self.set_result(result)
+
+        group.add_done_callback(answer)
+
+
 class _Checkpointer:
     """Copies committed pages from the WAL back into the database file on a thread and a
     connection of its own, so the event loop does not pay for it.
@@ -402,43 +443,72 @@ class SqliteDatabase:
         )
         self._group: _Commit | None = None
         self._busy: _Commit | None = None  # the commit in flight on the committer thread
+        self._queue: list[_Queued[Any]] = []  # writes that arrived during that commit
         self._checkpointer = _Checkpointer(str(path), synchronous) if wal else None
 
-    async def write(self, statements: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(
+        self, statements: Callable[[sqlite3.Connection], T], *, one_change: bool = False
+    ) -> T:
         """Run `statements` in the open group transaction; return their result once the
-        group is committed. If they raise, only their own changes are rolled back."""
-        group = await self._writable_group()
-        self.conn.execute("SAVEPOINT write")
-        try:
-            result = statements(self.conn)
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK TO write")
-                self.conn.execute("RELEASE write")
-            else:
-                self._lost(group)
-            raise
-        self.conn.execute("RELEASE write")
-        await group
-        return result
+        group is committed. If they raise, only their own changes are rolled back.
+        `one_change`: they change the database with one statement at most (atomic by
+        itself), so they need no savepoint."""
+        return await self._write(statements, not one_change)
 
     async def write_one(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
         """`write` of one statement (atomic by itself, so it needs no savepoint)."""
-        group = await self._writable_group()
+        return await self._write(lambda conn: conn.execute(sql, params), False)
+
+    async def _write(self, statements: Callable[[sqlite3.Connection], T], savepoint: bool) -> T:
+        if self._busy is None:
+            group = self._group or self._open_group()
+            result = self._apply(group, statements, savepoint)
+            await group
+            return result
+        # The connection is committing on its thread: the statements wait in line and run
+        # the moment it is back, in the next group (see _run_queued), and the writer is
+        # answered once that group has committed.
+        queued = _Queued(statements, savepoint, loop=asyncio.get_running_loop())
+        self._queue.append(queued)
+        return await queued
+
+    def _apply(
+        self, group: _Commit, statements: Callable[[sqlite3.Connection], T], savepoint: bool
+    ) -> T:
+        """Run one writer's statements in the open group (on its savepoint, if asked)."""
+        if savepoint:
+            self.conn.execute("SAVEPOINT write")
         try:
-            cursor = self.conn.execute(sql, params)
-        except sqlite3.Error:
+            result = statements(self.conn)
+        except BaseException:
             if not self.conn.in_transaction:
                 self._lost(group)
+            elif savepoint:
+                self.conn.execute("ROLLBACK TO write")
+                self.conn.execute("RELEASE write")
             raise
-        await group
-        return cursor
+        if savepoint:
+            self.conn.execute("RELEASE write")
+        return result
 
-    async def _writable_group(self) -> _Commit:
-        """The open group, once the writer connection is back from a commit in flight."""
-        while self._busy is not None:
-            await self._busy
-        return self._group or self._open_group()
+    def _run_queued(self) -> None:
+        """Run the writes that queued during a commit as one group, and commit it at once."""
+        queue, self._queue = self._queue, []
+        queue = [queued for queued in queue if queued.begin()]  # cancelled ones never ran
+        if not queue:
+            return
+        group = self._group or self._open_group()
+        for queued in queue:
+            if group.done():  # an earlier writer's error rolled the group back (_lost)
+                queued.set_exception(StoreUnavailable("the transaction was rolled back"))
+                continue
+            try:
+                result = self._apply(group, queued.statements, queued.savepoint)
+            except BaseException as error:  # the writer's own error, delivered to it
+                queued.set_exception(error)
+            else:
+                queued.answer_after(group, result)
+        self._commit(group)
 
     def _open_group(self) -> _Commit:
         """Begin the group transaction; it commits once the loop has run the writers that
@@ -474,6 +544,8 @@ class SqliteDatabase:
             self._busy = None
             busy.set_result(None)
             self._committed(group, future.result())
+            if self._queue:
+                self._run_queued()
 
         done.add_done_callback(finished)
 

@@ -69,6 +69,18 @@ def _order_price(order: Order) -> int | None:
     return order.limit_price if order.limit_price is not None else order.stop_price
 
 
+def _raise_duplicate(conn: sqlite3.Connection, order: Order) -> NoReturn:
+    """Inside the write, at once after the failed statement (the row in the way may be a
+    write of the open group, not committed yet): which key the order collided on."""
+    row = conn.execute(
+        "SELECT order_id FROM orders WHERE account_id = ? AND client_order_id = ?",
+        (order.account_id, order.client_order_id),
+    ).fetchone()
+    if row is not None and row[0] != order.order_id:
+        raise DuplicateClientOrderId(order.account_id, order.client_order_id, row[0])
+    raise DuplicateOrderId(order.order_id)
+
+
 class SqliteOrderRepository:
     """The OrderRepository on SQLite."""
 
@@ -92,37 +104,21 @@ class SqliteOrderRepository:
             _order_price(order),
             order.leaves_quantity,
         )
-        if claim is None:
-            try:
-                await self._db.write_one(_INSERT, row)
-            except sqlite3.IntegrityError:
-                self._raise_duplicate(order)
-            return
         ours = order.order_id.encode()
 
-        def claim_and_insert(conn: sqlite3.Connection) -> None:
-            holder = claim_key(conn, order.account_id, claim, ours, order.created_at)
-            if holder != ours:
-                raise DuplicateClientOrderId(
-                    order.account_id, order.client_order_id, holder.decode()
-                )
-            conn.execute(_INSERT, row)
+        def insert(conn: sqlite3.Connection) -> None:
+            if claim is not None:
+                holder = claim_key(conn, order.account_id, claim, ours, order.created_at)
+                if holder != ours:
+                    raise DuplicateClientOrderId(
+                        order.account_id, order.client_order_id, holder.decode()
+                    )
+            try:
+                conn.execute(_INSERT, row)
+            except sqlite3.IntegrityError:
+                _raise_duplicate(conn, order)
 
-        try:
-            await self._db.write(claim_and_insert)  # one transaction: both or neither
-        except sqlite3.IntegrityError:
-            self._raise_duplicate(order)
-
-    def _raise_duplicate(self, order: Order) -> NoReturn:
-        # On the writer, at once after the failed statement: the row in the way may be a
-        # write of the open group, not committed yet.
-        row = self._db.conn.execute(
-            "SELECT order_id FROM orders WHERE account_id = ? AND client_order_id = ?",
-            (order.account_id, order.client_order_id),
-        ).fetchone()
-        if row is not None and row[0] != order.order_id:
-            raise DuplicateClientOrderId(order.account_id, order.client_order_id, row[0])
-        raise DuplicateOrderId(order.order_id)
+        await self._db.write(insert, one_change=claim is None)  # a claim: both or neither
 
     async def get(self, account_id: str, order_id: str) -> Order | None:
         row = self._db.reader.execute(
@@ -161,11 +157,13 @@ class SqliteOrderRepository:
             expected_version,
         )
 
-        try:
-            cursor = await self._db.write_one(_UPDATE, params)
-        except sqlite3.IntegrityError:
-            self._raise_duplicate(order)
-        if cursor.rowcount == 0:
+        def change(conn: sqlite3.Connection) -> int:
+            try:
+                return conn.execute(_UPDATE, params).rowcount
+            except sqlite3.IntegrityError:
+                _raise_duplicate(conn, order)
+
+        if await self._db.write(change, one_change=True) == 0:
             row = self._db.reader.execute(
                 "SELECT version FROM orders WHERE order_id = ? AND account_id = ?",
                 (order.order_id, order.account_id),
