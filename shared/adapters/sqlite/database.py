@@ -19,11 +19,12 @@ The COMMIT itself runs on a thread of its own (a file database), so the event lo
 requests while SQLite writes the WAL: the writer connection belongs to that thread until
 the commit returns. Writes arriving meanwhile queue their statements; the moment the
 connection is back they run, as the next group, and its commit starts at once (under load
-the groups grow by themselves, and a queued writer waits for no extra turn of the loop). Reads never wait for a commit: they run on a
-second connection (`reader`), which sees committed data only, so nothing a reader returns
-can still be rolled back. Reads that must see the open group's own writes run inside a
-`write()` on the connection it passes. An in-memory database has one connection, so it
-commits on the loop and reads on the writer.
+the groups grow by themselves, and a queued writer waits for no extra turn of the loop).
+Reads never wait for a commit: they run on a second connection (`reader`), which sees
+committed data only, so nothing a reader returns can still be rolled back. Reads that
+must see the open group's own writes run inside a `write()` on the connection it passes.
+An in-memory database has one connection, so it commits on the loop and reads on the
+writer.
 
 Checkpoints (copying committed pages from the WAL back into the database file, with an
 fsync of each) run on a thread of their own (`_Checkpointer`); the event loop only copies
@@ -324,10 +325,28 @@ def _statements(script: str) -> list[str]:
 class _Commit(asyncio.Future[None]):
     """A group's commit, awaited by every writer of the group. A writer's task that is
     cancelled cannot cancel it (cancel() declines): the task gets its CancelledError once
-    the group has committed, and the commit and the other writers go on undisturbed."""
+    the group has committed, and the commit and the other writers go on undisturbed.
+    The queued writers of the group (`_Queued`) are answered along with it."""
+
+    def __init__(self, *, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop=loop)
+        self.answers: list[tuple[_Queued[Any], Any]] = []
 
     def cancel(self, msg: Any | None = None) -> bool:
         return False
+
+    def settle(self, error: BaseException | None) -> None:
+        """Committed (error None) or not: tell every writer of the group."""
+        if error is None:
+            self.set_result(None)
+        else:
+            self.set_exception(error)
+        for queued, result in self.answers:
+            if error is None:
+                queued.set_result(result)
+            else:
+                queued.set_exception(error)
+        self.answers.clear()
 
 
 class _Queued(asyncio.Future[T]):
@@ -356,18 +375,6 @@ class _Queued(asyncio.Future[T]):
 
     def cancel(self, msg: Any | None = None) -> bool:
         return False if self._started else super().cancel(msg)
-
-    def answer_after(self, group: _Commit, result: T) -> None:
-        """Deliver `result` once `group` has committed (or the group's failure)."""
-
-        def answer(done: asyncio.Future[None]) -> None:
-            error = done.exception()
-            if error is not None:
-                self.set_exception(error)
-            else:
-                self.set_result(result)
-
-        group.add_done_callback(answer)
 
 
 class _Checkpointer:
@@ -507,7 +514,7 @@ class SqliteDatabase:
             except BaseException as error:  # the writer's own error, delivered to it
                 queued.set_exception(error)
             else:
-                queued.answer_after(group, result)
+                group.answers.append((queued, result))  # answered when it commits
         self._commit(group)
 
     def _open_group(self) -> _Commit:
@@ -526,7 +533,7 @@ class SqliteDatabase:
         outside any transaction."""
         if self._group is group:
             self._group = None
-            group.set_exception(StoreUnavailable("the transaction was rolled back"))
+            group.settle(StoreUnavailable("the transaction was rolled back"))
             group.exception()  # delivered to the writers awaiting it; none may be left
 
     def _commit(self, group: _Commit) -> None:
@@ -538,16 +545,16 @@ class SqliteDatabase:
             return
         loop = asyncio.get_running_loop()
         busy = self._busy = _Commit(loop=loop)
-        done = loop.run_in_executor(self._committer, self._run_commit)
 
-        def finished(future: asyncio.Future[sqlite3.Error | None]) -> None:
+        def finished(error: sqlite3.Error | None) -> None:
             self._busy = None
             busy.set_result(None)
-            self._committed(group, future.result())
+            self._committed(group, error)
             if self._queue:
                 self._run_queued()
 
-        done.add_done_callback(finished)
+        done = loop.run_in_executor(self._committer, self._run_commit)
+        done.add_done_callback(lambda future: finished(future.result()))
 
     def _run_commit(self) -> sqlite3.Error | None:
         """COMMIT (on the committer thread, for a file database); the error, if any."""
@@ -561,9 +568,9 @@ class SqliteDatabase:
 
     def _committed(self, group: _Commit, error: sqlite3.Error | None) -> None:
         if error is not None:
-            group.set_exception(StoreUnavailable(f"commit failed: {error}"))
+            group.settle(StoreUnavailable(f"commit failed: {error}"))
             return
-        group.set_result(None)
+        group.settle(None)
         if self._checkpointer is not None:
             self._checkpointer.commit_done()
 
