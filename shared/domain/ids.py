@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 from typing import NewType
 
@@ -15,8 +17,12 @@ Symbol = NewType("Symbol", str)
 
 
 def new_order_id() -> OrderId:
-    """A fresh, unique order id (random, so it reveals nothing about order flow)."""
-    return OrderId(uuid.uuid4().hex)
+    """A fresh, unique order id: the millisecond it was made (48 bits), then 80 random
+    bits, in 32 hex digits (the layout of a UUIDv7). It tells nothing about order flow
+    beyond the creation time the order carries anyway, and cannot be guessed. New ids sort
+    by time, so an index on them grows at its end: a store writes one index page for many
+    new orders instead of a random page for each."""
+    return OrderId(f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}")
 
 
 def new_command_id() -> CommandId:
