@@ -93,6 +93,9 @@ CREATE INDEX IF NOT EXISTS executions_by_account
 CREATE INDEX IF NOT EXISTS executions_by_symbol
     ON executions (symbol, executed_at DESC, execution_id DESC);
 
+-- A rowid table: an entry (about 1 KB) fits in its page. A WITHOUT ROWID table keeps at most
+-- about 1 KB of a row in the page and spills the rest to an overflow page of its own, a
+-- whole page written per entry. (A database made with the older layout keeps it; it works.)
 CREATE TABLE IF NOT EXISTS journal (
     symbol TEXT NOT NULL,
     first_seq INTEGER NOT NULL,
@@ -101,7 +104,7 @@ CREATE TABLE IF NOT EXISTS journal (
     command BLOB NOT NULL,
     events BLOB NOT NULL,
     PRIMARY KEY (symbol, first_seq)
-) WITHOUT ROWID;
+);
 CREATE UNIQUE INDEX IF NOT EXISTS journal_command ON journal (symbol, command_id);
 CREATE INDEX IF NOT EXISTS journal_last_seq ON journal (symbol, last_seq);
 
