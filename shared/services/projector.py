@@ -40,10 +40,10 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
     """Apply every event of the batch, then raise the instrument's projected mark to the
     batch's last seq; returns how many events changed an order.
 
-    A batch costs a fixed few store round trips, however many events it has: first the
-    facts (every fill's execution and position change, each idempotent) all at once, then
-    every order once, with all its events of the batch applied in their order (orders are
-    independent of each other), then the mark. Each order's live-feed pushes follow, in
+    A batch costs two store round trips, however many events it has: the facts (every
+    fill's execution and position change) and every order once, with all its events of the
+    batch applied in their order, all at once (each is idempotent and independent of the
+    others), then the mark. Each order's live-feed pushes follow, in
     its events' order. If any part fails, the rest still finishes before the error is
     raised, so a redelivery never races with the remains of the first delivery."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
@@ -58,18 +58,20 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
             for event in order_events
             if isinstance(event, OrderFilled) and event.order_seq != 0
         }
-        # Facts first: a redelivery after a crash completes them.
-        await _all(
-            [deps.store.executions.append(execution) for execution in executions.values()]
-            + [deps.store.positions.apply_fill(execution) for execution in executions.values()]
-        )
+        facts: list[Awaitable[object]] = [
+            deps.store.executions.append(execution) for execution in executions.values()
+        ]
+        facts += [deps.store.positions.apply_fill(execution) for execution in executions.values()]
         by_order: dict[str, list[OrderEvent]] = {}
         for event in order_events:
             by_order.setdefault(event.order_id, []).append(event)
-        counts = await _all(
-            [_project_order(deps, instrument, events, executions) for events in by_order.values()]
-        )
-        applied = sum(counts)
+        orders = [
+            _project_order(deps, instrument, events, executions) for events in by_order.values()
+        ]
+        # All at once (one group commit on SQLite): each write is idempotent, so whatever a
+        # crash leaves undone, the redelivery completes; the mark below comes only after.
+        outcomes = await _all([*facts, *orders])
+        applied = sum(cast("int", count) for count in outcomes[len(facts) :])
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
     # journal after it when its volatile bus lost the batches in flight.
