@@ -84,6 +84,9 @@ class DiscardingNotifier:
     async def client_access(self, user_id: str) -> ClientAccess:
         raise RuntimeError("no SignalR endpoint is configured")
 
+    def reaches_user(self, user_id: str) -> bool:
+        return False
+
 
 def _cache_from_settings(settings: Settings) -> Cache:
     if settings.REDIS_URL:

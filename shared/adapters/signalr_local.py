@@ -45,6 +45,9 @@ class LocalNotifier:
     async def remove_connection_from_group(self, connection_id: str, group: str) -> None:
         self._hub.remove_connection_from_group(self._name, connection_id, group)
 
+    def reaches_user(self, user_id: str) -> bool:
+        return self._hub.user_connected(self._name, user_id)
+
     async def client_access(self, user_id: str) -> ClientAccess:
         url = client_url(self._endpoint, self._name)
         token = sign_token(self._hub.access_key, url, user_id=user_id, ttl_seconds=self._ttl)

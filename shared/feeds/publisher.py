@@ -71,6 +71,18 @@ class FeedPublisher:
 
         return await self._publish(group, data, send)
 
+    def account_listened(self, account_id: str) -> bool:
+        """Whether a push to the account could reach a connection now. When not, the
+        caller may skip rendering its messages and `pass_over` them instead."""
+        return self._notifier.reaches_user(account_id)
+
+    def pass_over(self, account_id: str, messages: int = 1) -> None:
+        """Number `messages` account messages nobody could receive, without sending them:
+        a client that connects later sees the jump in `seq` and re-syncs over REST."""
+        stream = account_stream(account_id)
+        for _ in range(messages):
+            self.sequencer.next(stream)
+
     def last_seq(self, stream: str) -> int:
         """The last sequence number sent on `stream` in this epoch (0 if none)."""
         return self.sequencer.last(stream)

@@ -64,3 +64,8 @@ class Notifier(Protocol):
     async def client_access(self, user_id: str) -> ClientAccess:
         """The client URL and an access token that identifies the client as `user_id`."""
         ...
+
+    def reaches_user(self, user_id: str) -> bool:
+        """False only when no connection of `user_id` could receive a message now, so a
+        push to the user may be skipped; an endpoint that cannot tell answers True."""
+        ...

@@ -124,9 +124,12 @@ async def _project_order(
     events: list[OrderEvent],
     executions: Mapping[int, Execution],
 ) -> int:
-    """Apply one order's events of the batch in one write, then push them."""
+    """Apply one order's events of the batch in one write, then push them (rendered only
+    when the owner has a live connection to push them to)."""
+    account_id = events[0].account_id
+    listened = deps.feeds.account_listened(account_id)
     held = [event for event in events if event.order_seq != 0]
-    pushed: list[tuple[OrderEvent, View]] = []
+    pushed: list[tuple[OrderEvent, View | None]] = []
 
     def apply(order: Order) -> None:
         pushed.clear()  # a retry after a version conflict starts again from a fresh read
@@ -135,7 +138,7 @@ async def _project_order(
                 order.apply(event)
             except DuplicateEvent:
                 continue
-            pushed.append((event, order_view(order, instrument)))
+            pushed.append((event, order_view(order, instrument) if listened else None))
         if not pushed:
             raise DuplicateEvent("every event applied before")  # nothing to write
 
@@ -143,8 +146,11 @@ async def _project_order(
         with contextlib.suppress(DuplicateEvent):
             await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
     for event, view in pushed:
-        await _notify_order(deps, event, view)
         execution = executions.get(event.seq)
+        if view is None:
+            deps.feeds.pass_over(account_id, 1 if execution is None else 2)
+            continue
+        await _notify_order(deps, event, view)
         if execution is not None:
             await _push(
                 deps.feeds.execution_reported,
@@ -154,6 +160,9 @@ async def _project_order(
     for event in events:
         if event.order_seq == 0:
             # An answer about an order the matcher no longer holds: nothing to apply.
+            if not deps.feeds.account_listened(account_id):
+                deps.feeds.pass_over(account_id)
+                continue
             order = await deps.store.orders.get_any(event.order_id)
             view = {"order_id": event.order_id} if order is None else order_view(order, instrument)
             await _notify_order(deps, event, view)

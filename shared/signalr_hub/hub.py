@@ -232,6 +232,10 @@ class LocalHub:
         state = self._state(hub)
         return self._deliver(state, list(state.connections), target, args)
 
+    def user_connected(self, hub: str, user_id: str) -> bool:
+        """Whether the user has a connection to the hub now."""
+        return bool(self._state(hub).users.get(user_id))
+
     def send_to_user(self, hub: str, user_id: str, target: str, args: Sequence[object]) -> int:
         """Invoke `target` on every connection of the user."""
         state = self._state(hub)

@@ -55,6 +55,7 @@ class FakeClock:
 @dataclass
 class RecordingNotifier:
     sent: list[tuple[str, str, list[object]]] = field(default_factory=list)
+    offline: set[str] = field(default_factory=set)  # users with no live connection
 
     async def send_to_user(self, user_id: str, target: str, args: Sequence[object]) -> None:
         self.sent.append((user_id, target, list(args)))
@@ -72,6 +73,9 @@ class RecordingNotifier:
 
     async def client_access(self, user_id: str) -> ClientAccess:
         return ClientAccess("http://hub", "token")
+
+    def reaches_user(self, user_id: str) -> bool:
+        return user_id not in self.offline
 
     def envelopes(self, user_id: str, target: str | None = None) -> list[dict[str, Any]]:
         return [

@@ -106,6 +106,19 @@ async def test_account_messages_share_one_contiguous_stream_and_reach_only_their
     assert [m["arguments"][0]["data"]["order_id"] for m in _drain(bob)] == ["o2"]  # type: ignore[index]
 
 
+async def test_an_account_without_connections_is_not_listened_to_until_one_connects() -> None:
+    hub = LocalHub(KEY)
+    feeds = FeedPublisher(LocalNotifier(hub, "http://127.0.0.1:1/signalr"))
+    assert not feeds.account_listened("alice")
+    feeds.pass_over("alice", 2)  # two messages nobody could receive
+
+    alice = _connect(hub, "alice")
+    assert feeds.account_listened("alice") and not feeds.account_listened("bob")
+    await feeds.order_updated("alice", {"order_id": "o1"})
+
+    assert [m["arguments"][0]["seq"] for m in _drain(alice)] == [3]  # type: ignore[index]
+
+
 async def test_instrument_feeds_reach_subscribed_connections_with_their_own_sequences() -> None:
     hub = LocalHub(KEY)
     watcher, other = _connect(hub, "alice"), _connect(hub, "bob")

@@ -62,6 +62,24 @@ async def test_a_redelivered_batch_changes_nothing(oms: Oms):
     assert len(oms.notifier.sent) == pushes  # nothing pushed twice
 
 
+async def test_pushes_nobody_could_receive_are_skipped_but_numbered(oms: Oms):
+    alice_id, bob_id, batches = await trade(oms)
+    oms.notifier.offline.add(alice_id)
+
+    for batch in batches:
+        await projector.project_batch(oms.container, batch)
+
+    assert oms.notifier.envelopes(alice_id) == []
+    assert oms.notifier.envelopes(bob_id)  # bob is connected: his pushes went out
+    resting = (await oms.container.store.orders.list_orders(alice_id)).items[0]
+    assert (resting.filled_quantity, resting.leaves_quantity) == (4, 6)
+    # Her stream counted what she missed (accepted; filled and its execution), so her
+    # next push, once she is back, shows the gap and she re-syncs over REST.
+    oms.notifier.offline.clear()
+    await oms.container.feeds.order_updated(alice_id, {"order_id": resting.order_id})
+    assert [e["seq"] for e in oms.notifier.envelopes(alice_id)] == [4]
+
+
 async def test_an_early_event_waits_for_the_missing_one(oms: Oms):
     alice_id, _, batches = await trade(oms)
     accepted_alice, match = batches[0], batches[1]
