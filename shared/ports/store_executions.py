@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,10 @@ class ExecutionRepository(Protocol):
 
     async def append(self, execution: Execution) -> bool:
         """Store the execution; True if it is new, False if its id was stored before."""
+        ...
+
+    async def append_all(self, executions: Sequence[Execution]) -> list[bool]:
+        """`append` each execution, in one write where the store can; which were new."""
         ...
 
     async def get(self, account_id: str, execution_id: str) -> Execution | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +31,11 @@ class PositionRepository(Protocol):
     async def apply_fill(self, execution: Execution) -> bool:
         """Add the fill to its position; True if applied now, False if this execution id
         was applied before (a redelivered fill never counts twice)."""
+        ...
+
+    async def apply_fills(self, executions: Sequence[Execution]) -> list[bool]:
+        """`apply_fill` each execution, in one write where the store can; which were
+        applied now."""
         ...
 
     async def get(self, account_id: str, symbol: str) -> Position | None:

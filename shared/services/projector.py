@@ -58,10 +58,12 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
             for event in order_events
             if isinstance(event, OrderFilled) and event.order_seq != 0
         }
-        facts: list[Awaitable[object]] = [
-            deps.store.executions.append(execution) for execution in executions.values()
-        ]
-        facts += [deps.store.positions.apply_fill(execution) for execution in executions.values()]
+        fills = list(executions.values())
+        facts: list[Awaitable[object]] = (
+            [deps.store.executions.append_all(fills), deps.store.positions.apply_fills(fills)]
+            if fills
+            else []
+        )
         by_order: dict[str, list[OrderEvent]] = {}
         for event in order_events:
             by_order.setdefault(event.order_id, []).append(event)

@@ -86,6 +86,31 @@ async def test_fills_move_the_position_and_count_once(store, make_execution):
     assert position.updated_at == 2
 
 
+async def test_a_batch_of_fills_stores_each_execution_and_moves_positions_once(
+    store, make_execution
+):
+    first = make_execution(side=Side.BUY, quantity=10, price=100, fee=2, executed_at=1)
+    second = make_execution(side=Side.SELL, quantity=4, price=110, fee=1, executed_at=2)
+    other = make_execution(account_id="acc-2", symbol="MSFT", quantity=3, executed_at=3)
+    assert await store.executions.append_all([first]) == [True]
+    assert await store.positions.apply_fills([first]) == [True]
+
+    # A redelivered batch that also carries new fills: only the new ones count.
+    fills = [first, second, other]
+    assert await store.executions.append_all(fills) == [False, True, True]
+    assert await store.positions.apply_fills(fills) == [False, True, True]
+    assert await store.positions.apply_fills(fills) == [False, False, False]
+
+    assert [e.execution_id for e in await store.executions.list_by_order("acc-1", "order-1")] == [
+        first.execution_id,
+        second.execution_id,
+    ]
+    mine = await store.positions.get("acc-1", "AAPL")
+    theirs = await store.positions.get("acc-2", "MSFT")
+    assert mine is not None and (mine.net_quantity, mine.fees) == (6, 3)
+    assert theirs is not None and theirs.net_quantity == 3
+
+
 async def test_concurrent_redeliveries_of_a_fill_count_once(store, make_execution):
     fill = make_execution(quantity=7)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -30,6 +32,9 @@ class MongoExecutionRepository:
         except DuplicateKeyError:
             return False
         return True
+
+    async def append_all(self, executions: Sequence[Execution]) -> list[bool]:
+        return list(await asyncio.gather(*(self.append(e) for e in executions)))
 
     async def get(self, account_id: str, execution_id: str) -> Execution | None:
         query = {"_id": execution_id, "account_id": account_id}

@@ -9,6 +9,8 @@ per-order sequence refuses such a stale fill first).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from functools import partial
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -32,6 +34,9 @@ class MongoPositionRepository:
 
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self._positions = collection
+
+    async def apply_fills(self, executions: Sequence[Execution]) -> list[bool]:
+        return list(await asyncio.gather(*(self.apply_fill(e) for e in executions)))
 
     async def apply_fill(self, execution: Execution) -> bool:
         position_id = _position_id(execution.account_id, execution.symbol)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from shared.adapters.sqlite.database import SqliteDatabase
@@ -35,6 +37,11 @@ _INSERT = (
 )
 
 
+def _row(execution: Execution) -> tuple[Any, ...]:
+    doc = execution_to_doc(execution)
+    return tuple(doc[name] for name in _FIELDS)
+
+
 def _execution(row: tuple[Any, ...]) -> Execution:
     return execution_from_doc(dict(zip(_FIELDS, row, strict=True)))
 
@@ -46,10 +53,16 @@ class SqliteExecutionRepository:
         self._db = db
 
     async def append(self, execution: Execution) -> bool:
-        doc = execution_to_doc(execution)
-        row = tuple(doc[name] for name in _FIELDS)
-        cursor = await self._db.write_one(_INSERT, row)
+        cursor = await self._db.write_one(_INSERT, _row(execution))
         return cursor.rowcount == 1
+
+    async def append_all(self, executions: Sequence[Execution]) -> list[bool]:
+        rows = [_row(execution) for execution in executions]
+
+        def insert(conn: sqlite3.Connection) -> list[bool]:
+            return [conn.execute(_INSERT, row).rowcount == 1 for row in rows]
+
+        return await self._db.write(insert)
 
     async def get(self, account_id: str, execution_id: str) -> Execution | None:
         row = self._db.reader.execute(

@@ -6,6 +6,7 @@ The fill's id and the counter change commit in one transaction, so a fill counts
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from shared.adapters.sqlite.database import SqliteDatabase
@@ -27,6 +28,28 @@ def _position(row: tuple[Any, ...]) -> Position:
     return position_from_doc(dict(zip(_FIELDS, row, strict=True)))
 
 
+def _apply_fill(conn: sqlite3.Connection, execution: Execution) -> bool:
+    """Inside a write: add the fill to its position unless its execution id was applied."""
+    cursor = conn.execute(
+        "INSERT INTO position_fills (execution_id, account_id) VALUES (?, ?)"
+        " ON CONFLICT (execution_id) DO NOTHING",
+        (execution.execution_id, execution.account_id),
+    )
+    if cursor.rowcount == 0:
+        return False
+    moves = fill_increments(execution)
+    conn.execute(
+        _UPSERT,
+        (
+            execution.account_id,
+            execution.symbol,
+            *(moves[name] for name in POSITION_COUNTERS),
+            execution.executed_at,
+        ),
+    )
+    return True
+
+
 class SqlitePositionRepository:
     """The PositionRepository on SQLite."""
 
@@ -34,26 +57,11 @@ class SqlitePositionRepository:
         self._db = db
 
     async def apply_fill(self, execution: Execution) -> bool:
-        moves = fill_increments(execution)
+        return (await self.apply_fills([execution]))[0]
 
-        def apply(conn: sqlite3.Connection) -> bool:
-            cursor = conn.execute(
-                "INSERT INTO position_fills (execution_id, account_id) VALUES (?, ?)"
-                " ON CONFLICT (execution_id) DO NOTHING",
-                (execution.execution_id, execution.account_id),
-            )
-            if cursor.rowcount == 0:
-                return False
-            conn.execute(
-                _UPSERT,
-                (
-                    execution.account_id,
-                    execution.symbol,
-                    *(moves[name] for name in POSITION_COUNTERS),
-                    execution.executed_at,
-                ),
-            )
-            return True
+    async def apply_fills(self, executions: Sequence[Execution]) -> list[bool]:
+        def apply(conn: sqlite3.Connection) -> list[bool]:
+            return [_apply_fill(conn, execution) for execution in executions]
 
         return await self._db.write(apply)
 
