@@ -94,7 +94,11 @@ class _Queue:
         self.options = options
         self.next_seq = 1
         self.recent_ids: dict[str, float] = {}  # duplicate detection: message id -> sent at
-        self.sent_ids: deque[tuple[float, list[str]]] = deque()  # ids per send, oldest first
+        # The same ids in the order they were sent, and when: two flat deques of strings and
+        # floats, which the garbage collector never walks. (A container per send, kept for
+        # the whole window, made every full collection walk one per message sent.)
+        self.sent_ids: deque[str] = deque()
+        self.sent_at: deque[float] = deque()
         self.dead: list[DeadLetter] = []
         self.sessions: dict[str, _Session] = {}
         self.pending: deque[_Entry] = deque()  # plain queues
@@ -108,12 +112,11 @@ class _Queue:
         window = self.options.duplicate_detection_window
         if window is None:
             return None
-        recent, sent = self.recent_ids, self.sent_ids
-        while sent and now - sent[0][0] >= window:
-            sent_at, ids = sent.popleft()
-            for message_id in ids:
-                if recent.get(message_id) == sent_at:
-                    del recent[message_id]
+        recent, sent_ids, sent_at = self.recent_ids, self.sent_ids, self.sent_at
+        while sent_at and now - sent_at[0] >= window:
+            at, message_id = sent_at.popleft(), sent_ids.popleft()
+            if recent.get(message_id) == at:
+                del recent[message_id]
         return recent
 
     def notify(self) -> None:
@@ -211,7 +214,6 @@ class InMemoryBus:
                 raise ValueError("every message needs a message_id")
         now = self._clock()
         recent = q.forget_ids_before(now)
-        batch_ids: list[str] = []
         faults = self._faults
         target = q.pending
         target_session: str | None = None
@@ -221,7 +223,8 @@ class InMemoryBus:
                 if message_id in recent:
                     continue  # a duplicate inside the window: dropped, as Service Bus does
                 recent[message_id] = now
-                batch_ids.append(message_id)
+                q.sent_ids.append(message_id)
+                q.sent_at.append(now)
             copies = 1
             visible_at = _NEVER
             if faults is not None:
@@ -239,8 +242,6 @@ class InMemoryBus:
             for _ in range(copies):
                 target.append(_Entry(message, q.next_seq, visible_at))
                 q.next_seq += 1
-        if batch_ids:
-            q.sent_ids.append((now, batch_ids))
         q.notify()
 
     async def accept_session(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -253,3 +254,23 @@ async def test_taking_over_an_idle_lapsed_session_still_receives_what_is_sent_ne
     assert second is not None
     await bus.send("orders", [command("cmd-1")])
     assert [m.message_id for m in await second.receive()] == ["cmd-1"]
+
+
+async def test_remembered_ids_give_the_garbage_collector_nothing_to_walk() -> None:
+    """The duplicate window remembers every id sent for its whole length (minutes, at
+    thousands of messages a second in a local run): it must not hold a container per
+    message, or every full collection walks them all and stalls the event loop."""
+    bus = make_bus(ManualClock(), duplicate_window=600.0)
+    receiver = await bus.queue_receiver("requests")
+    gc.collect()
+    before = len(gc.get_objects())
+
+    for i in range(5_000):
+        await bus.send("requests", [command(f"req-{i}", None)])
+        for message in await receiver.receive(max_count=1):
+            await receiver.complete(message)
+    gc.collect()
+
+    assert len(gc.get_objects()) - before < 500
+    await bus.send("requests", [command("req-42", None)])  # still inside the window
+    assert await receiver.receive(max_count=1, max_wait=0.0) == []
