@@ -23,9 +23,6 @@ class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def __len__(self) -> int:
-        return len(self._tasks)
-
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> None:
         """Run `work` on its own; `what` names it in the log if it fails."""
         task = asyncio.ensure_future(work)
