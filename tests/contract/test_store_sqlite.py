@@ -283,6 +283,19 @@ async def test_the_write_ahead_log_stays_bounded_under_continuous_writes(
         assert other.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 3_000
 
 
+def hold_commits(db: SqliteDatabase) -> threading.Event:
+    """A slow disk: every COMMIT waits on the committer thread until the event is set."""
+    disk = threading.Event()
+    commit = db._run_commit
+
+    def slow_commit() -> sqlite3.Error | None:
+        disk.wait(10)
+        return commit()
+
+    db._run_commit = slow_commit  # type: ignore[method-assign]
+    return disk
+
+
 async def test_a_slow_commit_blocks_neither_reads_nor_the_writers_after_it(
     tmp_path: Path, make_order
 ):
@@ -293,14 +306,7 @@ async def test_a_slow_commit_blocks_neither_reads_nor_the_writers_after_it(
     db = store.connection
     assert isinstance(db, SqliteDatabase)
     first, second = make_order(), make_order()
-    disk = threading.Event()
-    commit = db._run_commit
-
-    def slow_commit() -> sqlite3.Error | None:
-        disk.wait(10)
-        return commit()
-
-    db._run_commit = slow_commit  # type: ignore[method-assign]
+    disk = hold_commits(db)
     placing = asyncio.create_task(store.orders.create(first))
     await asyncio.sleep(0.05)  # its group is committing, held on the thread
     assert await store.orders.get(first.account_id, first.order_id) is None  # not yet
@@ -343,14 +349,7 @@ async def test_writes_queued_behind_a_commit_succeed_fail_or_cancel_each_on_thei
     db = store.connection
     assert isinstance(db, SqliteDatabase)
     first = make_order(client_order_id="taken")
-    disk = threading.Event()
-    commit = db._run_commit
-
-    def slow_commit() -> sqlite3.Error | None:
-        disk.wait(10)
-        return commit()
-
-    db._run_commit = slow_commit  # type: ignore[method-assign]
+    disk = hold_commits(db)
     placing = asyncio.create_task(store.orders.create(first))
     await asyncio.sleep(0.05)  # held on the thread
     fine = [make_order() for _ in range(3)]
