@@ -324,6 +324,31 @@ async def test_a_slow_commit_blocks_neither_reads_nor_the_writers_after_it(
     await reopened.close()
 
 
+async def test_a_commit_that_crashes_its_thread_fails_its_writers_and_the_next_commits(
+    tmp_path: Path, make_order
+):
+    """Whatever goes wrong on the committer thread reaches the writers of the group as
+    StoreUnavailable (none waits forever), nothing of the group is stored, and the store
+    goes on committing the next writes."""
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    db = store.connection
+    assert isinstance(db, SqliteDatabase)
+    commit = db._run_commit
+    lost, kept = make_order(), make_order()
+
+    def crashing_commit() -> sqlite3.Error | None:
+        db._run_commit = commit  # type: ignore[method-assign]
+        raise MemoryError("out of memory on the committer thread")
+
+    db._run_commit = crashing_commit  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable, match="out of memory"):
+        await asyncio.wait_for(store.orders.create(lost), 10)
+    await asyncio.wait_for(store.orders.create(kept), 10)
+    assert await store.orders.get(lost.account_id, lost.order_id) is None
+    assert await store.orders.get(kept.account_id, kept.order_id) == kept
+    await store.close()
+
+
 async def test_a_claim_and_its_order_are_stored_together_or_not_at_all(tmp_path: Path, make_order):
     store = await open_sqlite_store(tmp_path / "oms.sqlite3")
     try:

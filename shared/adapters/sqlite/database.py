@@ -39,10 +39,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -380,6 +380,46 @@ class _Queued(asyncio.Future[T]):
         return False if self._started else super().cancel(msg)
 
 
+_Outcome = BaseException | None  # a commit's error, None when it committed
+_Job = tuple[Callable[[], _Outcome], Callable[[_Outcome], None], asyncio.AbstractEventLoop]
+
+
+class _Committer:
+    """The thread the COMMITs run on. It hands each outcome straight to the event loop
+    (`call_soon_threadsafe`): the writers' answers and the next group wait for no extra turn
+    of the loop, as they would behind an executor's future."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sqlite-commit", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self,
+        commit: Callable[[], _Outcome],
+        then: Callable[[_Outcome], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """Run `commit` on the thread, then `then(its outcome)` on `loop`."""
+        self._jobs.put((commit, then, loop))
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            commit, then, loop = job
+            try:
+                outcome = commit()
+            except BaseException as error:  # delivered: the writers must not wait forever
+                outcome = error
+            try:
+                loop.call_soon_threadsafe(then, outcome)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                log.warning("a commit finished after its event loop closed: %r", outcome)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+
+
 class _Checkpointer:
     """Copies committed pages from the WAL back into the database file on a thread and a
     connection of its own, so the event loop does not pay for it.
@@ -448,9 +488,7 @@ class SqliteDatabase:
         self.conn.executescript(SCHEMA)
         migrate(self.conn)
         self.reader = self.conn if in_memory else _open_reader(str(path))
-        self._committer = (
-            None if in_memory else ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
-        )
+        self._committer = None if in_memory else _Committer()
         self._group: _Commit | None = None
         self._busy: _Commit | None = None  # the commit in flight on the committer thread
         self._queue: list[_Queued[Any]] = []  # writes that arrived during that commit
@@ -549,17 +587,16 @@ class SqliteDatabase:
         loop = asyncio.get_running_loop()
         busy = self._busy = _Commit(loop=loop)
 
-        def finished(error: sqlite3.Error | None) -> None:
+        def finished(error: BaseException | None) -> None:
             self._busy = None
             busy.set_result(None)
             self._committed(group, error)
             if self._queue:
                 self._run_queued()
 
-        done = loop.run_in_executor(self._committer, self._run_commit)
-        done.add_done_callback(lambda future: finished(future.result()))
+        self._committer.submit(self._run_commit, finished, loop)
 
-    def _run_commit(self) -> sqlite3.Error | None:
+    def _run_commit(self) -> BaseException | None:
         """COMMIT (on the committer thread, for a file database); the error, if any."""
         try:
             self.conn.execute("COMMIT")
@@ -569,8 +606,10 @@ class SqliteDatabase:
             return error
         return None
 
-    def _committed(self, group: _Commit, error: sqlite3.Error | None) -> None:
+    def _committed(self, group: _Commit, error: BaseException | None) -> None:
         if error is not None:
+            if self.conn.in_transaction:  # whatever failed, the next group starts clean
+                self.conn.execute("ROLLBACK")
             group.settle(StoreUnavailable(f"commit failed: {error}"))
             return
         group.settle(None)
@@ -590,7 +629,7 @@ class SqliteDatabase:
             group, self._group = self._group, None
             self._committed(group, self._run_commit())
         if self._committer is not None:
-            self._committer.shutdown()
+            self._committer.close()
         if self._checkpointer is not None:
             self._checkpointer.close()
         if self.reader is not self.conn:
