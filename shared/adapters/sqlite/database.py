@@ -381,16 +381,42 @@ class _Queued(asyncio.Future[T]):
 
 
 _Outcome = BaseException | None  # a commit's error, None when it committed
-_Job = tuple[Callable[[], _Outcome], Callable[[_Outcome], None], asyncio.AbstractEventLoop]
+
+
+class _CommitJob:
+    """One COMMIT on the committer thread and what the event loop does with its outcome.
+
+    `then` runs on the loop exactly once, whichever comes first: the thread's callback, or
+    a writer that finds the job done (`deliver_if_done`) and so need not wait for the loop
+    to reach that callback behind everything queued before it."""
+
+    __slots__ = ("commit", "delivered", "done", "outcome", "then")
+
+    def __init__(self, commit: Callable[[], _Outcome], then: Callable[[_Outcome], None]) -> None:
+        self.commit = commit
+        self.then = then
+        self.outcome: _Outcome = None
+        self.done = False  # set by the thread once the connection is free again
+        self.delivered = False  # read and set on the loop only
+
+    def deliver(self) -> None:
+        if not self.delivered:
+            self.delivered = True
+            self.then(self.outcome)
+
+    def deliver_if_done(self) -> None:
+        if self.done:
+            self.deliver()
 
 
 class _Committer:
     """The thread the COMMITs run on. It hands each outcome straight to the event loop
-    (`call_soon_threadsafe`): the writers' answers and the next group wait for no extra turn
-    of the loop, as they would behind an executor's future."""
+    (`call_soon_threadsafe`, no executor future and its extra turn of the loop)."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[_CommitJob, asyncio.AbstractEventLoop] | None] = (
+            queue.SimpleQueue()
+        )
         self._thread = threading.Thread(target=self._run, name="sqlite-commit", daemon=True)
         self._thread.start()
 
@@ -399,21 +425,24 @@ class _Committer:
         commit: Callable[[], _Outcome],
         then: Callable[[_Outcome], None],
         loop: asyncio.AbstractEventLoop,
-    ) -> None:
+    ) -> _CommitJob:
         """Run `commit` on the thread, then `then(its outcome)` on `loop`."""
-        self._jobs.put((commit, then, loop))
+        job = _CommitJob(commit, then)
+        self._jobs.put((job, loop))
+        return job
 
     def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            commit, then, loop = job
+        while (item := self._jobs.get()) is not None:
+            job, loop = item
             try:
-                outcome = commit()
+                job.outcome = job.commit()
             except BaseException as error:  # delivered: the writers must not wait forever
-                outcome = error
+                job.outcome = error
+            job.done = True
             try:
-                loop.call_soon_threadsafe(then, outcome)
+                loop.call_soon_threadsafe(job.deliver)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
-                log.warning("a commit finished after its event loop closed: %r", outcome)
+                log.warning("a commit finished after its event loop closed: %r", job.outcome)
 
     def close(self) -> None:
         self._jobs.put(None)
@@ -491,6 +520,7 @@ class SqliteDatabase:
         self._committer = None if in_memory else _Committer()
         self._group: _Commit | None = None
         self._busy: _Commit | None = None  # the commit in flight on the committer thread
+        self._job: _CommitJob | None = None  # and its job there
         self._queue: list[_Queued[Any]] = []  # writes that arrived during that commit
         self._checkpointer = _Checkpointer(str(path), synchronous) if wal else None
 
@@ -518,6 +548,10 @@ class SqliteDatabase:
         # answered once that group has committed.
         queued = _Queued(statements, savepoint, loop=asyncio.get_running_loop())
         self._queue.append(queued)
+        # Committed already, its answer still on its way through the loop's queue: take
+        # it now, so this write and those before it start the next commit at once.
+        assert self._job is not None
+        self._job.deliver_if_done()
         return await queued
 
     def _apply(
@@ -594,7 +628,7 @@ class SqliteDatabase:
             if self._queue:
                 self._run_queued()
 
-        self._committer.submit(self._run_commit, finished, loop)
+        self._job = self._committer.submit(self._run_commit, finished, loop)
 
     def _run_commit(self) -> BaseException | None:
         """COMMIT (on the committer thread, for a file database); the error, if any."""
