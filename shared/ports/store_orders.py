@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -114,6 +114,10 @@ class OrderRepository(Protocol):
 
         Does not change `version`. Giving `account_id` saves a cross-partition lookup.
         """
+        ...
+
+    async def mark_all_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
+        """`mark_dispatched` of every (order id, account id), in one store call."""
         ...
 
     async def list_undispatched(

@@ -139,11 +139,14 @@ async def dispatch(
     except Exception:
         log.warning("order %s stored but not dispatched; the sweep will send it", order.order_id)
         return False
-    mark = deps.store.orders.mark_dispatched(order.order_id, order.account_id)
     if mark_in_background:
-        deps.background.spawn(mark, f"marking order {order.order_id} dispatched")
+        deps.background.add_to_batch(
+            deps.store.orders.mark_all_dispatched,
+            (order.order_id, order.account_id),
+            "marking orders dispatched",
+        )
     else:
-        await mark
+        await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
     order.dispatched = True
     return True
 

@@ -227,6 +227,23 @@ async def test_the_outbox_lists_undispatched_orders_oldest_first(store, make_ord
     assert stored is not None and stored.dispatched and stored.version == 0
 
 
+async def test_marks_written_together_clear_exactly_their_orders(store, make_order):
+    orders = [make_order(created_at=t) for t in (10, 20, 30)]
+    for order in orders:
+        await store.orders.create(order)
+    marked, left = orders[:2], orders[2]
+    keys = [(order.order_id, order.account_id) for order in marked]
+
+    await store.orders.mark_all_dispatched(keys)
+    await store.orders.mark_all_dispatched(keys)  # again (a resend's mark): no change
+    await store.orders.mark_all_dispatched([])
+
+    assert [o.order_id for o in await store.orders.list_undispatched(99)] == [left.order_id]
+    for order in marked:
+        stored = await store.orders.get(order.account_id, order.order_id)
+        assert stored is not None and stored.dispatched and stored.version == 0
+
+
 async def test_an_update_from_a_stale_copy_keeps_the_dispatched_mark(store, make_order):
     order = make_order()
     await store.orders.create(order)

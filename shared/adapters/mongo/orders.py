@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
@@ -189,6 +190,14 @@ class MongoOrderRepository:
             account_id = order.account_id
         query = {"_id": order_id, "account_id": account_id}
         await with_retry(partial(self._orders.update_one, query, {"$set": {"dispatched": True}}))
+
+    async def mark_all_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
+        marks = [
+            UpdateOne({"_id": order_id, "account_id": account_id}, {"$set": {"dispatched": True}})
+            for order_id, account_id in keys
+        ]
+        if marks:
+            await with_retry(partial(self._orders.bulk_write, marks, ordered=False))
 
     async def list_undispatched(
         self, older_than_ns: int, limit: int = DEFAULT_PAGE_SIZE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any, NoReturn
 
 import orjson
@@ -33,6 +33,7 @@ from shared.ports.store_paging import (
 # ABORT once a trigger runs (the exposure's, database.py), which costs as much as the
 # trigger itself. The triggers' statements run under FAIL too and cannot break a constraint;
 # an I/O error or a full disk rolls the whole transaction back (SqliteDatabase._lost).
+_MARK_DISPATCHED = "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0"
 _INSERT = (
     "INSERT OR FAIL INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
     " created_at, version, dispatched, doc, updated_at, order_price, leaves_quantity)"
@@ -231,10 +232,12 @@ class SqliteOrderRepository:
         return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items() if n]
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
-        await self._db.write_one(
-            "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0",
-            (order_id,),
-        )
+        await self._db.write_one(_MARK_DISPATCHED, (order_id,))
+
+    async def mark_all_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
+        rows = [(order_id,) for order_id, _ in keys]
+        if rows:
+            await self._db.write(lambda conn: conn.executemany(_MARK_DISPATCHED, rows))
 
     async def list_undispatched(
         self, older_than_ns: int, limit: int = DEFAULT_PAGE_SIZE
