@@ -66,6 +66,10 @@ class OrderRepository(Protocol):
         """Any account's order by id, for internal projectors (not for the public API)."""
         ...
 
+    async def get_any_of(self, order_ids: Collection[str]) -> dict[str, Order]:
+        """`get_any` of each id, in one store call: the orders found, by order id."""
+        ...
+
     async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
         """The account's order currently carrying this client order id, or None."""
         ...
@@ -78,6 +82,14 @@ class OrderRepository(Protocol):
         NotFound when the order does not exist. Never changes the outbox flag
         (`dispatched`): that belongs to `mark_dispatched`.
         """
+        ...
+
+    async def update_all(self, changes: Sequence[tuple[Order, int]]) -> list[bool]:
+        """`update` of each (order, expected version), in one store call; not one
+        transaction: each write stands on its own. For each, True when written (the order's
+        version is then the expected one + 1), False when not: another writer got there
+        first, the order is missing, or its client order id clashes (`update` of a fresh
+        read tells which). Other failures raise, as `update`'s do."""
         ...
 
     async def list_orders(

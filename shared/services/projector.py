@@ -25,7 +25,7 @@ from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
 from shared.services.deps import Deps
-from shared.services.orders_io import change_order
+from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,10 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
         by_order: dict[str, list[OrderEvent]] = {}
         for event in order_events:
             by_order.setdefault(event.order_id, []).append(event)
-        orders = [
-            _project_order(deps, instrument, events, executions) for events in by_order.values()
-        ]
         # All at once (one group commit on SQLite): each write is idempotent, so whatever a
         # crash leaves undone, the redelivery completes; the mark below comes only after.
-        outcomes = await _all([*facts, *orders])
-        applied = sum(cast("int", count) for count in outcomes[len(facts) :])
+        outcomes = await _all([*facts, _project_orders(deps, instrument, by_order, executions)])
+        applied = cast("int", outcomes[-1])
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
     # journal after it when its volatile bus lost the batches in flight.
@@ -121,33 +118,84 @@ def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
     )
 
 
-async def _project_order(
+Pushed = list[tuple[OrderEvent, View | None]]  # an order's applied events, rendered if listened
+
+
+async def _project_orders(
     deps: Deps,
     instrument: Instrument,
-    events: list[OrderEvent],
+    by_order: Mapping[str, list[OrderEvent]],
     executions: Mapping[int, Execution],
 ) -> int:
-    """Apply one order's events of the batch in one write, then push them (rendered only
-    when the owner has a live connection to push them to)."""
-    account_id = events[0].account_id
-    listened = deps.feeds.account_listened(account_id)
-    held = [event for event in events if event.order_seq != 0]
-    pushed: list[tuple[OrderEvent, View | None]] = []
+    """Apply each order's events of the batch: one read and one write for all the orders
+    (an order another writer changed meanwhile goes again on its own, from a fresh read),
+    then each order's pushes, in its events' order. Returns how many events were applied."""
+    held = {
+        order_id: [event for event in events if event.order_seq != 0]
+        for order_id, events in by_order.items()
+    }
+    stored = await deps.store.orders.get_any_of([oid for oid, events in held.items() if events])
+    pushed: dict[str, Pushed] = {}
+    changed: list[Order] = []
+    for order_id, events in held.items():
+        order = stored.get(order_id)
+        if order is not None and events:
+            pushed[order_id] = _apply(order, events, instrument, deps)
+            if pushed[order_id]:
+                changed.append(order)
+    written = await deps.store.orders.update_all([(order, order.version) for order in changed])
+    again: list[str] = [oid for oid, events in held.items() if events and oid not in stored]
+    for order, ok in zip(changed, written, strict=True):
+        if ok:
+            await remember(deps, order)
+        else:
+            again.append(order.order_id)
+    if again:
+        redone = await _all([_project_alone(deps, instrument, held[oid]) for oid in again])
+        pushed.update(zip(again, redone, strict=True))
+    for order_id, events in by_order.items():
+        await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)
+    return sum(len(events) for events in pushed.values())
+
+
+def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: Deps) -> Pushed:
+    """Apply the events the order has not applied yet; each with the order's view after
+    it when the owner has a live connection to push it to."""
+    listened = deps.feeds.account_listened(order.account_id)
+    pushed: Pushed = []
+    for event in held:
+        try:
+            order.apply(event)
+        except DuplicateEvent:
+            continue
+        pushed.append((event, order_view(order, instrument) if listened else None))
+    return pushed
+
+
+async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEvent]) -> Pushed:
+    """One order's events in a write of its own, read again after each version conflict
+    (NotFound when the order does not exist)."""
+    pushed: Pushed = []
 
     def apply(order: Order) -> None:
-        pushed.clear()  # a retry after a version conflict starts again from a fresh read
-        for event in held:
-            try:
-                order.apply(event)
-            except DuplicateEvent:
-                continue
-            pushed.append((event, order_view(order, instrument) if listened else None))
+        pushed[:] = _apply(order, held, instrument, deps)
         if not pushed:
             raise DuplicateEvent("every event applied before")  # nothing to write
 
-    if held:
-        with contextlib.suppress(DuplicateEvent):
-            await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
+    with contextlib.suppress(DuplicateEvent):
+        await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
+    return pushed
+
+
+async def _push_order(
+    deps: Deps,
+    instrument: Instrument,
+    events: list[OrderEvent],
+    pushed: Pushed,
+    executions: Mapping[int, Execution],
+) -> None:
+    """Push the order's applied events (and their executions) to its owner's live feed."""
+    account_id = events[0].account_id
     for event, view in pushed:
         execution = executions.get(event.seq)
         if view is None:
@@ -169,7 +217,6 @@ async def _project_order(
             order = await deps.store.orders.get_any(event.order_id)
             view = {"order_id": event.order_id} if order is None else order_view(order, instrument)
             await _notify_order(deps, event, view)
-    return len(pushed)
 
 
 async def _notify_order(deps: Deps, event: OrderEvent, view: View) -> None:

@@ -227,6 +227,40 @@ async def test_the_outbox_lists_undispatched_orders_oldest_first(store, make_ord
     assert stored is not None and stored.dispatched and stored.version == 0
 
 
+async def test_orders_read_together_are_the_ones_that_exist(store, make_order):
+    mine, theirs = make_order(), make_order(account_id="acc-2")
+    for order in (mine, theirs):
+        await store.orders.create(order)
+
+    found = await store.orders.get_any_of([mine.order_id, "no-such-order", theirs.order_id])
+
+    assert found == {mine.order_id: mine, theirs.order_id: theirs}
+    assert await store.orders.get_any_of([]) == {}
+
+
+async def test_updates_written_together_each_stand_on_their_own(store, make_order):
+    fresh, raced, missing = make_order(), make_order(), make_order()
+    for order in (fresh, raced):
+        await store.orders.create(order)
+    winner = await store.orders.get(raced.account_id, raced.order_id)
+    assert winner is not None
+    winner.status = OrderStatus.CANCELED
+    await store.orders.update(winner, expected_version=0)  # another writer got there first
+    for order in (fresh, raced, missing):
+        order.status = OrderStatus.NEW
+
+    written = await store.orders.update_all([(fresh, 0), (raced, 0), (missing, 0)])
+
+    assert written == [True, False, False]
+    assert (fresh.version, raced.version) == (1, 0)  # only the written copy moves on
+    stored = await store.orders.get_any_of([fresh.order_id, raced.order_id])
+    assert stored[fresh.order_id].status is OrderStatus.NEW
+    assert stored[fresh.order_id].version == 1
+    assert stored[raced.order_id].status is OrderStatus.CANCELED  # the winner's write stays
+    assert missing.order_id not in await store.orders.get_any_of([missing.order_id])
+    assert await store.orders.update_all([]) == []
+
+
 async def test_marks_written_together_clear_exactly_their_orders(store, make_order):
     orders = [make_order(created_at=t) for t in (10, 20, 30)]
     for order in orders:

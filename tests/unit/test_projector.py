@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.domain.enums import OrderType, Side, TimeInForce
+from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import EventOutOfOrder
 from shared.messages import EventBatch
-from shared.services import projector
+from shared.services import intake, projector
 from shared.services.intake import place_order
 from shared.services.tickets import OrderRequest
 from tests.support.oms import Oms, make_oms
@@ -140,3 +140,34 @@ async def test_a_batch_that_cannot_be_applied_leaves_the_mark_alone(oms: Oms):
         await projector.project_batch(oms.container, batches[-1])
 
     assert await oms.container.store.journal.projected_seq("ABC") == 0
+
+
+async def test_an_order_changed_by_another_writer_meanwhile_is_applied_from_a_fresh_read(
+    oms: Oms, monkeypatch: pytest.MonkeyPatch
+):
+    """The batch reads all its orders at once; one changed before the batch writes it (a
+    cancel request, say) is read again and gets the events on top of that change."""
+    alice_id, _, batches = await trade(oms)
+    store = oms.container.store
+    orders = store.orders
+    read_together = orders.get_any_of
+
+    alice = await store.accounts.get(alice_id)
+    assert alice is not None
+
+    async def read_then_race(order_ids):
+        found = await read_together(order_ids)
+        for order in found.values():
+            if order.account_id == alice_id:  # alice asks to cancel it right then
+                await intake.cancel_order(oms.container, alice, order.order_id)
+        return found
+
+    monkeypatch.setattr(orders, "get_any_of", read_then_race)
+    for batch in batches:
+        await projector.project_batch(oms.container, batch)
+
+    alice_order = (await orders.list_orders(alice_id)).items[0]
+    assert alice_order.pending_command is not None  # the other writer's change is kept
+    assert alice_order.status is OrderStatus.PENDING_CANCEL
+    assert (alice_order.filled_quantity, alice_order.leaves_quantity) == (4, 6)
+    assert len((await store.executions.list_by_account(alice_id)).items) == 1

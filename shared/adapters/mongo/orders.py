@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
@@ -82,6 +83,15 @@ class MongoOrderRepository:
     async def get_any(self, order_id: str) -> Order | None:
         return await self._find_one({"_id": order_id})
 
+    async def get_any_of(self, order_ids: Collection[str]) -> dict[str, Order]:
+        wanted = list(dict.fromkeys(order_ids))
+        if not wanted:
+            return {}
+        query = {"_id": {"$in": wanted}}
+        docs = await with_retry(partial(find_list, self._orders, query, [("_id", 1)], len(wanted)))
+        orders = [order_from_doc(doc) for doc in docs]
+        return {order.order_id: order for order in orders}
+
     async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
         return await self._find_one({"account_id": account_id, "client_order_id": client_order_id})
 
@@ -105,6 +115,22 @@ class MongoOrderRepository:
                 raise NotFound(f"order {order.order_id}")
             raise VersionConflict(order.order_id, expected_version, stored.version)
         order.version = new_version
+
+    async def update_all(self, changes: Sequence[tuple[Order, int]]) -> list[bool]:
+        async def one(order: Order, expected: int) -> bool:
+            try:
+                await self.update(order, expected)
+            except (VersionConflict, NotFound, DuplicateClientOrderId):
+                return False
+            return True
+
+        outcomes = await asyncio.gather(
+            *(one(order, expected) for order, expected in changes), return_exceptions=True
+        )
+        for outcome in outcomes:  # raised once all have finished: nothing left running
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return [bool(outcome) for outcome in outcomes]
 
     async def list_orders(
         self,

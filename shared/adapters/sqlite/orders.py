@@ -33,7 +33,6 @@ from shared.ports.store_paging import (
 # ABORT once a trigger runs (the exposure's, database.py), which costs as much as the
 # trigger itself. The triggers' statements run under FAIL too and cannot break a constraint;
 # an I/O error or a full disk rolls the whole transaction back (SqliteDatabase._lost).
-_MARK_DISPATCHED = "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0"
 _INSERT = (
     "INSERT OR FAIL INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
     " created_at, version, dispatched, doc, updated_at, order_price, leaves_quantity)"
@@ -44,6 +43,8 @@ _UPDATE = (
     " updated_at = ?, order_price = ?, leaves_quantity = ?"
     " WHERE order_id = ? AND account_id = ? AND version = ?"
 )
+_MARK_DISPATCHED = "UPDATE orders SET dispatched = 1 WHERE order_id = ? AND dispatched = 0"
+_MAX_IDS = 500  # per IN list (SQLite allows 32,766 parameters)
 _EXPOSURE = (
     "SELECT symbol, CASE WHEN priced THEN price END, open_orders, leaves_quantity"
     " FROM order_exposure WHERE account_id = ?"
@@ -134,6 +135,20 @@ class SqliteOrderRepository:
         ).fetchone()
         return None if row is None else _order(row)
 
+    async def get_any_of(self, order_ids: Collection[str]) -> dict[str, Order]:
+        wanted = list(dict.fromkeys(order_ids))
+        found: dict[str, Order] = {}
+        for start in range(0, len(wanted), _MAX_IDS):
+            chunk = wanted[start : start + _MAX_IDS]
+            rows = self._db.reader.execute(
+                f"SELECT {_COLUMNS} FROM orders WHERE order_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for row in rows:
+                order = _order(row)
+                found[order.order_id] = order
+        return found
+
     async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
         row = self._db.reader.execute(
             f"SELECT {_COLUMNS} FROM orders WHERE account_id = ? AND client_order_id = ?",
@@ -142,21 +157,7 @@ class SqliteOrderRepository:
         return None if row is None else _order(row)
 
     async def update(self, order: Order, expected_version: int) -> None:
-        doc = order_to_doc(order)
-        new_version = expected_version + 1
-        doc["version"] = new_version
-        params = (
-            order.client_order_id,
-            doc["status"],
-            new_version,
-            orjson.dumps(doc),
-            order.updated_at,
-            _order_price(order),
-            order.leaves_quantity,
-            order.order_id,
-            order.account_id,
-            expected_version,
-        )
+        params = _update_params(order, expected_version)
 
         def change(conn: sqlite3.Connection) -> int:
             try:
@@ -172,7 +173,25 @@ class SqliteOrderRepository:
             if row is None:
                 raise NotFound(f"order {order.order_id}")
             raise VersionConflict(order.order_id, expected_version, row[0])
-        order.version = new_version
+        order.version = expected_version + 1
+
+    async def update_all(self, changes: Sequence[tuple[Order, int]]) -> list[bool]:
+        rows = [_update_params(order, expected) for order, expected in changes]
+
+        def change_all(conn: sqlite3.Connection) -> list[bool]:
+            written: list[bool] = []
+            for params in rows:
+                try:
+                    written.append(conn.execute(_UPDATE, params).rowcount == 1)
+                except sqlite3.IntegrityError:  # a client order id clash: update() names it
+                    written.append(False)
+            return written
+
+        written = await self._db.write(change_all) if rows else []
+        for (order, expected), ok in zip(changes, written, strict=True):
+            if ok:
+                order.version = expected + 1
+        return written
 
     async def list_orders(
         self,
@@ -265,3 +284,22 @@ class SqliteOrderRepository:
             (*args, *args_after, clamp_limit(limit)),
         ).fetchall()
         return [_order(row) for row in rows]
+
+
+def _update_params(order: Order, expected_version: int) -> tuple[object, ...]:
+    """The parameters of _UPDATE: `order` written as version `expected_version + 1`."""
+    doc = order_to_doc(order)
+    new_version = expected_version + 1
+    doc["version"] = new_version
+    return (
+        order.client_order_id,
+        doc["status"],
+        new_version,
+        orjson.dumps(doc),
+        order.updated_at,
+        _order_price(order),
+        order.leaves_quantity,
+        order.order_id,
+        order.account_id,
+        expected_version,
+    )
