@@ -288,7 +288,7 @@ def hold_commits(db: SqliteDatabase) -> threading.Event:
     disk = threading.Event()
     commit = db._run_commit
 
-    def slow_commit() -> sqlite3.Error | None:
+    def slow_commit() -> BaseException | None:
         disk.wait(10)
         return commit()
 
@@ -336,7 +336,7 @@ async def test_a_commit_that_crashes_its_thread_fails_its_writers_and_the_next_c
     commit = db._run_commit
     lost, kept = make_order(), make_order()
 
-    def crashing_commit() -> sqlite3.Error | None:
+    def crashing_commit() -> BaseException | None:
         db._run_commit = commit  # type: ignore[method-assign]
         raise MemoryError("out of memory on the committer thread")
 
