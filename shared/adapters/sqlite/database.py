@@ -20,6 +20,9 @@ requests while SQLite writes the WAL: the writer connection belongs to that thre
 the commit returns. Writes arriving meanwhile queue their statements; the moment the
 connection is back they run, as the next group, and its commit starts at once (under load
 the groups grow by themselves, and a queued writer waits for no extra turn of the loop).
+"The moment" is whichever comes first: the thread's callback on the loop, or the next
+write finding the commit done (under load the callback waits behind a turn's worth of
+requests; a write comes along within a fraction of a millisecond).
 Reads never wait for a commit: they run on a second connection (`reader`), which sees
 committed data only, so nothing a reader returns can still be rolled back. Reads that
 must see the open group's own writes run inside a `write()` on the connection it passes.
