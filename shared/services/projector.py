@@ -40,13 +40,13 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
     """Apply every event of the batch, then raise the instrument's projected mark to the
     batch's last seq; returns how many events changed an order.
 
-    A batch costs two store round trips, however many events it has. First, all at once:
-    the facts (every fill's execution and position change, one call each) and every order,
-    written once with all its events of the batch applied in their order (each write is
-    idempotent and independent of the others). Then the mark. Each order's live-feed
-    pushes follow its write, in its events' order. If any part fails, the rest still
-    finishes before the error is raised, so a redelivery never races with the remains of
-    the first delivery."""
+    A batch costs a few store calls, however many events and orders it has. First, all at
+    once: the facts (every fill's execution and position change, one call each) and the
+    orders (read in one call, then written in one call, each with all its events of the
+    batch applied in their order; each write is idempotent, version-checked and independent
+    of the others). Then the mark. The live-feed pushes follow the writes, each order's in
+    its events' order. If any part fails, the rest still finishes before the error is
+    raised, so a redelivery never races with the remains of the first delivery."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
     applied = 0
     if order_events:  # else trading state changes: the admin service stored the state
