@@ -234,27 +234,36 @@ async def place(
     await risk.take_rate_token(deps, account, now)
     _raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
     client_order_id = ticket.client_order_id or order_id
-    claim: str | None = _CLIENT_ORDER_ID + client_order_id
-    holder = await _client_order_id_taken(deps, account.account_id, client_order_id)
-    if holder is not None:
-        claim = None  # claimed already: by an order (refused) or by an attempt of ours
-        if holder != order_id:
-            if await deps.store.orders.get(account.account_id, holder) is not None:
-                raise _duplicate(client_order_id, holder)
-            order_id = holder  # an earlier attempt claimed it and crashed before storing
     order = _new_order(account, ticket, order_id, client_order_id, now)
     try:
         # The claim and the order in one write: the client order id is ours for good.
-        await deps.store.orders.create(order, claim)
+        await _store_new(deps, order, _CLIENT_ORDER_ID + client_order_id)
     except DuplicateClientOrderId as error:
-        raise _duplicate(client_order_id, error.existing_order_id) from None
-    except DuplicateOrderId:  # a concurrent retry of the same client order id won
-        raise _duplicate(client_order_id, order_id) from None
+        holder = error.existing_order_id
+        if await deps.store.orders.get(account.account_id, holder) is not None:
+            raise _duplicate(client_order_id, holder) from None
+        # Claimed by an earlier attempt that stopped before storing its order (a store
+        # without transactions writes the claim first): this attempt takes its id over.
+        order = _new_order(account, ticket, holder, client_order_id, now)
+        await _store_new(deps, order, None)
     await risk.count_order_placed(deps, account, now)
     await dispatch(deps, account, order, mark_in_background=True)
     await remember(deps, order)
     log.info("order %s placed by %s", order.order_id, account.account_id)
     return Placed(order, instrument)
+
+
+async def _store_new(deps: Deps, order: Order, claim: str | None) -> None:
+    """Store the new order (with its claim of the client order id, unless claimed already);
+    DuplicateClientOrderId when another order id holds the claim."""
+    try:
+        await deps.store.orders.create(order, claim)
+    except DuplicateClientOrderId as error:
+        if claim is None:  # the claim was ours: an order holds the client order id now
+            raise _duplicate(order.client_order_id, error.existing_order_id) from None
+        raise
+    except DuplicateOrderId:  # a concurrent retry of the same client order id won
+        raise _duplicate(order.client_order_id, order.order_id) from None
 
 
 def attempt_order_id(account: Account, attempt_key: str) -> str:
