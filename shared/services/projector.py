@@ -10,12 +10,12 @@ too; only a failed live-feed push is logged and skipped (clients re-sync over RE
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar, cast
+from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
+from shared.all_finished import all_finished
 from shared.domain.enums import Liquidity, Side
 from shared.domain.events import Event, OrderEvent, OrderFilled
 from shared.domain.ids import execution_id, trade_id
@@ -29,7 +29,6 @@ from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class UnknownInstrument(Exception):
@@ -70,24 +69,15 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
             by_order.setdefault(event.order_id, []).append(event)
         # All at once (one group commit on SQLite): each write is idempotent, so whatever a
         # crash leaves undone, the redelivery completes; the mark below comes only after.
-        outcomes = await _all([*facts, _project_orders(deps, instrument, by_order, executions)])
+        outcomes = await all_finished(
+            [*facts, _project_orders(deps, instrument, by_order, executions)]
+        )
         applied = cast("int", outcomes[-1])
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
     # journal after it when its volatile bus lost the batches in flight.
     await deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
     return applied
-
-
-async def _all(calls: Sequence[Awaitable[T]]) -> list[T]:
-    """Await every call concurrently; once all have finished, raise the first failure."""
-    if len(calls) == 1:
-        return [await calls[0]]
-    outcomes = await asyncio.gather(*calls, return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return cast("list[T]", outcomes)
 
 
 def matched_trades(events: tuple[Event, ...] | list[Event]) -> set[int]:
@@ -151,7 +141,7 @@ async def _project_orders(
         else:
             again.append(order.order_id)
     if again:
-        redone = await _all([_project_alone(deps, instrument, held[oid]) for oid in again])
+        redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
         pushed.update(zip(again, redone, strict=True))
     for order_id, events in by_order.items():
         await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
@@ -13,6 +12,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from shared.adapters.mongo.query import NEWEST_FIRST, find_list, keyset_after
 from shared.adapters.mongo.throttle import with_retry
+from shared.all_finished import all_finished
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_codec import Doc, order_from_doc, order_to_doc
@@ -124,13 +124,7 @@ class MongoOrderRepository:
                 return False
             return True
 
-        outcomes = await asyncio.gather(
-            *(one(order, expected) for order, expected in changes), return_exceptions=True
-        )
-        for outcome in outcomes:  # raised once all have finished: nothing left running
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return [bool(outcome) for outcome in outcomes]
+        return await all_finished([one(order, expected) for order, expected in changes])
 
     async def list_orders(
         self,
