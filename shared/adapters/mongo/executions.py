@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -12,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.adapters.mongo.query import find_list, keyset_after
 from shared.adapters.mongo.throttle import with_retry
+from shared.all_finished import all_finished
 from shared.ports.store_codec import Doc, execution_from_doc, execution_to_doc, one_row_per_trade
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page, clamp_limit, encode_cursor
@@ -34,7 +34,7 @@ class MongoExecutionRepository:
         return True
 
     async def append_all(self, executions: Sequence[Execution]) -> list[bool]:
-        return list(await asyncio.gather(*(self.append(e) for e in executions)))
+        return await all_finished([self.append(e) for e in executions])
 
     async def get(self, account_id: str, execution_id: str) -> Execution | None:
         query = {"_id": execution_id, "account_id": account_id}

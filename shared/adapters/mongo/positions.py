@@ -9,7 +9,6 @@ per-order sequence refuses such a stale fill first).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from functools import partial
 
@@ -18,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.adapters.mongo.query import find_list
 from shared.adapters.mongo.throttle import with_retry
+from shared.all_finished import all_finished
 from shared.ports.store_codec import Doc, fill_increments, position_from_doc
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
@@ -36,7 +36,7 @@ class MongoPositionRepository:
         self._positions = collection
 
     async def apply_fills(self, executions: Sequence[Execution]) -> list[bool]:
-        return list(await asyncio.gather(*(self.apply_fill(e) for e in executions)))
+        return await all_finished([self.apply_fill(e) for e in executions])
 
     async def apply_fill(self, execution: Execution) -> bool:
         position_id = _position_id(execution.account_id, execution.symbol)
