@@ -18,9 +18,9 @@ from shared.adapters.bus_factory import bus_from_settings
 from shared.adapters.signalr_rest import notifier_from_settings
 from shared.adapters.snapshots_factory import snapshots_from_settings
 from shared.config.settings import Settings, load_settings
-from shared.gc_pauses import freeze_startup_objects
 from shared.ports.cache import Cache
 from shared.ports.notifier import Notifier
+from shared.runtime.gc_pauses import freeze_startup_objects
 from shared.store_factory import store_from_settings
 
 log = logging.getLogger("matcher")

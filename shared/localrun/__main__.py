@@ -13,9 +13,9 @@ import logging
 import signal
 
 from shared.config.settings import Settings, load_settings
-from shared.gc_pauses import freeze_startup_objects
 from shared.localrun.host import LocalRun
 from shared.localrun.seed import LocalKeys
+from shared.runtime.gc_pauses import freeze_startup_objects
 
 ORDER_BODY = (
     '{"symbol":"AAPL","side":"buy","type":"limit","quantity":"10","limit_price":"190.00",'

@@ -1,12 +1,12 @@
-"""The load benchmark (`python -m shared.loadgen`) against the one-command local run: every
+"""The load benchmark (`python -m tools.loadgen`) against the one-command local run: every
 order it counts as accepted got a 202 and is then seen processed through the API."""
 
 from __future__ import annotations
 
 import argparse
 
-from shared.loadgen import main_async
 from tests.e2e.support import LocalOms
+from tools.loadgen import main_async
 
 
 async def test_the_load_generator_counts_what_the_server_accepted_and_processed(

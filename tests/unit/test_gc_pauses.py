@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.gc_pauses import YOUNG_THRESHOLD, freeze_startup_objects
+from shared.runtime.gc_pauses import YOUNG_THRESHOLD, freeze_startup_objects
 
 
 @pytest.fixture

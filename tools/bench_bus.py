@@ -1,6 +1,6 @@
 """Throughput of the in-memory bus: messages sent, received and completed per second.
 
-Run as `python -m shared.bench_bus [messages]`. One producer and one consumer per session run
+Run as `python -m tools.bench_bus [messages]`. One producer and one consumer per session run
 concurrently on one event loop, with duplicate detection on (as on the real queues). Prints
 one line per case (best of three runs, per wall-clock second and per CPU second) and,
 last, one JSON object with the figures.

@@ -1,6 +1,6 @@
 """Benchmark: latency from a fill to the client's receipt of `executionReported`, end to end.
 
-    python -m shared.bench_feeds [--resting 500] [--paced 200] [--concurrency 16]
+    python -m tools.bench_feeds [--resting 500] [--paced 200] [--concurrency 16]
 
 Starts the one-command local run (`python -m shared.localrun`) in a child process with its data
 in a temporary folder, makes a maker and a taker account through the admin API, connects one
@@ -37,8 +37,8 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from shared.bench_signalr import RS, open_hub_socket
 from shared.feeds.streams import EXECUTION_REPORTED, ORDER_UPDATED
+from tools.bench_signalr import RS, open_hub_socket
 
 SYMBOL = "AAPL"
 PRICE = "190.00"

@@ -1,4 +1,4 @@
-"""Throughput of the SQLite store: `python -m shared.bench_store [--orders N] [--path FILE]`.
+"""Throughput of the SQLite store: `python -m tools.bench_store [--orders N] [--path FILE]`.
 
 Every figure is one repository call per item (no batch APIs), on a file database in WAL
 mode (synchronous=NORMAL, the embedded default). "one by one" awaits each call before the

@@ -1,4 +1,4 @@
-"""End-to-end load benchmark over real HTTP: `python -m shared.loadgen`.
+"""End-to-end load benchmark over real HTTP: `python -m tools.loadgen`.
 
 Places limit orders from several accounts against a running OMS (by default the local run
 on http://127.0.0.1:7071) at a target rate for a fixed time, and measures:

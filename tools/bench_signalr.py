@@ -1,6 +1,6 @@
 """Benchmark: what the local SignalR hub delivers to 100 connected clients.
 
-    python -m shared.bench_signalr [--clients 100] [--messages 1000]
+    python -m tools.bench_signalr [--clients 100] [--messages 1000]
 
 The hub runs in a child process (uvicorn on a loopback port); this process holds the clients
 (raw `websockets` connections speaking the JSON hub protocol) and sends through the REST
@@ -163,7 +163,7 @@ async def _round(
 async def _bench(n_clients: int, n_messages: int) -> dict[str, Any]:
     key = secrets.token_urlsafe(32)
     child = subprocess.Popen(
-        [sys.executable, "-m", "shared.bench_signalr", "--serve"],
+        [sys.executable, "-m", "tools.bench_signalr", "--serve"],
         stdout=subprocess.PIPE,
         env={**os.environ, KEY_ENV: key},
         text=True,

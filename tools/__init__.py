@@ -1,0 +1,1 @@
+"""Tools, not product: benchmarks and the load generator (`python -m tools.<name>`)."""
