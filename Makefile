@@ -27,7 +27,7 @@ $(BUILT): $(STAMP) setup.py $(COMPILED_SRC)
 build: $(BUILT)
 
 run: $(BUILT)
-	$(BIN)/python -m shared.localrun $(ARGS)
+	$(BIN)/python -m localrun $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

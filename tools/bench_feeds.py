@@ -2,7 +2,7 @@
 
     python -m tools.bench_feeds [--resting 500] [--paced 200] [--concurrency 16]
 
-Starts the one-command local run (`python -m shared.localrun`) in a child process with its data
+Starts the one-command local run (`python -m localrun`) in a child process with its data
 in a temporary folder, makes a maker and a taker account through the admin API, connects one
 SignalR client per account through `POST /api/negotiate` (raw WebSocket, JSON hub protocol),
 rests `--resting` sell orders of one lot, then crosses them with buy orders over HTTP: first
@@ -117,7 +117,7 @@ class Oms:
         }
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.localrun"], env=env, stdout=subprocess.DEVNULL
+            [sys.executable, "-m", "localrun"], env=env, stdout=subprocess.DEVNULL
         )
         self.http = httpx.AsyncClient(base_url=self.url, timeout=30)
         self.keys: dict[str, str] = {}

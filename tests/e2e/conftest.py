@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from localrun.host import LocalRun
 from shared.config.settings import Settings
-from shared.localrun.host import LocalRun
 from tests.e2e.support import LocalOms
 from tests.support.redis_server import free_port
 

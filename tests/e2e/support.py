@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from shared.localrun.host import LocalRun
-from shared.localrun.seed import LocalKeys
+from localrun.host import LocalRun
+from localrun.seed import LocalKeys
 
 _ids = itertools.count(1)
 

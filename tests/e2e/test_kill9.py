@@ -48,7 +48,7 @@ class Trader:
 
 
 class LocalRunProcess:
-    """`python -m shared.localrun` as a child process on a data folder."""
+    """`python -m localrun` as a child process on a data folder."""
 
     def __init__(self, data_dir: Path, log: Path) -> None:
         self.data_dir = data_dir
@@ -73,7 +73,7 @@ class LocalRunProcess:
         )
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.localrun"],
+                [sys.executable, "-m", "localrun"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

@@ -20,15 +20,15 @@ import uvicorn
 from functions.http import create_app
 from functions.runtime import ContainerProvider
 from functions.triggers import make_blueprint
+from localrun.dispatcher import TriggerDispatcher
+from localrun.recovery import reconcile_volatile_bus
+from localrun.seed import LocalKeys, seed
 from matcher.service.service import MatcherService
 from shared.adapters.bus_factory import bus_from_settings
 from shared.adapters.signalr_rest import notifier_from_settings
 from shared.adapters.snapshots_factory import snapshots_from_settings
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
-from shared.localrun.dispatcher import TriggerDispatcher
-from shared.localrun.recovery import reconcile_volatile_bus
-from shared.localrun.seed import LocalKeys, seed
 from shared.signalr_hub.hub import LocalHub
 from shared.signalr_hub.server import mount_hub
 

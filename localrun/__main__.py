@@ -1,4 +1,4 @@
-"""`python -m shared.localrun` (`make run`): the whole OMS on one machine, one process.
+"""`python -m localrun` (`make run`): the whole OMS on one machine, one process.
 
 Embedded defaults: SQLite in OMS_DATA_DIR (default ./.oms-data), the in-memory session bus,
 the in-process cache, snapshots in a folder, a local SignalR hub. Settings switch pieces to
@@ -12,9 +12,9 @@ import asyncio
 import logging
 import signal
 
+from localrun.host import LocalRun
+from localrun.seed import LocalKeys
 from shared.config.settings import Settings, load_settings
-from shared.localrun.host import LocalRun
-from shared.localrun.seed import LocalKeys
 from shared.runtime.gc_pauses import freeze_startup_objects
 
 ORDER_BODY = (
@@ -45,7 +45,7 @@ async def run(settings: Settings, demo_market: bool) -> None:
     keys = await local.start()
     freeze_startup_objects()
     if demo_market:
-        from shared.localrun.demo_market import start_demo_market
+        from localrun.demo_market import start_demo_market
 
         local.add_task(start_demo_market(local.url, keys, seed=1))
     print(banner(local.url, keys, settings), flush=True)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import aiohttp
 
-from shared.localrun.seed import LocalKeys
+from localrun.seed import LocalKeys
 
 log = logging.getLogger(__name__)
 

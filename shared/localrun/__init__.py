@@ -1,1 +1,0 @@
-"""The one-command local run: the whole OMS in one process with embedded defaults."""

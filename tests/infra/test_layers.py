@@ -1,0 +1,41 @@
+"""Which top-level packages may import which: the deployables stand on `shared/`, never the
+other way round, so each one's image or package holds only what it needs to start."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.infra.bicep_model import ROOT
+
+
+def _top_level_imports(package: Path) -> dict[str, set[str]]:
+    """Top-level package of every absolute import under `package` -> the files importing it."""
+    found: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def _project_packages() -> set[str]:
+    return {p.parent.name for p in ROOT.glob("*/__init__.py")}
+
+
+def test_shared_imports_no_deployable_and_no_tool() -> None:
+    imports = _top_level_imports(ROOT / "shared")
+    for outside in ("functions", "matcher", "localrun", "tools", "tests"):
+        assert outside not in imports, f"shared/ imports {outside}: {imports.get(outside)}"
+
+
+def test_the_product_imports_no_tool_and_not_the_local_run() -> None:
+    for package in ("functions", "matcher", "shared"):
+        imports = _top_level_imports(ROOT / package)
+        for outside in ("localrun", "tools", "tests"):
+            assert outside not in imports, f"{package}/ imports {outside}: {imports[outside]}"
