@@ -47,7 +47,7 @@ bench: $(BUILT)
 
 # The fault-injection simulation over many seeds (make test runs 20 of them).
 simulate: $(BUILT)
-	$(BIN)/python -m matcher.simulate --seeds 100 --orders 2000
+	$(BIN)/python -m tools.simulate --seeds 100 --orders 2000
 
 clean:
 	rm -rf build $(VENV) *.so shared/domain/*.so matcher/engine/*.so .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -13,6 +13,6 @@ echo "== mypy"
 $BIN/mypy .
 echo "== fault-injection simulation (20 seeds)"
 # Every seed must report 0 lost, 0 duplicates, conservation and the clean-run state hash.
-$BIN/python -m matcher.simulate --seeds 20 --orders 1000
+$BIN/python -m tools.simulate --seeds 20 --orders 1000
 echo "== pytest"
 $BIN/python -m pytest "$@"

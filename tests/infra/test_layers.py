@@ -4,9 +4,12 @@ other way round, so each one's image or package holds only what it needs to star
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.infra.bicep_model import ROOT
+
+_DOCKER_COPY = re.compile(r"^COPY\s+(\S+)\s+\./(\S+)$", re.MULTILINE)
 
 
 def _top_level_imports(package: Path) -> dict[str, set[str]]:
@@ -26,6 +29,18 @@ def _top_level_imports(package: Path) -> dict[str, set[str]]:
 
 def _project_packages() -> set[str]:
     return {p.parent.name for p in ROOT.glob("*/__init__.py")}
+
+
+def test_the_matcher_image_holds_every_project_package_its_code_imports() -> None:
+    copied = {
+        src.strip("/")
+        for src, _ in _DOCKER_COPY.findall((ROOT / "matcher" / "Dockerfile").read_text())
+    }
+    assert {"shared", "matcher"} <= copied
+    for package in ("shared", "matcher"):
+        imported = _top_level_imports(ROOT / package).keys() & _project_packages()
+        missing = imported - copied
+        assert not missing, f"{package}/ imports {missing}, which the matcher image lacks"
 
 
 def test_shared_imports_no_deployable_and_no_tool() -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from matcher.faults import CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 from shared.adapters.bus_faults import BusFaults, FaultRates
 from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.store_factory import open_sqlite_store
@@ -26,6 +25,7 @@ from tests.integration.test_matcher_support import (
     run_workers,
     send_commands,
 )
+from tools.faults import CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 
 SYMBOLS = ("AAA", "BBB")
 SEEDS = range(24)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matcher.faults import Crash, CrashingBus
 from matcher.service.errors import InstrumentLost
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.recovery import load_venue, replay
@@ -32,6 +31,7 @@ from shared.domain.events import Event
 from shared.messages import command_message, decode_event_batch
 from shared.ports.bus import MessageLockLostError, SessionLockLostError
 from shared.ports.store import Store
+from tools.faults import Crash, CrashingBus
 
 ORDERS = "orders"
 EXECUTIONS = "executions"

@@ -1,6 +1,6 @@
 """Deterministic crash injection for the matcher: a seeded plan decides, call by call,
 whether the process "dies" before or after an I/O step of the journal, the bus or the
-snapshot store. Used by the recovery tests and by `python -m matcher.simulate`."""
+snapshot store. Used by the recovery tests and by `python -m tools.simulate`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Deterministic fault-injection simulation of the whole order path:
-`python -m matcher.simulate --seed N`.
+`python -m tools.simulate --seed N`.
 
 Drives thousands of orders over several instruments and accounts through the real pieces,
 in one process: the HTTP API (the FastAPI app, in-process over ASGI) -> intake -> the
@@ -43,7 +43,6 @@ import httpx
 from functions.http import create_app
 from functions.runtime import ContainerProvider
 from functions.triggers import on_execution_message
-from matcher.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 from matcher.service.errors import InstrumentLost
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.recovery import load_venue, replay
@@ -66,6 +65,7 @@ from shared.ports.store_accounts import RiskLimits
 from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
 from shared.store_factory import open_sqlite_store
+from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 
 log = logging.getLogger(__name__)
 
