@@ -24,9 +24,11 @@ from localrun.dispatcher import TriggerDispatcher
 from localrun.recovery import reconcile_volatile_bus
 from localrun.seed import LocalKeys, seed
 from matcher.service.service import MatcherService
-from shared.adapters.bus_factory import bus_from_settings
-from shared.adapters.signalr_rest import notifier_from_settings
-from shared.adapters.snapshots_factory import snapshots_from_settings
+from shared.adapters.factory import (
+    bus_from_settings,
+    notifier_from_settings,
+    snapshots_from_settings,
+)
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.signalr_hub.hub import LocalHub
@@ -55,12 +57,9 @@ class LocalRun:
     async def start(self) -> LocalKeys:
         s = self.settings
         s.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)
-        if s.SIGNALR_ENDPOINT:
-            notifier = notifier_from_settings(s)
-        else:
+        if not s.SIGNALR_ENDPOINT:
             self.hub = LocalHub(s.SIGNALR_ACCESS_KEY or secrets.token_urlsafe(32))
-            endpoint = f"{self.url}/signalr"
-            notifier = notifier_from_settings(s, local_hub=self.hub, local_endpoint=endpoint)
+        notifier = notifier_from_settings(s, self.hub, f"{self.url}/signalr")
         bus = bus_from_settings(s)
         container = await bootstrap(s, bus=bus, notifier=notifier)
         container.closers.insert(0, bus.close)

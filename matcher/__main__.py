@@ -14,14 +14,16 @@ import sys
 
 from matcher.service.health import HealthServer
 from matcher.service.service import MatcherService
-from shared.adapters.bus_factory import bus_from_settings
-from shared.adapters.signalr_rest import notifier_from_settings
-from shared.adapters.snapshots_factory import snapshots_from_settings
+from shared.adapters.factory import (
+    bus_from_settings,
+    notifier_from_settings,
+    redis_from_settings,
+    snapshots_from_settings,
+    store_from_settings,
+)
 from shared.config.settings import Settings, load_settings
-from shared.ports.cache import Cache
 from shared.ports.notifier import Notifier
 from shared.runtime.gc_pauses import freeze_startup_objects
-from shared.store_factory import store_from_settings
 
 log = logging.getLogger("matcher")
 
@@ -35,27 +37,15 @@ def _notifier(settings: Settings) -> Notifier | None:
     return notifier_from_settings(settings)
 
 
-def _cache(settings: Settings) -> Cache | None:
-    # The latest L2 book per instrument goes to Redis for GET /api/book/{symbol}; an
-    # in-process cache would help no one outside this process.
-    if not settings.REDIS_URL:
-        return None
-    from shared.adapters.cache_redis import RedisCache
-
-    return RedisCache.from_url(
-        settings.REDIS_URL,
-        use_entra_id=settings.REDIS_USE_ENTRA_ID,
-        client_id=settings.AZURE_CLIENT_ID,
-    )
-
-
 async def main(settings: Settings) -> None:
     settings.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite / snapshots when local
     store = await store_from_settings(settings)
     bus = bus_from_settings(settings)
     snapshots = snapshots_from_settings(settings)
     notifier = _notifier(settings)
-    cache = _cache(settings)
+    # The latest L2 book per instrument goes to Redis for GET /api/book/{symbol}; an
+    # in-process cache would help no one outside this process.
+    cache = redis_from_settings(settings)
     service = MatcherService(store, bus, snapshots, notifier, settings, cache=cache)
     health = HealthServer(lambda: service.healthy, port=settings.MATCHER_HEALTH_PORT)
     loop = asyncio.get_running_loop()

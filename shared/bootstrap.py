@@ -12,13 +12,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from shared.adapters import factory
 from shared.api_keys import hash_api_key
 from shared.config.settings import Settings
 from shared.domain.enums import AccountType
 from shared.feeds.publisher import FeedPublisher
 from shared.ports.bus import Bus
 from shared.ports.cache import Cache
-from shared.ports.notifier import ClientAccess, Notifier
+from shared.ports.notifier import Notifier
 from shared.ports.store import Store
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
@@ -54,52 +55,6 @@ class Container:
             except Exception:  # closing the rest matters more than one failure
                 log.exception("closing %s failed", close)
         self.closers.clear()
-
-
-class DiscardingNotifier:
-    """The notifier when no SignalR endpoint is configured and no local hub was given
-    (e.g. the Functions host run locally without the local run): pushes go nowhere."""
-
-    async def send_to_user(self, user_id: str, target: str, args: object) -> None:
-        log.debug("no SignalR: %s to %s dropped", target, user_id)
-
-    async def send_to_group(self, group: str, target: str, args: object) -> None:
-        log.debug("no SignalR: %s to %s dropped", target, group)
-
-    async def send_to_all(self, target: str, args: object) -> None:
-        log.debug("no SignalR: %s dropped", target)
-
-    async def add_user_to_group(self, user_id: str, group: str) -> None:
-        return None
-
-    async def remove_user_from_group(self, user_id: str, group: str) -> None:
-        return None
-
-    async def add_connection_to_group(self, connection_id: str, group: str) -> None:
-        return None
-
-    async def remove_connection_from_group(self, connection_id: str, group: str) -> None:
-        return None
-
-    async def client_access(self, user_id: str) -> ClientAccess:
-        raise RuntimeError("no SignalR endpoint is configured")
-
-    def reaches_user(self, user_id: str) -> bool:
-        return False
-
-
-def _cache_from_settings(settings: Settings) -> Cache:
-    if settings.REDIS_URL:
-        from shared.adapters.cache_redis import RedisCache
-
-        return RedisCache.from_url(
-            settings.REDIS_URL,
-            use_entra_id=settings.REDIS_USE_ENTRA_ID,
-            client_id=settings.AZURE_CLIENT_ID,
-        )
-    from shared.adapters.cache_memory import MemoryCache
-
-    return MemoryCache()
 
 
 async def ensure_admin_account(store: Store, api_key: str, now: int) -> None:
@@ -145,27 +100,19 @@ async def bootstrap(
     `aclose`), missing ones come from the settings."""
     closers: list[Callable[[], Awaitable[None]]] = []
     if store is None:
-        from shared.store_factory import store_from_settings
-
-        store = await store_from_settings(settings)
+        store = await factory.store_from_settings(settings)
         closers.append(store.close)
     if bus is None:
-        from shared.adapters.bus_factory import bus_from_settings
-
-        bus = bus_from_settings(settings)
+        bus = factory.bus_from_settings(settings)
         closers.append(bus.close)
     if cache is None:
-        cache = _cache_from_settings(settings)
+        cache = factory.cache_from_settings(settings)
         closers.append(cache.close)
     if notifier is None:
-        if settings.SIGNALR_ENDPOINT:
-            from shared.adapters.signalr_rest import SignalRRestNotifier, notifier_from_settings
-
-            notifier = notifier_from_settings(settings)
-            if isinstance(notifier, SignalRRestNotifier):
-                closers.append(notifier.aclose)
-        else:
-            notifier = DiscardingNotifier()
+        notifier = factory.notifier_from_settings(settings)
+        aclose = getattr(notifier, "aclose", None)
+        if aclose is not None:
+            closers.append(aclose)
     if trust_client_principal is None:
         # Set by App Service when its authentication is on (it then owns the header).
         trust_client_principal = os.environ.get("WEBSITE_AUTH_ENABLED", "").lower() == "true"

@@ -18,12 +18,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.domain.enums import Liquidity, OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import Order
 from shared.ports.store import Store
 from shared.ports.store_executions import Execution
 from shared.ports.store_journal import JournalEntry
-from shared.store_factory import open_sqlite_store
 
 T = TypeVar("T")
 

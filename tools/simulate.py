@@ -51,8 +51,10 @@ from shared.adapters.bus_faults import BusFaults, FaultRates, ManualClock
 from shared.adapters.bus_functions import to_functions_message
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
 from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.signalr_off import DiscardingNotifier
 from shared.adapters.snapshots_local import FolderSnapshotStore
-from shared.bootstrap import Container, DiscardingNotifier, bootstrap
+from shared.adapters.sqlite.store import open_sqlite_store
+from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
@@ -64,7 +66,6 @@ from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
 from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
-from shared.store_factory import open_sqlite_store
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,8 @@ from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.problems import problem
 from functions.schemas import FeedState, Negotiated, Subscription, SubscriptionOut
-from shared.bootstrap import Container, DiscardingNotifier
+from shared.adapters.signalr_off import DiscardingNotifier
+from shared.bootstrap import Container
 from shared.domain import reasons
 from shared.feeds.streams import account_stream, instrument_groups
 from shared.ports.notifier import NotifierError, UnknownConnectionError

@@ -22,10 +22,6 @@ from shared.signalr_hub.tokens import client_url, rest_audience, sign_token
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
 
-    from shared.config.settings import Settings
-    from shared.ports.notifier import Notifier
-    from shared.signalr_hub.hub import LocalHub
-
 API_VERSION = "2022-06-01"
 TOKEN_API_VERSION = "2023-07-01"  # first version with :generateToken
 ENTRA_SCOPE = "https://signalr.azure.com/.default"
@@ -167,30 +163,3 @@ class SignalRRestNotifier:
             self._client = None
         if isinstance(self._auth, EntraIdAuth):
             await self._auth.close()
-
-
-def notifier_from_settings(
-    settings: Settings, local_hub: LocalHub | None = None, local_endpoint: str | None = None
-) -> Notifier:
-    """The REST notifier when SIGNALR_ENDPOINT is set, else the in-process local hub's.
-
-    With SIGNALR_ENDPOINT and no SIGNALR_ACCESS_KEY, authenticates with Entra ID
-    (`DefaultAzureCredential`, user-assigned identity AZURE_CLIENT_ID). The local notifier
-    needs the hub and its public endpoint URL (default `http://{OMS_HOST}:{OMS_PORT}/signalr`).
-    """
-    if settings.SIGNALR_ENDPOINT:
-        auth: AccessKeyAuth | EntraIdAuth
-        if settings.SIGNALR_ACCESS_KEY:
-            auth = AccessKeyAuth(settings.SIGNALR_ACCESS_KEY)
-        else:
-            from azure.identity.aio import DefaultAzureCredential
-
-            credential = DefaultAzureCredential(managed_identity_client_id=settings.AZURE_CLIENT_ID)
-            auth = EntraIdAuth(credential)
-        return SignalRRestNotifier(settings.SIGNALR_ENDPOINT, settings.SIGNALR_HUB, auth)
-    if local_hub is None:
-        raise ValueError("SIGNALR_ENDPOINT is not set and no local hub was given")
-    endpoint = local_endpoint or f"http://{settings.OMS_HOST}:{settings.OMS_PORT}/signalr"
-    from shared.adapters.signalr_local import LocalNotifier
-
-    return LocalNotifier(local_hub, endpoint, settings.SIGNALR_HUB)

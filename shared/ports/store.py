@@ -1,7 +1,7 @@
 """The store: every repository of one database, plus readiness and shutdown.
 
-Build one with `shared.store_factory` (`open_sqlite_store`, `open_mongo_store`,
-`store_from_settings`); the ports live in the `store_*` modules next to this one.
+Build one with `shared.adapters.factory.store_from_settings` (or the adapters'
+`open_sqlite_store`, `open_mongo_store`); the ports live in the `store_*` modules next to this one.
 """
 
 from __future__ import annotations

@@ -30,16 +30,16 @@ from schemathesis.core.result import Ok
 
 from functions.http import create_app
 from functions.runtime import ContainerProvider
-from shared.adapters.bus_factory import memory_queues
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.factory import memory_queues
 from shared.adapters.signalr_local import LocalNotifier
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.ports.cache import book_key
 from shared.services import admin
 from shared.signalr_hub import LocalHub
-from shared.store_factory import open_sqlite_store
 from tests.support.oms import ADMIN_KEY
 from tests.support.redis_server import free_port
 

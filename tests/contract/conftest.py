@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.mongo.store import open_mongo_store
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.domain.enums import Liquidity, OrderType, Side, TimeInForce
 from shared.domain.order import Order
 from shared.ports.store import Store
 from shared.ports.store_executions import Execution
-from shared.store_factory import open_mongo_store, open_sqlite_store
 
 STORE_KINDS = ("sqlite", "secantus", "mongodb")
 

@@ -67,7 +67,7 @@ async def _azure_harness() -> AsyncIterator[Harness]:
     from azure.identity.aio import DefaultAzureCredential
     from azure.servicebus.aio.management import ServiceBusAdministrationClient
 
-    from shared.adapters.bus_factory import bus_from_settings
+    from shared.adapters.factory import bus_from_settings
     from shared.config.settings import load_settings
 
     settings = load_settings()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.factory import snapshots_from_settings
 from shared.adapters.snapshots_blob import BlobSnapshotStore
-from shared.adapters.snapshots_factory import snapshots_from_settings
 from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.config.settings import Settings
 from shared.ports.snapshots import SnapshotStore, seq_of, snapshot_name

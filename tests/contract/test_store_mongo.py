@@ -11,9 +11,9 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from shared.adapters.mongo.indexes import INDEXES
+from shared.adapters.mongo.store import open_mongo_store
 from shared.ports.store import Store
 from shared.ports.store_journal import JournalEntry
-from shared.store_factory import open_mongo_store
 
 
 @pytest.fixture

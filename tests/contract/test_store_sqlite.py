@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.factory import store_from_settings
 from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId, StoreUnavailable
 from shared.ports.store_journal import JournalEntry
-from shared.store_factory import open_sqlite_store, store_from_settings
 
 
 async def test_everything_survives_a_restart(tmp_path: Path, make_order, make_execution):

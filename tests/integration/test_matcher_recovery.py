@@ -12,7 +12,7 @@ import pytest
 
 from shared.adapters.bus_faults import BusFaults, FaultRates
 from shared.adapters.snapshots_local import FolderSnapshotStore
-from shared.store_factory import open_sqlite_store
+from shared.adapters.sqlite.store import open_sqlite_store
 from tests.integration.test_matcher_support import (
     check_published,
     drain_config,

@@ -24,13 +24,13 @@ from matcher.service.health import HealthServer
 from matcher.service.service import MatcherService, worker_config
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.snapshots_local import FolderSnapshotStore
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.commands import NewOrder
 from shared.messages import command_message
 from shared.ports.bus import BusMessage
 from shared.ports.store import Store
 from shared.ports.store_journal import JournalEntry
-from shared.store_factory import open_sqlite_store
 from tests.integration.test_matcher_support import (
     EXECUTIONS,
     ORDERS,

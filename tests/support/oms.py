@@ -21,9 +21,10 @@ from fastapi import FastAPI
 from functions.http import create_app
 from functions.runtime import ContainerProvider
 from functions.triggers import on_execution_message
-from shared.adapters.bus_factory import memory_queues
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.factory import memory_queues
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain.enums import AccountType
@@ -31,7 +32,6 @@ from shared.ports.cache import Cache
 from shared.ports.notifier import ClientAccess
 from shared.ports.store_accounts import RiskLimits
 from shared.services import admin
-from shared.store_factory import open_sqlite_store
 from tests.support.matcher_pump import MatcherPump
 from tests.support.redis_server import free_port
 

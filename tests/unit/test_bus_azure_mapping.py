@@ -6,8 +6,8 @@ from azure.servicebus import ServiceBusReceivedMessage
 from azure.servicebus._pyamqp.message import Header, Message, Properties
 
 from shared.adapters.bus_azure import AzureServiceBus, from_sdk_message, to_sdk_message
-from shared.adapters.bus_factory import bus_from_settings
 from shared.adapters.bus_memory import InMemoryBus
+from shared.adapters.factory import bus_from_settings
 from shared.config.settings import Settings
 from shared.ports.bus import BusMessage
 

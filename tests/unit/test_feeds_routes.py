@@ -13,11 +13,13 @@ import pytest
 
 from functions.http import create_app
 from functions.runtime import ContainerProvider
-from shared.adapters.bus_factory import memory_queues
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.cache_memory import MemoryCache
+from shared.adapters.factory import memory_queues
 from shared.adapters.signalr_local import LocalNotifier
-from shared.bootstrap import Container, DiscardingNotifier, bootstrap
+from shared.adapters.signalr_off import DiscardingNotifier
+from shared.adapters.sqlite.store import open_sqlite_store
+from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain.enums import AccountType
 from shared.ports.notifier import Notifier
@@ -25,7 +27,6 @@ from shared.services import admin
 from shared.signalr_hub import HubConnection, LocalHub
 from shared.signalr_hub.protocol import RS
 from shared.signalr_hub.tokens import USER_CLAIM, verify_token
-from shared.store_factory import open_sqlite_store
 
 KEY = "unit-test-access-key-0123456789abcdef"
 ENDPOINT = "http://127.0.0.1:1/signalr"

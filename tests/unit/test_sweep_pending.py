@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from shared.adapters.bus_factory import memory_queues
 from shared.adapters.bus_memory import InMemoryBus
+from shared.adapters.factory import memory_queues
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import Order
 from shared.ports.bus import BusMessage
