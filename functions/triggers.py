@@ -17,7 +17,7 @@ import azure.functions as func
 import orjson
 from pydantic import ValidationError
 
-from functions.http.orders import order_request
+from functions.requests import order_request
 from functions.runtime import ContainerProvider
 from functions.schemas import PlaceOrder
 from shared.bootstrap import Container

@@ -23,13 +23,13 @@ import orjson
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from functions.http.orders import order_request
 from functions.problems import (
     MAX_BODY_BYTES,
     internal_error_problem,
     service_problem,
     unavailable_problem,
 )
+from functions.requests import order_request
 from functions.runtime import ContainerProvider
 from functions.schemas import PlaceOrder
 from shared.ports.store_errors import StoreUnavailable

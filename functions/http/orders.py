@@ -11,6 +11,7 @@ from starlette.responses import Response
 from functions.http.deps import CallerDep, ContainerDep, get_container
 from functions.http.openapi import errors
 from functions.http.views import json_response, order_body, orders_body, request_hash
+from functions.requests import order_request, replace_request
 from functions.schemas import (
     ID_PATTERN,
     SYMBOL_PATTERN,
@@ -21,8 +22,7 @@ from functions.schemas import (
     ReplaceOrder,
 )
 from shared.services import idempotency, intake
-from shared.services.tickets import OrderRequest
-from shared.services.views import datetime_to_ns, order_view
+from shared.services.views import order_view
 
 router = APIRouter(prefix="/api", tags=["orders"])
 
@@ -35,21 +35,6 @@ IdempotencyKey = Annotated[
         description="Retries with the same key and body get the first response again.",
     ),
 ]
-
-
-def order_request(body: PlaceOrder) -> OrderRequest:
-    """The service's request for an HTTP (or bot message) body."""
-    return OrderRequest(
-        symbol=body.symbol,
-        side=body.side,
-        type=body.type,
-        quantity=body.quantity,
-        time_in_force=body.time_in_force,
-        limit_price=body.limit_price,
-        stop_price=body.stop_price,
-        expire_at=None if body.expire_at is None else datetime_to_ns(body.expire_at),
-        client_order_id=body.client_order_id,
-    )
 
 
 @router.post(
@@ -112,12 +97,7 @@ async def preview_order(body: PlaceOrder, container: ContainerDep, caller: Calle
 async def replace_order(
     order_id: OrderIdPath, body: ReplaceOrder, container: ContainerDep, caller: CallerDep
 ) -> Response:
-    change = intake.ReplaceRequest(
-        quantity=body.quantity,
-        limit_price=body.limit_price,
-        stop_price=body.stop_price,
-        client_order_id=body.client_order_id,
-    )
+    change = replace_request(body)
     order = await intake.replace_order(container, caller.account, order_id, change)
     return json_response(await order_body(container, order), 202)
 

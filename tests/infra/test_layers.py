@@ -54,3 +54,9 @@ def test_the_product_imports_no_tool_and_not_the_local_run() -> None:
         imports = _top_level_imports(ROOT / package)
         for outside in ("localrun", "tools", "tests"):
             assert outside not in imports, f"{package}/ imports {outside}: {imports[outside]}"
+
+
+def test_the_bus_triggers_need_no_http_route_module() -> None:
+    tree = ast.parse((ROOT / "functions" / "triggers.py").read_text())
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in modules if m.startswith("functions.http")}
