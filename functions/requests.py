@@ -5,7 +5,7 @@ body), so each body means the same request wherever it arrives."""
 from __future__ import annotations
 
 from functions.schemas import PlaceOrder, ReplaceOrder
-from shared.services.intake import ReplaceRequest
+from shared.services.amending import ReplaceRequest
 from shared.services.tickets import OrderRequest
 from shared.services.views import datetime_to_ns
 

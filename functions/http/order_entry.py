@@ -33,7 +33,7 @@ from functions.requests import order_request
 from functions.runtime import ContainerProvider
 from functions.schemas import PlaceOrder
 from shared.ports.store_errors import StoreUnavailable
-from shared.services import intake
+from shared.services import placing
 from shared.services.auth import authenticate
 from shared.services.errors import ServiceError
 from shared.services.views import order_view
@@ -99,7 +99,7 @@ class OrderEntryFastPath:
         except (ServiceError, StoreUnavailable):
             return False
         try:
-            placed = await intake.place(container, caller.account, order_request(place))
+            placed = await placing.place_order(container, caller.account, order_request(place))
         except ServiceError as error:
             await service_problem(error)(scope, _no_body, send)
             return True

@@ -21,7 +21,7 @@ from functions.schemas import (
     PreviewOut,
     ReplaceOrder,
 )
-from shared.services import idempotency, intake
+from shared.services import amending, idempotency, mass_cancel, placing
 from shared.services.views import order_view
 
 router = APIRouter(prefix="/api", tags=["orders"])
@@ -55,7 +55,7 @@ async def place_order(
     attempt = None if idempotency_key is None else f"http:{idempotency_key}"
 
     async def run() -> tuple[int, bytes]:
-        placed = await intake.place(container, caller.account, order_request(body), attempt)
+        placed = await placing.place_order(container, caller.account, order_request(body), attempt)
         return 202, orjson.dumps(order_view(placed.order, placed.instrument))
 
     if idempotency_key is None:
@@ -76,7 +76,7 @@ async def place_order(
     summary="Run every check of placing an order, place nothing",
 )
 async def preview_order(body: PlaceOrder, container: ContainerDep, caller: CallerDep) -> PreviewOut:
-    preview = await intake.preview_order(container, caller.account, order_request(body))
+    preview = await placing.preview_order(container, caller.account, order_request(body))
     return PreviewOut(
         accepted=preview.accepted,
         failures=[
@@ -98,7 +98,7 @@ async def replace_order(
     order_id: OrderIdPath, body: ReplaceOrder, container: ContainerDep, caller: CallerDep
 ) -> Response:
     change = replace_request(body)
-    order = await intake.replace_order(container, caller.account, order_id, change)
+    order = await amending.replace_order(container, caller.account, order_id, change)
     return json_response(await order_body(container, order), 202)
 
 
@@ -112,7 +112,7 @@ async def replace_order(
 async def cancel_order(
     order_id: OrderIdPath, container: ContainerDep, caller: CallerDep
 ) -> Response:
-    order = await intake.cancel_order(container, caller.account, order_id)
+    order = await amending.cancel_order(container, caller.account, order_id)
     return json_response(await order_body(container, order), 202)
 
 
@@ -128,5 +128,5 @@ async def cancel_all(
     caller: CallerDep,
     symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN)] = None,
 ) -> Response:
-    orders = await intake.cancel_all(container, caller.account, symbol)
+    orders = await mass_cancel.cancel_all(container, caller.account, symbol)
     return json_response(await orders_body(container, orders, None), 202)

@@ -21,9 +21,9 @@ from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
 from shared.services import codes
 from shared.services.deps import Deps
+from shared.services.dispatch import send_commands
 from shared.services.errors import Conflict, InvalidRequest, NotFound
-from shared.services.intake import cancel_all
-from shared.services.orders_io import send_commands
+from shared.services.mass_cancel import cancel_all
 from shared.services.states import GLOBAL_SYMBOL, set_global_state
 from shared.services.tickets import lots, ticks
 

@@ -1,4 +1,4 @@
-"""Orders bots send through the `order-requests` queue: the same intake as HTTP, answered on
+"""Orders bots send through the `order-requests` queue: the same placing as HTTP, answered on
 the account's live feed instead of in a response.
 
 The message id is the idempotency key, so a redelivered message never places a second order.
@@ -16,7 +16,7 @@ from shared.ports.store_codec import order_from_doc, order_to_doc
 from shared.services.deps import Deps
 from shared.services.errors import ServiceError
 from shared.services.idempotency import run_once
-from shared.services.intake import place_order
+from shared.services.placing import place_order
 from shared.services.tickets import OrderRequest
 
 REJECTED_EVENT = "order_request_rejected"
@@ -40,8 +40,8 @@ async def submit(
     message is then done: a refused order is an answer, not a failure)."""
 
     async def run() -> tuple[int, bytes]:
-        order = await place_order(deps, account, request, attempt_key=f"bus:{message_id}")
-        return 202, orjson.dumps(order_to_doc(order))
+        placed = await place_order(deps, account, request, attempt_key=f"bus:{message_id}")
+        return 202, orjson.dumps(order_to_doc(placed.order))
 
     request_hash = hashlib.sha256(body).hexdigest()
     try:

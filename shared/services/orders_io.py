@@ -1,5 +1,5 @@
-"""Order reads and writes shared by the services: the read-through cache around the store,
-version-checked updates with retry, and command dispatch to the matcher's queue."""
+"""Order reads and writes shared by the services: the read-through cache around the store and
+version-checked updates with retry."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
-from shared.domain.commands import Command
 from shared.domain.order import Order
-from shared.messages import command_message
 from shared.ports.cache import order_key
 from shared.ports.store_codec import order_from_doc, order_to_doc
 from shared.ports.store_errors import VersionConflict
@@ -19,12 +17,6 @@ from shared.services.errors import NotFound
 
 ORDER_TTL_SECONDS = 300.0
 _MAX_ATTEMPTS = 50
-
-
-def new_order_command_id(order_id: str) -> str:
-    """The NewOrder command id is derived from the order id, so the outbox sweep resends the
-    very same command and the bus and the matcher drop it if the first one got through."""
-    return f"{order_id}.new"
 
 
 async def remember(deps: Deps, order: Order) -> None:
@@ -65,9 +57,3 @@ async def change_order(
         await remember(deps, order)
         return order
     raise VersionConflict("order", -1, -1)
-
-
-async def send_commands(deps: Deps, commands: list[Command]) -> None:
-    """Send commands to the matcher's queue (session = instrument), in order."""
-    messages = [command_message(command) for command in commands]
-    await deps.bus.send(deps.settings.ORDERS_QUEUE, messages)

@@ -21,7 +21,7 @@ from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.services import codes
 from shared.services.deps import Deps
-from shared.services.errors import RateLimited
+from shared.services.errors import RateLimited, ServiceError
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
@@ -34,6 +34,13 @@ class RiskFailure:
     reason: str
     detail: str
     field: str | None = None
+
+
+def raise_first(failures: list[RiskFailure]) -> None:
+    """Raise the first failure (as a ServiceError), if there is one."""
+    if failures:
+        first = failures[0]
+        raise ServiceError(first.reason, first.detail, first.field)
 
 
 def money(instrument: Instrument, lots: int, ticks: int) -> Decimal:

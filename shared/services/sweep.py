@@ -24,8 +24,7 @@ from shared.domain.enums import OrderStatus
 from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.services.deps import Deps
-from shared.services.intake import dispatch, new_order_command
-from shared.services.orders_io import send_commands
+from shared.services.dispatch import dispatch, new_order_command, send_commands
 
 log = logging.getLogger(__name__)
 

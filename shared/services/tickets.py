@@ -9,6 +9,7 @@ from shared.domain.enums import OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import GridError
 from shared.services import codes
+from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest
 
 MAX_UNITS = 10**15
@@ -49,6 +50,14 @@ class Ticket:
     stop_price: int | None
     expire_at: int | None
     client_order_id: str | None
+
+
+async def instrument_for(deps: Deps, symbol: str) -> Instrument:
+    """The instrument a request names; InvalidRequest (UNKNOWN_INSTRUMENT) when none."""
+    instrument = await deps.store.instruments.get(symbol)
+    if instrument is None or symbol == "*":
+        raise InvalidRequest(reasons.UNKNOWN_INSTRUMENT, f"no instrument {symbol}", "symbol")
+    return instrument
 
 
 def refused(error: GridError) -> InvalidRequest:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shared.ports.store_errors import StoreUnavailable
-from shared.services import intake
+from shared.services import placing
 from tests.support.oms import Client, Oms, Transport
 
 BUY = {"symbol": "ABC", "side": "buy", "type": "limit", "quantity": "3", "limit_price": "99.5"}
@@ -80,7 +80,7 @@ async def test_an_unexpected_error_is_a_500_problem_not_a_dropped_connection(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(intake, "place", broken)
+    monkeypatch.setattr(placing, "place_order", broken)
     reply = await client.place(**BUY)
     assert (reply.status, reply.json()["reason"]) == (500, "INTERNAL_ERROR")
     assert reply.headers["content-type"] == "application/problem+json"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import azure.functions as func
 import httpx
 import orjson
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -28,6 +29,7 @@ from shared.adapters.sqlite.store import open_sqlite_store
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain.enums import AccountType
+from shared.ports.bus import Bus, BusMessage
 from shared.ports.cache import Cache
 from shared.ports.notifier import ClientAccess
 from shared.ports.store_accounts import RiskLimits
@@ -36,6 +38,36 @@ from tests.support.matcher_pump import MatcherPump
 from tests.support.redis_server import free_port
 
 ADMIN_KEY = "test-admin-key"
+
+
+@contextmanager
+def bus_down(bus: Bus) -> Iterator[None]:
+    """Inside, every send to the bus fails (the network to it is down)."""
+
+    async def refuse(queue: str, messages: Sequence[BusMessage]) -> None:
+        raise ConnectionError("bus down")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bus, "send", refuse)
+        yield
+
+
+@contextmanager
+def cache_write_fails_once(cache: Cache) -> Iterator[None]:
+    """Inside, the first versioned write to the cache fails (the cache went away)."""
+    write = cache.set_versioned
+    failed = False
+
+    async def once(*args: Any, **kwargs: Any) -> bool:
+        nonlocal failed
+        if not failed:
+            failed = True
+            raise ConnectionError("cache down")
+        return await write(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache, "set_versioned", once)
+        yield
 
 
 class FakeClock:

@@ -10,8 +10,8 @@ import pytest
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import EventOutOfOrder
 from shared.messages import EventBatch
-from shared.services import intake, projector
-from shared.services.intake import place_order
+from shared.services import amending, projector
+from shared.services.placing import place_order
 from shared.services.tickets import OrderRequest
 from tests.support.oms import Oms, make_oms
 
@@ -159,7 +159,7 @@ async def test_an_order_changed_by_another_writer_meanwhile_is_applied_from_a_fr
         found = await read_together(order_ids)
         for order in found.values():
             if order.account_id == alice_id:  # alice asks to cancel it right then
-                await intake.cancel_order(oms.container, alice, order.order_id)
+                await amending.cancel_order(oms.container, alice, order.order_id)
         return found
 
     monkeypatch.setattr(orders, "get_any_of", read_then_race)

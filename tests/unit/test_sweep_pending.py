@@ -4,7 +4,7 @@ command id, and an answered request is never sent again."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,18 +12,13 @@ from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.factory import memory_queues
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import Order
-from shared.ports.bus import BusMessage
 from shared.ports.store_accounts import Account
 from shared.services import projector, sweep
-from shared.services.intake import (
-    ReplaceRequest,
-    cancel_all,
-    cancel_order,
-    place_order,
-    replace_order,
-)
+from shared.services.amending import ReplaceRequest, cancel_order, replace_order
+from shared.services.mass_cancel import cancel_all
+from shared.services.placing import place_order
 from shared.services.tickets import OrderRequest
-from tests.support.oms import Oms, make_oms
+from tests.support.oms import Oms, bus_down, make_oms
 
 
 @pytest.fixture
@@ -32,11 +27,6 @@ async def oms() -> AsyncIterator[Oms]:
     await system.add_instrument("ABC", "0.01", "1", reference_price="100")
     yield system
     await system.container.store.close()
-
-
-class FailingBus:
-    async def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
-        raise ConnectionError("bus down")
 
 
 def lose_the_bus(oms: Oms) -> None:
@@ -66,14 +56,11 @@ async def stored(oms: Oms, order: Order) -> Order:
 
 async def test_a_cancel_the_bus_refused_is_sent_by_the_sweep(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     await oms.settle()
-    bus = oms.container.bus
-    oms.container.bus = FailingBus()  # type: ignore[assignment]
+    with bus_down(oms.container.bus):
+        pending = await cancel_order(oms.container, alice, order.order_id)  # still a 202
 
-    pending = await cancel_order(oms.container, alice, order.order_id)  # still a 202
-
-    oms.container.bus = bus
     assert pending.status is OrderStatus.PENDING_CANCEL
     assert pending.pending_command is not None
     assert pending.pending_command["kind"] == "cancel_order"
@@ -92,7 +79,7 @@ async def test_a_cancel_the_bus_refused_is_sent_by_the_sweep(oms: Oms):
 
 async def test_a_lost_replace_is_resent_once_with_its_first_command_id(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     await oms.settle()
     pending = await replace_order(
         oms.container, alice, order.order_id, ReplaceRequest(quantity="8")
@@ -115,7 +102,7 @@ async def test_a_lost_replace_is_resent_once_with_its_first_command_id(oms: Oms)
 
 async def test_a_request_that_got_through_is_not_applied_twice_when_resent(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     await oms.settle()
     await replace_order(oms.container, alice, order.order_id, ReplaceRequest(quantity="9"))
     await oms.pump.match()  # the matcher replaced it; the answer is still on its way
@@ -130,7 +117,7 @@ async def test_a_request_that_got_through_is_not_applied_twice_when_resent(oms: 
 
 async def test_an_order_and_its_cancel_both_lost_are_placed_then_canceled(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     await cancel_order(oms.container, alice, order.order_id)
     lose_the_bus(oms)
     oms.clock.advance(10)
@@ -148,7 +135,7 @@ async def test_an_order_and_its_cancel_both_lost_are_placed_then_canceled(oms: O
 
 async def test_a_lost_new_order_is_resent_while_it_is_pending_new(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     assert order.dispatched
     await oms.container.background.drain()  # its outbox mark, written after the answer
     lose_the_bus(oms)
@@ -162,13 +149,13 @@ async def test_a_lost_new_order_is_resent_while_it_is_pending_new(oms: Oms):
 
 async def test_a_lost_cancel_all_cancels_exactly_the_orders_it_marked(oms: Oms):
     alice = await account(oms, "alice")
-    first = await place_order(oms.container, alice, limit(Side.BUY, "5"))
-    second = await place_order(oms.container, alice, limit(Side.BUY, "6", "99"))
+    first = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
+    second = (await place_order(oms.container, alice, limit(Side.BUY, "6", "99"))).order
     await oms.settle()
     marked = await cancel_all(oms.container, alice, None)
     assert {o.order_id for o in marked} == {first.order_id, second.order_id}
     lose_the_bus(oms)
-    later = await place_order(oms.container, alice, limit(Side.BUY, "7", "98"))
+    later = (await place_order(oms.container, alice, limit(Side.BUY, "7", "98"))).order
     await oms.settle()
     oms.clock.advance(10)
 
@@ -182,7 +169,7 @@ async def test_a_lost_cancel_all_cancels_exactly_the_orders_it_marked(oms: Oms):
 
 async def test_a_repeated_cancel_resends_the_same_command(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     await oms.settle()
     first = await cancel_order(oms.container, alice, order.order_id)
     again = await cancel_order(oms.container, alice, order.order_id)
@@ -194,7 +181,7 @@ async def test_a_repeated_cancel_resends_the_same_command(oms: Oms):
 
 async def test_a_cancel_sent_after_a_replace_stays_pending_until_it_is_answered(oms: Oms):
     alice = await account(oms, "alice")
-    order = await place_order(oms.container, alice, limit(Side.BUY, "5"))
+    order = (await place_order(oms.container, alice, limit(Side.BUY, "5"))).order
     await oms.settle()
     await replace_order(oms.container, alice, order.order_id, ReplaceRequest(quantity="8"))
     await oms.pump.match()  # the matcher replaced it; the answer is on its way

@@ -55,7 +55,7 @@ class MongoOrderRepository:
     async def create(self, order: Order, claim: str | None = None) -> None:
         if claim is not None:
             # No multi-document transactions on Cosmos: the claim goes first, so a crash
-            # between the two leaves a claim without its order (the intake reuses its id).
+            # between the two leaves a claim without its order (placing reuses its id).
             record = await self._claims.put_if_absent(
                 order.account_id, claim, "", 0, order.order_id.encode(), order.created_at
             )

@@ -1,0 +1,181 @@
+"""Amending one open order: cancel it, or replace it in place (it keeps its order id).
+
+The request is stored on the order first (its pending command, status PENDING_CANCEL or
+PENDING_REPLACE), then sent; the outbox sweep resends it if the send fails or the command is
+lost, until the matcher answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.domain import reasons
+from shared.domain.commands import CancelOrder, ReplaceOrder
+from shared.domain.enums import OrderStatus
+from shared.domain.ids import new_command_id
+from shared.domain.instrument import Instrument
+from shared.domain.order import CancelRequested, InvalidTransition, Order, ReplaceRequested
+from shared.ports.store_accounts import Account
+from shared.services import client_order_ids, codes, risk
+from shared.services.deps import Deps
+from shared.services.dispatch import send_pending
+from shared.services.errors import Conflict, InvalidRequest
+from shared.services.orders_io import change_order, load_order
+from shared.services.tickets import Ticket, check_quantity_limits, instrument_for, lots, ticks
+
+CANCELABLE = frozenset(
+    {
+        OrderStatus.PENDING_NEW,
+        OrderStatus.NEW,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_REPLACE,
+        OrderStatus.SUSPENDED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    """A replace: `quantity` is the new total (filled part included); None = unchanged."""
+
+    quantity: str | None = None
+    limit_price: str | None = None
+    stop_price: str | None = None
+    client_order_id: str | None = None
+
+
+def _replace_pending() -> Conflict:
+    """One replace at a time (as in FIX): a second one could be lost when the first's
+    answer clears the order's pending request."""
+    return Conflict(
+        codes.REPLACE_PENDING, "an earlier replace of this order is not answered yet", "order_id"
+    )
+
+
+def _not_open(order: Order) -> Conflict:
+    return Conflict(reasons.ORDER_NOT_OPEN, f"the order is {order.status.value}", "order_id")
+
+
+async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
+    """Ask the matcher to cancel an open order; the order is PENDING_CANCEL until it answers.
+    A repeated cancel resends the same command."""
+    now = deps.clock()
+    current = await load_order(deps, account.account_id, order_id)  # 404 before anything else
+    fresh = CancelOrder(new_command_id(), now, current.symbol, order_id, account.account_id)
+
+    def request_cancel(order: Order) -> None:
+        if order.status not in CANCELABLE and order.status is not OrderStatus.PENDING_CANCEL:
+            raise _not_open(order)
+        command = fresh.to_dict()
+        if order.status is OrderStatus.PENDING_CANCEL and order.pending_command is not None:
+            command = order.pending_command
+        try:
+            order.apply(CancelRequested(now, command))
+        except InvalidTransition:
+            raise _not_open(order) from None
+
+    order = await change_order(
+        deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
+    )
+    await send_pending(deps, account, order)
+    return order
+
+
+def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRequest) -> Ticket:
+    if all(v is None for v in (request.quantity, request.limit_price, request.stop_price)) and (
+        request.client_order_id in (None, order.client_order_id)
+    ):
+        raise InvalidRequest(codes.NOTHING_TO_CHANGE, "the replace changes nothing", None)
+    quantity = order.quantity
+    if request.quantity is not None:
+        quantity = lots(instrument, "quantity", request.quantity)
+        if quantity <= order.filled_quantity:
+            raise InvalidRequest(
+                reasons.REPLACE_QTY_AT_OR_BELOW_FILLED,
+                f"{order.filled_quantity} lots are filled already",
+                "quantity",
+            )
+        check_quantity_limits(instrument, quantity)
+    limit_price, stop_price = order.limit_price, order.stop_price
+    if request.limit_price is not None:
+        if order.limit_price is None:
+            raise InvalidRequest(
+                reasons.REPLACE_INVALID, "the order has no limit price", "limit_price"
+            )
+        limit_price = ticks(instrument, "limit_price", request.limit_price)
+    if request.stop_price is not None:
+        if order.stop_price is None:
+            raise InvalidRequest(
+                reasons.REPLACE_INVALID, "the order has no stop price", "stop_price"
+            )
+        stop_price = ticks(instrument, "stop_price", request.stop_price)
+    return Ticket(
+        order.symbol,
+        order.side,
+        order.type,
+        order.time_in_force,
+        quantity,
+        limit_price,
+        stop_price,
+        order.expire_at,
+        request.client_order_id,
+    )
+
+
+def _changed(value: int | None, requested: str | None) -> int:
+    """A ReplaceOrder field: the new value when the request changes it, else 0 (unchanged)."""
+    if requested is None or value is None:
+        return 0
+    return value
+
+
+async def replace_order(
+    deps: Deps, account: Account, order_id: str, request: ReplaceRequest
+) -> Order:
+    """Ask the matcher to replace an open order in place (it keeps its order id); the order
+    is PENDING_REPLACE until the matcher answers."""
+    now = deps.clock()
+    current = await load_order(deps, account.account_id, order_id)
+    if current.status is OrderStatus.PENDING_REPLACE:
+        raise _replace_pending()
+    if current.status not in CANCELABLE:
+        raise _not_open(current)
+    instrument = await instrument_for(deps, current.symbol)
+    ticket = _replacement_ticket(current, instrument, request)
+    risk.raise_first(
+        await risk.evaluate(
+            deps, account, instrument, ticket, now, first_only=True, replacing=current
+        )
+    )
+    new_client_id = request.client_order_id
+    if new_client_id == current.client_order_id:
+        new_client_id = None
+    if new_client_id is not None:
+        await client_order_ids.claim(deps, account.account_id, new_client_id, order_id)
+    command = ReplaceOrder(
+        new_command_id(),
+        now,
+        current.symbol,
+        order_id,
+        account.account_id,
+        _changed(ticket.quantity, request.quantity),
+        _changed(ticket.limit_price, request.limit_price),
+        _changed(ticket.stop_price, request.stop_price),
+        new_client_id or "",
+    )
+
+    def request_replace(order: Order) -> None:
+        if order.status is OrderStatus.PENDING_REPLACE:
+            raise _replace_pending()
+        if order.status not in CANCELABLE:
+            raise _not_open(order)
+        try:
+            order.apply(ReplaceRequested(now, command.to_dict()))
+        except InvalidTransition:
+            raise _not_open(order) from None
+
+    order = await change_order(
+        deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace
+    )
+    await send_pending(deps, account, order)
+    return order

@@ -1,0 +1,97 @@
+"""Commands to the matcher's queue: a stored order's NewOrder, an order's pending request,
+and the outbox mark that says the NewOrder is on its way.
+
+A send that fails is logged, not raised: the order (and its request) is stored, so the
+outbox sweep sends it later and the answer the client got stays true.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.domain.commands import Command, NewOrder, command_from_dict
+from shared.domain.enums import AccountType
+from shared.domain.order import Order
+from shared.messages import command_message
+from shared.ports.store_accounts import Account
+from shared.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def new_order_command_id(order_id: str) -> str:
+    """The NewOrder command id is derived from the order id, so the outbox sweep resends the
+    very same command and the bus and the matcher drop it if the first one got through."""
+    return f"{order_id}.new"
+
+
+def new_order_command(account: Account, order: Order) -> NewOrder:
+    """The matcher command of a stored order (the outbox sweep rebuilds the same one)."""
+    return NewOrder(
+        new_order_command_id(order.order_id),
+        order.created_at,
+        order.symbol,
+        order.order_id,
+        order.account_id,
+        order.side.value,
+        order.type.value,
+        order.time_in_force.value,
+        order.quantity,
+        order.limit_price or 0,
+        order.stop_price or 0,
+        order.expire_at or 0,
+        account.stp.value,
+        "paper" if account.type is AccountType.PAPER else "internal",
+    )
+
+
+async def send_commands(deps: Deps, commands: list[Command]) -> None:
+    """Send commands to the matcher's queue (session = instrument), in order."""
+    messages = [command_message(command) for command in commands]
+    await deps.bus.send(deps.settings.ORDERS_QUEUE, messages)
+
+
+async def dispatch(
+    deps: Deps, account: Account, order: Order, *, mark_in_background: bool = False
+) -> bool:
+    """Send the order's NewOrder and clear its outbox mark; False (logged) if the bus failed.
+
+    `mark_in_background` (a request's answer waits for no second commit): until the mark
+    lands, or if it is lost, a sweep or a cancel may send the NewOrder again, and the
+    matcher skips the repeat by its command id."""
+    try:
+        await send_commands(deps, [new_order_command(account, order)])
+    except Exception:
+        log.warning("order %s stored but not dispatched; the sweep will send it", order.order_id)
+        return False
+    if mark_in_background:
+        deps.background.add_to_batch(
+            deps.store.orders.mark_all_dispatched,
+            (order.order_id, order.account_id),
+            "marking orders dispatched",
+        )
+    else:
+        await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+    order.dispatched = True
+    return True
+
+
+async def send_pending(deps: Deps, account: Account, order: Order) -> bool:
+    """Send the order's stored pending command; False (logged) if the bus failed.
+
+    While the order's NewOrder is not known to be on the bus (undispatched), it goes first
+    in the same send: a cancel or replace must never overtake the order it is about, or
+    the matcher answers UNKNOWN_ORDER and journals that answer for good."""
+    if order.pending_command is None:
+        return False
+    commands = [command_from_dict(order.pending_command)]
+    if not order.dispatched and order.seq == 0:
+        commands.insert(0, new_order_command(account, order))
+    try:
+        await send_commands(deps, commands)
+    except Exception:
+        log.warning("order %s: request stored but not sent; the sweep will send it", order.order_id)
+        return False
+    if len(commands) == 2:
+        await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+    return True
