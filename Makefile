@@ -50,7 +50,7 @@ test: $(BUILT)
 
 # Retake docs/page.png (the README's screenshot) with the browser tests.
 screenshot: $(BUILT)
-	OMS_SCREENSHOT=docs/page.png $(BIN)/python -m pytest tests/web -q
+	OMS_SCREENSHOT=docs/page.png $(BIN)/python -m pytest tests/web/test_responsiveness.py -q -s
 
 bench: $(BUILT)
 	$(BIN)/python -m matcher.bench ../shared/bench/book-1m-seed42.csv.gz

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.support import Account, LocalOms
-from tests.web.support import TraderPage, rows_of, screenshot_path, sign_in
+from tests.web.support import TraderPage, rows_of, sign_in
 
 SYMBOL = "AAPL"
 MAX_ORDER_NOTIONAL = "100000"
@@ -157,7 +157,7 @@ async def test_two_traders_trade_through_the_page_live(
 
     await sequence_gap_is_resynced(a, oms, alice, monkeypatch)
 
-    await pa.screenshot(path=screenshot_path(tmp_path / "trading.png"), full_page=True)
+    await pa.screenshot(path=tmp_path / "trading.png", full_page=True)
     assert a.problems(refused_orders=1) == []
     assert b.problems() == []
     await a.context.close()
