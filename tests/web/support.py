@@ -25,6 +25,7 @@ from playwright.async_api import (
     Request,
     Route,
     async_playwright,
+    expect,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1600, "height": 1000}
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 20_000  # generous: the machine may be busy; waits end as soon as they hold
+expect.set_options(timeout=TIMEOUT_MS)
 
 # The one kind of console entry a run may show: Chromium's own network log line for an
 # order the API refused on purpose (a 422 the page shows as text next to the field).
