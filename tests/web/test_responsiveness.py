@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.redis_server import free_port
@@ -95,7 +96,9 @@ async def snapshot(page: Page, cdp: Any) -> dict[str, float]:
     return {**probes, "task": metrics["TaskDuration"], "wall": metrics["Timestamp"]}
 
 
-async def test_page_keeps_up_with_the_demo_market(browser: Browser, tmp_path: Path) -> None:
+async def test_page_keeps_up_with_the_demo_market(
+    browser: Browser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     async with demo_market_run(tmp_path / "data") as (url, keys):
         trader = await sign_in_with_probes(browser, url, keys["live_key"])
         page = trader.page
@@ -121,12 +124,13 @@ async def test_page_keeps_up_with_the_demo_market(browser: Browser, tmp_path: Pa
         after = await snapshot(page, cdp)
 
         figures = measured(before, after)
-        print(
-            "\nweb page under the demo market ({seconds:.1f} s): book renders {renders:.1f}/s"
-            " (books received {received:.1f}/s), main thread busy {busy:.0%},"
-            " long tasks {long_tasks:.0f} ({long_ms:.0f} ms), {fps:.0f} frames/s,"
-            " draw {draw_ms:.2f} ms on average".format(**figures)
-        )
+        with capsys.disabled():  # the figure belongs in `make test`'s output
+            print(
+                "\nweb page under the demo market ({seconds:.1f} s): book renders {renders:.1f}/s"
+                " (books received {received:.1f}/s), main thread busy {busy:.0%},"
+                " long tasks {long_tasks:.0f} ({long_ms:.0f} ms), {fps:.0f} frames/s,"
+                " draw {draw_ms:.2f} ms on average".format(**figures)
+            )
         assert figures["renders"] >= MIN_BOOK_RENDERS_PER_SECOND, figures
         assert figures["busy"] < MAX_MAIN_THREAD_BUSY, figures
 
