@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build run test simulate lint typecheck unit bench clean services-up services-down
+.PHONY: build run test simulate lint typecheck unit bench clean services-up services-down web screenshot
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,7 +26,13 @@ $(BUILT): $(STAMP) setup.py $(COMPILED_SRC)
 
 build: $(BUILT)
 
+# The web page (web/src -> web/dist): npm packages pinned in web/package-lock.json, then
+# esbuild (a fraction of a second). `make run` goes on without it when npm is missing.
+web:
+	bash scripts/build_web.sh --required
+
 run: $(BUILT)
+	@bash scripts/build_web.sh
 	$(BIN)/python -m localrun $(ARGS)
 
 lint: $(STAMP)
@@ -42,6 +48,10 @@ unit: $(BUILT)
 test: $(BUILT)
 	bash scripts/test.sh
 
+# Retake docs/page.png (the README's screenshot) with the browser tests.
+screenshot: $(BUILT)
+	OMS_SCREENSHOT=docs/page.png $(BIN)/python -m pytest tests/web/test_responsiveness.py -q -s
+
 bench: $(BUILT)
 	$(BIN)/python -m matcher.bench ../shared/bench/book-1m-seed42.csv.gz
 
@@ -50,4 +60,4 @@ simulate: $(BUILT)
 	$(BIN)/python -m tools.simulate --seeds 100 --orders 2000
 
 clean:
-	rm -rf build $(VENV) *.so shared/domain/*.so matcher/engine/*.so .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf build web/dist $(VENV) *.so shared/domain/*.so matcher/engine/*.so .mypy_cache .ruff_cache .pytest_cache .hypothesis

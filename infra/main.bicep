@@ -342,6 +342,9 @@ output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.endpoint
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = api.outputs.uri
+// The web page: served by the Function App at its root (host.json routePrefix ""), on the
+// same origin as the API and the SignalR negotiate.
+output OMS_WEB_URL string = '${api.outputs.uri}/'
 output SERVICE_MATCHER_NAME string = matcher.outputs.name
 output MONGODB_URI_SECRET_NAME string = cosmos.outputs.secretName
 output MONGODB_DATABASE string = mongoDatabaseName

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 bash scripts/install_services.sh
+echo "== web page build"
+bash scripts/build_web.sh --required
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions import problems
-from functions.http import admin, feeds, health, openapi, orders, queries
+from functions.http import admin, feeds, health, me, openapi, orders, queries, web
 from functions.http.order_entry import OrderEntryFastPath, serves
 from functions.runtime import ContainerProvider
 
@@ -34,14 +34,15 @@ def create_app(provider: ContainerProvider) -> FastAPI:
         version="1.0.0",
         description="Order management: orders, executions, positions, instruments, admin.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # functions.http.web serves /api/docs from local assets
         redoc_url=None,
     )
     app.state.provider = provider
-    for module in (orders, queries, admin, feeds, health):
+    for module in (orders, queries, me, admin, feeds, health):
         app.include_router(module.router)
     problems.install(app)
     openapi.install(app)
+    web.install(app)
     app.add_middleware(problems.BodySizeLimit)
     app.order_entry = OrderEntryFastPath(app.handle, provider)
     return app

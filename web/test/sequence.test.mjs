@@ -1,0 +1,43 @@
+// Gap detection on the live feeds' {stream, epoch, seq} envelopes.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SequenceTracker } from "../src/sequence.js";
+
+const msg = (seq, epoch = "e1", stream = "account:a") => ({ stream, epoch, seq });
+
+test("contiguous messages after the REST baseline are next", () => {
+  const t = new SequenceTracker();
+  t.baseline("account:a", "e1", 4);
+  assert.deepEqual(t.check(msg(5)), { kind: "next" });
+  assert.deepEqual(t.check(msg(6)), { kind: "next" });
+});
+
+test("a jump is a gap naming what was expected; what is already held is old", () => {
+  const t = new SequenceTracker();
+  t.baseline("account:a", "e1", 4);
+  assert.deepEqual(t.check(msg(7)), { kind: "gap", expected: 5, got: 7, epoch: "e1" });
+  assert.deepEqual(t.check(msg(8)), { kind: "next" });
+  assert.deepEqual(t.check(msg(3)), { kind: "old" });
+});
+
+test("a baseline never moves a stream back", () => {
+  const t = new SequenceTracker();
+  t.check(msg(1));
+  t.check(msg(2));
+  t.check(msg(3));
+  t.baseline("account:a", "e1", 2); // a REST re-sync that read the state before message 3
+  assert.deepEqual(t.check(msg(4)), { kind: "next" });
+});
+
+test("a new epoch is fine from seq 1 and a gap past it", () => {
+  const t = new SequenceTracker();
+  t.baseline("account:a", "e1", 9);
+  assert.deepEqual(t.check(msg(1, "e2")), { kind: "next" });
+  assert.deepEqual(t.check(msg(5, "e3")), { kind: "gap", expected: 1, got: 5, epoch: "e3" });
+});
+
+test("an instrument stream joined midway takes its first message as the baseline", () => {
+  const t = new SequenceTracker();
+  assert.deepEqual(t.check(msg(120, "e1", "book:AAPL")), { kind: "first" });
+  assert.deepEqual(t.check(msg(121, "e1", "book:AAPL")), { kind: "next" });
+});
