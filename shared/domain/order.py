@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shared.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, Side, TimeInForce
+from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.events import (
     CancelRejected,
     OrderAccepted,
@@ -33,26 +33,50 @@ from shared.domain.events import (
 )
 
 S = OrderStatus
-_OPEN = {S.NEW, S.PARTIALLY_FILLED}
-_PENDING = {S.PENDING_CANCEL, S.PENDING_REPLACE}
+_WORKING = {S.NEW, S.PARTIALLY_FILLED}
+_REQUESTED = {S.PENDING_CANCEL, S.PENDING_REPLACE}  # a client request awaits the matcher
 _ENGINE_OUTCOMES = {S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}
 
-# The strict transition table: status -> the statuses it may move to.
+# The strict transition table: status -> the statuses it may move to. It is the one gate:
+# the services ask it (through `apply` or `check`) rather than keep lists of their own.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING_NEW: frozenset(_ENGINE_OUTCOMES | _PENDING | {S.REJECTED}),
-    S.NEW: frozenset(_ENGINE_OUTCOMES | _PENDING),
-    S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED} | _PENDING),
+    S.PENDING_NEW: frozenset(_ENGINE_OUTCOMES | _REQUESTED | {S.REJECTED}),
+    S.NEW: frozenset(_ENGINE_OUTCOMES | _REQUESTED),
+    S.PARTIALLY_FILLED: frozenset(
+        {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED} | _REQUESTED
+    ),
     # A request may be answered by the matcher rejecting the order itself (e.g. a halt
     # that landed before the order did), so rejected is reachable from the pending states.
     S.PENDING_CANCEL: frozenset(_ENGINE_OUTCOMES | {S.PENDING_CANCEL, S.REJECTED}),
-    S.PENDING_REPLACE: frozenset(_ENGINE_OUTCOMES | _PENDING | {S.REJECTED}),
-    S.SUSPENDED: frozenset(_ENGINE_OUTCOMES),
+    # One replace at a time (as in FIX): a second one could be lost when the first's
+    # answer clears the order's pending request. A cancel may overtake it.
+    S.PENDING_REPLACE: frozenset(_ENGINE_OUTCOMES | {S.PENDING_CANCEL, S.REJECTED}),
     S.FILLED: frozenset(),
     S.CANCELED: frozenset(),
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
-    S.REPLACED: frozenset(),
 }
+
+
+def _listed(statuses: set[OrderStatus]) -> tuple[OrderStatus, ...]:
+    # In the enum's order: the stores spell their queries and indexes from these lists, and
+    # SQLite matches a partial index only when the query spells its condition the same way.
+    return tuple(status for status in OrderStatus if status in statuses)
+
+
+TERMINAL_STATUSES = _listed({s for s, allowed in TRANSITIONS.items() if not allowed})
+"""Statuses an order never leaves."""
+
+OPEN_STATUSES = _listed(set(TRANSITIONS) - set(TERMINAL_STATUSES))
+"""Orders that may still trade: they count against the account's limits (`open_exposure`)."""
+
+PENDING_STATUSES = _listed({S.PENDING_NEW} | _REQUESTED)
+"""Orders waiting for the matcher's answer: the pending-command outbox (`list_pending`)."""
+
+CANCELABLE_STATUSES = _listed(
+    {s for s in OPEN_STATUSES if S.PENDING_CANCEL in TRANSITIONS[s]} - {S.PENDING_CANCEL}
+)
+"""Open orders a cancel-all marks (one already pending cancel has its cancel on the way)."""
 
 
 class OrderStateError(Exception):
@@ -95,6 +119,10 @@ class ReplaceRequested:
 
 
 ClientRequest = CancelRequested | ReplaceRequested
+
+
+def _requested_status(request: ClientRequest) -> OrderStatus:
+    return S.PENDING_CANCEL if isinstance(request, CancelRequested) else S.PENDING_REPLACE
 
 
 @dataclass(slots=True)
@@ -144,11 +172,15 @@ class Order:
             return None
         return Decimal(self.filled_notional) / Decimal(self.filled_quantity)
 
+    def check(self, request: ClientRequest) -> None:
+        """Raise InvalidTransition when `apply(request)` would refuse it; changes nothing."""
+        self._check_transition(_requested_status(request))
+
     def apply(self, event: OrderEvent | ClientRequest) -> None:
         """The only way an order changes. Raises an `OrderStateError` and changes nothing
         when the event is a repeat, comes too early, or breaks the transition table."""
         if isinstance(event, (CancelRequested, ReplaceRequested)):
-            target = S.PENDING_CANCEL if isinstance(event, CancelRequested) else S.PENDING_REPLACE
+            target = _requested_status(event)
             self._check_transition(target)
             self.status = target
             self.updated_at = event.ts
@@ -167,7 +199,7 @@ class Order:
         self.status = target
         self.seq = event.order_seq
         self.updated_at = event.ts
-        if target not in _PENDING:
+        if target not in _REQUESTED:
             self.pending_command = None  # answered (or ended): never resend it
 
     def _target_status(self, event: OrderEvent) -> OrderStatus:
@@ -177,10 +209,10 @@ class Order:
             event,
             (OrderCanceled, OrderExpired, OrderReplaced, CancelRejected, ReplaceRejected),
         )
-        if self.status in _PENDING and reported in _OPEN and not answered:
+        if self.status in _REQUESTED and reported in _WORKING and not answered:
             return self.status
         replace_answer = isinstance(event, (OrderReplaced, ReplaceRejected))
-        if self.status is S.PENDING_CANCEL and reported in _OPEN and replace_answer:
+        if self.status is S.PENDING_CANCEL and reported in _WORKING and replace_answer:
             # The answer to a replace sent before the cancel (a pending cancel cannot be
             # replaced, and one instrument's commands are handled in order): the cancel
             # is still in flight.

@@ -23,16 +23,6 @@ from shared.services.errors import Conflict, InvalidRequest
 from shared.services.orders_io import change_order, load_order
 from shared.services.tickets import Ticket, check_quantity_limits, instrument_for, lots, ticks
 
-CANCELABLE = frozenset(
-    {
-        OrderStatus.PENDING_NEW,
-        OrderStatus.NEW,
-        OrderStatus.PARTIALLY_FILLED,
-        OrderStatus.PENDING_REPLACE,
-        OrderStatus.SUSPENDED,
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class ReplaceRequest:
@@ -44,15 +34,14 @@ class ReplaceRequest:
     client_order_id: str | None = None
 
 
-def _replace_pending() -> Conflict:
-    """One replace at a time (as in FIX): a second one could be lost when the first's
-    answer clears the order's pending request."""
-    return Conflict(
-        codes.REPLACE_PENDING, "an earlier replace of this order is not answered yet", "order_id"
-    )
-
-
-def _not_open(order: Order) -> Conflict:
+def _refused(order: Order, error: InvalidTransition) -> Conflict:
+    """Why the order's transition table refuses the request, as the API says it."""
+    if error.current is error.target is OrderStatus.PENDING_REPLACE:
+        return Conflict(
+            codes.REPLACE_PENDING,
+            "an earlier replace of this order is not answered yet",
+            "order_id",
+        )
     return Conflict(reasons.ORDER_NOT_OPEN, f"the order is {order.status.value}", "order_id")
 
 
@@ -64,15 +53,13 @@ async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
     fresh = CancelOrder(new_command_id(), now, current.symbol, order_id, account.account_id)
 
     def request_cancel(order: Order) -> None:
-        if order.status not in CANCELABLE and order.status is not OrderStatus.PENDING_CANCEL:
-            raise _not_open(order)
         command = fresh.to_dict()
         if order.status is OrderStatus.PENDING_CANCEL and order.pending_command is not None:
             command = order.pending_command
         try:
             order.apply(CancelRequested(now, command))
-        except InvalidTransition:
-            raise _not_open(order) from None
+        except InvalidTransition as error:
+            raise _refused(order, error) from None
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
@@ -136,10 +123,10 @@ async def replace_order(
     is PENDING_REPLACE until the matcher answers."""
     now = deps.clock()
     current = await load_order(deps, account.account_id, order_id)
-    if current.status is OrderStatus.PENDING_REPLACE:
-        raise _replace_pending()
-    if current.status not in CANCELABLE:
-        raise _not_open(current)
+    try:
+        current.check(ReplaceRequested(now))  # refused before the checks that cost reads
+    except InvalidTransition as error:
+        raise _refused(current, error) from None
     instrument = await instrument_for(deps, current.symbol)
     ticket = _replacement_ticket(current, instrument, request)
     risk.raise_first(
@@ -165,14 +152,10 @@ async def replace_order(
     )
 
     def request_replace(order: Order) -> None:
-        if order.status is OrderStatus.PENDING_REPLACE:
-            raise _replace_pending()
-        if order.status not in CANCELABLE:
-            raise _not_open(order)
         try:
             order.apply(ReplaceRequested(now, command.to_dict()))
-        except InvalidTransition:
-            raise _not_open(order) from None
+        except InvalidTransition as error:
+            raise _refused(order, error) from None
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace

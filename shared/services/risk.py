@@ -15,7 +15,6 @@ from shared.domain import reasons
 from shared.domain.enums import Side, TradingState
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
-from shared.ports import store_orders
 from shared.ports.cache import daily_key, rate_key
 from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
@@ -25,7 +24,6 @@ from shared.services.errors import RateLimited, ServiceError
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
-OPEN_STATUSES = frozenset(store_orders.OPEN_STATUSES)
 _DAY_TTL = 2 * 86_400.0
 
 

@@ -9,14 +9,14 @@ import pytest
 
 from shared.domain.enums import OrderStatus, OrderType, Side
 from shared.domain.events import OrderAccepted
-from shared.domain.order import CancelRequested
+from shared.domain.order import OPEN_STATUSES, CancelRequested
 from shared.ports.store_errors import (
     DuplicateClientOrderId,
     InvalidCursor,
     NotFound,
     VersionConflict,
 )
-from shared.ports.store_orders import OPEN_STATUSES, OpenExposure
+from shared.ports.store_orders import OpenExposure
 from shared.ports.store_paging import MAX_PAGE_SIZE
 
 
@@ -362,7 +362,7 @@ def _exposure(rows):
 
 
 async def test_open_exposure_adds_up_open_orders_by_symbol_and_price(store, make_order):
-    partly, suspended = OrderStatus.PARTIALLY_FILLED, OrderStatus.SUSPENDED
+    partly, replacing = OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_REPLACE
     orders = [
         make_order(quantity=10, limit_price=100),
         make_order(quantity=5, limit_price=100, status=OrderStatus.NEW, leaves_quantity=5),
@@ -373,7 +373,7 @@ async def test_open_exposure_adds_up_open_orders_by_symbol_and_price(store, make
         make_order(quantity=2, type=OrderType.STOP, limit_price=None, stop_price=90),
         make_order(quantity=4, type=OrderType.STOP_LIMIT, limit_price=95, stop_price=90),
         make_order(quantity=7, type=OrderType.MARKET, limit_price=None),
-        make_order(quantity=8, symbol="MSFT", limit_price=100, status=suspended, leaves_quantity=8),
+        make_order(quantity=8, symbol="MSFT", limit_price=100, status=replacing, leaves_quantity=8),
         make_order(
             quantity=1, symbol="MSFT", status=OrderStatus.PENDING_REPLACE, leaves_quantity=1
         ),

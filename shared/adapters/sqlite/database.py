@@ -50,8 +50,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from shared.domain.enums import OrderStatus
+from shared.domain.order import OPEN_STATUSES, PENDING_STATUSES
 from shared.ports.store_errors import StoreUnavailable
-from shared.ports.store_orders import OPEN_STATUSES, PENDING_STATUSES
 
 T = TypeVar("T")
 
