@@ -127,7 +127,9 @@ def _requested_status(request: ClientRequest) -> OrderStatus:
 
 @dataclass(slots=True)
 class Order:
-    """One order's state. Quantities in lots, prices in ticks (None = not set)."""
+    """One order's state. Quantities in lots, prices in ticks (None = not set); names as in
+    FIX (cum_qty, leaves_qty, avg_px). The API and the stored documents keep their own
+    names (filled_quantity, leaves_quantity, ...): see the views and the store codec."""
 
     order_id: str
     client_order_id: str
@@ -142,9 +144,9 @@ class Order:
     created_at: int
     expire_at: int | None = None
     status: OrderStatus = S.PENDING_NEW
-    filled_quantity: int = 0
-    leaves_quantity: int = 0
-    canceled_quantity: int = 0
+    cum_qty: int = 0
+    leaves_qty: int = 0
+    canceled_qty: int = 0
     filled_notional: int = 0
     fees: int = 0
     reject_reason: str | None = None
@@ -156,8 +158,8 @@ class Order:
     pending_command: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
-        if self.leaves_quantity == 0 and self.status == S.PENDING_NEW:
-            self.leaves_quantity = self.quantity
+        if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
+            self.leaves_qty = self.quantity
         if self.updated_at == 0:
             self.updated_at = self.created_at
 
@@ -166,11 +168,11 @@ class Order:
         return self.status in TERMINAL_STATUSES
 
     @property
-    def average_fill_price(self) -> Decimal | None:
+    def avg_px(self) -> Decimal | None:
         """Average fill price in ticks (exact decimal), None before the first fill."""
-        if self.filled_quantity == 0:
+        if self.cum_qty == 0:
             return None
-        return Decimal(self.filled_notional) / Decimal(self.filled_quantity)
+        return Decimal(self.filled_notional) / Decimal(self.cum_qty)
 
     def check(self, request: ClientRequest) -> None:
         """Raise InvalidTransition when `apply(request)` would refuse it; changes nothing."""
@@ -225,21 +227,21 @@ class Order:
 
     def _absorb(self, event: OrderEvent) -> None:
         if isinstance(event, OrderFilled):
-            self.filled_quantity = event.cum_qty
-            self.leaves_quantity = event.leaves_qty
+            self.cum_qty = event.cum_qty
+            self.leaves_qty = event.leaves_qty
             self.filled_notional += event.last_qty * event.last_px
             self.fees += event.fee
         elif isinstance(event, (OrderCanceled, OrderExpired)):
-            self.canceled_quantity += event.canceled_qty
-            self.leaves_quantity = 0
+            self.canceled_qty += event.canceled_qty
+            self.leaves_qty = 0
             self.reject_reason = event.reason
         elif isinstance(event, OrderRejected):
-            self.canceled_quantity = self.quantity - self.filled_quantity
-            self.leaves_quantity = 0
+            self.canceled_qty = self.quantity - self.cum_qty
+            self.leaves_qty = 0
             self.reject_reason = event.reason
         elif isinstance(event, OrderReplaced):
             self.quantity = event.quantity
-            self.leaves_quantity = event.leaves_qty
+            self.leaves_qty = event.leaves_qty
             self.limit_price = event.price or None
             self.stop_price = event.stop_price or None
             if event.client_order_id and event.client_order_id != self.client_order_id:
@@ -250,4 +252,4 @@ class Order:
         elif isinstance(event, OrderTriggered):
             pass  # the order keeps its type (FIX OrdType); only its status history shows it
         elif isinstance(event, OrderAccepted):
-            self.leaves_quantity = event.quantity
+            self.leaves_qty = event.quantity

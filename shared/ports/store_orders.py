@@ -20,7 +20,7 @@ class OpenExposure:
     symbol: str
     price: int | None
     open_orders: int
-    leaves_quantity: int
+    leaves_qty: int
 
 
 class OrderRepository(Protocol):

@@ -76,10 +76,10 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
     quantity = order.quantity
     if request.quantity is not None:
         quantity = lots(instrument, "quantity", request.quantity)
-        if quantity <= order.filled_quantity:
+        if quantity <= order.cum_qty:
             raise InvalidRequest(
                 reasons.REPLACE_QTY_AT_OR_BELOW_FILLED,
-                f"{order.filled_quantity} lots are filled already",
+                f"{order.cum_qty} lots are filled already",
                 "quantity",
             )
         check_quantity_limits(instrument, quantity)

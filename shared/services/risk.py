@@ -145,7 +145,7 @@ async def exposure(
         if instrument is None:
             continue
         price = group.price or instrument.reference_price or 0
-        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_quantity * price
+        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_qty * price
     for symbol, amount in units.items():
         instrument = instruments[symbol]
         assert instrument is not None
@@ -214,7 +214,7 @@ async def evaluate(
             failures.append(failure)
         return bool(failures) and first_only
 
-    leaves = ticket.quantity - (replacing.filled_quantity if replacing else 0)
+    leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     limits = account.risk_limits
     if fail(await _state_failure(deps, account, instrument, ticket, leaves)):
         return failures

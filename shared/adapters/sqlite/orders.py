@@ -104,7 +104,7 @@ class SqliteOrderRepository:
             orjson.dumps(doc),
             order.updated_at,
             _order_price(order),
-            order.leaves_quantity,
+            order.leaves_qty,
         )
         ours = order.order_id.encode()
 
@@ -298,7 +298,7 @@ def _update_params(order: Order, expected_version: int) -> tuple[object, ...]:
         orjson.dumps(doc),
         order.updated_at,
         _order_price(order),
-        order.leaves_quantity,
+        order.leaves_qty,
         order.order_id,
         order.account_id,
         expected_version,
