@@ -11,12 +11,12 @@ import hashlib
 import json
 from typing import final
 
-from matcher.engine.codes import HALTED
 from matcher.engine.engine import MatchingEngine
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
 from shared.domain import reasons
+from shared.domain.codes import HALTED
 from shared.domain.commands import (
     CancelAll,
     CancelOrder,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.domain import reasons
+from shared.domain import order_rules, reasons
 from shared.domain.commands import CancelOrder, ReplaceOrder
 from shared.domain.enums import OrderStatus
 from shared.domain.ids import new_command_id
@@ -73,28 +73,24 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
         request.client_order_id in (None, order.client_order_id)
     ):
         raise InvalidRequest(codes.NOTHING_TO_CHANGE, "the replace changes nothing", None)
+    # The venue applies the same rules (order_rules.replace_problem) and has the last word:
+    # refusing here answers at once, with the field.
     quantity = order.quantity
     if request.quantity is not None:
         quantity = lots(instrument, "quantity", request.quantity)
-        if quantity <= order.cum_qty:
-            raise InvalidRequest(
-                reasons.REPLACE_QTY_AT_OR_BELOW_FILLED,
-                f"{order.cum_qty} lots are filled already",
-                "quantity",
-            )
+        reason = order_rules.replace_quantity_problem(quantity, order.cum_qty)
+        _refuse(reason, f"{order.cum_qty} lots are filled already", "quantity")
         check_quantity_limits(instrument, quantity)
     limit_price, stop_price = order.limit_price, order.stop_price
     if request.limit_price is not None:
-        if order.limit_price is None:
-            raise InvalidRequest(
-                reasons.REPLACE_INVALID, "the order has no limit price", "limit_price"
-            )
+        reason = order_rules.replace_price_problem(order.type.value)
+        _refuse(reason, "the order has no limit price", "limit_price")
         limit_price = ticks(instrument, "limit_price", request.limit_price)
     if request.stop_price is not None:
-        if order.stop_price is None:
-            raise InvalidRequest(
-                reasons.REPLACE_INVALID, "the order has no stop price", "stop_price"
-            )
+        # Whether the stop has triggered only the venue knows: it refuses a late change.
+        stop_waiting = order_rules.has_stop_price(order.type.value)
+        reason = order_rules.replace_stop_problem(stop_waiting)
+        _refuse(reason, "the order has no stop price", "stop_price")
         stop_price = ticks(instrument, "stop_price", request.stop_price)
     return Ticket(
         order.symbol,
@@ -107,6 +103,11 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
         order.expire_at,
         request.client_order_id,
     )
+
+
+def _refuse(reason: str, detail: str, field: str) -> None:
+    if reason:
+        raise InvalidRequest(reason, detail, field)
 
 
 def _changed(value: int | None, requested: str | None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.domain import reasons
+from shared.domain import order_rules, reasons
 from shared.domain.enums import OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import GridError
@@ -17,9 +17,6 @@ MAX_UNITS = 10**15
 
 MAX_EXPIRY_NS = 366 * 86_400 * 1_000_000_000
 """GTD orders expire within a year (a typo in the year should not make a near-eternal order)."""
-
-_NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
-_NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +131,14 @@ def to_ticket(request: OrderRequest, instrument: Instrument, now: int) -> Ticket
         instrument,
         "limit_price",
         request.limit_price,
-        request.type in _NEEDS_LIMIT,
+        order_rules.has_limit_price(request.type.value),
         reasons.MISSING_LIMIT_PRICE,
     )
     stop_price = _price(
         instrument,
         "stop_price",
         request.stop_price,
-        request.type in _NEEDS_STOP,
+        order_rules.has_stop_price(request.type.value),
         reasons.MISSING_STOP_PRICE,
     )
     return Ticket(
