@@ -17,6 +17,7 @@ COMPILED_MODULES = [
     "matcher/engine/engine.py",
     "matcher/engine/emit.py",
     "matcher/engine/snapshot.py",
+    "matcher/engine/walk.py",
     "matcher/engine/simulator.py",
     "matcher/engine/venues.py",
 ]
