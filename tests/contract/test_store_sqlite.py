@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from shared.adapters.factory import store_from_settings
-from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.database import SqliteDatabase
+from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus

@@ -8,9 +8,10 @@ from typing import Any, NoReturn
 
 import orjson
 
-from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.idempotency import claim_key
 from shared.adapters.sqlite.paging import add_time_window
+from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_codec import order_from_doc, order_to_doc
