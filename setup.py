@@ -14,6 +14,7 @@ COMPILED_MODULES = [
     "shared/domain/codes.py",
     "shared/domain/order_rules.py",
     "matcher/engine/book.py",
+    "matcher/engine/market.py",
     "matcher/engine/engine.py",
     "matcher/engine/emit.py",
     "matcher/engine/snapshot.py",

@@ -1,63 +1,20 @@
-"""Order events both venues (the engine and the fill simulator) build the same way.
-
-Each takes the event's instrument `seq` and, for events of a working order, the order after
-its `order_seq` was bumped; the status follows from the order (`working_status`)."""
+"""Events of a working order that both markets (the engine and the fill simulator) build
+the same way. Each takes the event's instrument `seq` and the order after its `order_seq`
+moved on (`Market._next_event`); the status follows from the order (`working_status`)."""
 
 from __future__ import annotations
 
 from matcher.engine.book import RestingOrder
-from shared.domain.codes import CANCELED, EXPIRED, LIMIT, MARKET, NEW, REJECTED, STOP
-from shared.domain.commands import NewOrder
+from shared.domain.codes import CANCELED, EXPIRED, LIMIT, MARKET, STOP
 from shared.domain.events import (
-    CancelRejected,
     Event,
-    OrderAccepted,
     OrderCanceled,
     OrderExpired,
-    OrderRejected,
     OrderReplaced,
     OrderTriggered,
     ReplaceRejected,
 )
 from shared.domain.order_rules import working_status
-
-
-def accepted_event(symbol: str, seq: int, c: NewOrder) -> OrderAccepted:
-    """OrderAccepted (order_seq 1) for a new order that passed `new_order_problem`."""
-    return OrderAccepted(
-        symbol,
-        seq,
-        c.ts,
-        c.order_id,
-        c.account_id,
-        1,
-        NEW,
-        c.side,
-        c.order_type,
-        c.quantity,
-        c.price,
-        c.stop_price,
-    )
-
-
-def rejected_event(symbol: str, seq: int, c: NewOrder, reason: str) -> OrderRejected:
-    """OrderRejected (order_seq 1): the new order never worked."""
-    return OrderRejected(symbol, seq, c.ts, c.order_id, c.account_id, 1, REJECTED, reason)
-
-
-def cancel_rejected_event(
-    symbol: str, seq: int, ts: int, order_id: str, account_id: str, reason: str
-) -> CancelRejected:
-    """CancelRejected for a cancel that names no order of its account (`request_problem`):
-    no order's sequence moves (order_seq 0)."""
-    return CancelRejected(symbol, seq, ts, order_id, account_id, 0, "", reason)
-
-
-def replace_rejected_event(
-    symbol: str, seq: int, ts: int, order_id: str, account_id: str, reason: str
-) -> ReplaceRejected:
-    """ReplaceRejected for a replace that names no order of its account (order_seq 0)."""
-    return ReplaceRejected(symbol, seq, ts, order_id, account_id, 0, "", reason)
 
 
 def replace_refused_event(
@@ -80,31 +37,10 @@ def closed_event(
     symbol: str, seq: int, ts: int, o: RestingOrder, canceled: int, reason: str, expired: bool
 ) -> Event:
     """OrderExpired (expired) or OrderCanceled for `o`."""
+    oid, acct, order_seq, cum = o.order_id, o.account_id, o.order_seq, o.cum_qty
     if expired:
-        return OrderExpired(
-            symbol,
-            seq,
-            ts,
-            o.order_id,
-            o.account_id,
-            o.order_seq,
-            EXPIRED,
-            canceled,
-            o.cum_qty,
-            reason,
-        )
-    return OrderCanceled(
-        symbol,
-        seq,
-        ts,
-        o.order_id,
-        o.account_id,
-        o.order_seq,
-        CANCELED,
-        canceled,
-        o.cum_qty,
-        reason,
-    )
+        return OrderExpired(symbol, seq, ts, oid, acct, order_seq, EXPIRED, canceled, cum, reason)
+    return OrderCanceled(symbol, seq, ts, oid, acct, order_seq, CANCELED, canceled, cum, reason)
 
 
 def replaced_event(

@@ -25,15 +25,12 @@ from typing import final
 
 from matcher.engine.book import BookSide, RestingOrder
 from matcher.engine.emit import (
-    accepted_event,
-    cancel_rejected_event,
     closed_event,
-    rejected_event,
     replace_refused_event,
-    replace_rejected_event,
     replaced_event,
     triggered_event,
 )
+from matcher.engine.market import Market
 from shared.domain import reasons
 from shared.domain.codes import (
     CANCEL_NEWEST,
@@ -48,28 +45,19 @@ from shared.domain.codes import (
     PARTIALLY_FILLED,
     TAKER,
 )
-from shared.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    Command,
-    ExpireOrders,
-    NewOrder,
-    ReplaceOrder,
-    SetTradingState,
-)
+from shared.domain.commands import NewOrder, ReplaceOrder
 from shared.domain.events import Event, OrderFilled, TradingStateChanged
-from shared.domain.order_rules import new_order_problem, replace_problem, request_problem
+from shared.domain.order_rules import new_order_problem, replace_problem
 
 
 @final
-class MatchingEngine:
+class MatchingEngine(Market):
     """One instrument's book, stop orders, sequence counter and trading state."""
 
     def __init__(self, symbol: str, maker_fee_cbps: int = 0, taker_fee_cbps: int = 0) -> None:
-        self.symbol = symbol
+        super().__init__(symbol)
         self.maker_fee_cbps = maker_fee_cbps
         self.taker_fee_cbps = taker_fee_cbps
-        self.seq = 0
         self.last_px = 0
         self.state = "active"
         self.bids = BookSide(True)
@@ -80,37 +68,7 @@ class MatchingEngine:
         self.sell_stops: list[tuple[int, int, str]] = []  # (-stop px, entry seq, id) ascending
         self.gtd_heap: list[tuple[int, int, str]] = []  # (expire_at, entry seq, id)
 
-    # ----------------------------------------------------------------- entry point
-
-    def handle(self, command: Command, out: list[Event]) -> None:
-        """Apply one command; append the events it caused to `out`."""
-        if isinstance(command, NewOrder):
-            self.new_order(command, out)
-        elif isinstance(command, CancelOrder):
-            self.cancel(command.order_id, command.account_id, command.ts, out)
-        elif isinstance(command, ReplaceOrder):
-            self.replace(command, out)
-        elif isinstance(command, CancelAll):
-            reason = command.reason or reasons.CANCELED_BY_CLIENT
-            self.cancel_all(command.account_id, command.ts, reason, out)
-        elif isinstance(command, ExpireOrders):
-            self.expire(command.ts, command.end_of_day, out)
-        elif isinstance(command, SetTradingState):
-            self.set_trading_state(command.state, command.ts, out)
-        else:
-            raise TypeError(f"unknown command {type(command).__name__}")
-
-    def process(self, commands: list[Command], out: list[Event]) -> None:
-        """Apply a batch of commands in order (the matcher's unit of work)."""
-        for command in commands:
-            self.handle(command, out)
-
-    def _next_event(self, o: RestingOrder) -> int:
-        """Count one more event of working order `o` (its order_seq and the instrument's
-        seq move on); returns the event's seq."""
-        o.order_seq += 1
-        self.seq += 1
-        return self.seq
+    # ----------------------------------------------------------------- lookups
 
     def _working(self, order_id: str) -> RestingOrder | None:
         """The working order with this id: in the book or waiting for its trigger."""
@@ -126,11 +84,8 @@ class MatchingEngine:
         reason = new_order_problem(
             c, self.state == HALTED, c.order_id in self.orders or c.order_id in self.stops
         )
-        self.seq += 1
-        if reason:
-            out.append(rejected_event(self.symbol, self.seq, c, reason))
+        if not self._answer_new(c, reason, out):
             return
-        out.append(accepted_event(self.symbol, self.seq, c))
         o = RestingOrder.accepted(c, 0)  # its entry_seq is set where it rests or parks
         if o.time_in_force == GTD:
             heappush(self.gtd_heap, (o.expire_at, self.seq, o.order_id))
@@ -364,17 +319,11 @@ class MatchingEngine:
         o = self.orders.get(order_id)  # `_working`, spelled out: cancels are frequent
         if o is None:
             o = self.stops.get(order_id)
-        reason = request_problem(None if o is None else o.account_id, account_id)
-        if o is None or reason:
-            self.seq += 1
-            out.append(
-                cancel_rejected_event(self.symbol, self.seq, ts, order_id, account_id, reason)
-            )
-            return
-        self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
+        o = self._cancel_target(o, order_id, account_id, ts, out)
+        if o is not None:
+            self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
 
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
-        """Cancel every open order of `account_id` ("" = everyone), oldest first."""
         targets = [
             o
             for o in (*self.orders.values(), *self.stops.values())
@@ -393,12 +342,8 @@ class MatchingEngine:
         if o is None:
             o = self.stops.get(c.order_id)
             parked = o is not None
-        reason = request_problem(None if o is None else o.account_id, c.account_id)
-        if o is None or reason:
-            self.seq += 1
-            out.append(
-                replace_rejected_event(self.symbol, self.seq, ts, c.order_id, c.account_id, reason)
-            )
+        o = self._replace_target(o, c, out)
+        if o is None:
             return
         new_qty = c.quantity if c.quantity > 0 else o.quantity
         reason = replace_problem(
@@ -442,7 +387,6 @@ class MatchingEngine:
     # ----------------------------------------------------------------- time and state
 
     def expire(self, ts: int, end_of_day: bool, out: list[Event]) -> None:
-        """Expire GTD orders whose time has come and, at the end of the day, DAY orders."""
         heap = self.gtd_heap
         while heap and heap[0][0] <= ts:
             expire_at, _, order_id = heappop(heap)

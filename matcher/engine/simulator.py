@@ -29,25 +29,21 @@ from typing import final
 
 from matcher.engine.book import RestingOrder
 from matcher.engine.emit import (
-    accepted_event,
-    cancel_rejected_event,
     closed_event,
-    rejected_event,
     replace_refused_event,
-    replace_rejected_event,
     replaced_event,
     triggered_event,
 )
+from matcher.engine.market import Market
 from matcher.engine.walk import MICRO, bridge_spreads, walk_micro
 from shared.domain import reasons
-from shared.domain.codes import DAY, FILLED, FOK, GTD, IOC, MAKER, PARTIALLY_FILLED, TAKER
+from shared.domain.codes import DAY, FILLED, FOK, GTD, HALTED, IOC, MAKER, PARTIALLY_FILLED, TAKER
 from shared.domain.commands import NewOrder, ReplaceOrder
 from shared.domain.events import Event, OrderFilled
 from shared.domain.order_rules import (
     has_stop_price,
     new_order_problem,
     replace_problem,
-    request_problem,
     works_as_market,
 )
 
@@ -126,13 +122,12 @@ class SimulatorConfig:
 
 
 @final
-class FillSimulator:
+class FillSimulator(Market):
     """Paper orders of one instrument against its simulated reference price."""
 
     def __init__(self, symbol: str, config: SimulatorConfig) -> None:
-        self.symbol = symbol
+        super().__init__(symbol)
         self.config = config
-        self.seq = 0
         self.halted = False
         self.orders: dict[str, RestingOrder] = {}  # working paper orders, in entry order
         self.next_fill: dict[str, int] = {}  # order id -> earliest ts of its next fill step
@@ -172,24 +167,14 @@ class FillSimulator:
 
     # ----------------------------------------------------------------- commands
 
-    def _next_event(self, o: RestingOrder) -> int:
-        """Count one more event of working order `o` (its order_seq and the instrument's
-        seq move on); returns the event's seq."""
-        o.order_seq += 1
-        self.seq += 1
-        return self.seq
-
     def _stop_waiting(self, o: RestingOrder) -> bool:
         return has_stop_price(o.order_type) and o.order_id not in self.triggered
 
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
         self.advance(c.ts, out)
         reason = new_order_problem(c, self.halted, c.order_id in self.orders)
-        self.seq += 1
-        if reason:
-            out.append(rejected_event(self.symbol, self.seq, c, reason))
+        if not self._answer_new(c, reason, out):
             return
-        out.append(accepted_event(self.symbol, self.seq, c))
         o = RestingOrder.accepted(c, self.seq)
         self.orders[o.order_id] = o
         self.next_fill[o.order_id] = c.ts + self.config.latency_ns
@@ -197,27 +182,14 @@ class FillSimulator:
 
     def cancel(self, order_id: str, account_id: str, ts: int, out: list[Event]) -> None:
         self.advance(ts, out)
-        o = self.orders.get(order_id)
-        reason = request_problem(None if o is None else o.account_id, account_id)
-        if o is None or reason:
-            self.seq += 1
-            out.append(
-                cancel_rejected_event(self.symbol, self.seq, ts, order_id, account_id, reason)
-            )
-            return
-        self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
+        o = self._cancel_target(self.orders.get(order_id), order_id, account_id, ts, out)
+        if o is not None:
+            self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
 
     def replace(self, c: ReplaceOrder, out: list[Event]) -> None:
         self.advance(c.ts, out)
-        o = self.orders.get(c.order_id)
-        reason = request_problem(None if o is None else o.account_id, c.account_id)
-        if o is None or reason:
-            self.seq += 1
-            out.append(
-                replace_rejected_event(
-                    self.symbol, self.seq, c.ts, c.order_id, c.account_id, reason
-                )
-            )
+        o = self._replace_target(self.orders.get(c.order_id), c, out)
+        if o is None:
             return
         new_qty = c.quantity if c.quantity > 0 else o.quantity
         reason = replace_problem(
@@ -256,9 +228,11 @@ class FillSimulator:
             elif end_of_day and o.time_in_force == DAY:
                 self._close(o, ts, reasons.EXPIRED_DAY, True, out)
 
-    def set_halted(self, halted: bool, ts: int, out: list[Event]) -> None:
-        self.halted = halted
-        if halted:
+    def set_trading_state(self, state: str, ts: int, out: list[Event]) -> None:
+        """Halted: paper orders are refused and the working ones canceled. The engine reports
+        the state change (TradingStateChanged), once for the instrument."""
+        self.halted = state == HALTED
+        if self.halted:
             self.cancel_all("", ts, reasons.CANCELED_BY_HALT, out)
 
     # ----------------------------------------------------------------- fills
