@@ -14,7 +14,13 @@ from shared.domain.commands import CancelOrder, ReplaceOrder
 from shared.domain.enums import OrderStatus
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
-from shared.domain.order import CancelRequested, InvalidTransition, Order, ReplaceRequested
+from shared.domain.order import (
+    CancelRequested,
+    ClientRequest,
+    InvalidTransition,
+    Order,
+    ReplaceRequested,
+)
 from shared.ports.store_accounts import Account
 from shared.services import client_order_ids, codes, risk
 from shared.services.deps import Deps
@@ -32,6 +38,18 @@ class ReplaceRequest:
     limit_price: str | None = None
     stop_price: str | None = None
     client_order_id: str | None = None
+
+
+def _request(order: Order, request: ClientRequest, *, check_only: bool = False) -> None:
+    """Apply (or with `check_only`, only check) the request; the Conflict the API answers
+    when the order's transition table refuses it."""
+    try:
+        if check_only:
+            order.check(request)
+        else:
+            order.apply(request)
+    except InvalidTransition as error:
+        raise _refused(order, error) from None
 
 
 def _refused(order: Order, error: InvalidTransition) -> Conflict:
@@ -56,10 +74,7 @@ async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
         command = fresh.to_dict()
         if order.status is OrderStatus.PENDING_CANCEL and order.pending_command is not None:
             command = order.pending_command
-        try:
-            order.apply(CancelRequested(now, command))
-        except InvalidTransition as error:
-            raise _refused(order, error) from None
+        _request(order, CancelRequested(now, command))
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
@@ -124,10 +139,7 @@ async def replace_order(
     is PENDING_REPLACE until the matcher answers."""
     now = deps.clock()
     current = await load_order(deps, account.account_id, order_id)
-    try:
-        current.check(ReplaceRequested(now))  # refused before the checks that cost reads
-    except InvalidTransition as error:
-        raise _refused(current, error) from None
+    _request(current, ReplaceRequested(now), check_only=True)  # before the costly checks
     instrument = await instrument_for(deps, current.symbol)
     ticket = _replacement_ticket(current, instrument, request)
     risk.raise_first(
@@ -153,10 +165,7 @@ async def replace_order(
     )
 
     def request_replace(order: Order) -> None:
-        try:
-            order.apply(ReplaceRequested(now, command.to_dict()))
-        except InvalidTransition as error:
-            raise _refused(order, error) from None
+        _request(order, ReplaceRequested(now, command.to_dict()))
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace

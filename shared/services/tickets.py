@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain import order_rules, reasons
@@ -63,19 +64,17 @@ def refused(error: GridError) -> InvalidRequest:
 
 def lots(instrument: Instrument, field: str, value: str) -> int:
     """The quantity in lots; InvalidRequest off the grid, not positive, or absurdly large."""
-    try:
-        units = instrument.lots(field, value)
-    except GridError as error:
-        raise refused(error) from None
-    if units > MAX_UNITS:
-        raise InvalidRequest(codes.VALUE_TOO_LARGE, f"{value} is too large", field)
-    return units
+    return _units(instrument.lots, field, value)
 
 
 def ticks(instrument: Instrument, field: str, value: str) -> int:
     """The price in ticks; InvalidRequest off the grid, not positive, or absurdly large."""
+    return _units(instrument.ticks, field, value)
+
+
+def _units(on_grid: Callable[[str, str], int], field: str, value: str) -> int:
     try:
-        units = instrument.ticks(field, value)
+        units = on_grid(field, value)
     except GridError as error:
         raise refused(error) from None
     if units > MAX_UNITS:
