@@ -14,6 +14,24 @@ from typing import final
 from shared.domain.codes import BUY
 from shared.domain.commands import NewOrder
 
+ROW_FIELDS = (
+    "order_id",
+    "account_id",
+    "side",
+    "order_type",
+    "time_in_force",
+    "quantity",
+    "price",
+    "stop_price",
+    "expire_at",
+    "self_match_prevention",
+    "leaves_qty",
+    "cum_qty",
+    "order_seq",
+    "entry_seq",
+)
+"""A snapshot row's columns, in order (rows are lists: renaming a field changes no row)."""
+
 
 @final
 class RestingOrder:
@@ -117,22 +135,7 @@ class RestingOrder:
 
     def to_row(self) -> list[object]:
         """The order as a snapshot row (JSON-able; `from_row` reads it back)."""
-        return [
-            self.order_id,
-            self.account_id,
-            self.side,
-            self.order_type,
-            self.time_in_force,
-            self.quantity,
-            self.price,
-            self.stop_price,
-            self.expire_at,
-            self.self_match_prevention,
-            self.leaves_qty,
-            self.cum_qty,
-            self.order_seq,
-            self.entry_seq,
-        ]
+        return [getattr(self, name) for name in ROW_FIELDS]
 
     @staticmethod
     def from_row(row: list[object]) -> RestingOrder:

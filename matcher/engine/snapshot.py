@@ -50,27 +50,29 @@ def restore(data: dict[str, object]) -> MatchingEngine:
     engine.seq = int(str(data["seq"]))
     engine.last_px = int(str(data["last_px"]))
     engine.state = str(data["state"])
-    for key in ("bids", "asks"):
-        rows = data[key]
-        assert isinstance(rows, list)
-        for row in rows:
-            o = RestingOrder.from_row(row)
-            engine.orders[o.order_id] = o
-            (engine.bids if o.is_buy else engine.asks).add(o)
-    for key in ("buy_stops", "sell_stops"):
-        rows = data[key]
-        assert isinstance(rows, list)
-        for row in rows:
-            o = RestingOrder.from_row(row)
-            engine.stops[o.order_id] = o
-            if o.is_buy:
-                engine.buy_stops.append((o.stop_price, o.entry_seq, o.order_id))
-            else:
-                engine.sell_stops.append((-o.stop_price, o.entry_seq, o.order_id))
+    for o in _orders(data, "bids", "asks"):
+        engine.orders[o.order_id] = o
+        (engine.bids if o.is_buy else engine.asks).add(o)
+    for o in _orders(data, "buy_stops", "sell_stops"):
+        engine.stops[o.order_id] = o
+        if o.is_buy:
+            engine.buy_stops.append((o.stop_price, o.entry_seq, o.order_id))
+        else:
+            engine.sell_stops.append((-o.stop_price, o.entry_seq, o.order_id))
     gtd = data["gtd"]
     assert isinstance(gtd, list)
     engine.gtd_heap = [(int(e[0]), int(e[1]), str(e[2])) for e in gtd]
     return engine
+
+
+def _orders(data: dict[str, object], *keys: str) -> list[RestingOrder]:
+    """The orders of the snapshot's `keys` lists, in their order."""
+    orders: list[RestingOrder] = []
+    for key in keys:
+        rows = data[key]
+        assert isinstance(rows, list)
+        orders.extend(RestingOrder.from_row(row) for row in rows)
+    return orders
 
 
 def state_hash(engine: MatchingEngine) -> str:
