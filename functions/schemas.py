@@ -6,6 +6,7 @@ refused by name. Decimals travel as strings; times as RFC 3339.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -30,6 +31,31 @@ Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN, max_length=32)
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Role = Literal["trader", "admin"]
+
+
+_ORDER_STATUSES = {status.value: status for status in OrderStatus}
+
+
+class OrderStatusFilter(StrEnum):
+    """What `GET /api/orders?status=` takes: every order status, and FIX's `replaced` and
+    `suspended`, which no order here ever takes (a replace keeps the order id, a halt cancels
+    the working orders): a filter on them is accepted and matches no order."""
+
+    PENDING_NEW = OrderStatus.PENDING_NEW.value
+    NEW = OrderStatus.NEW.value
+    PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED.value
+    FILLED = OrderStatus.FILLED.value
+    PENDING_CANCEL = OrderStatus.PENDING_CANCEL.value
+    CANCELED = OrderStatus.CANCELED.value
+    PENDING_REPLACE = OrderStatus.PENDING_REPLACE.value
+    REPLACED = "replaced"
+    REJECTED = OrderStatus.REJECTED.value
+    EXPIRED = OrderStatus.EXPIRED.value
+    SUSPENDED = "suspended"
+
+    def status(self) -> OrderStatus | None:
+        """The order status filtered on; None for one no order takes."""
+        return _ORDER_STATUSES.get(self.value)
 
 
 class Request(BaseModel):

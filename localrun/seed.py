@@ -21,27 +21,23 @@ from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import RiskLimits
 from shared.services.admin import NewAccount, create_account
 
+
+def _us_equity(symbol: str, reference_price: int) -> Instrument:
+    return Instrument(
+        symbol,
+        tick_size=Decimal("0.01"),
+        lot_size=Decimal("1"),
+        max_quantity=100_000,
+        price_collar_bps=1_000,
+        maker_fee_cbps=0,
+        taker_fee_cbps=50,
+        reference_price=reference_price,
+    )
+
+
 INSTRUMENTS = (
-    Instrument(
-        "AAPL",
-        tick_size=Decimal("0.01"),
-        lot_size=Decimal("1"),
-        max_quantity=100_000,
-        price_collar_bps=1_000,
-        maker_fee_cbps=0,
-        taker_fee_cbps=50,
-        reference_price=19_000,
-    ),
-    Instrument(
-        "MSFT",
-        tick_size=Decimal("0.01"),
-        lot_size=Decimal("1"),
-        max_quantity=100_000,
-        price_collar_bps=1_000,
-        maker_fee_cbps=0,
-        taker_fee_cbps=50,
-        reference_price=42_000,
-    ),
+    _us_equity("AAPL", 19_000),
+    _us_equity("MSFT", 42_000),
     Instrument(
         "BTC-USD",
         tick_size=Decimal("0.5"),

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 from pathlib import Path
 
 import pytest
 
-_COMPILED = (
-    "shared.domain.events",
-    "shared.domain.commands",
-    "shared.domain.reasons",
-    "matcher.engine.engine",
-    "matcher.engine.book",
-    "matcher.engine.snapshot",
-    "matcher.engine.codes",
-    "matcher.engine.validation",
-    "matcher.engine.emit",
-    "matcher.engine.simulator",
-    "matcher.engine.venues",
-)
+
+def _compiled_modules(root: Path) -> list[str]:
+    """The modules setup.py compiles (its COMPILED_MODULES), as dotted names."""
+    tree = ast.parse((root / "setup.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "COMPILED_MODULES" for t in node.targets
+        ):
+            paths = ast.literal_eval(node.value)
+            return [path.removesuffix(".py").replace("/", ".") for path in paths]
+    raise RuntimeError("setup.py lists no COMPILED_MODULES")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -29,7 +28,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     small shim .so per module, so the build time is the newest of the two."""
     root = Path(__file__).resolve().parent.parent
     shared_libs = [p.stat().st_mtime for p in root.glob("*__mypyc*.so")]
-    for name in _COMPILED:
+    for name in _compiled_modules(root):
         module = importlib.import_module(name)
         built = Path(str(module.__file__))
         if built.suffix != ".so":

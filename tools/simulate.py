@@ -468,8 +468,8 @@ class Simulation:
             if e.account_id not in paper:
                 (bought if e.side == "buy" else sold)[e.symbol] += e.quantity
         conserved = all(
-            o.filled_quantity + o.leaves_quantity + o.canceled_quantity == o.quantity
-            and o.filled_quantity == filled_by_order[o.order_id]
+            o.cum_qty + o.leaves_qty + o.canceled_qty == o.quantity
+            and o.cum_qty == filled_by_order[o.order_id]
             for o in orders
         )
         positions_ok = True

@@ -21,10 +21,11 @@ from functions.schemas import (
     InstrumentPage,
     OrderOut,
     OrderPage,
+    OrderStatusFilter,
     PositionPage,
     TradePage,
 )
-from shared.domain.enums import OrderStatus, Side
+from shared.domain.enums import Side
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from shared.services import queries
 from shared.services.views import (
@@ -89,7 +90,7 @@ async def get_order(
 async def list_orders(
     container: ContainerDep,
     caller: CallerDep,
-    status: Annotated[list[OrderStatus] | None, Query(max_length=11)] = None,
+    status: Annotated[list[OrderStatusFilter] | None, Query(max_length=11)] = None,
     symbol: SymbolQuery = None,
     side: Side | None = None,
     since: Since = None,
@@ -97,10 +98,13 @@ async def list_orders(
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> Response:
+    statuses = [s for s in (f.status() for f in status or ()) if s is not None]
+    if status and not statuses:
+        return json_response(await orders_body(container, [], None))
     page = await queries.list_orders(
         container,
         caller.account_id,
-        statuses=status or (),
+        statuses=statuses,
         symbol=symbol,
         side=side,
         since=_ns(since),

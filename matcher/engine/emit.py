@@ -1,36 +1,46 @@
-"""Order events both venues (the engine and the fill simulator) build the same way.
-
-Each takes the order after its `order_seq` was bumped and returns the event; the status
-follows from the order (partially filled once anything filled)."""
+"""Events of a working order that both markets (the engine and the fill simulator) build
+the same way. Each takes the event's instrument `seq` and the order after its `order_seq`
+moved on (`Market._next_event`); the status follows from the order (`working_status`)."""
 
 from __future__ import annotations
 
 from matcher.engine.book import RestingOrder
-from matcher.engine.codes import CANCELED, EXPIRED, LIMIT, MARKET, NEW, PARTIALLY_FILLED, STOP
+from shared.domain.codes import CANCELED, EXPIRED, LIMIT, MARKET, STOP
 from shared.domain.events import (
     Event,
     OrderCanceled,
     OrderExpired,
     OrderReplaced,
     OrderTriggered,
+    ReplaceRejected,
 )
+from shared.domain.order_rules import working_status
+
+
+def replace_refused_event(
+    symbol: str, seq: int, ts: int, o: RestingOrder, reason: str
+) -> ReplaceRejected:
+    """ReplaceRejected for a replace of `o` the replace rules refuse (`replace_problem`)."""
+    return ReplaceRejected(
+        symbol,
+        seq,
+        ts,
+        o.order_id,
+        o.account_id,
+        o.order_seq,
+        working_status(o.cum_qty),
+        reason,
+    )
 
 
 def closed_event(
     symbol: str, seq: int, ts: int, o: RestingOrder, canceled: int, reason: str, expired: bool
 ) -> Event:
-    """OrderExpired (expired) or OrderCanceled for `o`, whose `order_seq` is already bumped."""
+    """OrderExpired (expired) or OrderCanceled for `o`."""
+    oid, acct, order_seq, cum = o.order_id, o.account_id, o.order_seq, o.cum_qty
     if expired:
-        return OrderExpired(
-            symbol, seq, ts, o.order_id, o.account_id, o.order_seq, EXPIRED, canceled, o.cum, reason
-        )
-    return OrderCanceled(
-        symbol, seq, ts, o.order_id, o.account_id, o.order_seq, CANCELED, canceled, o.cum, reason
-    )
-
-
-def working_status(o: RestingOrder) -> str:
-    return PARTIALLY_FILLED if o.cum > 0 else NEW
+        return OrderExpired(symbol, seq, ts, oid, acct, order_seq, EXPIRED, canceled, cum, reason)
+    return OrderCanceled(symbol, seq, ts, oid, acct, order_seq, CANCELED, canceled, cum, reason)
 
 
 def replaced_event(
@@ -44,12 +54,12 @@ def replaced_event(
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o),
+        working_status(o.cum_qty),
         o.quantity,
         o.price,
         o.stop_price,
-        o.leaves,
-        o.cum,
+        o.leaves_qty,
+        o.cum_qty,
         kept,
         client_order_id,
     )
@@ -65,7 +75,7 @@ def triggered_event(symbol: str, seq: int, ts: int, o: RestingOrder, trigger_px:
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o),
+        working_status(o.cum_qty),
         works_as,
         trigger_px,
     )

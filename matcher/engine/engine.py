@@ -24,8 +24,15 @@ from heapq import heappop, heappush
 from typing import final
 
 from matcher.engine.book import BookSide, RestingOrder
-from matcher.engine.codes import (
-    BUY,
+from matcher.engine.emit import (
+    closed_event,
+    replace_refused_event,
+    replaced_event,
+    triggered_event,
+)
+from matcher.engine.market import Market
+from shared.domain import reasons
+from shared.domain.codes import (
     CANCEL_NEWEST,
     CANCEL_OLDEST,
     DAY,
@@ -34,48 +41,23 @@ from matcher.engine.codes import (
     GTD,
     HALTED,
     IOC,
-    LIMIT,
     MAKER,
-    MARKET,
-    NEW,
     PARTIALLY_FILLED,
-    REJECTED,
-    STOP,
-    STOP_LIMIT,
     TAKER,
 )
-from matcher.engine.emit import closed_event, replaced_event, triggered_event
-from matcher.engine.validation import new_order_problem
-from shared.domain import reasons
-from shared.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    Command,
-    ExpireOrders,
-    NewOrder,
-    ReplaceOrder,
-    SetTradingState,
-)
-from shared.domain.events import (
-    CancelRejected,
-    Event,
-    OrderAccepted,
-    OrderFilled,
-    OrderRejected,
-    ReplaceRejected,
-    TradingStateChanged,
-)
+from shared.domain.commands import NewOrder, ReplaceOrder
+from shared.domain.events import Event, OrderFilled, TradingStateChanged
+from shared.domain.order_rules import new_order_problem, replace_problem
 
 
 @final
-class MatchingEngine:
+class MatchingEngine(Market):
     """One instrument's book, stop orders, sequence counter and trading state."""
 
     def __init__(self, symbol: str, maker_fee_cbps: int = 0, taker_fee_cbps: int = 0) -> None:
-        self.symbol = symbol
+        super().__init__(symbol)
         self.maker_fee_cbps = maker_fee_cbps
         self.taker_fee_cbps = taker_fee_cbps
-        self.seq = 0
         self.last_px = 0
         self.state = "active"
         self.bids = BookSide(True)
@@ -86,84 +68,28 @@ class MatchingEngine:
         self.sell_stops: list[tuple[int, int, str]] = []  # (-stop px, entry seq, id) ascending
         self.gtd_heap: list[tuple[int, int, str]] = []  # (expire_at, entry seq, id)
 
-    # ----------------------------------------------------------------- entry point
+    # ----------------------------------------------------------------- lookups
 
-    def handle(self, command: Command, out: list[Event]) -> None:
-        """Apply one command; append the events it caused to `out`."""
-        if isinstance(command, NewOrder):
-            self.new_order(command, out)
-        elif isinstance(command, CancelOrder):
-            self.cancel(command.order_id, command.account_id, command.ts, out)
-        elif isinstance(command, ReplaceOrder):
-            self.replace(command, out)
-        elif isinstance(command, CancelAll):
-            reason = command.reason or reasons.CANCELED_BY_CLIENT
-            self.cancel_all(command.account_id, command.ts, reason, out)
-        elif isinstance(command, ExpireOrders):
-            self.expire(command.ts, command.end_of_day, out)
-        elif isinstance(command, SetTradingState):
-            self.set_trading_state(command.state, command.ts, out)
-        else:
-            raise TypeError(f"unknown command {type(command).__name__}")
+    def _working(self, order_id: str) -> RestingOrder | None:
+        """The working order with this id: in the book or waiting for its trigger."""
+        o = self.orders.get(order_id)
+        if o is None:
+            o = self.stops.get(order_id)
+        return o
 
     # ----------------------------------------------------------------- new orders
-
-    def process(self, commands: list[Command], out: list[Event]) -> None:
-        """Apply a batch of commands in order (the matcher's unit of work)."""
-        for command in commands:
-            self.handle(command, out)
 
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
         ts = c.ts
         reason = new_order_problem(
             c, self.state == HALTED, c.order_id in self.orders or c.order_id in self.stops
         )
-        if reason:
-            self.seq += 1
-            out.append(
-                OrderRejected(
-                    self.symbol, self.seq, ts, c.order_id, c.account_id, 1, REJECTED, reason
-                )
-            )
+        if not self._answer_new(c, reason, out):
             return
-        is_buy = c.side == BUY
-        o = RestingOrder(
-            c.order_id,
-            c.account_id,
-            c.side,
-            is_buy,
-            c.order_type,
-            c.time_in_force,
-            c.quantity,
-            c.price,
-            c.stop_price,
-            c.expire_at,
-            c.stp,
-            c.quantity,
-            0,
-            1,
-            0,
-        )
-        self.seq += 1
-        out.append(
-            OrderAccepted(
-                self.symbol,
-                self.seq,
-                ts,
-                c.order_id,
-                c.account_id,
-                1,
-                NEW,
-                c.side,
-                c.order_type,
-                c.quantity,
-                c.price,
-                c.stop_price,
-            )
-        )
-        if o.tif == GTD:
+        o = RestingOrder.accepted(c, 0)  # its entry_seq is set where it rests or parks
+        if o.time_in_force == GTD:
             heappush(self.gtd_heap, (o.expire_at, self.seq, o.order_id))
-        if o.order_type == STOP or o.order_type == STOP_LIMIT:
+        if o.stop_price > 0:  # a stop order: only they carry a stop price (order_rules)
             if self._stop_reached(o):
                 self._trigger(o, ts, out)
             else:
@@ -176,19 +102,20 @@ class MatchingEngine:
 
     def _execute(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
         """Work a (new or triggered) order: match what crosses, then rest or cancel the rest."""
-        is_market = o.order_type == MARKET or o.order_type == STOP
-        if o.tif == FOK and self._fillable(o, is_market, ts) < o.leaves:
+        # No limit price (order_rules.works_as_market: market, or a triggered stop): any price.
+        is_market = o.price == 0
+        if o.time_in_force == FOK and self._fillable(o, is_market, ts) < o.leaves_qty:
             self._cancel_taker(o, ts, reasons.FOK_NOT_FILLABLE, out)
             return
         if not self._match(o, is_market, ts, out):
             self._cancel_taker(o, ts, reasons.SELF_TRADE_PREVENTED, out)
             return
-        if o.leaves == 0:
+        if o.leaves_qty == 0:
             return
         if is_market:
-            reason = reasons.IOC_REMAINDER if o.cum > 0 else reasons.MARKET_NO_LIQUIDITY
+            reason = reasons.IOC_REMAINDER if o.cum_qty > 0 else reasons.MARKET_NO_LIQUIDITY
             self._cancel_taker(o, ts, reason, out)
-        elif o.tif == IOC or o.tif == FOK:
+        elif o.time_in_force == IOC or o.time_in_force == FOK:
             self._cancel_taker(o, ts, reasons.IOC_REMAINDER, out)
         else:
             self._rest(o)
@@ -209,15 +136,15 @@ class MatchingEngine:
         levels = opp.levels
         limit = t.price
         symbol = self.symbol
-        while t.leaves > 0 and prices:
+        while t.leaves_qty > 0 and prices:
             best = prices[0] if taker_buy else prices[-1]
             if not is_market and (best > limit if taker_buy else best < limit):
                 break
             level = levels[best]
             queue = level.orders
-            while t.leaves > 0:
+            while t.leaves_qty > 0:
                 m = queue[0]
-                ml = m.leaves
+                ml = m.leaves_qty
                 if ml == 0:
                     queue.popleft()
                     continue
@@ -226,22 +153,22 @@ class MatchingEngine:
                         break
                     continue
                 if m.account_id == t.account_id:
-                    mode = t.stp
+                    mode = t.self_match_prevention
                     if mode != CANCEL_NEWEST:
-                        self._cancel_resting(m, ts, reasons.SELF_TRADE_PREVENTED, out)
+                        self._close(m, ts, reasons.SELF_TRADE_PREVENTED, False, out)
                     if mode != CANCEL_OLDEST:
                         return False
                     if level.live == 0:
                         break
                     continue
-                fq = t.leaves if t.leaves < ml else ml
+                fq = t.leaves_qty if t.leaves_qty < ml else ml
                 ml -= fq
-                m.leaves = ml
-                m.cum += fq
+                m.leaves_qty = ml
+                m.cum_qty += fq
                 m.order_seq += 1
                 level.qty -= fq
-                t.leaves -= fq
-                t.cum += fq
+                t.leaves_qty -= fq
+                t.cum_qty += fq
                 t.order_seq += 1
                 seq = self.seq + 1
                 out.append(
@@ -257,7 +184,7 @@ class MatchingEngine:
                         fq,
                         best,
                         ml,
-                        m.cum,
+                        m.cum_qty,
                         MAKER,
                         fq * best * self.maker_fee_cbps,
                         seq,
@@ -271,12 +198,12 @@ class MatchingEngine:
                         t.order_id,
                         t.account_id,
                         t.order_seq,
-                        FILLED if t.leaves == 0 else PARTIALLY_FILLED,
+                        FILLED if t.leaves_qty == 0 else PARTIALLY_FILLED,
                         t.side,
                         fq,
                         best,
-                        t.leaves,
-                        t.cum,
+                        t.leaves_qty,
+                        t.cum_qty,
                         TAKER,
                         fq * best * self.taker_fee_cbps,
                         seq,
@@ -296,9 +223,9 @@ class MatchingEngine:
     def _expired_on_contact(self, m: RestingOrder, ts: int, out: list[Event]) -> bool:
         """A GTD order whose time ran out before a clock tick expired it never trades:
         it expires when a taker reaches it."""
-        if m.tif != GTD or m.expire_at > ts:
+        if m.time_in_force != GTD or m.expire_at > ts:
             return False
-        self._expire_one(m, ts, reasons.EXPIRED_GTD, out)
+        self._close(m, ts, reasons.EXPIRED_GTD, True, out)
         return True
 
     def _fillable(self, t: RestingOrder, is_market: bool, ts: int) -> int:
@@ -309,30 +236,30 @@ class MatchingEngine:
             if not is_market and (price > t.price if t.is_buy else price < t.price):
                 break
             for m in opp.levels[price].live_orders():
-                if m.expire_at and m.expire_at <= ts and m.tif == GTD:
+                if m.expire_at and m.expire_at <= ts and m.time_in_force == GTD:
                     continue  # expires on contact: it fills nothing
                 if m.account_id == t.account_id:
-                    if t.stp != CANCEL_OLDEST:
+                    if t.self_match_prevention != CANCEL_OLDEST:
                         return total
                     continue
-                total += m.leaves
-                if total >= t.leaves:
+                total += m.leaves_qty
+                if total >= t.leaves_qty:
                     return total
         return total
 
     def _cancel_taker(self, o: RestingOrder, ts: int, reason: str, out: list[Event]) -> None:
-        o.order_seq += 1
-        self.seq += 1
-        canceled = o.leaves
-        o.leaves = 0
-        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, False))
+        """Cancel what is left of a taker that may not rest (it is in no book)."""
+        canceled = o.leaves_qty
+        o.leaves_qty = 0
+        out.append(closed_event(self.symbol, self._next_event(o), ts, o, canceled, reason, False))
 
-    def _cancel_resting(self, o: RestingOrder, ts: int, reason: str, out: list[Event]) -> None:
-        canceled = o.leaves
+    def _close(
+        self, o: RestingOrder, ts: int, reason: str, expired: bool, out: list[Event]
+    ) -> None:
+        """Take a working order out of the book or the stops; it is canceled or expired."""
+        canceled = o.leaves_qty
         self._unlink(o)
-        o.order_seq += 1
-        self.seq += 1
-        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, False))
+        out.append(closed_event(self.symbol, self._next_event(o), ts, o, canceled, reason, expired))
 
     def _unlink(self, o: RestingOrder) -> None:
         """Take a live order out of the book or the stop lists (its leaves become 0)."""
@@ -342,7 +269,7 @@ class MatchingEngine:
                 self.buy_stops.remove((o.stop_price, o.entry_seq, o.order_id))
             else:
                 self.sell_stops.remove((-o.stop_price, o.entry_seq, o.order_id))
-            o.leaves = 0
+            o.leaves_qty = 0
             return
         del self.orders[o.order_id]
         if o.is_buy:
@@ -367,9 +294,7 @@ class MatchingEngine:
             _insort(self.sell_stops, (-o.stop_price, o.entry_seq, o.order_id))
 
     def _trigger(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        o.order_seq += 1
-        self.seq += 1
-        out.append(triggered_event(self.symbol, self.seq, ts, o, self.last_px))
+        out.append(triggered_event(self.symbol, self._next_event(o), ts, o, self.last_px))
         self._execute(o, ts, out)
 
     def _trigger_stops(self, ts: int, out: list[Event]) -> None:
@@ -391,20 +316,14 @@ class MatchingEngine:
     # ----------------------------------------------------------------- cancel
 
     def cancel(self, order_id: str, account_id: str, ts: int, out: list[Event]) -> None:
-        o = self.orders.get(order_id)
+        o = self.orders.get(order_id)  # `_working`, spelled out: cancels are frequent
         if o is None:
             o = self.stops.get(order_id)
-        if o is None or o.account_id != account_id:
-            self.seq += 1
-            reason = reasons.UNKNOWN_ORDER if o is None else reasons.NOT_ORDER_OWNER
-            out.append(
-                CancelRejected(self.symbol, self.seq, ts, order_id, account_id, 0, "", reason)
-            )
-            return
-        self._cancel_resting(o, ts, reasons.CANCELED_BY_CLIENT, out)
+        o = self._cancel_target(o, order_id, account_id, ts, out)
+        if o is not None:
+            self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
 
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
-        """Cancel every open order of `account_id` ("" = everyone), oldest first."""
         targets = [
             o
             for o in (*self.orders.values(), *self.stops.values())
@@ -412,7 +331,7 @@ class MatchingEngine:
         ]
         targets.sort(key=_entry_key)
         for o in targets:
-            self._cancel_resting(o, ts, reason, out)
+            self._close(o, ts, reason, False, out)
 
     # ----------------------------------------------------------------- replace
 
@@ -423,51 +342,38 @@ class MatchingEngine:
         if o is None:
             o = self.stops.get(c.order_id)
             parked = o is not None
-        if o is None or o.account_id != c.account_id:
-            reason = reasons.UNKNOWN_ORDER if o is None else reasons.NOT_ORDER_OWNER
-            self.seq += 1
-            out.append(
-                ReplaceRejected(self.symbol, self.seq, ts, c.order_id, c.account_id, 0, "", reason)
-            )
+        o = self._replace_target(o, c, out)
+        if o is None:
             return
         new_qty = c.quantity if c.quantity > 0 else o.quantity
+        reason = replace_problem(
+            o.order_type, o.cum_qty, new_qty, c.price > 0, c.stop_price > 0, parked
+        )
+        if reason:
+            out.append(replace_refused_event(self.symbol, self._next_event(o), ts, o, reason))
+            return
         new_px = c.price if c.price > 0 else o.price
         new_stop = c.stop_price if c.stop_price > 0 else o.stop_price
-        reason = ""
-        if new_qty <= o.cum:
-            reason = reasons.REPLACE_QTY_AT_OR_BELOW_FILLED
-        elif (c.price > 0 and o.order_type not in (LIMIT, STOP_LIMIT)) or (
-            c.stop_price > 0 and not parked
-        ):
-            reason = reasons.REPLACE_INVALID
-        if reason:
-            o.order_seq += 1
-            self.seq += 1
-            status = PARTIALLY_FILLED if o.cum > 0 else NEW
-            out.append(
-                ReplaceRejected(
-                    self.symbol, self.seq, ts, o.order_id, o.account_id, o.order_seq, status, reason
-                )
-            )
-            return
         keeps_priority = (
             new_px == o.price and new_stop == o.stop_price and new_qty <= o.quantity and not parked
         )
-        new_leaves = new_qty - o.cum
+        new_leaves = new_qty - o.cum_qty
         if keeps_priority:
             side = self.bids if o.is_buy else self.asks
-            side.levels[o.price].qty += new_leaves - o.leaves
-            o.leaves = new_leaves
+            side.levels[o.price].qty += new_leaves - o.leaves_qty
+            o.leaves_qty = new_leaves
             o.quantity = new_qty
-            self._replaced(o, ts, True, c.client_order_id, out)
+            seq = self._next_event(o)
+            out.append(replaced_event(self.symbol, seq, ts, o, True, c.client_order_id))
             return
         fresh = o.copy()
         self._unlink(o)
         fresh.quantity = new_qty
         fresh.price = new_px
         fresh.stop_price = new_stop
-        fresh.leaves = new_leaves
-        self._replaced(fresh, ts, False, c.client_order_id, out)
+        fresh.leaves_qty = new_leaves
+        seq = self._next_event(fresh)
+        out.append(replaced_event(self.symbol, seq, ts, fresh, False, c.client_order_id))
         if parked:
             if self._stop_reached(fresh):
                 self._trigger(fresh, ts, out)
@@ -478,35 +384,22 @@ class MatchingEngine:
         if self.buy_stops or self.sell_stops:
             self._trigger_stops(ts, out)
 
-    def _replaced(
-        self, o: RestingOrder, ts: int, kept: bool, client_order_id: str, out: list[Event]
-    ) -> None:
-        o.order_seq += 1
-        self.seq += 1
-        out.append(replaced_event(self.symbol, self.seq, ts, o, kept, client_order_id))
-
     # ----------------------------------------------------------------- time and state
 
     def expire(self, ts: int, end_of_day: bool, out: list[Event]) -> None:
-        """Expire GTD orders whose time has come and, at the end of the day, DAY orders."""
         heap = self.gtd_heap
         while heap and heap[0][0] <= ts:
             expire_at, _, order_id = heappop(heap)
-            o = self.orders.get(order_id) or self.stops.get(order_id)
-            if o is not None and o.tif == GTD and o.expire_at == expire_at:
-                self._expire_one(o, ts, reasons.EXPIRED_GTD, out)
+            o = self._working(order_id)
+            if o is not None and o.time_in_force == GTD and o.expire_at == expire_at:
+                self._close(o, ts, reasons.EXPIRED_GTD, True, out)
         if end_of_day:
-            day_orders = [o for o in (*self.orders.values(), *self.stops.values()) if o.tif == DAY]
+            day_orders = [
+                o for o in (*self.orders.values(), *self.stops.values()) if o.time_in_force == DAY
+            ]
             day_orders.sort(key=_entry_key)
             for o in day_orders:
-                self._expire_one(o, ts, reasons.EXPIRED_DAY, out)
-
-    def _expire_one(self, o: RestingOrder, ts: int, reason: str, out: list[Event]) -> None:
-        canceled = o.leaves
-        self._unlink(o)
-        o.order_seq += 1
-        self.seq += 1
-        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, True))
+                self._close(o, ts, reasons.EXPIRED_DAY, True, out)
 
     def set_trading_state(self, state: str, ts: int, out: list[Event]) -> None:
         self.state = state

@@ -24,88 +24,28 @@ Fill rules (prices in ticks, quantities in lots):
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from typing import final
 
 from matcher.engine.book import RestingOrder
-from matcher.engine.codes import (
-    BUY,
-    DAY,
-    FILLED,
-    FOK,
-    GTD,
-    IOC,
-    LIMIT,
-    MAKER,
-    MARKET,
-    NEW,
-    PARTIALLY_FILLED,
-    REJECTED,
-    STOP,
-    STOP_LIMIT,
-    TAKER,
+from matcher.engine.emit import (
+    closed_event,
+    replace_refused_event,
+    replaced_event,
+    triggered_event,
 )
-from matcher.engine.emit import closed_event, replaced_event, triggered_event
-from matcher.engine.validation import new_order_problem
+from matcher.engine.market import Market
+from matcher.engine.walk import MICRO, bridge_spreads, walk_micro
 from shared.domain import reasons
+from shared.domain.codes import DAY, FILLED, FOK, GTD, HALTED, IOC, MAKER, PARTIALLY_FILLED, TAKER
 from shared.domain.commands import NewOrder, ReplaceOrder
-from shared.domain.events import (
-    CancelRejected,
-    Event,
-    OrderAccepted,
-    OrderFilled,
-    OrderRejected,
-    ReplaceRejected,
+from shared.domain.events import Event, OrderFilled
+from shared.domain.order_rules import (
+    has_stop_price,
+    new_order_problem,
+    replace_problem,
+    works_as_market,
 )
-
-_MASK = (1 << 64) - 1
-_LEVELS = 48  # the bridge covers step indices 0 .. 2**48 (ns / step_ns since the epoch)
-_MICRO = 1_000_000  # the walk is computed in millionths of a tick
-
-
-def _mix(seed: int, key: int) -> int:
-    """splitmix64 of (seed, key): a reproducible pseudo-random 64-bit number."""
-    z = (seed * 0x9E3779B97F4A7C15 + key * 0xBF58476D1CE4E5B9 + 0x94D049BB133111EB) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return z ^ (z >> 31)
-
-
-def _normal_micro(seed: int, key: int) -> int:
-    """A standard normal draw times 1e6 (Irwin-Hall: four 16-bit uniforms), from the hash."""
-    h = _mix(seed, key)
-    total = (h & 0xFFFF) + ((h >> 16) & 0xFFFF) + ((h >> 32) & 0xFFFF) + (h >> 48)
-    # mean 4 * 32767.5, standard deviation sqrt(4 / 12) * 65536
-    return (2 * total - 262_140) * _MICRO // 75_674
-
-
-def bridge_spreads(sigma_ticks: int) -> list[int]:
-    """Standard deviations (millionths of a tick) of the bridge's midpoints, per depth;
-    entry 0 is that of W(2**48) itself."""
-    spreads = [math.isqrt((1 << _LEVELS) * sigma_ticks * sigma_ticks * _MICRO * _MICRO)]
-    for depth in range(_LEVELS):
-        width = 1 << (_LEVELS - depth)
-        spreads.append(math.isqrt(width * sigma_ticks * sigma_ticks * _MICRO * _MICRO // 4))
-    return spreads
-
-
-def walk_micro(seed: int, spreads: list[int], step: int) -> int:
-    """W(step) in millionths of a tick: a random walk with W(0) = 0 and Gaussian steps (see
-    `bridge_spreads`), evaluated by Brownian-bridge bisection (48 hashes, no state)."""
-    lo, hi = 0, 1 << _LEVELS
-    w_lo = 0
-    w_hi = spreads[0] * _normal_micro(seed, hi) // _MICRO
-    depth = 1
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        w_mid = (w_lo + w_hi) // 2 + spreads[depth] * _normal_micro(seed, mid) // _MICRO
-        depth += 1
-        if step < mid:
-            hi, w_hi = mid, w_mid
-        else:
-            lo, w_lo = mid, w_mid
-    return w_lo if step == lo else w_hi
 
 
 @final
@@ -182,13 +122,12 @@ class SimulatorConfig:
 
 
 @final
-class FillSimulator:
+class FillSimulator(Market):
     """Paper orders of one instrument against its simulated reference price."""
 
     def __init__(self, symbol: str, config: SimulatorConfig) -> None:
-        self.symbol = symbol
+        super().__init__(symbol)
         self.config = config
-        self.seq = 0
         self.halted = False
         self.orders: dict[str, RestingOrder] = {}  # working paper orders, in entry order
         self.next_fill: dict[str, int] = {}  # order id -> earliest ts of its next fill step
@@ -215,7 +154,7 @@ class FillSimulator:
             self.anchor_micro = self.memo_micro
             return cfg.start_price
         moved = self.memo_micro - self.anchor_micro
-        price = cfg.start_price + (moved + _MICRO // 2) // _MICRO
+        price = cfg.start_price + (moved + MICRO // 2) // MICRO
         return price if price > 1 else 1
 
     def _slipped(self, ref: int, is_buy: bool, qty: int) -> int:
@@ -228,115 +167,51 @@ class FillSimulator:
 
     # ----------------------------------------------------------------- commands
 
+    def _stop_waiting(self, o: RestingOrder) -> bool:
+        return has_stop_price(o.order_type) and o.order_id not in self.triggered
+
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
         self.advance(c.ts, out)
         reason = new_order_problem(c, self.halted, c.order_id in self.orders)
-        if reason:
-            self.seq += 1
-            out.append(
-                OrderRejected(
-                    self.symbol, self.seq, c.ts, c.order_id, c.account_id, 1, REJECTED, reason
-                )
-            )
+        if not self._answer_new(c, reason, out):
             return
-        self.seq += 1
-        o = RestingOrder(
-            c.order_id,
-            c.account_id,
-            c.side,
-            c.side == BUY,
-            c.order_type,
-            c.time_in_force,
-            c.quantity,
-            c.price,
-            c.stop_price,
-            c.expire_at,
-            c.stp,
-            c.quantity,
-            0,
-            1,
-            self.seq,
-        )
-        out.append(
-            OrderAccepted(
-                self.symbol,
-                self.seq,
-                c.ts,
-                c.order_id,
-                c.account_id,
-                1,
-                NEW,
-                c.side,
-                c.order_type,
-                c.quantity,
-                c.price,
-                c.stop_price,
-            )
-        )
+        o = RestingOrder.accepted(c, self.seq)
         self.orders[o.order_id] = o
         self.next_fill[o.order_id] = c.ts + self.config.latency_ns
         self._work(o, c.ts, self.reference_price(c.ts), out)
 
     def cancel(self, order_id: str, account_id: str, ts: int, out: list[Event]) -> None:
         self.advance(ts, out)
-        o = self.orders.get(order_id)
-        if o is None or o.account_id != account_id:
-            reason = reasons.UNKNOWN_ORDER if o is None else reasons.NOT_ORDER_OWNER
-            self.seq += 1
-            out.append(
-                CancelRejected(self.symbol, self.seq, ts, order_id, account_id, 0, "", reason)
-            )
-            return
-        self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
+        o = self._cancel_target(self.orders.get(order_id), order_id, account_id, ts, out)
+        if o is not None:
+            self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
 
     def replace(self, c: ReplaceOrder, out: list[Event]) -> None:
         self.advance(c.ts, out)
-        o = self.orders.get(c.order_id)
-        if o is None or o.account_id != c.account_id:
-            reason = reasons.UNKNOWN_ORDER if o is None else reasons.NOT_ORDER_OWNER
-            self.seq += 1
-            out.append(
-                ReplaceRejected(
-                    self.symbol, self.seq, c.ts, c.order_id, c.account_id, 0, "", reason
-                )
-            )
+        o = self._replace_target(self.orders.get(c.order_id), c, out)
+        if o is None:
             return
         new_qty = c.quantity if c.quantity > 0 else o.quantity
-        untriggered_stop = (
-            o.order_type == STOP or o.order_type == STOP_LIMIT
-        ) and o.order_id not in self.triggered
-        reason = ""
-        if new_qty <= o.cum:
-            reason = reasons.REPLACE_QTY_AT_OR_BELOW_FILLED
-        elif (c.price > 0 and o.order_type not in (LIMIT, STOP_LIMIT)) or (
-            c.stop_price > 0 and not untriggered_stop
-        ):
-            reason = reasons.REPLACE_INVALID
-        o.order_seq += 1
-        self.seq += 1
-        status = PARTIALLY_FILLED if o.cum > 0 else NEW
+        reason = replace_problem(
+            o.order_type,
+            o.cum_qty,
+            new_qty,
+            c.price > 0,
+            c.stop_price > 0,
+            self._stop_waiting(o),
+        )
+        seq = self._next_event(o)
         if reason:
-            out.append(
-                ReplaceRejected(
-                    self.symbol,
-                    self.seq,
-                    c.ts,
-                    o.order_id,
-                    o.account_id,
-                    o.order_seq,
-                    status,
-                    reason,
-                )
-            )
+            out.append(replace_refused_event(self.symbol, seq, c.ts, o, reason))
             return
         kept = (c.price == 0 or c.price == o.price) and new_qty <= o.quantity
         o.quantity = new_qty
-        o.leaves = new_qty - o.cum
+        o.leaves_qty = new_qty - o.cum_qty
         if c.price > 0:
             o.price = c.price
         if c.stop_price > 0:
             o.stop_price = c.stop_price
-        out.append(replaced_event(self.symbol, self.seq, c.ts, o, kept, c.client_order_id))
+        out.append(replaced_event(self.symbol, seq, c.ts, o, kept, c.client_order_id))
         self._work(o, c.ts, self.reference_price(c.ts), out)
 
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
@@ -348,14 +223,16 @@ class FillSimulator:
     def expire(self, ts: int, end_of_day: bool, out: list[Event]) -> None:
         self.advance(ts, out)
         for o in list(self.orders.values()):
-            if o.tif == GTD and o.expire_at <= ts:
+            if o.time_in_force == GTD and o.expire_at <= ts:
                 self._close(o, ts, reasons.EXPIRED_GTD, True, out)
-            elif end_of_day and o.tif == DAY:
+            elif end_of_day and o.time_in_force == DAY:
                 self._close(o, ts, reasons.EXPIRED_DAY, True, out)
 
-    def set_halted(self, halted: bool, ts: int, out: list[Event]) -> None:
-        self.halted = halted
-        if halted:
+    def set_trading_state(self, state: str, ts: int, out: list[Event]) -> None:
+        """Halted: paper orders are refused and the working ones canceled. The engine reports
+        the state change (TradingStateChanged), once for the instrument."""
+        self.halted = state == HALTED
+        if self.halted:
             self.cancel_all("", ts, reasons.CANCELED_BY_HALT, out)
 
     # ----------------------------------------------------------------- fills
@@ -369,23 +246,20 @@ class FillSimulator:
             self._work(o, ts, ref, out)
 
     def _work(self, o: RestingOrder, ts: int, ref: int, out: list[Event]) -> None:
-        if o.tif == GTD and o.expire_at <= ts:
+        if o.time_in_force == GTD and o.expire_at <= ts:
             self._close(o, ts, reasons.EXPIRED_GTD, True, out)  # its time ran out first
             return
         if self.next_fill[o.order_id] > ts:
             return
-        is_stop = o.order_type == STOP or o.order_type == STOP_LIMIT
-        if is_stop and o.order_id not in self.triggered:
+        if self._stop_waiting(o):
             if not (ref >= o.stop_price if o.is_buy else ref <= o.stop_price):
                 return
             self.triggered.add(o.order_id)
-            o.order_seq += 1
-            self.seq += 1
-            out.append(triggered_event(self.symbol, self.seq, ts, o, ref))
-        is_market = o.order_type == MARKET or o.order_type == STOP
-        step = o.leaves
-        if o.tif != FOK:
-            step = min(o.leaves, max(1, o.quantity * self.config.fill_ratio_pct // 100))
+            out.append(triggered_event(self.symbol, self._next_event(o), ts, o, ref))
+        is_market = works_as_market(o.order_type)
+        step = o.leaves_qty
+        if o.time_in_force != FOK:
+            step = min(o.leaves_qty, max(1, o.quantity * self.config.fill_ratio_pct // 100))
         px = self._slipped(ref, o.is_buy, step)
         liquidity = TAKER
         if not is_market:
@@ -399,10 +273,10 @@ class FillSimulator:
                     px = 0
         if px > 0:
             self._fill(o, ts, step, px, liquidity, out)
-        if o.leaves == 0:
+        if o.leaves_qty == 0:
             return
-        if o.tif == IOC or o.tif == FOK:
-            reason = reasons.FOK_NOT_FILLABLE if o.tif == FOK else reasons.IOC_REMAINDER
+        if o.time_in_force == IOC or o.time_in_force == FOK:
+            reason = reasons.FOK_NOT_FILLABLE if o.time_in_force == FOK else reasons.IOC_REMAINDER
             self._close(o, ts, reason, False, out)
 
     def _fill(
@@ -410,41 +284,38 @@ class FillSimulator:
     ) -> None:
         cfg = self.config
         rate = cfg.maker_fee_cbps if liquidity == MAKER else cfg.taker_fee_cbps
-        o.leaves -= qty
-        o.cum += qty
-        o.order_seq += 1
-        self.seq += 1
+        o.leaves_qty -= qty
+        o.cum_qty += qty
+        seq = self._next_event(o)
         out.append(
             OrderFilled(
                 self.symbol,
-                self.seq,
+                seq,
                 ts,
                 o.order_id,
                 o.account_id,
                 o.order_seq,
-                FILLED if o.leaves == 0 else PARTIALLY_FILLED,
+                FILLED if o.leaves_qty == 0 else PARTIALLY_FILLED,
                 o.side,
                 qty,
                 px,
-                o.leaves,
-                o.cum,
+                o.leaves_qty,
+                o.cum_qty,
                 liquidity,
                 qty * px * rate,
-                self.seq,
+                seq,
             )
         )
         self.next_fill[o.order_id] = ts + cfg.fill_interval_ns
-        if o.leaves == 0:
+        if o.leaves_qty == 0:
             self._forget(o)
 
     def _close(
         self, o: RestingOrder, ts: int, reason: str, expired: bool, out: list[Event]
     ) -> None:
-        canceled = o.leaves
-        o.leaves = 0
-        o.order_seq += 1
-        self.seq += 1
-        out.append(closed_event(self.symbol, self.seq, ts, o, canceled, reason, expired))
+        canceled = o.leaves_qty
+        o.leaves_qty = 0
+        out.append(closed_event(self.symbol, self._next_event(o), ts, o, canceled, reason, expired))
         self._forget(o)
 
     def _forget(self, o: RestingOrder) -> None:
@@ -455,28 +326,10 @@ class FillSimulator:
     # ----------------------------------------------------------------- state
 
     def snapshot(self) -> dict[str, object]:
-        rows: list[list[object]] = []
-        for o in self.orders.values():
-            rows.append(
-                [
-                    o.order_id,
-                    o.account_id,
-                    o.side,
-                    o.order_type,
-                    o.tif,
-                    o.quantity,
-                    o.price,
-                    o.stop_price,
-                    o.expire_at,
-                    o.stp,
-                    o.leaves,
-                    o.cum,
-                    o.order_seq,
-                    o.entry_seq,
-                    self.next_fill[o.order_id],
-                    o.order_id in self.triggered,
-                ]
-            )
+        rows = [
+            [*o.to_row(), self.next_fill[o.order_id], o.order_id in self.triggered]
+            for o in self.orders.values()
+        ]
         return {
             "config": self.config.to_dict(),
             "halted": self.halted,
@@ -497,23 +350,7 @@ class FillSimulator:
         rows = data["orders"]
         assert isinstance(rows, list)
         for r in rows:
-            o = RestingOrder(
-                str(r[0]),
-                str(r[1]),
-                str(r[2]),
-                r[2] == BUY,
-                str(r[3]),
-                str(r[4]),
-                int(r[5]),
-                int(r[6]),
-                int(r[7]),
-                int(r[8]),
-                str(r[9]),
-                int(r[10]),
-                int(r[11]),
-                int(r[12]),
-                int(r[13]),
-            )
+            o = RestingOrder.from_row(r)
             sim.orders[o.order_id] = o
             sim.next_fill[o.order_id] = int(r[14])
             if r[15]:

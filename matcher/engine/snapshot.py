@@ -10,52 +10,9 @@ import hashlib
 import json
 
 from matcher.engine.book import RestingOrder
-from matcher.engine.codes import BUY
 from matcher.engine.engine import MatchingEngine
 
 SNAPSHOT_VERSION = 1
-
-_ORDER_FIELDS = (
-    "order_id",
-    "account_id",
-    "side",
-    "order_type",
-    "tif",
-    "quantity",
-    "price",
-    "stop_price",
-    "expire_at",
-    "stp",
-    "leaves",
-    "cum",
-    "order_seq",
-    "entry_seq",
-)
-
-
-def _order_row(o: RestingOrder) -> list[object]:
-    return [getattr(o, name) for name in _ORDER_FIELDS]
-
-
-def _order_from_row(row: list[object]) -> RestingOrder:
-    v = dict(zip(_ORDER_FIELDS, row, strict=True))
-    return RestingOrder(
-        str(v["order_id"]),
-        str(v["account_id"]),
-        str(v["side"]),
-        v["side"] == BUY,
-        str(v["order_type"]),
-        str(v["tif"]),
-        int(str(v["quantity"])),
-        int(str(v["price"])),
-        int(str(v["stop_price"])),
-        int(str(v["expire_at"])),
-        str(v["stp"]),
-        int(str(v["leaves"])),
-        int(str(v["cum"])),
-        int(str(v["order_seq"])),
-        int(str(v["entry_seq"])),
-    )
 
 
 def snapshot(engine: MatchingEngine) -> dict[str, object]:
@@ -73,10 +30,10 @@ def snapshot(engine: MatchingEngine) -> dict[str, object]:
         "state": engine.state,
         "maker_fee_cbps": engine.maker_fee_cbps,
         "taker_fee_cbps": engine.taker_fee_cbps,
-        "bids": [_order_row(o) for o in engine.bids.orders_in_priority()],
-        "asks": [_order_row(o) for o in engine.asks.orders_in_priority()],
-        "buy_stops": [_order_row(engine.stops[k[2]]) for k in engine.buy_stops],
-        "sell_stops": [_order_row(engine.stops[k[2]]) for k in engine.sell_stops],
+        "bids": [o.to_row() for o in engine.bids.orders_in_priority()],
+        "asks": [o.to_row() for o in engine.asks.orders_in_priority()],
+        "buy_stops": [engine.stops[k[2]].to_row() for k in engine.buy_stops],
+        "sell_stops": [engine.stops[k[2]].to_row() for k in engine.sell_stops],
         "gtd": live_gtd,
     }
 
@@ -93,27 +50,29 @@ def restore(data: dict[str, object]) -> MatchingEngine:
     engine.seq = int(str(data["seq"]))
     engine.last_px = int(str(data["last_px"]))
     engine.state = str(data["state"])
-    for key in ("bids", "asks"):
-        rows = data[key]
-        assert isinstance(rows, list)
-        for row in rows:
-            o = _order_from_row(row)
-            engine.orders[o.order_id] = o
-            (engine.bids if o.is_buy else engine.asks).add(o)
-    for key in ("buy_stops", "sell_stops"):
-        rows = data[key]
-        assert isinstance(rows, list)
-        for row in rows:
-            o = _order_from_row(row)
-            engine.stops[o.order_id] = o
-            if o.is_buy:
-                engine.buy_stops.append((o.stop_price, o.entry_seq, o.order_id))
-            else:
-                engine.sell_stops.append((-o.stop_price, o.entry_seq, o.order_id))
+    for o in _orders(data, "bids", "asks"):
+        engine.orders[o.order_id] = o
+        (engine.bids if o.is_buy else engine.asks).add(o)
+    for o in _orders(data, "buy_stops", "sell_stops"):
+        engine.stops[o.order_id] = o
+        if o.is_buy:
+            engine.buy_stops.append((o.stop_price, o.entry_seq, o.order_id))
+        else:
+            engine.sell_stops.append((-o.stop_price, o.entry_seq, o.order_id))
     gtd = data["gtd"]
     assert isinstance(gtd, list)
     engine.gtd_heap = [(int(e[0]), int(e[1]), str(e[2])) for e in gtd]
     return engine
+
+
+def _orders(data: dict[str, object], *keys: str) -> list[RestingOrder]:
+    """The orders of the snapshot's `keys` lists, in their order."""
+    orders: list[RestingOrder] = []
+    for key in keys:
+        rows = data[key]
+        assert isinstance(rows, list)
+        orders.extend(RestingOrder.from_row(row) for row in rows)
+    return orders
 
 
 def state_hash(engine: MatchingEngine) -> str:

@@ -11,21 +11,11 @@ import hashlib
 import json
 from typing import final
 
-from matcher.engine.codes import HALTED
 from matcher.engine.engine import MatchingEngine
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
-from shared.domain import reasons
-from shared.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    Command,
-    ExpireOrders,
-    NewOrder,
-    ReplaceOrder,
-    SetTradingState,
-)
+from shared.domain.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from shared.domain.events import Event
 
 PAPER = "paper"
@@ -73,48 +63,22 @@ class InstrumentVenues:
             self.handle(command, out)
 
     def handle(self, command: Command, out: list[Event]) -> None:
-        """Apply one command to the venue it belongs to; append its events to `out`."""
-        engine = self.engine
+        """Apply one command to the market it belongs to; append its events to `out`. A
+        command about the whole instrument goes to the engine, then to the paper orders."""
         sim = self.simulator
         if isinstance(command, NewOrder):
-            if command.venue == PAPER:
-                sim.seq = engine.seq
-                sim.new_order(command, out)
-                engine.seq = sim.seq
-            else:
-                engine.new_order(command, out)
-        elif isinstance(command, CancelOrder):
-            if command.order_id in sim.orders:
-                sim.seq = engine.seq
-                sim.cancel(command.order_id, command.account_id, command.ts, out)
-                engine.seq = sim.seq
-            else:
-                engine.cancel(command.order_id, command.account_id, command.ts, out)
-        elif isinstance(command, ReplaceOrder):
-            if command.order_id in sim.orders:
-                sim.seq = engine.seq
-                sim.replace(command, out)
-                engine.seq = sim.seq
-            else:
-                engine.replace(command, out)
-        elif isinstance(command, CancelAll):
-            reason = command.reason or reasons.CANCELED_BY_CLIENT
-            engine.cancel_all(command.account_id, command.ts, reason, out)
-            sim.seq = engine.seq
-            sim.cancel_all(command.account_id, command.ts, reason, out)
-            engine.seq = sim.seq
-        elif isinstance(command, ExpireOrders):
-            engine.expire(command.ts, command.end_of_day, out)
-            sim.seq = engine.seq
-            sim.expire(command.ts, command.end_of_day, out)
-            engine.seq = sim.seq
-        elif isinstance(command, SetTradingState):
-            engine.set_trading_state(command.state, command.ts, out)
-            sim.seq = engine.seq
-            sim.set_halted(command.state == HALTED, command.ts, out)
-            engine.seq = sim.seq
+            paper = command.venue == PAPER
+        elif isinstance(command, (CancelOrder, ReplaceOrder)):
+            paper = command.order_id in sim.orders
         else:
-            raise TypeError(f"unknown command {type(command).__name__}")
+            self.engine.handle(command, out)
+            paper = True
+        if not paper:
+            self.engine.handle(command, out)
+            return
+        sim.seq = self.engine.seq  # one sequence for the instrument's two markets
+        sim.handle(command, out)
+        self.engine.seq = sim.seq
 
     def snapshot(self) -> dict[str, object]:
         return {"engine": snapshot_engine(self.engine), "simulator": self.simulator.snapshot()}

@@ -26,7 +26,9 @@ class TimeInForce(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """FIX OrdStatus, plus suspended for halted instruments."""
+    """FIX OrdStatus, as far as this OMS uses it: a replace keeps the order id (no
+    `replaced`), and a halt cancels working orders (no `suspended`). Which status may
+    follow which is `shared.domain.order.TRANSITIONS`."""
 
     PENDING_NEW = "pending_new"
     NEW = "new"
@@ -35,15 +37,8 @@ class OrderStatus(StrEnum):
     PENDING_CANCEL = "pending_cancel"
     CANCELED = "canceled"
     PENDING_REPLACE = "pending_replace"
-    REPLACED = "replaced"
     REJECTED = "rejected"
     EXPIRED = "expired"
-    SUSPENDED = "suspended"
-
-
-TERMINAL_STATUSES = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
-)
 
 
 class Liquidity(StrEnum):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shared.domain.enums import TERMINAL_STATUSES, OrderStatus, OrderType, Side, TimeInForce
+from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.events import (
     CancelRejected,
     OrderAccepted,
@@ -33,26 +33,50 @@ from shared.domain.events import (
 )
 
 S = OrderStatus
-_OPEN = {S.NEW, S.PARTIALLY_FILLED}
-_PENDING = {S.PENDING_CANCEL, S.PENDING_REPLACE}
+_WORKING = {S.NEW, S.PARTIALLY_FILLED}
+_REQUESTED = {S.PENDING_CANCEL, S.PENDING_REPLACE}  # a client request awaits the matcher
 _ENGINE_OUTCOMES = {S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}
 
-# The strict transition table: status -> the statuses it may move to.
+# The strict transition table: status -> the statuses it may move to. It is the one gate:
+# the services ask it (through `apply` or `check`) rather than keep lists of their own.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING_NEW: frozenset(_ENGINE_OUTCOMES | _PENDING | {S.REJECTED}),
-    S.NEW: frozenset(_ENGINE_OUTCOMES | _PENDING),
-    S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED} | _PENDING),
+    S.PENDING_NEW: frozenset(_ENGINE_OUTCOMES | _REQUESTED | {S.REJECTED}),
+    S.NEW: frozenset(_ENGINE_OUTCOMES | _REQUESTED),
+    S.PARTIALLY_FILLED: frozenset(
+        {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED} | _REQUESTED
+    ),
     # A request may be answered by the matcher rejecting the order itself (e.g. a halt
     # that landed before the order did), so rejected is reachable from the pending states.
     S.PENDING_CANCEL: frozenset(_ENGINE_OUTCOMES | {S.PENDING_CANCEL, S.REJECTED}),
-    S.PENDING_REPLACE: frozenset(_ENGINE_OUTCOMES | _PENDING | {S.REJECTED}),
-    S.SUSPENDED: frozenset(_ENGINE_OUTCOMES),
+    # One replace at a time (as in FIX): a second one could be lost when the first's
+    # answer clears the order's pending request. A cancel may overtake it.
+    S.PENDING_REPLACE: frozenset(_ENGINE_OUTCOMES | {S.PENDING_CANCEL, S.REJECTED}),
     S.FILLED: frozenset(),
     S.CANCELED: frozenset(),
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
-    S.REPLACED: frozenset(),
 }
+
+
+def _listed(statuses: set[OrderStatus]) -> tuple[OrderStatus, ...]:
+    # In the enum's order: the stores spell their queries and indexes from these lists, and
+    # SQLite matches a partial index only when the query spells its condition the same way.
+    return tuple(status for status in OrderStatus if status in statuses)
+
+
+TERMINAL_STATUSES = _listed({s for s, allowed in TRANSITIONS.items() if not allowed})
+"""Statuses an order never leaves."""
+
+OPEN_STATUSES = _listed(set(TRANSITIONS) - set(TERMINAL_STATUSES))
+"""Orders that may still trade: they count against the account's limits (`open_exposure`)."""
+
+PENDING_STATUSES = _listed({S.PENDING_NEW} | _REQUESTED)
+"""Orders waiting for the matcher's answer: the pending-command outbox (`list_pending`)."""
+
+CANCELABLE_STATUSES = _listed(
+    {s for s in OPEN_STATUSES if S.PENDING_CANCEL in TRANSITIONS[s]} - {S.PENDING_CANCEL}
+)
+"""Open orders a cancel-all marks (one already pending cancel has its cancel on the way)."""
 
 
 class OrderStateError(Exception):
@@ -97,9 +121,15 @@ class ReplaceRequested:
 ClientRequest = CancelRequested | ReplaceRequested
 
 
+def _requested_status(request: ClientRequest) -> OrderStatus:
+    return S.PENDING_CANCEL if isinstance(request, CancelRequested) else S.PENDING_REPLACE
+
+
 @dataclass(slots=True)
 class Order:
-    """One order's state. Quantities in lots, prices in ticks (None = not set)."""
+    """One order's state. Quantities in lots, prices in ticks (None = not set); names as in
+    FIX (cum_qty, leaves_qty, avg_px). The API and the stored documents keep their own
+    names (filled_quantity, leaves_quantity, ...): see the views and the store codec."""
 
     order_id: str
     client_order_id: str
@@ -114,9 +144,9 @@ class Order:
     created_at: int
     expire_at: int | None = None
     status: OrderStatus = S.PENDING_NEW
-    filled_quantity: int = 0
-    leaves_quantity: int = 0
-    canceled_quantity: int = 0
+    cum_qty: int = 0
+    leaves_qty: int = 0
+    canceled_qty: int = 0
     filled_notional: int = 0
     fees: int = 0
     reject_reason: str | None = None
@@ -128,8 +158,8 @@ class Order:
     pending_command: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
-        if self.leaves_quantity == 0 and self.status == S.PENDING_NEW:
-            self.leaves_quantity = self.quantity
+        if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
+            self.leaves_qty = self.quantity
         if self.updated_at == 0:
             self.updated_at = self.created_at
 
@@ -138,17 +168,21 @@ class Order:
         return self.status in TERMINAL_STATUSES
 
     @property
-    def average_fill_price(self) -> Decimal | None:
+    def avg_px(self) -> Decimal | None:
         """Average fill price in ticks (exact decimal), None before the first fill."""
-        if self.filled_quantity == 0:
+        if self.cum_qty == 0:
             return None
-        return Decimal(self.filled_notional) / Decimal(self.filled_quantity)
+        return Decimal(self.filled_notional) / Decimal(self.cum_qty)
+
+    def check(self, request: ClientRequest) -> None:
+        """Raise InvalidTransition when `apply(request)` would refuse it; changes nothing."""
+        self._check_transition(_requested_status(request))
 
     def apply(self, event: OrderEvent | ClientRequest) -> None:
         """The only way an order changes. Raises an `OrderStateError` and changes nothing
         when the event is a repeat, comes too early, or breaks the transition table."""
         if isinstance(event, (CancelRequested, ReplaceRequested)):
-            target = S.PENDING_CANCEL if isinstance(event, CancelRequested) else S.PENDING_REPLACE
+            target = _requested_status(event)
             self._check_transition(target)
             self.status = target
             self.updated_at = event.ts
@@ -167,7 +201,7 @@ class Order:
         self.status = target
         self.seq = event.order_seq
         self.updated_at = event.ts
-        if target not in _PENDING:
+        if target not in _REQUESTED:
             self.pending_command = None  # answered (or ended): never resend it
 
     def _target_status(self, event: OrderEvent) -> OrderStatus:
@@ -177,10 +211,10 @@ class Order:
             event,
             (OrderCanceled, OrderExpired, OrderReplaced, CancelRejected, ReplaceRejected),
         )
-        if self.status in _PENDING and reported in _OPEN and not answered:
+        if self.status in _REQUESTED and reported in _WORKING and not answered:
             return self.status
         replace_answer = isinstance(event, (OrderReplaced, ReplaceRejected))
-        if self.status is S.PENDING_CANCEL and reported in _OPEN and replace_answer:
+        if self.status is S.PENDING_CANCEL and reported in _WORKING and replace_answer:
             # The answer to a replace sent before the cancel (a pending cancel cannot be
             # replaced, and one instrument's commands are handled in order): the cancel
             # is still in flight.
@@ -193,21 +227,21 @@ class Order:
 
     def _absorb(self, event: OrderEvent) -> None:
         if isinstance(event, OrderFilled):
-            self.filled_quantity = event.cum_qty
-            self.leaves_quantity = event.leaves_qty
+            self.cum_qty = event.cum_qty
+            self.leaves_qty = event.leaves_qty
             self.filled_notional += event.last_qty * event.last_px
             self.fees += event.fee
         elif isinstance(event, (OrderCanceled, OrderExpired)):
-            self.canceled_quantity += event.canceled_qty
-            self.leaves_quantity = 0
+            self.canceled_qty += event.canceled_qty
+            self.leaves_qty = 0
             self.reject_reason = event.reason
         elif isinstance(event, OrderRejected):
-            self.canceled_quantity = self.quantity - self.filled_quantity
-            self.leaves_quantity = 0
+            self.canceled_qty = self.quantity - self.cum_qty
+            self.leaves_qty = 0
             self.reject_reason = event.reason
         elif isinstance(event, OrderReplaced):
             self.quantity = event.quantity
-            self.leaves_quantity = event.leaves_qty
+            self.leaves_qty = event.leaves_qty
             self.limit_price = event.price or None
             self.stop_price = event.stop_price or None
             if event.client_order_id and event.client_order_id != self.client_order_id:
@@ -218,4 +252,4 @@ class Order:
         elif isinstance(event, OrderTriggered):
             pass  # the order keeps its type (FIX OrdType); only its status history shows it
         elif isinstance(event, OrderAccepted):
-            self.leaves_quantity = event.quantity
+            self.leaves_qty = event.quantity

@@ -29,6 +29,8 @@ Doc = dict[str, Any]
 
 
 def order_to_doc(order: Order) -> Doc:
+    # The stored names of cum_qty, leaves_qty and canceled_qty are older than the FIX names
+    # the code uses; documents keep them, so no stored order needs a migration.
     return {
         "order_id": order.order_id,
         "client_order_id": order.client_order_id,
@@ -43,9 +45,9 @@ def order_to_doc(order: Order) -> Doc:
         "created_at": order.created_at,
         "expire_at": order.expire_at,
         "status": order.status.value,
-        "filled_quantity": order.filled_quantity,
-        "leaves_quantity": order.leaves_quantity,
-        "canceled_quantity": order.canceled_quantity,
+        "filled_quantity": order.cum_qty,
+        "leaves_quantity": order.leaves_qty,
+        "canceled_quantity": order.canceled_qty,
         "filled_notional": order.filled_notional,
         "fees": order.fees,
         "reject_reason": order.reject_reason,
@@ -73,9 +75,9 @@ def order_from_doc(doc: Doc) -> Order:
         created_at=doc["created_at"],
         expire_at=doc["expire_at"],
         status=OrderStatus(doc["status"]),
-        filled_quantity=doc["filled_quantity"],
-        leaves_quantity=doc["leaves_quantity"],
-        canceled_quantity=doc["canceled_quantity"],
+        cum_qty=doc["filled_quantity"],
+        leaves_qty=doc["leaves_quantity"],
+        canceled_qty=doc["canceled_quantity"],
         filled_notional=doc["filled_notional"],
         fees=doc["fees"],
         reject_reason=doc["reject_reason"],

@@ -10,23 +10,6 @@ from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page
 
-PENDING_STATUSES = (
-    OrderStatus.PENDING_NEW,
-    OrderStatus.PENDING_CANCEL,
-    OrderStatus.PENDING_REPLACE,
-)
-"""Orders waiting for the matcher's answer: the pending-command outbox (`list_pending`)."""
-
-OPEN_STATUSES = (
-    OrderStatus.PENDING_NEW,
-    OrderStatus.NEW,
-    OrderStatus.PARTIALLY_FILLED,
-    OrderStatus.PENDING_CANCEL,
-    OrderStatus.PENDING_REPLACE,
-    OrderStatus.SUSPENDED,
-)
-"""Orders that may still trade: they count against the account's limits (`open_exposure`)."""
-
 
 @dataclass(frozen=True, slots=True)
 class OpenExposure:
@@ -37,7 +20,7 @@ class OpenExposure:
     symbol: str
     price: int | None
     open_orders: int
-    leaves_quantity: int
+    leaves_qty: int
 
 
 class OrderRepository(Protocol):
@@ -115,10 +98,10 @@ class OrderRepository(Protocol):
     async def open_exposure(
         self, account_id: str, excluding: str | None = None
     ) -> list[OpenExposure]:
-        """The account's orders in an OPEN_STATUSES status, grouped by (symbol, price), in
-        no particular order; `excluding` leaves one order out (the one being replaced).
-        Exact: the sums are integers, whatever their size. Costs one aggregate query, not
-        a read of every order."""
+        """The account's open orders (`shared.domain.order.OPEN_STATUSES`), grouped by
+        (symbol, price), in no particular order; `excluding` leaves one order out (the one
+        being replaced). Exact: the sums are integers, whatever their size. Costs one
+        aggregate query, not a read of every order."""
         ...
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
@@ -146,8 +129,9 @@ class OrderRepository(Protocol):
         limit: int = DEFAULT_PAGE_SIZE,
         after: tuple[int, str] | None = None,
     ) -> list[Order]:
-        """Orders of every account in a PENDING_STATUSES status whose `updated_at` is at or
-        before `older_than_ns`, oldest first by (updated_at, order_id), at most `limit`
+        """Orders of every account waiting for the matcher
+        (`shared.domain.order.PENDING_STATUSES`) whose `updated_at` is at or before
+        `older_than_ns`, oldest first by (updated_at, order_id), at most `limit`
         (capped at MAX_PAGE_SIZE); `after` = the (updated_at, order_id) of the last order of
         the previous page. The sweep resends their pending command (NewOrder for
         pending_new) with the same command id."""

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.domain import reasons
+from shared.domain import order_rules, reasons
 from shared.domain.commands import CancelOrder, ReplaceOrder
 from shared.domain.enums import OrderStatus
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
-from shared.domain.order import CancelRequested, InvalidTransition, Order, ReplaceRequested
+from shared.domain.order import (
+    CancelRequested,
+    ClientRequest,
+    InvalidTransition,
+    Order,
+    ReplaceRequested,
+)
 from shared.ports.store_accounts import Account
 from shared.services import client_order_ids, codes, risk
 from shared.services.deps import Deps
@@ -22,16 +28,6 @@ from shared.services.dispatch import send_pending
 from shared.services.errors import Conflict, InvalidRequest
 from shared.services.orders_io import change_order, load_order
 from shared.services.tickets import Ticket, check_quantity_limits, instrument_for, lots, ticks
-
-CANCELABLE = frozenset(
-    {
-        OrderStatus.PENDING_NEW,
-        OrderStatus.NEW,
-        OrderStatus.PARTIALLY_FILLED,
-        OrderStatus.PENDING_REPLACE,
-        OrderStatus.SUSPENDED,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +40,26 @@ class ReplaceRequest:
     client_order_id: str | None = None
 
 
-def _replace_pending() -> Conflict:
-    """One replace at a time (as in FIX): a second one could be lost when the first's
-    answer clears the order's pending request."""
-    return Conflict(
-        codes.REPLACE_PENDING, "an earlier replace of this order is not answered yet", "order_id"
-    )
+def _request(order: Order, request: ClientRequest, *, check_only: bool = False) -> None:
+    """Apply (or with `check_only`, only check) the request; the Conflict the API answers
+    when the order's transition table refuses it."""
+    try:
+        if check_only:
+            order.check(request)
+        else:
+            order.apply(request)
+    except InvalidTransition as error:
+        raise _refused(order, error) from None
 
 
-def _not_open(order: Order) -> Conflict:
+def _refused(order: Order, error: InvalidTransition) -> Conflict:
+    """Why the order's transition table refuses the request, as the API says it."""
+    if error.current is error.target is OrderStatus.PENDING_REPLACE:
+        return Conflict(
+            codes.REPLACE_PENDING,
+            "an earlier replace of this order is not answered yet",
+            "order_id",
+        )
     return Conflict(reasons.ORDER_NOT_OPEN, f"the order is {order.status.value}", "order_id")
 
 
@@ -64,15 +71,10 @@ async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
     fresh = CancelOrder(new_command_id(), now, current.symbol, order_id, account.account_id)
 
     def request_cancel(order: Order) -> None:
-        if order.status not in CANCELABLE and order.status is not OrderStatus.PENDING_CANCEL:
-            raise _not_open(order)
         command = fresh.to_dict()
         if order.status is OrderStatus.PENDING_CANCEL and order.pending_command is not None:
             command = order.pending_command
-        try:
-            order.apply(CancelRequested(now, command))
-        except InvalidTransition:
-            raise _not_open(order) from None
+        _request(order, CancelRequested(now, command))
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_cancel
@@ -86,28 +88,24 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
         request.client_order_id in (None, order.client_order_id)
     ):
         raise InvalidRequest(codes.NOTHING_TO_CHANGE, "the replace changes nothing", None)
+    # The venue applies the same rules (order_rules.replace_problem) and has the last word:
+    # refusing here answers at once, with the field.
     quantity = order.quantity
     if request.quantity is not None:
         quantity = lots(instrument, "quantity", request.quantity)
-        if quantity <= order.filled_quantity:
-            raise InvalidRequest(
-                reasons.REPLACE_QTY_AT_OR_BELOW_FILLED,
-                f"{order.filled_quantity} lots are filled already",
-                "quantity",
-            )
+        reason = order_rules.replace_quantity_problem(quantity, order.cum_qty)
+        _refuse(reason, f"{order.cum_qty} lots are filled already", "quantity")
         check_quantity_limits(instrument, quantity)
     limit_price, stop_price = order.limit_price, order.stop_price
     if request.limit_price is not None:
-        if order.limit_price is None:
-            raise InvalidRequest(
-                reasons.REPLACE_INVALID, "the order has no limit price", "limit_price"
-            )
+        reason = order_rules.replace_price_problem(order.type.value)
+        _refuse(reason, "the order has no limit price", "limit_price")
         limit_price = ticks(instrument, "limit_price", request.limit_price)
     if request.stop_price is not None:
-        if order.stop_price is None:
-            raise InvalidRequest(
-                reasons.REPLACE_INVALID, "the order has no stop price", "stop_price"
-            )
+        # Whether the stop has triggered only the venue knows: it refuses a late change.
+        stop_waiting = order_rules.has_stop_price(order.type.value)
+        reason = order_rules.replace_stop_problem(stop_waiting)
+        _refuse(reason, "the order has no stop price", "stop_price")
         stop_price = ticks(instrument, "stop_price", request.stop_price)
     return Ticket(
         order.symbol,
@@ -120,6 +118,11 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
         order.expire_at,
         request.client_order_id,
     )
+
+
+def _refuse(reason: str, detail: str, field: str) -> None:
+    if reason:
+        raise InvalidRequest(reason, detail, field)
 
 
 def _changed(value: int | None, requested: str | None) -> int:
@@ -136,10 +139,7 @@ async def replace_order(
     is PENDING_REPLACE until the matcher answers."""
     now = deps.clock()
     current = await load_order(deps, account.account_id, order_id)
-    if current.status is OrderStatus.PENDING_REPLACE:
-        raise _replace_pending()
-    if current.status not in CANCELABLE:
-        raise _not_open(current)
+    _request(current, ReplaceRequested(now), check_only=True)  # before the costly checks
     instrument = await instrument_for(deps, current.symbol)
     ticket = _replacement_ticket(current, instrument, request)
     risk.raise_first(
@@ -165,14 +165,7 @@ async def replace_order(
     )
 
     def request_replace(order: Order) -> None:
-        if order.status is OrderStatus.PENDING_REPLACE:
-            raise _replace_pending()
-        if order.status not in CANCELABLE:
-            raise _not_open(order)
-        try:
-            order.apply(ReplaceRequested(now, command.to_dict()))
-        except InvalidTransition:
-            raise _not_open(order) from None
+        _request(order, ReplaceRequested(now, command.to_dict()))
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace

@@ -10,10 +10,9 @@ from collections.abc import Awaitable
 from shared.domain import reasons
 from shared.domain.commands import CancelAll, CancelOrder
 from shared.domain.ids import new_command_id
-from shared.domain.order import CancelRequested, InvalidTransition, Order
+from shared.domain.order import CANCELABLE_STATUSES, CancelRequested, InvalidTransition, Order
 from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
-from shared.services.amending import CANCELABLE
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
 from shared.services.orders_io import change_order
@@ -69,7 +68,7 @@ async def _open_orders(deps: Deps, account: Account, symbol: str | None) -> list
     while True:
         page = await deps.store.orders.list_orders(
             account.account_id,
-            statuses=CANCELABLE,
+            statuses=CANCELABLE_STATUSES,
             symbol=symbol,
             limit=MAX_PAGE_SIZE,
             cursor=cursor,

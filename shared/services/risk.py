@@ -15,7 +15,6 @@ from shared.domain import reasons
 from shared.domain.enums import Side, TradingState
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
-from shared.ports import store_orders
 from shared.ports.cache import daily_key, rate_key
 from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
@@ -25,7 +24,6 @@ from shared.services.errors import RateLimited, ServiceError
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
-OPEN_STATUSES = frozenset(store_orders.OPEN_STATUSES)
 _DAY_TTL = 2 * 86_400.0
 
 
@@ -147,7 +145,7 @@ async def exposure(
         if instrument is None:
             continue
         price = group.price or instrument.reference_price or 0
-        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_quantity * price
+        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_qty * price
     for symbol, amount in units.items():
         instrument = instruments[symbol]
         assert instrument is not None
@@ -216,7 +214,7 @@ async def evaluate(
             failures.append(failure)
         return bool(failures) and first_only
 
-    leaves = ticket.quantity - (replacing.filled_quantity if replacing else 0)
+    leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     limits = account.risk_limits
     if fail(await _state_failure(deps, account, instrument, ticket, leaves)):
         return failures

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.domain import reasons
+from shared.domain import order_rules, reasons
 from shared.domain.enums import OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import GridError
@@ -17,9 +18,6 @@ MAX_UNITS = 10**15
 
 MAX_EXPIRY_NS = 366 * 86_400 * 1_000_000_000
 """GTD orders expire within a year (a typo in the year should not make a near-eternal order)."""
-
-_NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
-_NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +64,17 @@ def refused(error: GridError) -> InvalidRequest:
 
 def lots(instrument: Instrument, field: str, value: str) -> int:
     """The quantity in lots; InvalidRequest off the grid, not positive, or absurdly large."""
-    try:
-        units = instrument.lots(field, value)
-    except GridError as error:
-        raise refused(error) from None
-    if units > MAX_UNITS:
-        raise InvalidRequest(codes.VALUE_TOO_LARGE, f"{value} is too large", field)
-    return units
+    return _units(instrument.lots, field, value)
 
 
 def ticks(instrument: Instrument, field: str, value: str) -> int:
     """The price in ticks; InvalidRequest off the grid, not positive, or absurdly large."""
+    return _units(instrument.ticks, field, value)
+
+
+def _units(on_grid: Callable[[str, str], int], field: str, value: str) -> int:
     try:
-        units = instrument.ticks(field, value)
+        units = on_grid(field, value)
     except GridError as error:
         raise refused(error) from None
     if units > MAX_UNITS:
@@ -134,14 +130,14 @@ def to_ticket(request: OrderRequest, instrument: Instrument, now: int) -> Ticket
         instrument,
         "limit_price",
         request.limit_price,
-        request.type in _NEEDS_LIMIT,
+        order_rules.has_limit_price(request.type.value),
         reasons.MISSING_LIMIT_PRICE,
     )
     stop_price = _price(
         instrument,
         "stop_price",
         request.stop_price,
-        request.type in _NEEDS_STOP,
+        order_rules.has_stop_price(request.type.value),
         reasons.MISSING_STOP_PRICE,
     )
     return Ticket(

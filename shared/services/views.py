@@ -68,12 +68,10 @@ def order_view(order: Order, instrument: Instrument) -> View:
         "stop_price": _price(instrument, order.stop_price),
         "expire_at": None if order.expire_at is None else ns_to_rfc3339(order.expire_at),
         "status": order.status.value,
-        "filled_quantity": instrument.quantity_str(order.filled_quantity),
-        "leaves_quantity": instrument.quantity_str(order.leaves_quantity),
-        "canceled_quantity": instrument.quantity_str(order.canceled_quantity),
-        "average_fill_price": average_price(
-            instrument, order.filled_notional, order.filled_quantity
-        ),
+        "filled_quantity": instrument.quantity_str(order.cum_qty),
+        "leaves_quantity": instrument.quantity_str(order.leaves_qty),
+        "canceled_quantity": instrument.quantity_str(order.canceled_qty),
+        "average_fill_price": average_price(instrument, order.filled_notional, order.cum_qty),
         "fees": fees,
         "reject_reason": order.reject_reason,
         "created_at": ns_to_rfc3339(order.created_at),

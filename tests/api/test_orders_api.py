@@ -6,6 +6,7 @@ import base64
 
 import orjson
 
+from shared.domain.enums import OrderStatus
 from tests.support.oms import Client, Oms, Transport
 
 BUY = {"symbol": "ABC", "side": "buy", "type": "limit", "quantity": "1", "limit_price": "99"}
@@ -202,3 +203,18 @@ async def test_server_owned_fields_oversized_bodies_and_bad_json_are_refused(
     assert (float_price.status, float_price.json()["reason"]) == (422, "INVALID_PRICE")
     missing = await alice.call("GET", "/api/nowhere")
     assert (missing.status, missing.json()["reason"]) == (404, "NOT_FOUND")
+
+
+async def test_a_filter_on_a_status_no_order_takes_matches_nothing(oms: Oms, transport: Transport):
+    alice, *_ = await setup(oms, transport)
+    await alice.place(**BUY)
+    await oms.settle()
+    for retired in ("replaced", "suspended"):
+        page = await alice.call("GET", "/api/orders", params={"status": [retired]})
+        assert (page.status, page.json()) == (200, {"items": [], "next_cursor": None})
+    both = await alice.call("GET", "/api/orders", params={"status": ["suspended", "new"]})
+    assert [o["status"] for o in both.json()["items"]] == ["new"]
+    every = [status.value for status in OrderStatus]
+    assert (await alice.call("GET", "/api/orders", params={"status": every})).status == 200
+    bad = await alice.call("GET", "/api/orders", params={"status": ["halted"]})
+    assert (bad.status, bad.json()["field"]) == (422, "status.0")

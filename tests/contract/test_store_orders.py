@@ -9,14 +9,14 @@ import pytest
 
 from shared.domain.enums import OrderStatus, OrderType, Side
 from shared.domain.events import OrderAccepted
-from shared.domain.order import CancelRequested
+from shared.domain.order import OPEN_STATUSES, CancelRequested
 from shared.ports.store_errors import (
     DuplicateClientOrderId,
     InvalidCursor,
     NotFound,
     VersionConflict,
 )
-from shared.ports.store_orders import OPEN_STATUSES, OpenExposure
+from shared.ports.store_orders import OpenExposure
 from shared.ports.store_paging import MAX_PAGE_SIZE
 
 
@@ -356,30 +356,26 @@ async def test_pending_pages_cover_every_waiting_order_once(store, make_order):
 
 def _exposure(rows):
     return sorted(
-        ((r.symbol, r.price, r.open_orders, r.leaves_quantity) for r in rows),
+        ((r.symbol, r.price, r.open_orders, r.leaves_qty) for r in rows),
         key=lambda row: (row[0], row[1] is not None, row[1] or 0),
     )
 
 
 async def test_open_exposure_adds_up_open_orders_by_symbol_and_price(store, make_order):
-    partly, suspended = OrderStatus.PARTIALLY_FILLED, OrderStatus.SUSPENDED
+    partly, replacing = OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_REPLACE
     orders = [
         make_order(quantity=10, limit_price=100),
-        make_order(quantity=5, limit_price=100, status=OrderStatus.NEW, leaves_quantity=5),
-        make_order(quantity=9, limit_price=100, status=partly, leaves_quantity=6),
-        make_order(
-            quantity=3, limit_price=101, status=OrderStatus.PENDING_CANCEL, leaves_quantity=3
-        ),
+        make_order(quantity=5, limit_price=100, status=OrderStatus.NEW, leaves_qty=5),
+        make_order(quantity=9, limit_price=100, status=partly, leaves_qty=6),
+        make_order(quantity=3, limit_price=101, status=OrderStatus.PENDING_CANCEL, leaves_qty=3),
         make_order(quantity=2, type=OrderType.STOP, limit_price=None, stop_price=90),
         make_order(quantity=4, type=OrderType.STOP_LIMIT, limit_price=95, stop_price=90),
         make_order(quantity=7, type=OrderType.MARKET, limit_price=None),
-        make_order(quantity=8, symbol="MSFT", limit_price=100, status=suspended, leaves_quantity=8),
-        make_order(
-            quantity=1, symbol="MSFT", status=OrderStatus.PENDING_REPLACE, leaves_quantity=1
-        ),
-        make_order(quantity=50, status=OrderStatus.FILLED, leaves_quantity=0),
-        make_order(quantity=50, status=OrderStatus.CANCELED, leaves_quantity=0),
-        make_order(quantity=50, status=OrderStatus.REJECTED, leaves_quantity=0),
+        make_order(quantity=8, symbol="MSFT", limit_price=100, status=replacing, leaves_qty=8),
+        make_order(quantity=1, symbol="MSFT", status=OrderStatus.PENDING_REPLACE, leaves_qty=1),
+        make_order(quantity=50, status=OrderStatus.FILLED, leaves_qty=0),
+        make_order(quantity=50, status=OrderStatus.CANCELED, leaves_qty=0),
+        make_order(quantity=50, status=OrderStatus.REJECTED, leaves_qty=0),
         make_order(quantity=50, account_id="acc-2"),
     ]
     for order in orders:
@@ -400,15 +396,15 @@ async def test_open_exposure_adds_up_open_orders_by_symbol_and_price(store, make
 async def test_open_exposure_follows_fills_replaces_and_closes(store, make_order):
     order = make_order(quantity=10, limit_price=100)
     await store.orders.create(order)
-    order.status, order.filled_quantity, order.leaves_quantity = OrderStatus.PARTIALLY_FILLED, 4, 6
+    order.status, order.cum_qty, order.leaves_qty = OrderStatus.PARTIALLY_FILLED, 4, 6
     await store.orders.update(order, order.version)
     assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 100, 1, 6)]
 
-    order.quantity, order.leaves_quantity, order.limit_price = 12, 8, 99
+    order.quantity, order.leaves_qty, order.limit_price = 12, 8, 99
     await store.orders.update(order, order.version)
     assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 99, 1, 8)]
 
-    order.status, order.leaves_quantity = OrderStatus.CANCELED, 0
+    order.status, order.leaves_qty = OrderStatus.CANCELED, 0
     await store.orders.update(order, order.version)
     assert await store.orders.open_exposure("acc-1") == []
 
@@ -459,7 +455,7 @@ async def test_open_exposure_counts_orders_without_a_price_until_they_close(stor
         ("AAPL", 0, 1, 3),
     ]
 
-    market.status, market.filled_quantity, market.leaves_quantity = OrderStatus.FILLED, 7, 0
+    market.status, market.cum_qty, market.leaves_qty = OrderStatus.FILLED, 7, 0
     await store.orders.update(market, market.version)
 
     assert _exposure(await store.orders.open_exposure("acc-1")) == [("AAPL", 0, 1, 3)]
@@ -467,7 +463,7 @@ async def test_open_exposure_counts_orders_without_a_price_until_they_close(stor
 
 async def test_open_exposure_excludes_only_an_open_order_of_the_account(store, make_order):
     open_order = make_order(quantity=3)
-    closed = make_order(quantity=4, status=OrderStatus.CANCELED, leaves_quantity=0)
+    closed = make_order(quantity=4, status=OrderStatus.CANCELED, leaves_qty=0)
     elsewhere = make_order(quantity=5, account_id="acc-2")
     for order in (open_order, closed, elsewhere):
         await store.orders.create(order)
@@ -490,16 +486,16 @@ async def test_open_exposure_stays_exact_when_sums_cross_64_bits_both_ways(store
     assert _exposure(rows) == [("AAPL", 7, 2, 2 * big), ("AAPL", 8, 1, 5)]
 
     for order in orders[:2]:  # back below 2**63 - 1: exact still
-        order.status, order.filled_quantity, order.leaves_quantity = OrderStatus.FILLED, big, 0
+        order.status, order.cum_qty, order.leaves_qty = OrderStatus.FILLED, big, 0
         await store.orders.update(order, order.version)
-    orders[2].status, orders[2].leaves_quantity = OrderStatus.PARTIALLY_FILLED, big - 3
+    orders[2].status, orders[2].leaves_qty = OrderStatus.PARTIALLY_FILLED, big - 3
     await store.orders.update(orders[2], orders[2].version)
     assert _exposure(await store.orders.open_exposure("acc-1")) == [
         ("AAPL", 7, 1, big - 3),
         ("AAPL", 8, 1, 5),
     ]
 
-    orders[2].status, orders[2].leaves_quantity = OrderStatus.CANCELED, 0
+    orders[2].status, orders[2].leaves_qty = OrderStatus.CANCELED, 0
     await store.orders.update(orders[2], orders[2].version)
     await store.orders.create(make_order(quantity=2**63 - 1, limit_price=7))
     assert _exposure(await store.orders.open_exposure("acc-1")) == [
@@ -525,7 +521,7 @@ async def test_open_exposure_matches_the_open_orders_after_random_changes(store,
     for _ in range(120):
         order = rng.choice(orders)
         order.status = rng.choice(statuses)
-        order.leaves_quantity = rng.randint(0, order.quantity)
+        order.leaves_qty = rng.randint(0, order.quantity)
         order.limit_price = rng.choice([None, 99, 100, 101])
         await store.orders.update(order, order.version)
 
@@ -535,7 +531,7 @@ async def test_open_exposure_matches_the_open_orders_after_random_changes(store,
             if order.account_id == account and order.status in OPEN_STATUSES:
                 group = expected.setdefault((order.symbol, order.limit_price), [0, 0])
                 group[0] += 1
-                group[1] += order.leaves_quantity
+                group[1] += order.leaves_qty
         rows = await store.orders.open_exposure(account)
         assert _exposure(rows) == _exposure(
             [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in expected.items()]

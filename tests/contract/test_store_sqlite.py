@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from shared.adapters.factory import store_from_settings
-from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.database import SqliteDatabase
+from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus
@@ -127,7 +128,7 @@ def _as_before_the_exposure_table(conn: sqlite3.Connection) -> None:
 
 
 def _exposure(rows):
-    return sorted((r.symbol, r.price or 0, r.open_orders, r.leaves_quantity) for r in rows)
+    return sorted((r.symbol, r.price or 0, r.open_orders, r.leaves_qty) for r in rows)
 
 
 async def test_a_database_without_the_exposure_columns_gains_them_filled_in(
@@ -149,14 +150,14 @@ async def test_a_database_without_the_exposure_columns_gains_them_filled_in(
     reopened = await open_sqlite_store(path)
 
     rows = await reopened.orders.open_exposure("acc-1")
-    assert sorted((r.price, r.open_orders, r.leaves_quantity) for r in rows) == [
+    assert sorted((r.price, r.open_orders, r.leaves_qty) for r in rows) == [
         (140, 1, 4),
         (150, 1, 10),
     ]
-    resting.status, resting.filled_quantity, resting.leaves_quantity = OrderStatus.FILLED, 10, 0
+    resting.status, resting.cum_qty, resting.leaves_qty = OrderStatus.FILLED, 10, 0
     await reopened.orders.update(resting, resting.version)
     rows = await reopened.orders.open_exposure("acc-1")
-    assert [(r.price, r.open_orders, r.leaves_quantity) for r in rows] == [(140, 1, 4)]
+    assert [(r.price, r.open_orders, r.leaves_qty) for r in rows] == [(140, 1, 4)]
     await reopened.close()
 
 
@@ -168,12 +169,10 @@ async def test_a_database_of_the_previous_version_gets_its_exposure_from_its_ord
     big = 2**62 + 1
     orders = [
         make_order(quantity=10, limit_price=150),
-        make_order(
-            quantity=9, limit_price=150, status=OrderStatus.PARTIALLY_FILLED, leaves_quantity=5
-        ),
+        make_order(quantity=9, limit_price=150, status=OrderStatus.PARTIALLY_FILLED, leaves_qty=5),
         make_order(quantity=3, limit_price=None),
         make_order(
-            quantity=8, symbol="MSFT", limit_price=150, status=OrderStatus.FILLED, leaves_quantity=0
+            quantity=8, symbol="MSFT", limit_price=150, status=OrderStatus.FILLED, leaves_qty=0
         ),
         make_order(quantity=big, symbol="MSFT", limit_price=7),
         make_order(quantity=big, symbol="MSFT", limit_price=7),
@@ -195,7 +194,7 @@ async def test_a_database_of_the_previous_version_gets_its_exposure_from_its_ord
     ]
     assert _exposure(await reopened.orders.open_exposure("acc-2")) == [("AAPL", 150, 1, 6)]
     first = orders[0]
-    first.status, first.leaves_quantity = OrderStatus.CANCELED, 0
+    first.status, first.leaves_qty = OrderStatus.CANCELED, 0
     await reopened.orders.update(first, first.version)
     assert _exposure(await reopened.orders.open_exposure("acc-1"))[1] == ("AAPL", 150, 1, 5)
     indexes = reopened.connection.conn.execute(  # type: ignore[attr-defined]

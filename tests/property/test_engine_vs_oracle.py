@@ -157,7 +157,7 @@ class EngineVsOracle(RuleBasedStateMachine):
             for price, level in side.levels.items():
                 live = level.live_orders()
                 assert live and len(live) == level.live
-                assert sum(o.leaves for o in live) == level.qty
+                assert sum(o.leaves_qty for o in live) == level.qty
                 assert all(o.price == price for o in live)
                 entries = [o.entry_seq for o in live]
                 assert entries == sorted(entries)
@@ -167,7 +167,7 @@ class EngineVsOracle(RuleBasedStateMachine):
         for order_id, t in self.tallies.items():
             assert t.filled + t.leaves + t.canceled == t.quantity, order_id
             live = self.engine.orders.get(order_id) or self.engine.stops.get(order_id)
-            assert (live.leaves if live else 0) == t.leaves, order_id
+            assert (live.leaves_qty if live else 0) == t.leaves, order_id
 
     @invariant()
     def bought_equals_sold(self) -> None:
@@ -182,7 +182,7 @@ class EngineVsOracle(RuleBasedStateMachine):
             if tif == "fok":
                 assert t.filled in (0, t.quantity), order_id
         for o in self.engine.orders.values():
-            assert o.tif not in ("ioc", "fok"), o.order_id
+            assert o.time_in_force not in ("ioc", "fok"), o.order_id
             assert o.order_type not in ("market", "stop"), o.order_id
 
     @invariant()
@@ -208,6 +208,12 @@ def test_quantity_down_at_same_price_keeps_time_priority() -> None:
     engine.handle(NewOrder("1", 1, "TEST", "a1", "a", "buy", "limit", "gtc", 10, 100), out)
     engine.handle(NewOrder("2", 2, "TEST", "b1", "b", "buy", "limit", "gtc", 10, 100), out)
     engine.handle(ReplaceOrder("3", 3, "TEST", "a1", "a", quantity=5), out)
-    level = engine.bids.levels[100]
-    assert [o.order_id for o in level.live_orders()] == ["a1", "b1"]
-    assert level.qty == 15
+    assert engine.depth(1)[0] == [(100, 15, 2)]
+    fills: list[Event] = []
+    engine.handle(NewOrder("4", 4, "TEST", "s1", "c", "sell", "limit", "gtc", 6, 100), fills)
+    makers = [
+        (e.order_id, e.last_qty)
+        for e in fills
+        if isinstance(e, OrderFilled) and e.liquidity == "maker"
+    ]
+    assert makers == [("a1", 5), ("b1", 1)]  # a1 first: it kept its place in the queue

@@ -43,7 +43,7 @@ def order_from(c: NewOrder) -> Order:
 
 
 def assert_conserved(o: Order) -> None:
-    assert o.filled_quantity + o.leaves_quantity + o.canceled_quantity == o.quantity, o
+    assert o.cum_qty + o.leaves_qty + o.canceled_qty == o.quantity, o
 
 
 @settings(max_examples=30, deadline=None)
@@ -80,7 +80,7 @@ def test_projecting_engine_events_follows_the_transition_table(seed: int) -> Non
     for o in orders.values():
         assert_conserved(o)
         if o.is_terminal:
-            assert o.leaves_quantity == 0
+            assert o.leaves_qty == 0
         assert o.status not in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE) or (
             not o.is_terminal
         )
@@ -96,11 +96,11 @@ def test_an_event_ahead_of_its_predecessor_is_refused_and_changes_nothing() -> N
     fill = next(e for e in out if isinstance(e, OrderFilled) and e.order_id == "b")
     with pytest.raises(EventOutOfOrder):
         order.apply(fill)
-    assert order.status == OrderStatus.PENDING_NEW and order.filled_quantity == 0
+    assert order.status == OrderStatus.PENDING_NEW and order.cum_qty == 0
     for e in out:
         if isinstance(e, OrderEvent) and e.order_id == "b":
             order.apply(e)
-    assert (order.status, order.filled_quantity, order.leaves_quantity) == (
+    assert (order.status, order.cum_qty, order.leaves_qty) == (
         OrderStatus.PARTIALLY_FILLED,
         4,
         6,

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from matcher.engine import codes
-from shared.domain import enums
+from shared.domain import codes, enums
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import GridError, fee_to_str
 

@@ -226,7 +226,7 @@ def test_replace_quantity_is_the_new_total_and_at_or_below_filled_is_rejected() 
     out = b.run(ReplaceOrder("r2", 3_001, "XYZ", "o", "acct-o", quantity=4))
     assert isinstance(out[0], ReplaceRejected)
     assert out[0].reason == "REPLACE_QTY_AT_OR_BELOW_FILLED"
-    assert b.engine.orders["o"].leaves == 4
+    assert b.engine.depth(1)[0] == [(100, 4, 1)]  # the order still works for its 4
 
 
 def test_replace_to_a_crossing_price_trades_immediately() -> None:

@@ -53,7 +53,7 @@ async def test_the_answer_does_not_wait_for_the_dispatch_mark_and_a_lost_mark_co
     await oms.settle()
     stored = await oms.container.store.orders.get(account_id, order.order_id)
     assert stored is not None and stored.status is OrderStatus.NEW and stored.dispatched
-    assert stored.leaves_quantity == 5  # booked once: the repeat was skipped by command id
+    assert stored.leaves_qty == 5  # booked once: the repeat was skipped by command id
     assert await sweep.resend_undispatched(oms.container) == 0
 
 

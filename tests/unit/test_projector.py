@@ -55,7 +55,7 @@ async def test_a_redelivered_batch_changes_nothing(oms: Oms):
         assert await projector.project_batch(oms.container, batch) == 0
 
     again = (await store.orders.list_orders(alice_id)).items[0]
-    assert (again.version, again.filled_quantity, again.leaves_quantity) == (version, 4, 6)
+    assert (again.version, again.cum_qty, again.leaves_qty) == (version, 4, 6)
     assert len((await store.executions.list_by_account(alice_id)).items) == 1
     position = await store.positions.get(bob_id, "ABC")
     assert position is not None and position.net_quantity == 4
@@ -72,7 +72,7 @@ async def test_pushes_nobody_could_receive_are_skipped_but_numbered(oms: Oms):
     assert oms.notifier.envelopes(alice_id) == []
     assert oms.notifier.envelopes(bob_id)  # bob is connected: his pushes went out
     resting = (await oms.container.store.orders.list_orders(alice_id)).items[0]
-    assert (resting.filled_quantity, resting.leaves_quantity) == (4, 6)
+    assert (resting.cum_qty, resting.leaves_qty) == (4, 6)
     # Her stream counted what she missed (accepted; filled and its execution), so her
     # next push, once she is back, shows the gap and she re-syncs over REST.
     oms.notifier.offline.clear()
@@ -88,7 +88,7 @@ async def test_an_early_event_waits_for_the_missing_one(oms: Oms):
     await projector.project_batch(oms.container, accepted_alice)
     await projector.project_batch(oms.container, match)
     order = (await oms.container.store.orders.list_orders(alice_id)).items[0]
-    assert (order.status.value, order.filled_quantity) == ("partially_filled", 4)
+    assert (order.status.value, order.cum_qty) == ("partially_filled", 4)
 
 
 async def test_answers_about_unknown_orders_are_reported_not_applied(oms: Oms):
@@ -113,9 +113,7 @@ async def test_every_order_conserves_quantity_and_both_sides_balance(oms: Oms):
     store = oms.container.store
     for account_id in (alice_id, bob_id):
         for order in (await store.orders.list_orders(account_id)).items:
-            assert order.filled_quantity + order.leaves_quantity + order.canceled_quantity == (
-                order.quantity
-            )
+            assert order.cum_qty + order.leaves_qty + order.canceled_qty == (order.quantity)
     bought = await store.positions.get(bob_id, "ABC")
     sold = await store.positions.get(alice_id, "ABC")
     assert bought and sold and bought.bought_quantity == sold.sold_quantity == 4
@@ -169,5 +167,5 @@ async def test_an_order_changed_by_another_writer_meanwhile_is_applied_from_a_fr
     alice_order = (await orders.list_orders(alice_id)).items[0]
     assert alice_order.pending_command is not None  # the other writer's change is kept
     assert alice_order.status is OrderStatus.PENDING_CANCEL
-    assert (alice_order.filled_quantity, alice_order.leaves_quantity) == (4, 6)
+    assert (alice_order.cum_qty, alice_order.leaves_qty) == (4, 6)
     assert len((await store.executions.list_by_account(alice_id)).items) == 1

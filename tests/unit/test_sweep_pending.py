@@ -69,7 +69,7 @@ async def test_a_cancel_the_bus_refused_is_sent_by_the_sweep(oms: Oms):
     assert await sweep.resend_pending(oms.container) == 1
     await oms.settle()
     done = await stored(oms, order)
-    assert (done.status, done.canceled_quantity, done.pending_command) == (
+    assert (done.status, done.canceled_qty, done.pending_command) == (
         OrderStatus.CANCELED,
         5,
         None,
@@ -93,7 +93,7 @@ async def test_a_lost_replace_is_resent_once_with_its_first_command_id(oms: Oms)
     await oms.settle()
 
     done = await stored(oms, order)
-    assert (done.status, done.quantity, done.leaves_quantity) == (OrderStatus.NEW, 8, 8)
+    assert (done.status, done.quantity, done.leaves_qty) == (OrderStatus.NEW, 8, 8)
     assert done.pending_command is None
     assert first_id in oms.pump.done_commands
     oms.clock.advance(10)
@@ -126,7 +126,7 @@ async def test_an_order_and_its_cancel_both_lost_are_placed_then_canceled(oms: O
     await oms.settle()
 
     done = await stored(oms, order)
-    assert (done.status, done.canceled_quantity, done.leaves_quantity) == (
+    assert (done.status, done.canceled_qty, done.leaves_qty) == (
         OrderStatus.CANCELED,
         5,
         0,

@@ -14,7 +14,7 @@ from shared.adapters.mongo.query import NEWEST_FIRST, find_list, keyset_after
 from shared.adapters.mongo.throttle import with_retry
 from shared.all_finished import all_finished
 from shared.domain.enums import OrderStatus, Side
-from shared.domain.order import Order
+from shared.domain.order import OPEN_STATUSES, PENDING_STATUSES, Order
 from shared.ports.store_codec import Doc, order_from_doc, order_to_doc
 from shared.ports.store_errors import (
     DuplicateClientOrderId,
@@ -23,7 +23,7 @@ from shared.ports.store_errors import (
     VersionConflict,
 )
 from shared.ports.store_idempotency import IdempotencyRepository
-from shared.ports.store_orders import OPEN_STATUSES, PENDING_STATUSES, OpenExposure
+from shared.ports.store_orders import OpenExposure
 from shared.ports.store_paging import (
     DEFAULT_PAGE_SIZE,
     Page,

@@ -8,9 +8,10 @@ from typing import Any, NoReturn
 
 import orjson
 
-from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
+from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.idempotency import claim_key
 from shared.adapters.sqlite.paging import add_time_window
+from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_codec import order_from_doc, order_to_doc
@@ -104,7 +105,7 @@ class SqliteOrderRepository:
             orjson.dumps(doc),
             order.updated_at,
             _order_price(order),
-            order.leaves_quantity,
+            order.leaves_qty,
         )
         ours = order.order_id.encode()
 
@@ -298,7 +299,7 @@ def _update_params(order: Order, expected_version: int) -> tuple[object, ...]:
         orjson.dumps(doc),
         order.updated_at,
         _order_price(order),
-        order.leaves_quantity,
+        order.leaves_qty,
         order.order_id,
         order.account_id,
         expected_version,

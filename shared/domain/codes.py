@@ -1,7 +1,6 @@
-"""String codes the engine uses on its hot path (the values of the domain's StrEnums).
-
-Plain `Final` strings compile to constants under mypyc; `tests/unit/test_engine_codes.py`
-checks they equal the enum values in `shared.domain.enums`.
+"""The values of the domain's StrEnums as plain strings, for the engine's hot path and the
+order rules: `Final` strings compile to constants under mypyc, an enum member does not.
+`tests/unit/test_domain_numbers.py` checks they equal the values in `shared.domain.enums`.
 """
 
 from __future__ import annotations
