@@ -42,6 +42,7 @@ class OrderStatusFilter(StrEnum):
     the working orders): a filter on them is accepted and matches no order."""
 
     PENDING_NEW = OrderStatus.PENDING_NEW.value
+    HELD = OrderStatus.HELD.value
     NEW = OrderStatus.NEW.value
     PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED.value
     FILLED = OrderStatus.FILLED.value

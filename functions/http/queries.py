@@ -90,7 +90,9 @@ async def get_order(
 async def list_orders(
     container: ContainerDep,
     caller: CallerDep,
-    status: Annotated[list[OrderStatusFilter] | None, Query(max_length=11)] = None,
+    status: Annotated[
+        list[OrderStatusFilter] | None, Query(max_length=len(OrderStatusFilter))
+    ] = None,
     symbol: SymbolQuery = None,
     side: Side | None = None,
     since: Since = None,

@@ -28,7 +28,7 @@ def replace_refused_event(
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o.cum_qty),
+        working_status(o.cum_qty, o.leaves_qty, 0),
         reason,
     )
 
@@ -54,7 +54,7 @@ def replaced_event(
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o.cum_qty),
+        working_status(o.cum_qty, o.leaves_qty, 0),
         o.quantity,
         o.price,
         o.stop_price,
@@ -75,7 +75,7 @@ def triggered_event(symbol: str, seq: int, ts: int, o: RestingOrder, trigger_px:
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o.cum_qty),
+        working_status(o.cum_qty, o.leaves_qty, 0),
         works_as,
         trigger_px,
     )

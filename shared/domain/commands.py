@@ -4,6 +4,9 @@ Each carries a unique `command_id` (the bus message id, used to skip redeliverie
 `ts`, the time the command was accepted (nanoseconds since the epoch). The engine takes
 every timestamp from commands, so the same command stream always gives the same events.
 Prices are integer ticks (0 = none), quantities integer lots, times integer ns (0 = none).
+
+Fields are only ever appended, each new one with a default: a body written before a field
+existed (journal entries, messages in flight) still decodes (`command_from_dict`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,16 @@ class Command:
 @final
 class NewOrder(Command):
     """Place an order. `stp` is the account's self-trade prevention mode; `venue` is
-    "internal" (the matching engine) or "paper" (the fill simulator)."""
+    "internal" (the matching engine) or "paper" (the fill simulator).
+
+    - `display_qty`: an iceberg's displayed part (0: all of it is displayed); limit only.
+    - `post_only`: a limit order that must never take liquidity.
+    - `reduce_only`: may only reduce the account's position in the instrument.
+    - `trail_amount` (ticks) or `trail_cbps` (hundredths of a basis point of the price,
+      1% = 10_000): the trail of a `trailing_stop`, exactly one of them set.
+    - `order_class`, `leg`, `parent_order_id`: a contingent order's group (see
+      `NewOrderGroup`); a simple order has "simple", "" and "".
+    """
 
     KIND: ClassVar[str] = "new_order"
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -63,6 +75,14 @@ class NewOrder(Command):
         "expire_at",
         "stp",
         "venue",
+        "display_qty",
+        "post_only",
+        "reduce_only",
+        "trail_amount",
+        "trail_cbps",
+        "order_class",
+        "leg",
+        "parent_order_id",
     )
 
     def __init__(
@@ -81,6 +101,14 @@ class NewOrder(Command):
         expire_at: int = 0,
         stp: str = "cancel_newest",
         venue: str = "internal",
+        display_qty: int = 0,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        trail_amount: int = 0,
+        trail_cbps: int = 0,
+        order_class: str = "simple",
+        leg: str = "",
+        parent_order_id: str = "",
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.order_id: Final = order_id
@@ -94,6 +122,49 @@ class NewOrder(Command):
         self.expire_at: Final = expire_at
         self.stp: Final = stp
         self.venue: Final = venue
+        self.display_qty: Final = display_qty
+        self.post_only: Final = post_only
+        self.reduce_only: Final = reduce_only
+        self.trail_amount: Final = trail_amount
+        self.trail_cbps: Final = trail_cbps
+        self.order_class: Final = order_class
+        self.leg: Final = leg
+        self.parent_order_id: Final = parent_order_id
+
+
+@final
+class NewOrderGroup(Command):
+    """Place a contingent group as a whole: accepted or rejected together, in one step.
+
+    `order_class` is "bracket" ([entry, take_profit, stop_loss]), "oto" ([entry, one exit])
+    or "oco" ([take_profit, stop_loss], both live at once). Each order is a full NewOrder
+    with its own order id and command id (`<command_id>.<n>`), its `leg`, `order_class`
+    and `parent_order_id` set. `to_dict` nests the orders' own dicts."""
+
+    KIND: ClassVar[str] = "new_order_group"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Command.FIELDS, "order_class", "orders")
+
+    def __init__(
+        self,
+        command_id: str,
+        ts: int,
+        symbol: str,
+        order_class: str,
+        orders: tuple[NewOrder, ...],
+    ) -> None:
+        super().__init__(command_id, ts, symbol)
+        self.order_class: Final = order_class
+        self.orders: Final = orders
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.KIND,
+            "command_id": self.command_id,
+            "ts": self.ts,
+            "symbol": self.symbol,
+            "order_class": self.order_class,
+            "orders": [order.to_dict() for order in self.orders],
+        }
 
 
 @final
@@ -122,6 +193,8 @@ class ReplaceOrder(Command):
         "price",
         "stop_price",
         "client_order_id",
+        "trail_amount",
+        "trail_cbps",
     )
 
     def __init__(
@@ -135,6 +208,8 @@ class ReplaceOrder(Command):
         price: int = 0,
         stop_price: int = 0,
         client_order_id: str = "",
+        trail_amount: int = 0,
+        trail_cbps: int = 0,
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.order_id: Final = order_id
@@ -143,6 +218,8 @@ class ReplaceOrder(Command):
         self.price: Final = price
         self.stop_price: Final = stop_price
         self.client_order_id: Final = client_order_id
+        self.trail_amount: Final = trail_amount
+        self.trail_cbps: Final = trail_cbps
 
 
 @final
@@ -184,13 +261,71 @@ class SetTradingState(Command):
         self.state: Final = state
 
 
+@final
+class ConfigureInstrument(Command):
+    """The instrument's matcher-relevant reference data changed (today: its fees); the
+    venues apply it from this command on, so a replay applies it at the same point."""
+
+    KIND: ClassVar[str] = "configure_instrument"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Command.FIELDS, "maker_fee_cbps", "taker_fee_cbps")
+
+    def __init__(
+        self, command_id: str, ts: int, symbol: str, maker_fee_cbps: int, taker_fee_cbps: int
+    ) -> None:
+        super().__init__(command_id, ts, symbol)
+        self.maker_fee_cbps: Final = maker_fee_cbps
+        self.taker_fee_cbps: Final = taker_fee_cbps
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.KIND: cls
-    for cls in (NewOrder, CancelOrder, ReplaceOrder, CancelAll, ExpireOrders, SetTradingState)
+    for cls in (
+        NewOrder,
+        NewOrderGroup,
+        CancelOrder,
+        ReplaceOrder,
+        CancelAll,
+        ExpireOrders,
+        SetTradingState,
+        ConfigureInstrument,
+    )
 }
 
 
 def command_from_dict(data: dict[str, object]) -> Command:
-    """Rebuild a command from `Command.to_dict()` output (bus bodies, journal)."""
+    """Rebuild a command from `Command.to_dict()` output (bus bodies, journal). Fields are
+    appended only, with defaults, so a body that lacks the newest ones still decodes."""
     cls = COMMAND_TYPES[str(data["kind"])]
-    return cls(*(data[name] for name in cls.FIELDS))  # type: ignore[arg-type]
+    if cls is NewOrderGroup:
+        orders = data["orders"]
+        if not isinstance(orders, list):
+            raise ValueError("a new_order_group carries a list of orders")
+        return NewOrderGroup(
+            str(data["command_id"]),
+            int(str(data["ts"])),
+            str(data["symbol"]),
+            str(data["order_class"]),
+            tuple(_new_order(o) for o in orders),
+        )
+    return cls(*_leading_fields(cls.FIELDS, data))  # type: ignore[arg-type]
+
+
+def _new_order(data: object) -> NewOrder:
+    if not isinstance(data, dict) or data.get("kind") != NewOrder.KIND:
+        raise ValueError("every order of a group is a new_order")
+    order = command_from_dict(data)
+    assert isinstance(order, NewOrder)
+    return order
+
+
+def _leading_fields(names: tuple[str, ...], data: dict[str, object]) -> list[object]:
+    """The values of `names` up to the first one `data` lacks. A body may lack only the
+    newest fields (they have defaults; the constructor refuses a missing older one)."""
+    values: list[object] = []
+    for i, name in enumerate(names):
+        if name not in data:
+            if any(later in data for later in names[i + 1 :]):
+                raise ValueError(f"{data.get('kind')} lacks {name}")
+            break
+        values.append(data[name])
+    return values

@@ -15,6 +15,7 @@ class OrderType(StrEnum):
     LIMIT = "limit"
     STOP = "stop"
     STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
 
 
 class TimeInForce(StrEnum):
@@ -23,6 +24,8 @@ class TimeInForce(StrEnum):
     IOC = "ioc"
     FOK = "fok"
     GTD = "gtd"
+    OPG = "opg"  # at the open: refused (TIME_IN_FORCE_NOT_SUPPORTED) until auctions exist
+    CLS = "cls"  # at the close: likewise
 
 
 class OrderStatus(StrEnum):
@@ -31,6 +34,7 @@ class OrderStatus(StrEnum):
     follow which is `shared.domain.order.TRANSITIONS`."""
 
     PENDING_NEW = "pending_new"
+    HELD = "held"  # a contingent leg waiting for its entry to fill (nothing live yet)
     NEW = "new"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -63,3 +67,21 @@ class SelfTradePrevention(StrEnum):
     CANCEL_NEWEST = "cancel_newest"
     CANCEL_OLDEST = "cancel_oldest"
     CANCEL_BOTH = "cancel_both"
+    DECREMENT = "decrement"  # FIX 2964 "decrement and cancel"
+
+
+class OrderClass(StrEnum):
+    """How an order relates to others placed with it (Alpaca's `order_class`)."""
+
+    SIMPLE = "simple"
+    BRACKET = "bracket"  # entry + take-profit + stop-loss; the exits are an OCO pair
+    OCO = "oco"  # two exits, one cancels (reduces) the other
+    OTO = "oto"  # entry + one exit, released as the entry fills
+
+
+class Leg(StrEnum):
+    """A contingent order's role in its group ("" for a simple order)."""
+
+    ENTRY = "entry"
+    TAKE_PROFIT = "take_profit"
+    STOP_LOSS = "stop_loss"

@@ -80,7 +80,12 @@ class OrderEvent(Event):
 
 @final
 class OrderAccepted(OrderEvent):
-    """The matcher took the order: it is now working (resting, pending a trigger, or matching)."""
+    """The matcher took the order: it is now working (resting, pending a trigger, or
+    matching), or `held` (a contingent leg: nothing live until its entry fills).
+
+    `leaves_qty` is the live part, `held_qty` the part not live yet; an entry written before
+    they existed decodes as a simple order (`leaves_qty` = quantity, `held_qty` = 0).
+    A trailing stop's `stop_price` is its first stop (0: no trade to trail yet)."""
 
     KIND: ClassVar[str] = "order_accepted"
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -90,6 +95,8 @@ class OrderAccepted(OrderEvent):
         "quantity",
         "price",
         "stop_price",
+        "leaves_qty",
+        "held_qty",
     )
 
     def __init__(
@@ -106,6 +113,8 @@ class OrderAccepted(OrderEvent):
         quantity: int,
         price: int,
         stop_price: int,
+        leaves_qty: int = -1,
+        held_qty: int = 0,
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.side: Final = side
@@ -113,6 +122,8 @@ class OrderAccepted(OrderEvent):
         self.quantity: Final = quantity
         self.price: Final = price
         self.stop_price: Final = stop_price
+        self.leaves_qty: Final = quantity - held_qty if leaves_qty < 0 else leaves_qty
+        self.held_qty: Final = held_qty
 
 
 @final
@@ -185,7 +196,8 @@ class OrderFilled(OrderEvent):
 
 @final
 class OrderCanceled(OrderEvent):
-    """The order's open quantity was canceled (by request, IOC/FOK/market rules, STP, halt)."""
+    """The order's open quantity was canceled (by request, IOC/FOK/market rules, STP, halt,
+    or a contingent rule); `canceled_qty` is all of it, a held part included."""
 
     KIND: ClassVar[str] = "order_canceled"
     FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "canceled_qty", "cum_qty", "reason")
@@ -347,6 +359,91 @@ class ReplaceRejected(OrderEvent):
 
 
 @final
+class OrderRestated(OrderEvent):
+    """FIX ExecType D: the order's open quantity changed without a fill and without a
+    client request (`reason` says why: LEG_RELEASED, OCO_SIBLING_FILLED, PARENT_CANCELED,
+    PARENT_REPLACED, REDUCE_ONLY_TRIMMED, SELF_TRADE_DECREMENTED). `canceled_qty` is what
+    this event canceled (>= 0); the order stays open (when nothing would be left open, the
+    venue emits OrderCanceled with the same reason instead). Afterwards
+    `cum_qty + leaves_qty + canceled + held_qty == quantity` still holds."""
+
+    KIND: ClassVar[str] = "order_restated"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *OrderEvent.FIELDS,
+        "quantity",
+        "leaves_qty",
+        "cum_qty",
+        "held_qty",
+        "canceled_qty",
+        "reason",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        quantity: int,
+        leaves_qty: int,
+        cum_qty: int,
+        held_qty: int,
+        canceled_qty: int,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.quantity: Final = quantity
+        self.leaves_qty: Final = leaves_qty
+        self.cum_qty: Final = cum_qty
+        self.held_qty: Final = held_qty
+        self.canceled_qty: Final = canceled_qty
+        self.reason: Final = reason
+
+
+@final
+class TrailingStopMoved(OrderEvent):
+    """A trailing stop's stop price followed the market: `high_water_mark` is the best price
+    reached since it went live (the highest for a sell, the lowest for a buy)."""
+
+    KIND: ClassVar[str] = "trailing_stop_moved"
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "stop_price", "high_water_mark")
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        order_seq: int,
+        status: str,
+        stop_price: int,
+        high_water_mark: int,
+    ) -> None:
+        super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
+        self.stop_price: Final = stop_price
+        self.high_water_mark: Final = high_water_mark
+
+
+@final
+class InstrumentConfigured(Event):
+    """The venues apply the instrument's new fees from this point of its sequence on."""
+
+    KIND: ClassVar[str] = "instrument_configured"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Event.FIELDS, "maker_fee_cbps", "taker_fee_cbps")
+
+    def __init__(
+        self, symbol: str, seq: int, ts: int, maker_fee_cbps: int, taker_fee_cbps: int
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.maker_fee_cbps: Final = maker_fee_cbps
+        self.taker_fee_cbps: Final = taker_fee_cbps
+
+
+@final
 class TradingStateChanged(Event):
     """The instrument's trading state changed (kill switch)."""
 
@@ -370,12 +467,29 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderTriggered,
         CancelRejected,
         ReplaceRejected,
+        OrderRestated,
+        TrailingStopMoved,
+        InstrumentConfigured,
         TradingStateChanged,
     )
 }
 
 
 def event_from_dict(data: dict[str, object]) -> Event:
-    """Rebuild an event from `Event.to_dict()` output (journal and bus bodies)."""
+    """Rebuild an event from `Event.to_dict()` output (journal and bus bodies). Fields are
+    appended only, with defaults, so an entry that lacks the newest ones still decodes."""
     cls = EVENT_TYPES[str(data["kind"])]
-    return cls(*(data[name] for name in cls.FIELDS))  # type: ignore[arg-type]
+    return cls(*_leading_fields(cls.FIELDS, data))  # type: ignore[arg-type]
+
+
+def _leading_fields(names: tuple[str, ...], data: dict[str, object]) -> list[object]:
+    """The values of `names` up to the first one `data` lacks. A body may lack only the
+    newest fields (they have defaults; the constructor refuses a missing older one)."""
+    values: list[object] = []
+    for i, name in enumerate(names):
+        if name not in data:
+            if any(later in data for later in names[i + 1 :]):
+                raise ValueError(f"{data.get('kind')} lacks {name}")
+            break
+        values.append(data[name])
+    return values

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from shared.domain.enums import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.events import (
     CancelRejected,
     OrderAccepted,
@@ -28,19 +28,24 @@ from shared.domain.events import (
     OrderFilled,
     OrderRejected,
     OrderReplaced,
+    OrderRestated,
     OrderTriggered,
     ReplaceRejected,
+    TrailingStopMoved,
 )
 
 S = OrderStatus
-_WORKING = {S.NEW, S.PARTIALLY_FILLED}
+_WORKING = {S.HELD, S.NEW, S.PARTIALLY_FILLED}
 _REQUESTED = {S.PENDING_CANCEL, S.PENDING_REPLACE}  # a client request awaits the matcher
-_ENGINE_OUTCOMES = {S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}
+_ENGINE_OUTCOMES = {S.HELD, S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}
 
 # The strict transition table: status -> the statuses it may move to. It is the one gate:
 # the services ask it (through `apply` or `check`) rather than keep lists of their own.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_NEW: frozenset(_ENGINE_OUTCOMES | _REQUESTED | {S.REJECTED}),
+    # held: a contingent leg with nothing live yet; it goes live (new) as its entry fills,
+    # and back to held when an OCO sibling's fill takes its live part away.
+    S.HELD: frozenset(_ENGINE_OUTCOMES | _REQUESTED | {S.REJECTED}),
     S.NEW: frozenset(_ENGINE_OUTCOMES | _REQUESTED),
     S.PARTIALLY_FILLED: frozenset(
         {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED} | _REQUESTED
@@ -129,7 +134,13 @@ def _requested_status(request: ClientRequest) -> OrderStatus:
 class Order:
     """One order's state. Quantities in lots, prices in ticks (None = not set); names as in
     FIX (cum_qty, leaves_qty, avg_px). The API and the stored documents keep their own
-    names (filled_quantity, leaves_quantity, ...): see the views and the store codec."""
+    names (filled_quantity, leaves_quantity, ...): see the views and the store codec.
+
+    `cum_qty + leaves_qty + canceled_qty + held_qty == quantity` always: `leaves_qty` is
+    the live part, `held_qty` the part of a contingent leg not live yet. The instructions
+    (`display_qty`, `post_only`, `reduce_only`, `trail_amount`, `trail_cbps`) and the
+    group (`order_class`, `leg`, `parent_order_id`) are set at intake and never change;
+    a trailing stop's `stop_price` and `high_water_mark` follow the market."""
 
     order_id: str
     client_order_id: str
@@ -156,6 +167,16 @@ class Order:
     dispatched: bool = False
     client_order_id_chain: list[str] = field(default_factory=list)
     pending_command: dict[str, object] | None = None
+    held_qty: int = 0
+    display_qty: int = 0
+    post_only: bool = False
+    reduce_only: bool = False
+    trail_amount: int = 0
+    trail_cbps: int = 0
+    high_water_mark: int | None = None
+    order_class: OrderClass = OrderClass.SIMPLE
+    leg: str = ""
+    parent_order_id: str = ""
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
@@ -232,13 +253,23 @@ class Order:
             self.filled_notional += event.last_qty * event.last_px
             self.fees += event.fee
         elif isinstance(event, (OrderCanceled, OrderExpired)):
-            self.canceled_qty += event.canceled_qty
+            self.canceled_qty += event.canceled_qty  # the live and the held part
             self.leaves_qty = 0
+            self.held_qty = 0
             self.reject_reason = event.reason
         elif isinstance(event, OrderRejected):
             self.canceled_qty = self.quantity - self.cum_qty
             self.leaves_qty = 0
+            self.held_qty = 0
             self.reject_reason = event.reason
+        elif isinstance(event, OrderRestated):
+            self.quantity = event.quantity
+            self.leaves_qty = event.leaves_qty
+            self.held_qty = event.held_qty
+            self.canceled_qty += event.canceled_qty
+        elif isinstance(event, TrailingStopMoved):
+            self.stop_price = event.stop_price or None
+            self.high_water_mark = event.high_water_mark or None
         elif isinstance(event, OrderReplaced):
             self.quantity = event.quantity
             self.leaves_qty = event.leaves_qty
@@ -252,4 +283,7 @@ class Order:
         elif isinstance(event, OrderTriggered):
             pass  # the order keeps its type (FIX OrdType); only its status history shows it
         elif isinstance(event, OrderAccepted):
-            self.leaves_qty = event.quantity
+            self.leaves_qty = event.leaves_qty
+            self.held_qty = event.held_qty
+            if self.type is OrderType.TRAILING_STOP:
+                self.stop_price = event.stop_price or None

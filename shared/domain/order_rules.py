@@ -23,6 +23,7 @@ from shared.domain.codes import (
     FOK,
     GTC,
     GTD,
+    HELD,
     IOC,
     LIMIT,
     MARKET,
@@ -54,9 +55,14 @@ def works_as_market(order_type: str) -> bool:
     return order_type in (MARKET, STOP)
 
 
-def working_status(cum_qty: int) -> str:
-    """The status of an order still working: partially filled once anything filled."""
-    return PARTIALLY_FILLED if cum_qty > 0 else NEW
+def working_status(cum_qty: int, leaves_qty: int, held_qty: int) -> str:
+    """The status of an order still working: partially filled once anything filled, held
+    while a contingent leg has nothing live yet (only a held part), else new."""
+    if cum_qty > 0:
+        return PARTIALLY_FILLED
+    if leaves_qty == 0 and held_qty > 0:
+        return HELD
+    return NEW
 
 
 def new_order_problem(c: NewOrder, halted: bool, duplicate: bool) -> str:

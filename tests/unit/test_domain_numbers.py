@@ -56,16 +56,17 @@ def test_fees_convert_exactly() -> None:
 
 def test_engine_codes_are_the_domain_enum_values() -> None:
     assert {codes.BUY, codes.SELL} == {s.value for s in enums.Side}
-    assert {codes.MARKET, codes.LIMIT, codes.STOP, codes.STOP_LIMIT} == {
+    assert {codes.MARKET, codes.LIMIT, codes.STOP, codes.STOP_LIMIT, codes.TRAILING_STOP} == {
         t.value for t in enums.OrderType
     }
-    assert {codes.DAY, codes.GTC, codes.IOC, codes.FOK, codes.GTD} == {
-        t.value for t in enums.TimeInForce
-    }
-    statuses = {codes.NEW, codes.PARTIALLY_FILLED, codes.FILLED, codes.CANCELED}
+    tifs = {codes.DAY, codes.GTC, codes.IOC, codes.FOK, codes.GTD, codes.OPG, codes.CLS}
+    assert tifs == {t.value for t in enums.TimeInForce}
+    statuses = {codes.HELD, codes.NEW, codes.PARTIALLY_FILLED, codes.FILLED, codes.CANCELED}
     assert statuses | {codes.REJECTED, codes.EXPIRED} <= {s.value for s in enums.OrderStatus}
     assert {codes.MAKER, codes.TAKER} == {x.value for x in enums.Liquidity}
     assert {codes.ACTIVE, codes.REDUCING, codes.HALTED} == {x.value for x in enums.TradingState}
-    assert {codes.CANCEL_NEWEST, codes.CANCEL_OLDEST, codes.CANCEL_BOTH} == {
-        x.value for x in enums.SelfTradePrevention
-    }
+    stp = {codes.CANCEL_NEWEST, codes.CANCEL_OLDEST, codes.CANCEL_BOTH, codes.DECREMENT}
+    assert stp == {x.value for x in enums.SelfTradePrevention}
+    classes = {codes.SIMPLE, codes.BRACKET, codes.OCO, codes.OTO}
+    assert classes == {x.value for x in enums.OrderClass}
+    assert {codes.ENTRY, codes.TAKE_PROFIT, codes.STOP_LOSS} == {x.value for x in enums.Leg}
