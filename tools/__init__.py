@@ -1,0 +1,1 @@
+"""Test and benchmark tools (not product): simulators run as their own processes."""
