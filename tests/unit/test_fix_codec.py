@@ -49,7 +49,11 @@ def test_an_execution_report_is_read_from_its_raw_text():
     assert report.kind is ReportKind.TRADE and report.is_fill
     assert report.ord_status is VenueOrdStatus.PARTIALLY_FILLED
     assert (report.last_qty, report.last_px) == (Decimal(4), Decimal("101.25"))
-    assert (report.cum_qty, report.leaves_qty, report.order_qty) == (4, 6, 10)
+    assert (report.cum_qty, report.leaves_qty, report.order_qty) == (
+        Decimal(4),
+        Decimal(6),
+        Decimal(10),
+    )
     assert report.poss_dup and not report.poss_resend and report.seq_num == 12
     assert report.transact_time == T0 and report.side is Side.BUY
 
