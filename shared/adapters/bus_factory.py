@@ -15,12 +15,13 @@ def memory_queues(settings: Settings) -> dict[str, QueueOptions]:
         settings.ORDERS_QUEUE: sessions,
         settings.EXECUTIONS_QUEUE: sessions,
         settings.ORDER_REQUESTS_QUEUE: QueueOptions(lock_duration=60.0, max_delivery_count=10),
+        settings.VENUES_QUEUE: sessions,
     }
 
 
 def bus_from_settings(settings: Settings) -> Bus:
     """The Azure adapter when SERVICEBUS_FULLY_QUALIFIED_NAMESPACE (managed identity) or
-    SERVICEBUS_CONNECTION_STRING is set, else the in-memory bus with the three queues."""
+    SERVICEBUS_CONNECTION_STRING is set, else the in-memory bus with the queues Bicep declares."""
     if settings.SERVICEBUS_FULLY_QUALIFIED_NAMESPACE or settings.SERVICEBUS_CONNECTION_STRING:
         from shared.adapters.bus_azure import AzureServiceBus  # the SDK only when used
 

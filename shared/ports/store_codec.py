@@ -140,6 +140,7 @@ def account_to_doc(account: Account) -> Doc:
         "stp": account.stp.value,
         "created_at": account.created_at,
         "version": account.version,
+        "venue": account.venue,
     }
 
 
@@ -163,6 +164,7 @@ def account_from_doc(doc: Doc) -> Account:
         stp=SelfTradePrevention(doc["stp"]),
         created_at=doc["created_at"],
         version=doc["version"],
+        venue=doc.get("venue"),
     )
 
 
@@ -178,6 +180,7 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": instrument.reference_price,
         "trading_state": instrument.trading_state.value,
+        "venue": instrument.venue,
     }
 
 
@@ -193,6 +196,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         taker_fee_cbps=doc["taker_fee_cbps"],
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
+        venue=doc.get("venue"),
     )
 
 
