@@ -54,6 +54,7 @@ from shared.ports.venue import (
 log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
+_UNFREED: list[Any] = []  # initiators whose thread did not end (freeing them would crash)
 
 
 @dataclass(slots=True)
@@ -155,6 +156,10 @@ class FixConnector:
             target=initiator.block, name=f"quickfix-{self._name}", daemon=True
         )
         self._thread.start()
+        # `stop()` does nothing to an initiator whose loop has not begun: wait for it.
+        deadline = time.monotonic() + 10
+        while initiator.isStopped() and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
         return initiator
 
     def _destroy_initiator(self) -> None:
@@ -163,21 +168,35 @@ class FixConnector:
         initiator, self._initiator = self._initiator, None
         if initiator is None:
             return
+        # Log out and disable the session first: QuickFIX's stop() re-enables the sessions
+        # it logs out itself, and its loop would then dial the venue once more.
+        session = self._session()
+        if session is not None:
+            session.logout()
         initiator.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        del initiator
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=30)
+            if thread.is_alive():
+                # Never free an initiator whose loop still runs: keep it for good.
+                log.error("%s: QuickFIX's loop did not end; the initiator is kept", self._name)
+                _UNFREED.append(initiator)
+                return
+        # Free it now, whatever still refers to it: an exception raised from a callback
+        # (DoNotSend) leaks a traceback whose frames reach the initiator, and a live
+        # initiator keeps its sessions in QuickFIX's process-wide registry, where a later
+        # connection to the same venue would find them instead of its own.
+        type(initiator).__swig_destroy__(initiator)
 
     async def stop(self) -> None:
         if self._stopping or self._loop is None:
             return
         self._stopping = True
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-        for task in list(self._tasks):
+        tasks = [t for t in (self._supervisor, *self._tasks) if t is not None]
+        for task in tasks:
             task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
         # Logs out and joins QuickFIX's thread; a blocked fromApp sees _stopping.
         await self._call(self._destroy_initiator)
         waiters: list[asyncio.Future[Any]] = [*self._status_waiters.values()]
@@ -352,6 +371,8 @@ class FixConnector:
             if not self._logged_on.is_set():
                 self._set_state(ConnectionState.CONNECTING)
             if await self.wait_connected(self._logon_timeout):
+                if self._stopping:
+                    return
                 self._set_state(ConnectionState.CONNECTED)
                 backoff = self._first_backoff
                 await self._logged_out.wait()

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.support import LocalOms
 from tests.support.fix_exchange import FixExchange, eventually
+
+pytestmark = pytest.mark.timeout(180)  # QuickFIX threads: a hang fails with its stacks
 
 
 async def test_a_venue_defined_over_the_api_is_connected_and_shown_connected(

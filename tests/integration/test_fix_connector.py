@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import quickfix as fix
 
 from gateway.fix.connector import FixConnector
 from gateway.fix.session import SessionConfig
@@ -24,6 +25,9 @@ from shared.ports.venue import (
     VenueUnavailable,
 )
 from tests.support.fix_exchange import FixExchange, eventually
+
+# QuickFIX runs threads of its own: a hang fails the test with its stacks instead.
+pytestmark = pytest.mark.timeout(180)
 
 T0 = 1_750_000_000_000_000_000
 
@@ -96,6 +100,8 @@ async def venue(
         yield connector, reports
     finally:
         await connector.stop()
+    # Its session left QuickFIX's process-wide registry: the venue can be connected again.
+    assert fix.Session.lookupSession(fix.SessionID("FIX.4.4", "OMS", "EXCH")) is None
 
 
 async def test_a_new_order_is_acknowledged_then_filled_in_parts(venue, exchange):
@@ -337,3 +343,21 @@ async def test_an_unreachable_venue_is_disconnected_with_the_reason(tmp_path):
             await connector.place(order("o-15"))
     finally:
         await connector.stop()
+
+
+async def test_a_stale_order_the_venue_asks_for_again_is_not_resent_but_reported(venue, exchange):
+    connector, reports = venue
+    await connector.place(order("o-16", "2"))
+    await eventually(lambda: reports.of("o-16", ReportKind.NEW))
+    sent_seq = (await exchange.state())["received"].index("D") + 2  # after the Logon (1)
+    connector._resend_max_age = 0.2  # a resend now comes "late"
+    await asyncio.sleep(0.5)
+
+    await exchange.post("/rewind", seq=sent_seq)  # the venue "missed" the order
+    known = await connector.status("o-16", "AAPL", Side.BUY, timeout=10)  # shows the gap
+    await eventually(lambda: reports.of("o-16", ReportKind.UNDELIVERED))
+
+    (undelivered,) = reports.of("o-16", ReportKind.UNDELIVERED)
+    assert "not resent" in undelivered.text and not undelivered.is_fill
+    assert (await exchange.state())["received"].count("D") == 1, "gap-filled, never resent"
+    assert known.kind is ReportKind.STATUS

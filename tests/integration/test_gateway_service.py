@@ -24,6 +24,9 @@ from shared.ports.venue import ConnectionState, ReportKind, VenueOrder, VenueRep
 from shared.store_factory import open_sqlite_store
 from tests.support.fix_exchange import FixExchange, eventually
 
+# QuickFIX runs threads of its own: a hang fails the test with its stacks instead.
+pytestmark = pytest.mark.timeout(180)
+
 T0 = 1_750_000_000_000_000_000
 
 

@@ -18,6 +18,8 @@ Control (JSON bodies; answers are JSON):
   POST /duplicate {cl_ord_id, flag}                   resend an order's reports flagged
                                                       poss_dup or poss_resend
   POST /foreign   {symbol, side, quantity, price}     an order the initiator never sent
+  POST /rewind    {seq}                               forget the initiator's messages from
+                                                      seq on (it is asked to resend them)
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ def _allow(ex: Exchange, body: dict[str, Any]) -> object:
     return {"refuse_logon": False}
 
 
+def _rewind(ex: Exchange, body: dict[str, Any]) -> object:
+    ex.rewind(int(body["seq"]))
+    return {"next_expected": int(body["seq"])}
+
+
 def _duplicate(ex: Exchange, body: dict[str, Any]) -> object:
     return {"resent": ex.duplicate(str(body["cl_ord_id"]), str(body.get("flag", "poss_dup")))}
 
@@ -112,6 +119,7 @@ ROUTES: dict[str, Handler] = {
     "/drop": _drop,
     "/allow": _allow,
     "/duplicate": _duplicate,
+    "/rewind": _rewind,
     "/foreign": _foreign,
 }
 

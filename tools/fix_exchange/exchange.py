@@ -212,6 +212,13 @@ class Exchange(fix.Application):  # type: ignore[misc]
         if session is not None:
             session.disconnect()
 
+    def rewind(self, seq: int) -> None:
+        """Forget what the initiator sent from `seq` on: its next message shows a gap, and
+        the session layer asks for everything from `seq` again (a ResendRequest)."""
+        session = fix.Session.lookupSession(self.session_id) if self.session_id else None
+        if session is not None:
+            session.setNextTargetMsgSeqNum(seq)
+
     def view(self) -> list[dict[str, object]]:
         with self.lock:
             return [o.view() for o in self.orders.values()]
