@@ -180,6 +180,15 @@ def order_cancel_replace_request(request: VenueReplace) -> tuple[str, Fields]:
     return ORDER_CANCEL_REPLACE_REQUEST, _resend(fields, request.resend)
 
 
+def request_message(request: VenueOrder | VenueCancel | VenueReplace) -> tuple[str, Fields]:
+    """The message of any request: NewOrderSingle, OrderCancelRequest or ...ReplaceRequest."""
+    if isinstance(request, VenueOrder):
+        return new_order_single(request)
+    if isinstance(request, VenueCancel):
+        return order_cancel_request(request)
+    return order_cancel_replace_request(request)
+
+
 def order_status_request(request_id: str, cl_ord_id: str, symbol: str, side: Side) -> Fields:
     return [
         (CL_ORD_ID, cl_ord_id),

@@ -21,20 +21,25 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import dataclasses
 import logging
-import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import quickfix as fix
 
 from gateway.fix import codec
-from gateway.fix.session import Bridge, FixApplication, SessionConfig, build_message
+from gateway.fix.answers import StatusAnswers, business_reject, not_resent
+from gateway.fix.session import (
+    Bridge,
+    FixApplication,
+    Initiator,
+    SessionConfig,
+    build_message,
+    diagnose,
+)
 from gateway.ratelimit import TokenBucket
 from shared.domain.enums import Side
 from shared.ports.venue import (
@@ -44,7 +49,6 @@ from shared.ports.venue import (
     ReportSink,
     VenueCancel,
     VenueOrder,
-    VenueOrdStatus,
     VenueReplace,
     VenueReport,
     VenueRequest,
@@ -54,7 +58,6 @@ from shared.ports.venue import (
 log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
-_UNFREED: list[Any] = []  # initiators whose thread did not end (freeing them would crash)
 
 
 @dataclass(slots=True)
@@ -63,12 +66,6 @@ class _Pending:
 
     request: VenueRequest
     attempts: int = 1
-
-
-@dataclass(slots=True)
-class _MassStatus:
-    future: asyncio.Future[list[VenueReport]]
-    reports: list[VenueReport] = field(default_factory=list)
 
 
 class FixConnector:
@@ -104,8 +101,7 @@ class FixConnector:
         self._session_id = config.session_id()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._initiator: Any = None
-        self._thread: threading.Thread | None = None
+        self._initiator: Initiator | None = None
         self._sink: ReportSink | None = None
         self._logged_on = asyncio.Event()
         self._logged_out = asyncio.Event()
@@ -113,8 +109,7 @@ class FixConnector:
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: dict[str, _Pending] = {}
-        self._status_waiters: dict[str, asyncio.Future[VenueReport]] = {}
-        self._mass: dict[str, _MassStatus] = {}
+        self._answers = StatusAnswers()
         self.reconnects = 0
 
     # ------------------------------------------------------------------ the port
@@ -144,49 +139,13 @@ class FixConnector:
         self._initiator = await self._call(self._create_initiator, bridge)
         self._supervisor = asyncio.create_task(self._supervise(), name=f"fix-{self._name}")
 
-    def _create_initiator(self, bridge: Bridge) -> Any:
-        settings = self._config.session_settings()
-        application = FixApplication(bridge)
-        initiator = fix.SocketInitiator(
-            application, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
-        )
-        # QuickFIX's loop on a thread we own (its Python `start()` makes one it never
-        # joins): `_destroy_initiator` joins it before the initiator is freed.
-        self._thread = threading.Thread(
-            target=initiator.block, name=f"quickfix-{self._name}", daemon=True
-        )
-        self._thread.start()
-        # `stop()` does nothing to an initiator whose loop has not begun: wait for it.
-        deadline = time.monotonic() + 10
-        while initiator.isStopped() and self._thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return initiator
+    def _create_initiator(self, bridge: Bridge) -> Initiator:
+        return Initiator.start(self._config, FixApplication(bridge), f"quickfix-{self._name}")
 
     def _destroy_initiator(self) -> None:
-        """Log out, stop QuickFIX's loop, and free the initiator: its sessions leave
-        QuickFIX's process-wide registry, so the venue can be connected again later."""
         initiator, self._initiator = self._initiator, None
-        if initiator is None:
-            return
-        # Log out and disable the session first: QuickFIX's stop() re-enables the sessions
-        # it logs out itself, and its loop would then dial the venue once more.
-        session = self._session()
-        if session is not None:
-            session.logout()
-        initiator.stop()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=30)
-            if thread.is_alive():
-                # Never free an initiator whose loop still runs: keep it for good.
-                log.error("%s: QuickFIX's loop did not end; the initiator is kept", self._name)
-                _UNFREED.append(initiator)
-                return
-        # Free it now, whatever still refers to it: an exception raised from a callback
-        # (DoNotSend) leaks a traceback whose frames reach the initiator, and a live
-        # initiator keeps its sessions in QuickFIX's process-wide registry, where a later
-        # connection to the same venue would find them instead of its own.
-        type(initiator).__swig_destroy__(initiator)
+        if initiator is not None:
+            initiator.free(self._session_id)
 
     async def stop(self) -> None:
         if self._stopping or self._loop is None:
@@ -199,11 +158,7 @@ class FixConnector:
             await asyncio.wait(tasks, timeout=5)
         # Logs out and joins QuickFIX's thread; a blocked fromApp sees _stopping.
         await self._call(self._destroy_initiator)
-        waiters: list[asyncio.Future[Any]] = [*self._status_waiters.values()]
-        waiters += [m.future for m in self._mass.values()]
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_exception(VenueUnavailable(f"{self._name}: stopped"))
+        self._answers.fail_all(VenueUnavailable(f"{self._name}: stopped"))
         if self._executor is not None:
             self._executor.shutdown(wait=True)
         self._set_state(ConnectionState.DISCONNECTED, self._status.last_error)
@@ -216,40 +171,35 @@ class FixConnector:
         return True
 
     async def place(self, order: VenueOrder) -> None:
-        await self._request(order.cl_ord_id, order, *codec.new_order_single(order))
+        await self._request(order)
 
     async def cancel(self, request: VenueCancel) -> None:
-        await self._request(request.cl_ord_id, request, *codec.order_cancel_request(request))
+        await self._request(request)
 
     async def replace(self, request: VenueReplace) -> None:
-        fields = codec.order_cancel_replace_request(request)
-        await self._request(request.cl_ord_id, request, *fields)
+        await self._request(request)
 
     async def status(self, cl_ord_id: str, symbol: str, side: Side, timeout: float) -> VenueReport:
         self._require_logged_on()
         assert self._loop is not None
-        request_id = f"st-{uuid.uuid4().hex[:16]}"
-        waiter: asyncio.Future[VenueReport] = self._loop.create_future()
-        self._status_waiters[request_id] = waiter
+        request_id, answer = self._answers.ask_one(self._loop)
         try:
             fields = codec.order_status_request(request_id, cl_ord_id, symbol, side)
             await self._send(codec.ORDER_STATUS_REQUEST, fields)
-            return await asyncio.wait_for(waiter, timeout)
+            return await asyncio.wait_for(answer, timeout)
         finally:
-            self._status_waiters.pop(request_id, None)
+            self._answers.forget(request_id)
 
     async def open_orders(self, timeout: float) -> list[VenueReport]:
         self._require_logged_on()
         assert self._loop is not None
-        request_id = f"ms-{uuid.uuid4().hex[:16]}"
-        mass = _MassStatus(self._loop.create_future())
-        self._mass[request_id] = mass
+        request_id, answers = self._answers.ask_all(self._loop)
         try:
             fields = codec.order_mass_status_request(request_id)
             await self._send(codec.ORDER_MASS_STATUS_REQUEST, fields)
-            return await asyncio.wait_for(mass.future, timeout)
+            return await asyncio.wait_for(answers, timeout)
         finally:
-            self._mass.pop(request_id, None)
+            self._answers.forget(request_id)
 
     # ------------------------------------------------------------------ sending
 
@@ -271,14 +221,10 @@ class FixConnector:
         self._require_logged_on()
         await self._call(self._send_now, msg_type, fields)
 
-    async def _request(
-        self, cl_ord_id: str, request: VenueRequest, msg_type: str, fields: codec.Fields
-    ) -> None:
+    async def _request(self, request: VenueRequest) -> None:
         self._require_logged_on()
-        pending = self._pending.get(cl_ord_id)
-        if pending is None:
-            self._pending[cl_ord_id] = _Pending(request)
-        await self._send(msg_type, fields)
+        self._pending.setdefault(request.cl_ord_id, _Pending(request))
+        await self._send(*codec.request_message(request))
 
     def _retry_throttled(self, cl_ord_id: str) -> bool:
         """Send a throttled request again after the back-off; False when out of tries."""
@@ -288,13 +234,7 @@ class FixConnector:
         pending.attempts += 1
         pause = self._bucket.back_off()
         log.warning("%s: throttled on %s; again in %.1f s", self._name, cl_ord_id, pause)
-        request = pending.request
-        if isinstance(request, VenueOrder):
-            msg_type, fields = codec.new_order_single(_resent(request))
-        elif isinstance(request, VenueCancel):
-            msg_type, fields = codec.order_cancel_request(_resent(request))
-        else:
-            msg_type, fields = codec.order_cancel_replace_request(_resent(request))
+        msg_type, fields = codec.request_message(dataclasses.replace(pending.request, resend=True))
 
         async def again() -> None:
             try:
@@ -349,21 +289,6 @@ class FixConnector:
         elif session.isEnabled() and not session.isLoggedOn():
             session.logout()
 
-    async def _diagnose(self) -> str:
-        where = f"{self._config.host}:{self._config.port}"
-        try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(self._config.host, self._config.port), 3.0
-            )
-        except TimeoutError:
-            return f"no answer from {where}"
-        except OSError as error:
-            return f"cannot connect to {where}: {error.strerror or error}"
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-        return f"{where} took the connection but no FIX logon followed"
-
     async def _supervise(self) -> None:
         """Connected -> wait for the logout; not connected in time -> back off, retry."""
         backoff = self._first_backoff
@@ -384,7 +309,8 @@ class FixConnector:
                 continue
             error = self._status.last_error if self._logged_out.is_set() else None
             self._logged_out.clear()
-            self._set_state(ConnectionState.DISCONNECTED, error or await self._diagnose())
+            reason = error or await diagnose(self._config.host, self._config.port)
+            self._set_state(ConnectionState.DISCONNECTED, reason)
             await self._call(self._enable, False)
             log.warning(
                 "%s: not connected (%s); next try in %.0f s",
@@ -404,24 +330,9 @@ class FixConnector:
 
     def _on_resend_thread(self, raw: str) -> bool:
         """On QuickFIX's thread, while resending our messages the venue asked for."""
-        fields = codec.parse(raw)
-        msg_type = fields.get(codec.MSG_TYPE)
-        if msg_type not in (codec.NEW_ORDER_SINGLE, codec.ORDER_CANCEL_REPLACE_REQUEST):
-            return True  # cancels and status requests always go again
-        sent = codec.parse_utc_timestamp(fields.get(122, "") or fields.get(52, ""))
-        if sent and (self._clock() - sent) / NS <= self._resend_max_age:
+        report = not_resent(self._name, raw, self._clock(), self._resend_max_age)
+        if report is None:
             return True
-        report = VenueReport(
-            venue=self._name,
-            kind=ReportKind.UNDELIVERED,
-            cl_ord_id=fields.get(codec.CL_ORD_ID, ""),
-            exec_id=f"undelivered:{fields.get(codec.CL_ORD_ID, '')}",
-            ord_status=VenueOrdStatus.UNKNOWN,
-            symbol=fields.get(codec.SYMBOL, ""),
-            orig_cl_ord_id=fields.get(codec.ORIG_CL_ORD_ID, ""),
-            text=f"not resent: older than {self._resend_max_age:.0f} s when the venue asked",
-            transact_time=self._clock(),
-        )
         self._wait_on_loop(self._deliver(report))
         return False
 
@@ -457,7 +368,7 @@ class FixConnector:
         else:
             log.warning("%s: ignored application message type %s", self._name, msg_type)
             return True
-        if report.kind is ReportKind.STATUS and self._answer(report, fields):
+        if report.kind is ReportKind.STATUS and self._answers.answer(report, fields):
             return True
         if report.kind in (ReportKind.REJECTED, ReportKind.CANCEL_REJECTED) and codec.is_throttle(
             report.text
@@ -470,59 +381,14 @@ class FixConnector:
         return await self._deliver(report)
 
     def _business_reject(self, fields: dict[int, str]) -> VenueReport | None:
-        """A BusinessMessageReject of one of our requests, as the request's reject."""
-        ref_type = fields.get(codec.REF_MSG_TYPE, "")
         cl_ord_id = fields.get(codec.BUSINESS_REJECT_REF_ID, "")
-        text = fields.get(codec.TEXT, "") or f"business reject {fields.get(380, '')}"
-        if codec.is_throttle(text) and self._retry_throttled(cl_ord_id):
+        if codec.is_throttle(fields.get(codec.TEXT, "")) and self._retry_throttled(cl_ord_id):
             return None
-        if ref_type == codec.NEW_ORDER_SINGLE:
-            kind, exec_id = ReportKind.REJECTED, f"bizrej:{cl_ord_id}"
-        elif ref_type in (codec.ORDER_CANCEL_REQUEST, codec.ORDER_CANCEL_REPLACE_REQUEST):
-            kind, exec_id = ReportKind.CANCEL_REJECTED, f"cxlrej:{cl_ord_id}"
-        else:
-            log.warning("%s: business reject of a %s: %s", self._name, ref_type, text)
-            return None
-        pending = self._pending.pop(cl_ord_id, None)
-        request = pending.request if pending is not None else None
-        return VenueReport(
-            venue=self._name,
-            kind=kind,
-            cl_ord_id=cl_ord_id,
-            exec_id=exec_id,
-            ord_status=VenueOrdStatus.REJECTED
-            if kind is ReportKind.REJECTED
-            else (VenueOrdStatus.UNKNOWN),
-            symbol=request.symbol if request is not None else "",
-            orig_cl_ord_id=getattr(request, "orig_cl_ord_id", ""),
-            text=text,
-            reject_code=fields.get(codec.BUSINESS_REJECT_REASON, ""),
-            poss_dup=fields.get(codec.POSS_DUP_FLAG) == "Y",
-            seq_num=int(fields.get(codec.MSG_SEQ_NUM, "0") or 0),
-        )
-
-    def _answer(self, report: VenueReport, fields: dict[int, str]) -> bool:
-        """A status answer we asked for: resolve the waiter (True), else False."""
-        waiter = self._status_waiters.get(report.request_id)
-        if waiter is None and not report.request_id:
-            waiter = next(
-                (w for w in self._status_waiters.values() if not w.done()),
-                None,
-            )
-        if waiter is not None:
-            if not waiter.done():
-                waiter.set_result(report)
-            return True
-        mass = self._mass.get(report.request_id)
-        if mass is None:
-            return False
-        total = int(fields.get(codec.TOT_NUM_REPORTS, "0") or 0)
-        if total > 0 and report.cl_ord_id:
-            mass.reports.append(report)
-        last = fields.get(codec.LAST_RPT_REQUESTED) == "Y"
-        if (total == 0 or last or len(mass.reports) >= total) and not mass.future.done():
-            mass.future.set_result(list(mass.reports))
-        return True
+        pending = self._pending.get(cl_ord_id)
+        report = business_reject(self._name, fields, pending.request if pending else None)
+        if report is None:
+            log.warning("%s: business reject: %s", self._name, fields.get(codec.TEXT, ""))
+        return report
 
     async def _deliver(self, report: VenueReport) -> bool:
         """Hand the report to the sink; retry while it fails, until stopping."""
@@ -540,7 +406,3 @@ class FixConnector:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
         return False
-
-
-def _resent(request: Any) -> Any:
-    return dataclasses.replace(request, resend=True)

@@ -11,8 +11,12 @@ sent the message again after the restart (session-level resend).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sysconfig
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +117,71 @@ def build_message(msg_type: str, fields: codec.Fields) -> Any:
         else:
             message.setField(tag, value)
     return message
+
+
+_UNFREED: list[object] = []  # initiators whose loop did not end (freeing them would crash)
+
+
+class Initiator:
+    """A QuickFIX SocketInitiator whose loop runs on a thread we own and join (QuickFIX's
+    Python `start()` makes a thread it never joins), freed explicitly when done."""
+
+    def __init__(self, initiator: Any, thread: threading.Thread) -> None:
+        self._initiator = initiator
+        self._thread = thread
+
+    @classmethod
+    def start(cls, config: SessionConfig, application: Any, name: str) -> Initiator:
+        settings = config.session_settings()
+        initiator = fix.SocketInitiator(
+            application, fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings)
+        )
+        thread = threading.Thread(target=initiator.block, name=name, daemon=True)
+        thread.start()
+        # `stop()` does nothing to an initiator whose loop has not begun: wait for it.
+        deadline = time.monotonic() + 10
+        while initiator.isStopped() and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return cls(initiator, thread)
+
+    def free(self, session_id: Any) -> None:
+        """Log out, stop the loop, and free the initiator: its sessions leave QuickFIX's
+        process-wide registry, so the venue can be connected again later."""
+        initiator, self._initiator = self._initiator, None
+        if initiator is None:
+            return
+        # Disable the session first: QuickFIX's stop() re-enables the sessions it logs out
+        # itself, and its loop would then dial the venue once more.
+        session = fix.Session.lookupSession(session_id)
+        if session is not None:
+            session.logout()
+        initiator.stop()
+        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            log.error("QuickFIX's loop did not end; the initiator is kept, not freed")
+            _UNFREED.append(initiator)
+            return
+        # Free it now, whatever still refers to it: an exception raised from a callback
+        # (DoNotSend) leaks a traceback whose frames reach the initiator, and a live
+        # initiator keeps its sessions in the registry, where a later connection to the
+        # same venue would find them instead of its own.
+        type(initiator).__swig_destroy__(initiator)
+
+
+async def diagnose(host: str, port: int) -> str:
+    """Why no logon came: the TCP endpoint refuses, does not answer, or takes the
+    connection and says nothing (a FIX problem: CompIDs, credentials, sequence numbers)."""
+    where = f"{host}:{port}"
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 3.0)
+    except TimeoutError:
+        return f"no answer from {where}"
+    except OSError as error:
+        return f"cannot connect to {where}: {error.strerror or error}"
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return f"{where} took the connection but no FIX logon followed"
 
 
 class Bridge:

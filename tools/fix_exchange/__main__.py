@@ -41,7 +41,8 @@ from typing import Any
 import quickfix as fix
 
 from gateway.fix.session import SessionConfig
-from tools.fix_exchange.exchange import Exchange, Rule
+from tools.fix_exchange.exchange import Exchange
+from tools.fix_exchange.orders import Rule
 
 log = logging.getLogger("fix_exchange")
 
