@@ -9,7 +9,7 @@ from functions.http.deps import AdminDep, ContainerDep
 from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.schemas_venues import CreateFixVenue, VenueOut, VenuePage
-from shared.ports.store_venues import FixVenueSettings, VenueKind
+from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
 from shared.services import venues
 from shared.services.views import venue_view
 
@@ -27,7 +27,7 @@ async def define_venue(body: CreateFixVenue, container: ContainerDep, caller: Ad
     credentials = tuple(
         (role, setting) for role, setting in body.credentials.model_dump(exclude_none=True).items()
     )
-    spec = venues.VenueSpec(
+    spec = VenueDefinition(
         name=body.name,
         kind=VenueKind(body.kind),
         fix=FixVenueSettings(

@@ -17,12 +17,7 @@ from shared.domain.instrument import Instrument
 from shared.gateway_messages import venue_defined_message
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateVenue, VersionConflict
-from shared.ports.store_venues import (
-    FixVenueSettings,
-    VenueConnection,
-    VenueDefinition,
-    VenueKind,
-)
+from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState
 from shared.services import codes
 from shared.services.admin import get_account, get_instrument
@@ -43,18 +38,6 @@ NOT_HELD = "no gateway holds this venue (its last report is over a minute old)"
 
 
 @dataclass(frozen=True, slots=True)
-class VenueSpec:
-    """A venue as the admin API takes it (already shaped by the request model)."""
-
-    name: str
-    kind: VenueKind
-    fix: FixVenueSettings | None = None
-    rate_per_second: int = 50
-    burst: int = 100
-    credentials: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class VenueStatus:
     """A venue with the state of its connection, as `GET /api/admin/venues` shows it."""
 
@@ -64,7 +47,7 @@ class VenueStatus:
     updated_at: int
 
 
-def _check(spec: VenueSpec) -> None:
+def _check(spec: VenueDefinition) -> None:
     if spec.name in RESERVED_NAMES:
         raise InvalidRequest(codes.INVALID_VALUE, f"{spec.name!r} is a reserved name", "name")
     if spec.kind is VenueKind.FIX and spec.fix is None:
@@ -92,18 +75,11 @@ def _check(spec: VenueSpec) -> None:
             )
 
 
-async def define_venue(deps: Deps, spec: VenueSpec, actor: str) -> VenueDefinition:
-    """Store a new venue and tell the gateways (the venue's session becomes available)."""
+async def define_venue(deps: Deps, spec: VenueDefinition, actor: str) -> VenueDefinition:
+    """Store a new venue (created now) and tell the gateways (its session becomes
+    available at once)."""
     _check(spec)
-    venue = VenueDefinition(
-        name=spec.name,
-        kind=spec.kind,
-        fix=spec.fix,
-        rate_per_second=spec.rate_per_second,
-        burst=spec.burst,
-        credentials=spec.credentials,
-        created_at=deps.clock(),
-    )
+    venue = replace(spec, created_at=deps.clock())
     try:
         await deps.store.venues.create(venue)
     except DuplicateVenue:
