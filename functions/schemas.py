@@ -209,6 +209,7 @@ class InstrumentOut(Response):
     taker_fee_cbps: int
     reference_price: str | None
     trading_state: TradingState
+    venue: str | None = None
 
 
 class InstrumentPage(Response):
@@ -258,12 +259,19 @@ class CreateAccount(Request):
     entra_object_id: Identifier | None = None
 
 
+VENUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+VenueName = Annotated[str, StringConstraints(pattern=VENUE_PATTERN, max_length=32)]
+
+
 class ChangeAccount(Request):
     name: Name | None = None
     roles: Annotated[list[Role], Field(min_length=1, max_length=2)] | None = None
     risk_limits: RiskLimitsIn | None = None
     stp: SelfTradePrevention | None = None
     trading_state: TradingState | None = None
+    venue: VenueName | None = Field(
+        None, description='Live accounts only: an external venue\'s name, or "internal".'
+    )
 
 
 class AccountOut(Response):
@@ -275,6 +283,7 @@ class AccountOut(Response):
     stp: SelfTradePrevention
     risk_limits: RiskLimitsOut
     created_at: str
+    venue: str | None = None
 
 
 class AccountCreated(Response):
@@ -310,6 +319,11 @@ class ChangeInstrument(Request):
     taker_fee_cbps: Bps | None = None
     reference_price: DecimalStr | None = None
     trading_state: TradingState | None = None
+    venue: VenueName | None = Field(
+        None,
+        description='Route live orders on this instrument to a venue ("internal": the'
+        " account's own routing).",
+    )
 
 
 class SetTradingState(Request):

@@ -1,5 +1,6 @@
-// The whole OMS on Azure: `azd up` provisions this, then deploys `api` (Function App) and
-// `matcher` (Container App). Subscription scope; everything lives in one resource group.
+// The whole OMS on Azure: `azd up` provisions this, then deploys `api` (Function App),
+// `matcher` and `gateway` (Container Apps). Subscription scope; everything lives in one
+// resource group.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -50,6 +51,12 @@ param matcherMaxSessions int = 8
 @description('Matcher image, set by azd deploy (SERVICE_MATCHER_IMAGE_NAME).')
 param matcherImageName string = ''
 
+@description('Gateway image, set by azd deploy (SERVICE_GATEWAY_IMAGE_NAME).')
+param gatewayImageName string = ''
+
+@description('Venue credentials for the gateway: [{ setting, secretName }], Key Vault secrets you add yourself, mapped to the setting names the venue definitions name.')
+param gatewayVenueSecrets array = []
+
 @allowed([
   'Basic'
   'Standard'
@@ -85,6 +92,9 @@ var matcherBatchSize = 256
 var matcherSnapshotEveryEvents = 10000
 var matcherSnapshotEverySeconds = '60'
 var matcherHealthPort = 8080
+var venuesQueueName = 'venues'
+var gatewayMaxVenues = 16
+var gatewayHealthPort = 8080
 
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
@@ -110,6 +120,16 @@ module matcherIdentity './modules/identity.bicep' = {
   scope: rg
   params: {
     name: '${abbrs.managedIdentityUserAssignedIdentities}matcher-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module gatewayIdentity './modules/identity.bicep' = {
+  name: 'gateway-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}gateway-${resourceToken}'
     location: location
     tags: tags
   }
@@ -159,6 +179,7 @@ module serviceBus './modules/servicebus.bicep' = {
     ordersQueueName: ordersQueueName
     executionsQueueName: executionsQueueName
     orderRequestsQueueName: orderRequestsQueueName
+    venuesQueueName: venuesQueueName
   }
 }
 
@@ -235,6 +256,7 @@ module rbac './modules/rbac.bicep' = {
   params: {
     apiPrincipalId: apiIdentity.outputs.principalId
     matcherPrincipalId: matcherIdentity.outputs.principalId
+    gatewayPrincipalId: gatewayIdentity.outputs.principalId
     principalId: principalId
     principalType: principalType
     storageAccountName: storage.outputs.name
@@ -243,6 +265,8 @@ module rbac './modules/rbac.bicep' = {
     ordersQueueName: serviceBus.outputs.ordersQueueName
     executionsQueueName: serviceBus.outputs.executionsQueueName
     orderRequestsQueueName: serviceBus.outputs.orderRequestsQueueName
+    venuesQueueName: serviceBus.outputs.venuesQueueName
+    gatewayVenueSecretNames: [for s in gatewayVenueSecrets: s.secretName]
     keyVaultName: keyVault.outputs.name
     mongoSecretName: cosmos.outputs.secretName
     adminApiKeySecretName: keyVault.outputs.adminApiKeySecretName
@@ -284,6 +308,9 @@ module api './modules/functionapp.bicep' = {
     matcherSnapshotEveryEvents: matcherSnapshotEveryEvents
     matcherSnapshotEverySeconds: matcherSnapshotEverySeconds
     matcherHealthPort: matcherHealthPort
+    venuesQueueName: serviceBus.outputs.venuesQueueName
+    gatewayMaxVenues: gatewayMaxVenues
+    gatewayHealthPort: gatewayHealthPort
   }
   // Roles first, so the host's identity connections and Key Vault references work at start.
   dependsOn: [
@@ -322,8 +349,52 @@ module matcher './modules/matcher.bicep' = {
     matcherSnapshotEveryEvents: matcherSnapshotEveryEvents
     matcherSnapshotEverySeconds: matcherSnapshotEverySeconds
     matcherHealthPort: matcherHealthPort
+    venuesQueueName: serviceBus.outputs.venuesQueueName
+    gatewayMaxVenues: gatewayMaxVenues
+    gatewayHealthPort: gatewayHealthPort
   }
   // Key Vault secret reference and image pull need the matcher's roles at creation.
+  dependsOn: [
+    rbac
+  ]
+}
+
+module gateway './modules/gateway.bicep' = {
+  name: 'gateway'
+  scope: rg
+  params: {
+    name: '${abbrs.appContainerApps}gateway-${resourceToken}'
+    location: location
+    tags: tags
+    containerAppsEnvironmentId: containerAppsEnvironment.outputs.id
+    registryLoginServer: registry.outputs.loginServer
+    identityId: gatewayIdentity.outputs.id
+    identityClientId: gatewayIdentity.outputs.clientId
+    imageName: gatewayImageName
+    venueSecrets: gatewayVenueSecrets
+    keyVaultEndpoint: keyVault.outputs.endpoint
+    applicationInsightsConnectionString: appInsights.outputs.connectionString
+    mongoSecretUri: cosmos.outputs.secretUri
+    mongoDatabaseName: mongoDatabaseName
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    ordersQueueName: serviceBus.outputs.ordersQueueName
+    executionsQueueName: serviceBus.outputs.executionsQueueName
+    orderRequestsQueueName: serviceBus.outputs.orderRequestsQueueName
+    redisUrl: redis.outputs.url
+    signalREndpoint: signalR.outputs.endpoint
+    signalRHub: signalRHub
+    snapshotsBlobServiceUrl: storage.outputs.blobEndpoint
+    snapshotsContainerName: snapshotsContainerName
+    matcherMaxSessions: matcherMaxSessions
+    matcherBatchSize: matcherBatchSize
+    matcherSnapshotEveryEvents: matcherSnapshotEveryEvents
+    matcherSnapshotEverySeconds: matcherSnapshotEverySeconds
+    matcherHealthPort: matcherHealthPort
+    venuesQueueName: serviceBus.outputs.venuesQueueName
+    gatewayMaxVenues: gatewayMaxVenues
+    gatewayHealthPort: gatewayHealthPort
+  }
+  // Key Vault secret references and image pull need the gateway's roles at creation.
   dependsOn: [
     rbac
   ]
@@ -346,12 +417,14 @@ output SERVICE_API_URI string = api.outputs.uri
 // same origin as the API and the SignalR negotiate.
 output OMS_WEB_URL string = '${api.outputs.uri}/'
 output SERVICE_MATCHER_NAME string = matcher.outputs.name
+output SERVICE_GATEWAY_NAME string = gateway.outputs.name
 output MONGODB_URI_SECRET_NAME string = cosmos.outputs.secretName
 output MONGODB_DATABASE string = mongoDatabaseName
 output SERVICEBUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output ORDERS_QUEUE string = serviceBus.outputs.ordersQueueName
 output EXECUTIONS_QUEUE string = serviceBus.outputs.executionsQueueName
 output ORDER_REQUESTS_QUEUE string = serviceBus.outputs.orderRequestsQueueName
+output VENUES_QUEUE string = serviceBus.outputs.venuesQueueName
 output REDIS_URL string = redis.outputs.url
 output REDIS_USE_ENTRA_ID bool = true
 output SIGNALR_ENDPOINT string = signalR.outputs.endpoint

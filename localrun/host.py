@@ -2,8 +2,9 @@
 
 uvicorn serves the same FastAPI app on http://{OMS_HOST}:{OMS_PORT}/api/..., a dispatcher
 feeds the same trigger functions from the bus, the matcher service takes the instrument
-sessions, and a local SignalR hub is mounted at /signalr (unless SIGNALR_ENDPOINT points at
-a real SignalR Service). Everything shares one bus, one store and one cache.
+sessions, the venue gateway holds the external venues' connections, and a local SignalR hub
+is mounted at /signalr (unless SIGNALR_ENDPOINT points at a real SignalR Service).
+Everything shares one bus, one store and one cache.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import uvicorn
 from functions.http import create_app
 from functions.runtime import ContainerProvider
 from functions.triggers import make_blueprint
+from gateway.service import GatewayService, gateway_config
 from localrun.dispatcher import TriggerDispatcher
 from localrun.recovery import reconcile_volatile_bus
 from localrun.seed import LocalKeys, seed
@@ -46,6 +48,7 @@ class LocalRun:
     keys: LocalKeys | None = None
     hub: LocalHub | None = None
     matcher: MatcherService | None = None
+    gateway: GatewayService | None = None
     dispatcher: TriggerDispatcher | None = None
     server: uvicorn.Server | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -88,6 +91,9 @@ class LocalRun:
             cache=container.cache,
         )
         await self.matcher.start()
+        # The venue gateway: connects every defined venue (its sessions on VENUES_QUEUE).
+        self.gateway = GatewayService(container.store, bus, gateway_config(s))
+        await self.gateway.start()
         self.dispatcher = TriggerDispatcher(functions_app, bus, s)
         await self.dispatcher.start()
 
@@ -124,6 +130,8 @@ class LocalRun:
         self._tasks.clear()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+        if self.gateway is not None:
+            await self.gateway.stop()
         if self.matcher is not None:
             await self.matcher.stop()
         if self.hub is not None:

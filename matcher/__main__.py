@@ -12,7 +12,6 @@ import logging
 import signal
 import sys
 
-from matcher.service.health import HealthServer
 from matcher.service.service import MatcherService
 from shared.adapters.factory import (
     bus_from_settings,
@@ -24,6 +23,7 @@ from shared.adapters.factory import (
 from shared.config.settings import Settings, load_settings
 from shared.ports.notifier import Notifier
 from shared.runtime.gc_pauses import freeze_startup_objects
+from shared.runtime.health import HealthServer
 
 log = logging.getLogger("matcher")
 

@@ -1,1 +1,2 @@
-"""Tools, not product: benchmarks and the load generator (`python -m tools.<name>`)."""
+"""Tools, not product: benchmarks, the load generator, the fault-injection simulation and
+the exchange simulators the tests run as processes of their own (`python -m tools.<name>`)."""

@@ -27,7 +27,7 @@ from functions.schemas import (
     TradingStateOut,
 )
 from shared.ports.store_accounts import RiskLimits
-from shared.services import admin, codes
+from shared.services import admin, codes, venues
 from shared.services.errors import InvalidRequest
 from shared.services.views import account_view, instrument_view
 
@@ -88,11 +88,16 @@ async def get_account(
     "/accounts/{account_id}",
     response_model=AccountOut,
     responses=errors(401, 403, 404, 409, 413, 422),
-    summary="Change an account's name, roles, limits or trading state",
+    summary="Change an account's name, roles, limits, trading state or venue",
 )
 async def change_account(
     account_id: AccountIdPath, body: ChangeAccount, container: ContainerDep, caller: AdminDep
 ) -> AccountOut:
+    if body.venue is not None:
+        # First: it checks everything it needs (live account, known venue) before changing.
+        routed = await venues.route_account(container, account_id, body.venue, caller.account_id)
+        if not body.model_dump(exclude_none=True, exclude={"venue"}):
+            return AccountOut.model_validate(account_view(routed))
     changes = admin.AccountChanges(
         name=body.name,
         roles=None if body.roles is None else tuple(dict.fromkeys(body.roles)),
@@ -142,14 +147,17 @@ async def create_instrument(
     "/instruments/{symbol}",
     response_model=InstrumentOut,
     responses=errors(401, 403, 404, 413, 422),
-    summary="Change an instrument's limits, reference price or trading state",
+    summary="Change an instrument's limits, reference price, trading state or venue",
 )
 async def change_instrument(
     symbol: SymbolPath, body: ChangeInstrument, container: ContainerDep, caller: AdminDep
 ) -> InstrumentOut:
-    instrument = await admin.update_instrument(
-        container, symbol, caller.account_id, **body.model_dump(exclude_none=True)
-    )
+    changes = body.model_dump(exclude_none=True, exclude={"venue"})
+    if body.venue is not None:
+        await venues.check_venue(container, body.venue)  # before anything changes
+    instrument = await admin.update_instrument(container, symbol, caller.account_id, **changes)
+    if body.venue is not None:
+        instrument = await venues.route_instrument(container, symbol, body.venue, caller.account_id)
     return InstrumentOut.model_validate(instrument_view(instrument))
 
 

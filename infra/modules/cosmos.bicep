@@ -95,6 +95,20 @@ var collections = [
       { key: { keys: ['account_id', 'key'] }, options: { unique: true } }
     ]
   }
+  {
+    name: 'venues'
+    shardKey: 'name'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
+  {
+    name: 'venue_connections'
+    shardKey: 'name'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

@@ -44,6 +44,9 @@ param matcherBatchSize int
 param matcherSnapshotEveryEvents int
 param matcherSnapshotEverySeconds string
 param matcherHealthPort int
+param venuesQueueName string
+param gatewayMaxVenues int
+param gatewayHealthPort int
 
 // Always-ready instances for the HTTP trigger group keep the API warm (billed while idle).
 var alwaysReady = [
@@ -159,6 +162,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MATCHER_SNAPSHOT_EVERY_EVENTS: string(matcherSnapshotEveryEvents)
     MATCHER_SNAPSHOT_EVERY_SECONDS: matcherSnapshotEverySeconds
     MATCHER_HEALTH_PORT: string(matcherHealthPort)
+    VENUES_QUEUE: venuesQueueName
+    GATEWAY_MAX_VENUES: string(gatewayMaxVenues)
+    // The gateway's own; unused by the api.
+    GATEWAY_STATE_DIR: ''
+    GATEWAY_HEALTH_PORT: string(gatewayHealthPort)
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   }
 }

@@ -46,6 +46,9 @@ param matcherBatchSize int
 param matcherSnapshotEveryEvents int
 param matcherSnapshotEverySeconds string
 param matcherHealthPort int
+param venuesQueueName string
+param gatewayMaxVenues int
+param gatewayHealthPort int
 
 var placeholderImage = 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest'
 var hasImage = !empty(imageName)
@@ -133,6 +136,10 @@ resource matcher 'Microsoft.App/containerApps@2025-01-01' = {
             { name: 'MATCHER_SNAPSHOT_EVERY_EVENTS', value: string(matcherSnapshotEveryEvents) }
             { name: 'MATCHER_SNAPSHOT_EVERY_SECONDS', value: matcherSnapshotEverySeconds }
             { name: 'MATCHER_HEALTH_PORT', value: string(matcherHealthPort) }
+            { name: 'VENUES_QUEUE', value: venuesQueueName }
+            { name: 'GATEWAY_MAX_VENUES', value: string(gatewayMaxVenues) }
+            { name: 'GATEWAY_STATE_DIR', value: '' }
+            { name: 'GATEWAY_HEALTH_PORT', value: string(gatewayHealthPort) }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
           ]
           probes: hasImage ? probes : []

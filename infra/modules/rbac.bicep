@@ -19,12 +19,20 @@
 //                        MONGODB_URI ref:    Key Vault Secrets User    (secret `mongodb-uri`)
 //                        cache:              Redis data access policy `Data Contributor`
 //                        telemetry (AAD):    Monitoring Metrics Publisher (App Insights)
+//   api                  wake a gateway:     Service Bus Data Sender   (queue `venues`)
+//   gateway (Container App)
+//                        venue sessions:     Service Bus Data Receiver (queue `venues`)
+//                        image pull:         AcrPull                   (registry)
+//                        MONGODB_URI ref:    Key Vault Secrets User    (secret `mongodb-uri`)
+//                        venue credentials:  Key Vault Secrets User    (each named venue secret)
+//                        telemetry (AAD):    Monitoring Metrics Publisher (App Insights)
 //   deploying user (principalId, optional): what the contract tests need against Azure.
 //
 // Cosmos DB for MongoDB (RU) has no data-plane RBAC for MongoDB drivers: its connection
 // string lives in Key Vault (see cosmos.bicep).
 param apiPrincipalId string
 param matcherPrincipalId string
+param gatewayPrincipalId string
 
 @description('The deploying user or CI principal; empty skips their assignments.')
 param principalId string = ''
@@ -36,6 +44,9 @@ param serviceBusNamespaceName string
 param ordersQueueName string
 param executionsQueueName string
 param orderRequestsQueueName string
+param venuesQueueName string
+@description('Key Vault secrets holding venue credentials, read by the gateway only.')
+param gatewayVenueSecretNames array = []
 param keyVaultName string
 param mongoSecretName string
 param adminApiKeySecretName string = ''
@@ -93,6 +104,11 @@ resource orderRequestsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' 
   name: orderRequestsQueueName
 }
 
+resource venuesQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = {
+  parent: serviceBus
+  name: venuesQueueName
+}
+
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
@@ -106,6 +122,13 @@ resource adminApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' existi
   parent: keyVault
   name: empty(adminApiKeySecretName) ? 'unused' : adminApiKeySecretName
 }
+
+resource venueSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' existing = [
+  for secretName in gatewayVenueSecretNames: {
+    parent: keyVault
+    name: secretName
+  }
+]
 
 resource redis 'Microsoft.Cache/redis@2024-03-01' existing = {
   name: redisName
@@ -212,6 +235,70 @@ resource apiRedisAccess 'Microsoft.Cache/redis/accessPolicyAssignments@2024-03-0
     accessPolicyName: 'Data Contributor'
     objectId: apiPrincipalId
     objectIdAlias: 'api'
+  }
+}
+
+resource apiVenuesSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(venuesQueue.id, apiPrincipalId, roles.serviceBusDataSender)
+  scope: venuesQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: apiPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---- gateway (Container App) ----------------------------------------------------------
+
+resource gatewayVenuesReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(venuesQueue.id, gatewayPrincipalId, roles.serviceBusDataReceiver)
+  scope: venuesQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    principalId: gatewayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource gatewayAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, gatewayPrincipalId, roles.acrPull)
+  scope: registry
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+    principalId: gatewayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource gatewayMongoSecretUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(mongoSecret.id, gatewayPrincipalId, roles.keyVaultSecretsUser)
+  scope: mongoSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: gatewayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource gatewayVenueSecretUsers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (secretName, i) in gatewayVenueSecretNames: {
+    name: guid(venueSecrets[i].id, gatewayPrincipalId, roles.keyVaultSecretsUser)
+    scope: venueSecrets[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+      principalId: gatewayPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource gatewayMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, gatewayPrincipalId, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: gatewayPrincipalId
+    principalType: 'ServicePrincipal'
   }
 }
 

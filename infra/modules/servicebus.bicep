@@ -1,4 +1,4 @@
-// Service Bus namespace and the three OMS queues. Local (SAS) auth is disabled: senders and
+// Service Bus namespace and the OMS queues. Local (SAS) auth is disabled: senders and
 // receivers use Microsoft Entra ID (roles in rbac.bicep).
 param name string
 param location string
@@ -13,6 +13,7 @@ param sku string = 'Standard'
 param ordersQueueName string = 'orders'
 param executionsQueueName string = 'executions'
 param orderRequestsQueueName string = 'order-requests'
+param venuesQueueName string = 'venues'
 
 @description('How long Service Bus remembers message ids to drop duplicates (ISO 8601).')
 param duplicateDetectionWindow string = 'PT10M'
@@ -96,9 +97,27 @@ resource orderRequestsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' 
   }
 }
 
+// Requests for external venues. One session per venue (session id = venue name): the
+// gateway replica holding a venue's session lock owns its connection (the lease), and the
+// venue's requests reach it in order; message id = the request's client order id.
+resource venuesQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: venuesQueueName
+  properties: {
+    requiresSession: true
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    maxDeliveryCount: maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    lockDuration: lockDuration
+    defaultMessageTimeToLive: defaultMessageTimeToLive
+  }
+}
+
 output id string = namespace.id
 output name string = namespace.name
 output fullyQualifiedNamespace string = '${namespace.name}.servicebus.windows.net'
 output ordersQueueName string = ordersQueue.name
 output executionsQueueName string = executionsQueue.name
 output orderRequestsQueueName string = orderRequestsQueue.name
+output venuesQueueName string = venuesQueue.name

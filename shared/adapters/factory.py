@@ -45,6 +45,7 @@ def memory_queues(settings: Settings) -> dict[str, QueueOptions]:
         settings.ORDERS_QUEUE: sessions,
         settings.EXECUTIONS_QUEUE: sessions,
         settings.ORDER_REQUESTS_QUEUE: QueueOptions(lock_duration=60.0, max_delivery_count=10),
+        settings.VENUES_QUEUE: sessions,
     }
 
 

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     MATCHER_SNAPSHOT_EVERY_SECONDS: float = 60.0
     MATCHER_HEALTH_PORT: int = 8080
 
+    # Venue gateways: each external venue's connection is owned by one gateway, which holds
+    # the venue's session on VENUES_QUEUE (session id = venue name) as its lease.
+    VENUES_QUEUE: str = "venues"
+    GATEWAY_MAX_VENUES: int = 16
+    # Where the FIX session stores live (sequence numbers and sent messages): a persistent
+    # share in Azure. Unset: OMS_DATA_DIR/gateway.
+    GATEWAY_STATE_DIR: Path | None = None
+    GATEWAY_HEALTH_PORT: int = 8080
+
     # Observability.
     APPLICATIONINSIGHTS_CONNECTION_STRING: str | None = None
 

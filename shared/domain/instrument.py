@@ -15,6 +15,7 @@ class Instrument:
 
     Quantities (`min_quantity`, `max_quantity`) are in lots and `reference_price` in ticks.
     Fees are in hundredths of a basis point (250 = 2.5 bps) so the engine stays integral.
+    `venue` overrides the account's routing for live orders on this instrument.
     """
 
     symbol: str
@@ -27,6 +28,7 @@ class Instrument:
     taker_fee_cbps: int = 0
     reference_price: int | None = None
     trading_state: TradingState = TradingState.ACTIVE
+    venue: str | None = None
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)

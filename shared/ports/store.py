@@ -16,6 +16,7 @@ from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalRepository
 from shared.ports.store_orders import OrderRepository
 from shared.ports.store_positions import PositionRepository
+from shared.ports.store_venues import VenueRepository
 
 
 class StoreConnection(Protocol):
@@ -41,6 +42,7 @@ class Store:
     positions: PositionRepository
     instruments: InstrumentRepository
     idempotency: IdempotencyRepository
+    venues: VenueRepository
     connection: StoreConnection
 
     async def ping(self) -> None:

@@ -24,7 +24,8 @@ class RiskLimits:
 @dataclass(frozen=True, slots=True)
 class Account:
     """A trading account. `api_key_hash` is the sha256 hex of its API key (the key itself
-    is never stored); `version` is the optimistic-concurrency counter."""
+    is never stored); `version` is the optimistic-concurrency counter. `venue` routes a
+    live account's orders to an external venue (None: the internal matching engine)."""
 
     account_id: str
     name: str
@@ -36,6 +37,7 @@ class Account:
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
     created_at: int = 0
     version: int = 0
+    venue: str | None = None
 
 
 class AccountRepository(Protocol):

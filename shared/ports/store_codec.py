@@ -142,6 +142,7 @@ def account_to_doc(account: Account) -> Doc:
         "stp": account.stp.value,
         "created_at": account.created_at,
         "version": account.version,
+        "venue": account.venue,
     }
 
 
@@ -165,6 +166,7 @@ def account_from_doc(doc: Doc) -> Account:
         stp=SelfTradePrevention(doc["stp"]),
         created_at=doc["created_at"],
         version=doc["version"],
+        venue=doc.get("venue"),
     )
 
 
@@ -180,6 +182,7 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": instrument.reference_price,
         "trading_state": instrument.trading_state.value,
+        "venue": instrument.venue,
     }
 
 
@@ -195,6 +198,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         taker_fee_cbps=doc["taker_fee_cbps"],
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
+        venue=doc.get("venue"),
     )
 
 

@@ -58,3 +58,7 @@ class DuplicateAccount(StoreError):
 
 class DuplicateApiKey(StoreError):
     """Another account already holds this API key hash."""
+
+
+class DuplicateVenue(StoreError):
+    """A venue with this name exists already."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import fee_to_str
@@ -13,6 +14,9 @@ from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
+
+if TYPE_CHECKING:
+    from shared.services.venues import VenueStatus
 
 View = dict[str, object]
 _AVERAGE_EXTRA_DIGITS = 6  # an average price carries 6 more decimals than the tick
@@ -140,6 +144,7 @@ def instrument_view(instrument: Instrument) -> View:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": _price(instrument, instrument.reference_price),
         "trading_state": instrument.trading_state.value,
+        "venue": instrument.venue,
     }
 
 
@@ -161,4 +166,31 @@ def account_view(account: Account) -> View:
             "credit_limit": format(limits.credit_limit, "f"),
         },
         "created_at": ns_to_rfc3339(account.created_at),
+        "venue": account.venue,
+    }
+
+
+def venue_view(status: VenueStatus) -> View:
+    """A venue with its connection (credentials as setting names only)."""
+    venue, fix = status.venue, status.venue.fix
+    assert fix is not None
+    return {
+        "name": venue.name,
+        "kind": venue.kind.value,
+        "state": status.state.value,
+        "last_error": status.last_error,
+        "state_at": ns_to_rfc3339(status.updated_at) if status.updated_at else None,
+        "host": fix.host,
+        "port": fix.port,
+        "sender_comp_id": fix.sender_comp_id,
+        "target_comp_id": fix.target_comp_id,
+        "begin_string": fix.begin_string,
+        "heartbeat_seconds": fix.heartbeat_seconds,
+        "session_start": fix.session_start,
+        "session_end": fix.session_end,
+        "username": fix.username,
+        "rate_per_second": venue.rate_per_second,
+        "burst": venue.burst,
+        "credentials": dict(venue.credentials),
+        "created_at": ns_to_rfc3339(venue.created_at),
     }

@@ -18,22 +18,22 @@ def _azure_yaml() -> dict[str, Any]:
 
 def test_azure_yaml_services_point_at_existing_folders_with_the_right_hosts() -> None:
     services = _azure_yaml()["services"]
-    assert set(services) == {"api", "matcher"}
-    api, matcher = services["api"], services["matcher"]
+    assert set(services) == {"api", "matcher", "gateway"}
+    api = services["api"]
     assert (api["host"], api["language"]) == ("function", "python")
-    assert matcher["host"] == "containerapp"
-    for svc in (api, matcher):
-        assert (ROOT / svc["project"]).is_dir()
     # The Function App project holds the Functions entry points.
     assert (ROOT / api["project"] / "host.json").is_file()
     assert (ROOT / api["project"] / "requirements.txt").is_file()
-    # docker.path and docker.context are relative to the service's project folder.
-    project = ROOT / matcher["project"]
-    dockerfile = project / matcher["docker"]["path"]
-    context = project / matcher["docker"]["context"]
-    assert dockerfile.resolve() == (ROOT / "matcher" / "Dockerfile").resolve()
-    assert context.resolve() == ROOT, "context is the repo root so shared/ is in the image"
-    assert (context / "shared").is_dir() and (context / "matcher").is_dir()
+    for name in ("matcher", "gateway"):
+        app = services[name]
+        assert app["host"] == "containerapp"
+        # docker.path and docker.context are relative to the service's project folder.
+        project = ROOT / app["project"]
+        dockerfile = project / app["docker"]["path"]
+        context = project / app["docker"]["context"]
+        assert dockerfile.resolve() == (ROOT / name / "Dockerfile").resolve()
+        assert context.resolve() == ROOT, "context is the repo root so shared/ is in the image"
+        assert (context / "shared").is_dir() and (context / name).is_dir()
 
 
 def test_service_names_match_the_azd_service_name_tags() -> None:
@@ -80,6 +80,17 @@ def test_matcher_dockerfile_builds_a_non_root_image_running_python_m_matcher() -
     user = [ln for ln in lines if ln.startswith("USER ")]
     assert user and user[-1] not in ("USER root", "USER 0")
     assert lines[-1] == 'CMD ["python", "-m", "matcher"]'
+
+
+def test_gateway_dockerfile_builds_a_non_root_image_running_python_m_gateway() -> None:
+    text = (ROOT / "gateway" / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines[0] == "FROM python:3.11-slim"
+    assert "COPY requirements.txt ./" in lines and "RUN pip install -r requirements.txt" in lines
+    assert "COPY gateway ./gateway" in lines and "COPY shared ./shared" in lines
+    user = [ln for ln in lines if ln.startswith("USER ")]
+    assert user and user[-1] not in ("USER root", "USER 0")
+    assert lines[-1] == 'CMD ["python", "-m", "gateway"]'
 
 
 def test_dockerignore_keeps_local_secrets_out_of_the_image() -> None:

@@ -18,6 +18,8 @@ EXPECTED = {
     "positions": ("account_id", {("account_id", "symbol")}),
     "instruments": ("symbol", set()),
     "idempotency": ("account_id", {("account_id", "key")}),
+    "venues": ("name", set()),
+    "venue_connections": ("name", set()),
 }
 
 

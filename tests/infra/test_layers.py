@@ -31,26 +31,27 @@ def _project_packages() -> set[str]:
     return {p.parent.name for p in ROOT.glob("*/__init__.py")}
 
 
-def test_the_matcher_image_holds_every_project_package_its_code_imports() -> None:
-    copied = {
-        src.strip("/")
-        for src, _ in _DOCKER_COPY.findall((ROOT / "matcher" / "Dockerfile").read_text())
-    }
-    assert {"shared", "matcher"} <= copied
-    for package in ("shared", "matcher"):
-        imported = _top_level_imports(ROOT / package).keys() & _project_packages()
-        missing = imported - copied
-        assert not missing, f"{package}/ imports {missing}, which the matcher image lacks"
+def test_each_image_holds_every_project_package_its_code_imports() -> None:
+    for app in ("matcher", "gateway"):
+        copied = {
+            src.strip("/")
+            for src, _ in _DOCKER_COPY.findall((ROOT / app / "Dockerfile").read_text())
+        }
+        assert {"shared", app} <= copied
+        for package in ("shared", app):
+            imported = _top_level_imports(ROOT / package).keys() & _project_packages()
+            missing = imported - copied
+            assert not missing, f"{package}/ imports {missing}, which the {app} image lacks"
 
 
 def test_shared_imports_no_deployable_and_no_tool() -> None:
     imports = _top_level_imports(ROOT / "shared")
-    for outside in ("functions", "matcher", "localrun", "tools", "tests"):
+    for outside in ("functions", "matcher", "gateway", "localrun", "tools", "tests"):
         assert outside not in imports, f"shared/ imports {outside}: {imports.get(outside)}"
 
 
 def test_the_product_imports_no_tool_and_not_the_local_run() -> None:
-    for package in ("functions", "matcher", "shared"):
+    for package in ("functions", "matcher", "gateway", "shared"):
         imports = _top_level_imports(ROOT / package)
         for outside in ("localrun", "tools", "tests"):
             assert outside not in imports, f"{package}/ imports {outside}: {imports[outside]}"

@@ -36,7 +36,22 @@ REQUIRED = {
     ("matcherPrincipalId", "signalRRestApiOwner", "signalR"),  # book and trade feeds
     ("matcherPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI reference
     ("matcherPrincipalId", "monitoringMetricsPublisher", "appInsights"),
+    ("apiPrincipalId", "serviceBusDataSender", "venuesQueue"),  # a new venue wakes a gateway
+    ("gatewayPrincipalId", "serviceBusDataReceiver", "venuesQueue"),  # venue sessions (leases)
+    ("gatewayPrincipalId", "acrPull", "registry"),  # image pull
+    ("gatewayPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI reference
+    ("gatewayPrincipalId", "keyVaultSecretsUser", "venueSecrets[]"),  # each venue credential
+    ("gatewayPrincipalId", "monitoringMetricsPublisher", "appInsights"),
 }
+
+
+def _scope(scope: Any) -> str:
+    """A scope symbol; one element of an `existing` resource loop reads `name[]`."""
+    if isinstance(scope, str):
+        return scope
+    operator = scope["operator"]
+    assert operator["type"] == "index_accessor", scope
+    return f"{operator['operands']['operand_1']}[]"
 
 
 def _assignments() -> set[tuple[str, str, str]]:
@@ -51,7 +66,7 @@ def _assignments() -> set[tuple[str, str, str]]:
         assert role_path[0] == "roles", "role ids come from the one roles table"
         role = role_path[1]
         assert roles[role] == ROLE_IDS[role], f"role id for {role}"
-        found.add((props["principalId"], role, config["scope"]))
+        found.add((props["principalId"], role, _scope(config["scope"])))
     return found
 
 
@@ -68,8 +83,10 @@ def test_apps_get_no_roles_beyond_the_required_ones() -> None:
 
 
 def test_no_app_role_is_scoped_to_the_resource_group_or_subscription() -> None:
+    declared = set(module("rbac")["resources"])
     for config in resources(module("rbac"), "Microsoft.Authorization/roleAssignments").values():
-        assert isinstance(config.get("scope"), str), "every assignment names its resource scope"
+        assert "scope" in config, "every assignment names its resource scope"
+        assert _scope(config["scope"]).removesuffix("[]") in declared
 
 
 def test_role_assignment_names_are_deterministic_guids() -> None:
@@ -102,11 +119,17 @@ def test_each_app_runs_as_the_identity_its_roles_were_granted_to() -> None:
     ]
     assert accessor_path(_module_params("api")["identityId"])[0] == "apiIdentity"
     assert accessor_path(_module_params("matcher")["identityId"])[0] == "matcherIdentity"
+    assert accessor_path(rbac["gatewayPrincipalId"]) == [
+        "gatewayIdentity",
+        "outputs",
+        "principalId",
+    ]
+    assert accessor_path(_module_params("gateway")["identityId"])[0] == "gatewayIdentity"
     site = body(module("functionapp")["resources"]["api"])
     assert site["identity"]["type"] == "UserAssigned"
 
 
 def test_apps_deploy_after_their_roles_exist() -> None:
     main = parse("main.bicep")
-    for name in ("api", "matcher"):
+    for name in ("api", "matcher", "gateway"):
         assert "rbac" in main["modules"][name]["config"]["dependsOn"], name

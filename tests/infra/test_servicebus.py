@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.infra.bicep_model import module, parse, resource
 
-SESSION_QUEUES = ("ordersQueue", "executionsQueue")
+SESSION_QUEUES = ("ordersQueue", "executionsQueue", "venuesQueue")
 
 
 def _queue(symbol: str) -> dict[str, Any]:
@@ -14,7 +14,7 @@ def _queue(symbol: str) -> dict[str, Any]:
     return props
 
 
-def test_orders_and_executions_queues_require_sessions() -> None:
+def test_orders_executions_and_venues_queues_require_sessions() -> None:
     for symbol in SESSION_QUEUES:
         assert _queue(symbol)["requiresSession"] is True, symbol
 
@@ -44,6 +44,7 @@ def test_queue_names_are_the_settings_defaults() -> None:
     assert params["ordersQueueName"]["default"] == fields["ORDERS_QUEUE"].default
     assert params["executionsQueueName"]["default"] == fields["EXECUTIONS_QUEUE"].default
     assert params["orderRequestsQueueName"]["default"] == fields["ORDER_REQUESTS_QUEUE"].default
+    assert params["venuesQueueName"]["default"] == fields["VENUES_QUEUE"].default
 
 
 def test_namespace_is_standard_by_default_and_premium_by_parameter() -> None:

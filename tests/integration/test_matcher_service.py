@@ -20,7 +20,6 @@ import orjson
 import pytest
 
 from matcher.service.errors import ReplayDivergence
-from matcher.service.health import HealthServer
 from matcher.service.service import MatcherService, worker_config
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.snapshots_local import FolderSnapshotStore
@@ -31,6 +30,7 @@ from shared.messages import command_message
 from shared.ports.bus import BusMessage
 from shared.ports.store import Store
 from shared.ports.store_journal import JournalEntry
+from shared.runtime.health import HealthServer
 from tests.integration.test_matcher_support import (
     EXECUTIONS,
     ORDERS,

@@ -13,6 +13,7 @@ from shared.adapters.mongo.instruments import MongoInstrumentRepository
 from shared.adapters.mongo.journal import MongoJournalRepository
 from shared.adapters.mongo.orders import MongoOrderRepository
 from shared.adapters.mongo.positions import MongoPositionRepository
+from shared.adapters.mongo.venues import MongoVenueRepository
 from shared.ports.store import Store
 from shared.ports.store_codec import Doc
 from shared.ports.store_errors import StoreUnavailable
@@ -67,5 +68,6 @@ async def open_mongo_store(
         positions=MongoPositionRepository(db["positions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
+        venues=MongoVenueRepository(db["venues"], db["venue_connections"]),
         connection=connection,
     )

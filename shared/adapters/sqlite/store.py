@@ -12,6 +12,7 @@ from shared.adapters.sqlite.instruments import SqliteInstrumentRepository
 from shared.adapters.sqlite.journal import SqliteJournalRepository
 from shared.adapters.sqlite.orders import SqliteOrderRepository
 from shared.adapters.sqlite.positions import SqlitePositionRepository
+from shared.adapters.sqlite.venues import SqliteVenueRepository
 from shared.ports.store import Store
 
 
@@ -26,5 +27,6 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         positions=SqlitePositionRepository(db),
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
+        venues=SqliteVenueRepository(db),
         connection=db,
     )

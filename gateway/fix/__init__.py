@@ -1,0 +1,1 @@
+"""The FIX 4.4 venue connector on QuickFIX (initiator): see `connector.FixConnector`."""

@@ -1,0 +1,268 @@
+"""The gateway service: takes the venues it can hold and runs a VenueWorker for each.
+
+A venue is held by holding its session on VENUES_QUEUE (session id = venue name): Service
+Bus (and the in-memory bus) lets one receiver lock a session at a time, so of several
+gateway replicas exactly one owns a venue's connection, with no coordination service. Each
+round the service tries to lock the named session of every defined venue it does not hold
+(up to GATEWAY_MAX_VENUES), and waits for any session with messages (a `venue_defined`
+message makes a new venue's session available at once).
+
+Dependencies come in through the constructor, so the local run can run the service
+in-process on the shared in-memory bus; `python -m gateway` builds them from settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.fix.connector import FixConnector
+from gateway.fix.session import SessionConfig
+from gateway.ratelimit import TokenBucket
+from gateway.worker import VenueWorker, WorkerConfig
+from shared.config.settings import Settings
+from shared.ports.bus import (
+    Bus,
+    BusError,
+    MessageLockLostError,
+    SessionLockLostError,
+    SessionReceiver,
+)
+from shared.ports.store import Store
+from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
+from shared.ports.venue import ConnectionState, ReportSink, VenueConnector, VenueReport
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("audit")
+
+ConnectorFactory = Callable[[VenueDefinition, Path], VenueConnector]
+SinkFactory = Callable[[VenueDefinition], ReportSink]
+
+
+class MissingCredential(Exception):
+    """A venue names a setting that is not in this gateway's environment."""
+
+
+def fix_connector_factory(environ: Mapping[str, str] = os.environ) -> ConnectorFactory:
+    """Connectors for FIX venues; credentials read from `environ` by setting name."""
+
+    def build(venue: VenueDefinition, state_dir: Path) -> VenueConnector:
+        if venue.kind is not VenueKind.FIX or venue.fix is None:
+            raise ValueError(f"{venue.name}: no connector for kind {venue.kind.value}")
+        password = None
+        setting = venue.credential("password")
+        if setting is not None:
+            password = environ.get(setting)
+            if not password:
+                raise MissingCredential(f"the setting {setting} (the password) is not set")
+        fix = venue.fix
+        config = SessionConfig(
+            host=fix.host,
+            port=fix.port,
+            sender_comp_id=fix.sender_comp_id,
+            target_comp_id=fix.target_comp_id,
+            store_dir=state_dir / venue.name,
+            begin_string=fix.begin_string,
+            heartbeat_seconds=fix.heartbeat_seconds,
+            session_start=fix.session_start,
+            session_end=fix.session_end,
+        )
+        bucket = TokenBucket(venue.rate_per_second, venue.burst)
+        return FixConnector(
+            venue.name, config, username=fix.username, password=password, bucket=bucket
+        )
+
+    return build
+
+
+def audit_sink(venue: VenueDefinition) -> ReportSink:
+    """Phase one's sink: every report is an audit line (the instrument sessions take them
+    once external orders are routed through the matcher)."""
+
+    async def sink(report: VenueReport) -> None:
+        audit.info(
+            "venue %s: %s %s exec %s status %s cum %s%s",
+            report.venue,
+            report.kind.value,
+            report.cl_ord_id,
+            report.exec_id,
+            report.ord_status.value,
+            report.cum_qty,
+            f" ({report.text})" if report.text else "",
+        )
+
+    return sink
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    venues_queue: str = "venues"
+    max_venues: int = 16
+    state_dir: Path = Path(".oms-data/gateway")
+    scan_every: float = 5.0
+    retry_failed_after: float = 30.0
+    owner: str = ""
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
+
+
+def gateway_config(settings: Settings, **overrides: object) -> GatewayConfig:
+    values: dict[str, object] = {
+        "venues_queue": settings.VENUES_QUEUE,
+        "max_venues": settings.GATEWAY_MAX_VENUES,
+        "state_dir": settings.GATEWAY_STATE_DIR or Path(settings.OMS_DATA_DIR) / "gateway",
+        "owner": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    values.update(overrides)
+    return GatewayConfig(**values)  # type: ignore[arg-type]
+
+
+class GatewayService:
+    """Holds venues' sessions and runs their workers until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        config: GatewayConfig,
+        *,
+        connectors: ConnectorFactory | None = None,
+        sinks: SinkFactory = audit_sink,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self.config = config
+        self._connectors = connectors or fix_connector_factory()
+        self._sinks = sinks
+        self._clock = clock
+        self.workers: dict[str, VenueWorker] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._failed_at: dict[str, int] = {}
+        self._stopping = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._started = False
+
+    @property
+    def healthy(self) -> bool:
+        return self._started and not self._stopping.is_set()
+
+    async def start(self) -> None:
+        if self._started:
+            raise RuntimeError("the gateway is already started")
+        self._started = True
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self._loop_task = asyncio.create_task(self._run(), name="gateway")
+        log.info("gateway %s started (up to %d venues)", self.config.owner, self.config.max_venues)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        """Stop taking venues, stop every worker (they log out), release the sessions."""
+        self._stopping.set()
+        if self._loop_task is not None:
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def run_until_stopped(self) -> None:
+        await self._stopping.wait()
+        await self.stop()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._take_defined_venues()
+                await self._take_woken_venue()
+            except BusError:
+                log.warning("gateway: taking venues failed; trying again", exc_info=True)
+                await self._sleep(self.config.scan_every)
+
+    def _room(self) -> bool:
+        return len(self._tasks) < self.config.max_venues
+
+    async def _take_defined_venues(self) -> None:
+        now = self._clock()
+        for venue in await self._store.venues.list_venues():
+            if not self._room() or self._stopping.is_set():
+                return
+            failed = self._failed_at.get(venue.name)
+            if venue.name in self._tasks or (
+                failed is not None and (now - failed) / 1e9 < self.config.retry_failed_after
+            ):
+                continue
+            receiver = await self._bus.accept_session(self.config.venues_queue, venue.name)
+            if receiver is not None:
+                await self._hold(venue, receiver)
+
+    async def _take_woken_venue(self) -> None:
+        if not self._room():
+            await self._sleep(self.config.scan_every)
+            return
+        receiver = await self._bus.accept_session(
+            self.config.venues_queue, max_wait=self.config.scan_every
+        )
+        if receiver is None:
+            return
+        venue = await self._store.venues.get(receiver.session_id)
+        if venue is None or receiver.session_id in self._tasks:
+            # Not (or no longer) defined: its messages go to the dead-letter queue.
+            for message in await receiver.receive(100):
+                await receiver.dead_letter(message, "UnknownVenue", receiver.session_id)
+            await receiver.close()
+            return
+        await self._hold(venue, receiver)
+
+    async def _hold(self, venue: VenueDefinition, receiver: SessionReceiver) -> None:
+        try:
+            connector = self._connectors(venue, self.config.state_dir)
+        except Exception as error:
+            log.error("venue %s: cannot connect: %s", venue.name, error)
+            self._failed_at[venue.name] = self._clock()
+            record = VenueConnection(
+                venue.name, ConnectionState.DISCONNECTED, str(error), self._clock(),
+                self.config.owner,
+            )  # fmt: skip
+            with contextlib.suppress(Exception):
+                await self._store.venues.put_connection(record)
+            await receiver.close()
+            return
+        self._failed_at.pop(venue.name, None)
+        worker = VenueWorker(
+            venue,
+            receiver,
+            connector,
+            self._sinks(venue),
+            self._store.venues,
+            self.config.owner,
+            self.config.worker,
+            self._clock,
+        )
+        self.workers[venue.name] = worker
+        self._tasks[venue.name] = asyncio.create_task(self._work(worker), name=venue.name)
+        log.info("venue %s: held by %s", venue.name, self.config.owner)
+
+    async def _work(self, worker: VenueWorker) -> None:
+        try:
+            await worker.run(self._stopping)
+        except (SessionLockLostError, MessageLockLostError) as error:
+            log.warning("venue %s: lease lost (%s); connection closed", worker.name, error)
+        except Exception:
+            log.exception("venue %s: the worker failed; the venue will be taken again", worker.name)
+            self._failed_at[worker.name] = self._clock()
+        finally:
+            self.workers.pop(worker.name, None)
+            self._tasks.pop(worker.name, None)
+            with contextlib.suppress(Exception):
+                await worker.receiver.close()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)

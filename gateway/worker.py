@@ -1,0 +1,215 @@
+"""One venue held by this gateway: its connector, its requests, its connection record.
+
+The worker exists while this gateway holds the venue's session on VENUES_QUEUE (the lease):
+it receives the venue's requests in order, sends each once, completes the message only
+after the connector took it, and keeps the session lock renewed. A lost lock stops the
+connector at once: another gateway may hold the venue now.
+
+Retries never make a second order: every request carries our id as the venue's client id,
+and when the outcome of a send is unknown (the message came back after a crash, or no answer
+arrived within `ack_timeout`) the worker first asks the venue for the order's status and
+sends again (flagged as a possible resend) only if the venue does not know it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.gateway_messages import VENUE_DEFINED, decode
+from shared.ports.bus import BusMessage, SessionReceiver
+from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueRepository
+from shared.ports.venue import (
+    ConnectionState,
+    ReportSink,
+    VenueConnector,
+    VenueOrder,
+    VenueReport,
+    VenueRequest,
+    VenueThrottled,
+    VenueUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+MALFORMED = "MalformedGatewayMessage"
+WRONG_VENUE = "WrongVenue"
+UNKNOWN_ORDER = "5"
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    batch_size: int = 64
+    receive_wait: float = 1.0
+    renew_every: float = 10.0
+    status_every: float = 15.0
+    ack_timeout: float = 10.0
+    status_timeout: float = 5.0
+    retry_every: float = 1.0
+
+
+class VenueWorker:
+    """Runs one venue's connector while its session receiver holds the lease."""
+
+    def __init__(
+        self,
+        venue: VenueDefinition,
+        receiver: SessionReceiver,
+        connector: VenueConnector,
+        sink: ReportSink,
+        venues: VenueRepository,
+        owner: str,
+        config: WorkerConfig,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.venue = venue
+        self.receiver = receiver
+        self.connector = connector
+        self._sink = sink
+        self._venues = venues
+        self._owner = owner
+        self._config = config
+        self._clock = clock
+        self._awaiting: dict[str, tuple[str, VenueRequest, int]] = {}  # cl_ord_id -> sent
+        self._reported: tuple[ConnectionState, str | None] | None = None
+        self._reported_at = 0
+        self._renewed_at = 0
+        self.sent = 0
+
+    @property
+    def name(self) -> str:
+        return self.venue.name
+
+    async def _take(self, report: VenueReport) -> None:
+        """The connector's sink: an answer settles the request it answers."""
+        self._awaiting.pop(report.cl_ord_id, None)
+        await self._sink(report)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Connect and serve the venue until `stopping` or the lease is lost (raises)."""
+        self._renewed_at = self._clock()
+        await self.connector.start(self._take)
+        try:
+            while not stopping.is_set():
+                messages = await self.receiver.receive(
+                    self._config.batch_size, max_wait=self._config.receive_wait
+                )
+                for message in messages:
+                    await self._handle(message, stopping)
+                    if stopping.is_set():
+                        break
+                await self._maintain()
+        finally:
+            await self.connector.stop()
+            with contextlib.suppress(Exception):
+                await self._report_connection(force=True)
+
+    async def _maintain(self) -> None:
+        await self._renew_if_due()
+        await self._report_connection()
+        await self._check_unanswered()
+
+    async def _renew_if_due(self) -> None:
+        now = self._clock()
+        if (now - self._renewed_at) / NS >= self._config.renew_every:
+            await self.receiver.renew_lock()  # SessionLockLostError: the lease is gone
+            self._renewed_at = now
+
+    async def _report_connection(self, *, force: bool = False) -> None:
+        status = self.connector.connection
+        now = self._clock()
+        current = (status.state, status.last_error)
+        due = (now - self._reported_at) / NS >= self._config.status_every
+        if force or current != self._reported or due:
+            record = VenueConnection(self.name, status.state, status.last_error, now, self._owner)
+            await self._venues.put_connection(record)
+            self._reported, self._reported_at = current, now
+
+    # ------------------------------------------------------------------ requests
+
+    async def _handle(self, message: BusMessage, stopping: asyncio.Event) -> None:
+        try:
+            kind, venue, symbol, request = decode(message.body)
+        except Exception as error:  # a body that is not a gateway message: set it aside
+            await self.receiver.dead_letter(message, MALFORMED, repr(error)[:1000])
+            return
+        if venue != self.name:
+            await self.receiver.dead_letter(message, WRONG_VENUE, f"{venue} on {self.name}")
+            return
+        if kind == VENUE_DEFINED or request is None:
+            await self.receiver.complete(message)
+            return
+        ambiguous = message.delivery_count > 1  # we may have sent it before a crash
+        # Held until sent: the venue's requests go out in the order they came.
+        while not stopping.is_set():
+            try:
+                await self._send(kind, symbol, request, ambiguous)
+                break
+            except (VenueUnavailable, VenueThrottled, TimeoutError) as error:
+                log.info("%s: %s waits (%s)", self.name, request.cl_ord_id, error)
+                await self._maintain()
+                await self._wait(stopping, self._config.retry_every)
+        else:
+            return  # stopping: the message goes back to the queue with the session
+        await self.receiver.complete(message)
+
+    async def _wait(self, stopping: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
+
+    async def _send(self, kind: str, symbol: str, request: VenueRequest, ambiguous: bool) -> None:
+        if ambiguous and await self._venue_knows(request):
+            return
+        if ambiguous:
+            request = _as_resend(request)
+        self._awaiting[request.cl_ord_id] = (kind, request, self._clock())
+        try:
+            if kind == "place":
+                assert isinstance(request, VenueOrder)
+                await self.connector.place(request)
+            elif kind == "cancel":
+                await self.connector.cancel(request)  # type: ignore[arg-type]
+            else:
+                await self.connector.replace(request)  # type: ignore[arg-type]
+        except BaseException:
+            self._awaiting.pop(request.cl_ord_id, None)
+            raise
+        self.sent += 1
+
+    async def _venue_knows(self, request: VenueRequest) -> bool:
+        """Ask the venue about a request whose fate is unknown; its answer goes to the sink
+        (the venue's view of the order) when it knows it."""
+        status = await self.connector.status(
+            request.cl_ord_id, request.symbol, request.side, self._config.status_timeout
+        )
+        if status.reject_code == UNKNOWN_ORDER or status.venue_order_id in ("", "NONE"):
+            return False
+        await self._take(status)
+        return True
+
+    async def _check_unanswered(self) -> None:
+        """Requests the venue has not answered within `ack_timeout`: ask, then resend."""
+        if not self._awaiting or self.connector.connection.state is not ConnectionState.CONNECTED:
+            return
+        now = self._clock()
+        late = [
+            (kind, request)
+            for kind, request, sent in self._awaiting.values()
+            if (now - sent) / NS >= self._config.ack_timeout
+        ]
+        for kind, request in late:
+            log.warning("%s: no answer to %s; asking the venue", self.name, request.cl_ord_id)
+            try:
+                await self._send(kind, request.symbol, request, ambiguous=True)
+            except (VenueUnavailable, VenueThrottled, TimeoutError):
+                return  # the next round tries again
+
+
+def _as_resend(request: VenueRequest) -> VenueRequest:
+    return dataclasses.replace(request, resend=True)
