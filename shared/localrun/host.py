@@ -14,12 +14,11 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-import azure.functions as func
 import uvicorn
 
+from functions.app import function_app
 from functions.http import create_app
 from functions.runtime import ContainerProvider
-from functions.triggers import make_blueprint
 from matcher.service.service import MatcherService
 from shared.adapters.bus_factory import bus_from_settings
 from shared.adapters.signalr_rest import notifier_from_settings
@@ -73,8 +72,7 @@ class LocalRun:
         app = create_app(provider)
         if self.hub is not None:
             mount_hub(app, self.hub, "/signalr")
-        functions_app = func.FunctionApp()
-        functions_app.register_functions(make_blueprint(provider))
+        functions_app = function_app(app, provider)
 
         self.keys = await seed(container)
         if not (s.SERVICEBUS_FULLY_QUALIFIED_NAMESPACE or s.SERVICEBUS_CONNECTION_STRING):
