@@ -128,6 +128,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ServiceBusConnection__credential: 'managedidentity'
     ServiceBusConnection__clientId: identityClientId
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // The Python worker sends the app's OpenTelemetry traces, metrics and logs to
+    // Application Insights itself (azure-monitor-opentelemetry, host.json telemetryMode).
+    PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
 
     // shared/config/settings.py: local-run settings get Azure-safe values.
     OMS_DATA_DIR: '/tmp/oms'
@@ -159,6 +162,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MATCHER_SNAPSHOT_EVERY_EVENTS: string(matcherSnapshotEveryEvents)
     MATCHER_SNAPSHOT_EVERY_SECONDS: matcherSnapshotEverySeconds
     MATCHER_HEALTH_PORT: string(matcherHealthPort)
+    OMS_LOG_LEVEL: 'INFO'
+    OMS_LOG_FORMAT: 'json'
+    OMS_METRICS: 'true'
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   }
 }

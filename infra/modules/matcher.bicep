@@ -133,6 +133,11 @@ resource matcher 'Microsoft.App/containerApps@2025-01-01' = {
             { name: 'MATCHER_SNAPSHOT_EVERY_EVENTS', value: string(matcherSnapshotEveryEvents) }
             { name: 'MATCHER_SNAPSHOT_EVERY_SECONDS', value: matcherSnapshotEverySeconds }
             { name: 'MATCHER_HEALTH_PORT', value: string(matcherHealthPort) }
+            { name: 'OMS_LOG_LEVEL', value: 'INFO' }
+            { name: 'OMS_LOG_FORMAT', value: 'json' }
+            { name: 'OMS_METRICS', value: 'true' }
+            // Traces, metrics and logs to Application Insights with this app's identity
+            // (AZURE_CLIENT_ID; Monitoring Metrics Publisher in rbac.bicep).
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
           ]
           probes: hasImage ? probes : []
