@@ -43,6 +43,8 @@ Attributes = dict[str, str | int]
 
 _W3C = TraceContextTextMapPropagator()
 _NULL: ContextManager[None] = nullcontext()
+NO_SPAN = _NULL
+"""What the span helpers return when there is nothing to trace."""
 _tracer: Tracer | None = None
 
 
@@ -59,6 +61,14 @@ def tracing_on() -> bool:
 def _sampled(traceparent: object) -> bool:
     # W3C: version-traceid-spanid-flags; the sampled bit is the flags' lowest bit.
     return isinstance(traceparent, str) and len(traceparent) == 55 and traceparent[-1] in "13579bdf"
+
+
+def current_span() -> Span | None:
+    """The current span when it is sampled (None otherwise, or with tracing off)."""
+    if _tracer is None:
+        return None
+    span = trace.get_current_span()
+    return span if span.is_recording() else None
 
 
 def carrier() -> dict[str, str]:

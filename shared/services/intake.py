@@ -24,6 +24,7 @@ from shared.domain.enums import AccountType, OrderStatus
 from shared.domain.ids import new_command_id, new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import CancelRequested, InvalidTransition, Order, ReplaceRequested
+from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
 from shared.ports.store_paging import MAX_PAGE_SIZE
@@ -204,6 +205,7 @@ class Placed:
     instrument: Instrument
 
 
+@stages.placing
 async def place(
     deps: Deps, account: Account, request: OrderRequest, attempt_key: str | None = None
 ) -> Placed:
@@ -249,7 +251,6 @@ async def place(
     await risk.count_order_placed(deps, account, now)
     await dispatch(deps, account, order, mark_in_background=True)
     await remember(deps, order)
-    log.info("order %s placed by %s", order.order_id, account.account_id)
     return Placed(order, instrument)
 
 

@@ -10,6 +10,7 @@ import orjson
 from shared.domain.commands import Command
 from shared.domain.order import Order
 from shared.messages import command_message
+from shared.observability import stages, tracing
 from shared.ports.cache import order_key
 from shared.ports.store_codec import order_from_doc, order_to_doc
 from shared.ports.store_errors import VersionConflict
@@ -68,6 +69,10 @@ async def change_order(
 
 
 async def send_commands(deps: Deps, commands: list[Command]) -> None:
-    """Send commands to the matcher's queue (session = instrument), in order."""
-    messages = [command_message(command) for command in commands]
-    await deps.bus.send(deps.settings.ORDERS_QUEUE, messages)
+    """Send commands to the matcher's queue (session = instrument), in order, each with
+    the trace context of the request that sends it."""
+    queue = deps.settings.ORDERS_QUEUE
+    with stages.sending(queue, commands):
+        trace = tracing.carrier()
+        await deps.bus.send(queue, [command_message(command, trace) for command in commands])
+    stages.commands_sent(commands)
