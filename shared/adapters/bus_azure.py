@@ -32,6 +32,7 @@ from azure.servicebus.aio import (
     ServiceBusSender,
 )
 
+from shared.observability import metrics
 from shared.ports.bus import (
     BusMessage,
     DeadLetter,
@@ -184,6 +185,8 @@ class _AzureReceiver:
             await self._receiver.dead_letter_message(
                 self._raw(message), reason=reason, error_description=description
             )
+        # Service Bus also dead-letters past the max delivery count: its own metric counts those.
+        metrics.dead_lettered(self._queue, reason)
 
     async def close(self) -> None:
         self._inflight.clear()
