@@ -19,6 +19,7 @@ from shared.adapters.signalr_rest import notifier_from_settings
 from shared.adapters.snapshots_factory import snapshots_from_settings
 from shared.config.settings import Settings, load_settings
 from shared.gc_pauses import freeze_startup_objects
+from shared.observability.setup import setup_telemetry
 from shared.ports.cache import Cache
 from shared.ports.notifier import Notifier
 from shared.store_factory import store_from_settings
@@ -80,14 +81,15 @@ async def main(settings: Settings) -> None:
 
 
 def run() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings = load_settings()
+    telemetry = setup_telemetry(settings, "oms-matcher")
     try:
-        asyncio.run(main(load_settings()))
+        asyncio.run(main(settings))
     except Exception:
         log.critical("the matcher stopped on a fatal error", exc_info=True)
         return 1
+    finally:
+        telemetry.shutdown()  # the last spans and metrics go out
     return 0
 
 

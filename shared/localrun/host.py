@@ -18,6 +18,7 @@ import uvicorn
 
 from functions.app import function_app
 from functions.http import create_app
+from functions.http.metrics import mount_metrics
 from functions.runtime import ContainerProvider
 from matcher.service.service import MatcherService
 from shared.adapters.bus_factory import bus_from_settings
@@ -28,6 +29,7 @@ from shared.config.settings import Settings
 from shared.localrun.dispatcher import TriggerDispatcher
 from shared.localrun.recovery import reconcile_volatile_bus
 from shared.localrun.seed import LocalKeys, seed
+from shared.observability.setup import Telemetry
 from shared.signalr_hub.hub import LocalHub
 from shared.signalr_hub.server import mount_hub
 
@@ -39,6 +41,7 @@ class LocalRun:
     """Start with `await run.start()`, stop with `await run.stop()`."""
 
     settings: Settings
+    telemetry: Telemetry | None = None  # with a Prometheus registry: served at /api/metrics
     container: Container | None = None
     keys: LocalKeys | None = None
     hub: LocalHub | None = None
@@ -72,6 +75,8 @@ class LocalRun:
         app = create_app(provider)
         if self.hub is not None:
             mount_hub(app, self.hub, "/signalr")
+        if self.telemetry is not None and self.telemetry.prometheus is not None:
+            mount_metrics(app, self.telemetry.prometheus)
         functions_app = function_app(app, provider)
 
         self.keys = await seed(container)
@@ -96,6 +101,7 @@ class LocalRun:
             host=s.OMS_HOST,
             port=s.OMS_PORT,
             log_level="warning",
+            log_config=None,  # uvicorn's lines go through the process's (JSON) handler
             access_log=False,
             proxy_headers=False,
         )
