@@ -71,11 +71,11 @@ def local_run_process(
             if process.poll() is not None:
                 raise AssertionError(f"the local run exited: {stderr.read_text()}")
             try:
-                if httpx.get(f"{run.url}/api/health", timeout=1.0).status_code == 200:
-                    if "OMS is running" in stdout.read_text():
-                        break
+                answered = httpx.get(f"{run.url}/api/health", timeout=1.0).status_code == 200
             except httpx.HTTPError:
-                pass
+                answered = False
+            if answered and "OMS is running" in stdout.read_text():
+                break
             if time.monotonic() > deadline:
                 raise AssertionError(f"the local run did not start: {stderr.read_text()}")
             time.sleep(0.2)

@@ -27,9 +27,7 @@ def test_the_local_dispatcher_reads_the_deployed_triggers_without_a_warning(
         found = triggers_of(local, Settings())
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert sorted(t.name for t in found) == ["executions", "order_requests", "outbox_sweep"]
-    assert {t.name for t in found if isinstance(t, QueueTrigger) and t.sessions} == {
-        "executions"
-    }
+    assert {t.name for t in found if isinstance(t, QueueTrigger) and t.sessions} == {"executions"}
     assert [t.name for t in found if isinstance(t, TimerTrigger)] == ["outbox_sweep"]
     # The deployed app is built by the same function (its bindings: test_function_bindings).
     assert isinstance(function_app.app, type(local))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
+from fastapi import FastAPI
 from prometheus_client import generate_latest
 
+from functions.http.metrics import mount_metrics
+from shared.adapters.bus_memory import InMemoryBus, QueueOptions
 from shared.observability import metrics
+from shared.ports.bus import DEAD_LETTER_MAX_DELIVERY, BusMessage
 from tests.support.telemetry import parse_exposition, prometheus_metrics, value
 
 
@@ -53,3 +58,33 @@ def test_with_metrics_off_counts_still_add_up_and_histograms_record_nothing():
         samples = parse_exposition(generate_latest(registry).decode())
     assert value(samples, "oms_orders_accepted_total") == metrics.tallies.accepted
     assert value(samples, "oms_order_acceptance_duration_seconds_count") == 0
+
+
+async def test_the_in_memory_bus_counts_what_it_dead_letters_by_queue_and_reason():
+    bus = InMemoryBus({"requests": QueueOptions(max_delivery_count=1)})
+    before = dict(metrics.tallies.dead_letters)
+    await bus.send("requests", [BusMessage(b"1", "m-1"), BusMessage(b"2", "m-2")])
+    receiver = await bus.queue_receiver("requests")
+    first, second = await receiver.receive(2)
+    await receiver.dead_letter(first, "UnknownAccount", "no such account")
+    await receiver.abandon(second)  # its last delivery: Service Bus's own reason
+    after = metrics.tallies.dead_letters
+    assert after["requests", "UnknownAccount"] - before.get(("requests", "UnknownAccount"), 0) == 1
+    reason = DEAD_LETTER_MAX_DELIVERY
+    assert after["requests", reason] - before.get(("requests", reason), 0) == 1
+    assert len(await bus.dead_letters("requests")) == 2
+
+
+async def test_metrics_are_served_to_loopback_clients_only():
+    app = FastAPI()
+    with prometheus_metrics() as registry:
+        mount_metrics(app, registry)
+        for host, status in (("127.0.0.1", 200), ("::1", 200), ("203.0.113.7", 403)):
+            transport = httpx.ASGITransport(app=app, client=(host, 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://oms") as http:
+                response = await http.get("/api/metrics")
+            assert response.status_code == status, host
+            if status == 200:
+                assert "oms_orders_accepted_total" in response.text
+            else:
+                assert response.json()["reason"] == "FORBIDDEN"
