@@ -106,16 +106,21 @@ def setup_telemetry(
 
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
         if readers:
-            from opentelemetry.sdk.metrics import MeterProvider
+            from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 
-            meter_provider = MeterProvider(metric_readers=readers, resource=resource)
+            # No exemplars: they cost a look at the current span on every measurement.
+            meter_provider = MeterProvider(
+                metric_readers=readers,
+                resource=resource,
+                exemplar_filter=AlwaysOffExemplarFilter(),
+            )
             otel_metrics.set_meter_provider(meter_provider)
             telemetry._stops.append(meter_provider.shutdown)
         if tracer_provider is not None:
             trace.set_tracer_provider(tracer_provider)
             telemetry._stops.append(tracer_provider.shutdown)
     if tracer_provider is not None and (otlp or azure):
-        tracing.set_tracer(tracer_provider.get_tracer("oms"))
+        tracing.set_tracer(tracer_provider.get_tracer("oms"), _new_traces_per_second())
         telemetry.tracing = True
     if meter_provider is not None and settings.OMS_METRICS:
         metrics.install(meter_provider.get_meter("oms"))
@@ -135,22 +140,24 @@ def _otlp_tracer_provider(resource: Any) -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 
-    provider = TracerProvider(resource=resource, sampler=_sampler())
+    # Rate limited: the requests that may start a trace are chosen before any span exists
+    # (tracing.NewTraces), so every one chosen is kept. Another OTEL_TRACES_SAMPLER: the SDK
+    # reads it and decides for every request.
+    limited = _new_traces_per_second() is not None
+    sampler = ParentBased(ALWAYS_ON) if limited else None
+    provider = TracerProvider(resource=resource, sampler=sampler)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
 
 
-def _sampler() -> Any:
-    """Azure Monitor's rate-limited sampler unless OTEL_TRACES_SAMPLER names another one
-    (None: the SDK reads OTEL_TRACES_SAMPLER itself)."""
-    name = os.environ.get("OTEL_TRACES_SAMPLER", "")
-    if name not in ("", RATE_LIMITED):
+def _new_traces_per_second() -> float | None:
+    """New traces a second under the default (or explicit) rate-limited sampling: Azure
+    Monitor's `microsoft.rate_limited`, OTEL_TRACES_SAMPLER_ARG per second (default 5)."""
+    if os.environ.get("OTEL_TRACES_SAMPLER", "") not in ("", RATE_LIMITED):
         return None
-    from azure.monitor.opentelemetry.exporter import RateLimitedSampler
-
-    per_second = os.environ.get("OTEL_TRACES_SAMPLER_ARG") or DEFAULT_TRACES_PER_SECOND
-    return RateLimitedSampler(float(per_second))
+    return float(os.environ.get("OTEL_TRACES_SAMPLER_ARG") or DEFAULT_TRACES_PER_SECOND)
 
 
 def _azure_monitor(settings: Settings, resource: Any, readers: list[Any]) -> None:

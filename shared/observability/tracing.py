@@ -15,6 +15,7 @@ is a `None` check.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
@@ -48,10 +49,39 @@ NO_SPAN = _NULL
 _tracer: Tracer | None = None
 
 
-def set_tracer(tracer: Tracer | None) -> None:
-    """Turn tracing on with `tracer` (None: off)."""
-    global _tracer
+class NewTraces:
+    """Lets at most `per_second` new traces start (a token bucket holding one second's
+    worth): the rate-limited sampling decision, made before any span object exists, so an
+    unsampled request costs a clock read instead of a span."""
+
+    __slots__ = ("_at", "_tokens", "per_second")
+
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._tokens = per_second
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        if tokens >= 1.0:
+            self._tokens = tokens - 1.0
+            return True
+        self._tokens = tokens
+        return False
+
+
+_new_traces: NewTraces | None = None
+
+
+def set_tracer(tracer: Tracer | None, new_traces_per_second: float | None = None) -> None:
+    """Turn tracing on with `tracer` (None: off). With `new_traces_per_second`, at most
+    that many requests a second start a trace (the tracer's sampler then sees only those);
+    without, the tracer's sampler decides for every request."""
+    global _tracer, _new_traces
     _tracer = tracer
+    _new_traces = None if new_traces_per_second is None else NewTraces(new_traces_per_second)
 
 
 def tracing_on() -> bool:
@@ -104,10 +134,19 @@ def root_span(
     attributes: Attributes | None = None,
 ) -> ContextManager[Span | None]:
     """The span of a request from outside: continues the caller's trace when `properties`
-    (HTTP headers, message properties) carry one, else starts one (the sampler decides)."""
+    (HTTP headers, message properties) carry a sampled one, else starts one if the rate
+    allows (and the sampler agrees); nothing for a caller's unsampled trace."""
     if _tracer is None:
         return _NULL
-    parent = _context_of(properties) if properties else None
+    traceparent = properties.get(TRACEPARENT) if properties else None
+    if traceparent is not None:
+        if not _sampled(traceparent):
+            return _NULL
+        parent = _context_of(properties)  # type: ignore[arg-type]
+    elif _new_traces is not None and not _new_traces.take():
+        return _NULL
+    else:
+        parent = None
     return _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes)
 
 

@@ -137,3 +137,29 @@ def test_a_batch_message_names_each_traced_command_and_the_first_in_traceparent(
     assert [attributes[tracing.COMMAND_ID] for _, attributes in listed] == ["o1.new", "o2.new"]
     assert carried[tracing.TRACEPARENT] == listed[0][0]
     assert len({tp.split("-")[1] for tp, _ in listed}) == 2  # two traces
+
+
+def test_rate_limited_sampling_starts_at_most_the_allowed_traces_and_follows_callers():
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.set_tracer(provider.get_tracer("tests"), new_traces_per_second=3.0)
+    try:
+        for _ in range(50):  # a burst, well within a second
+            with tracing.root_span("POST /api/orders", SpanKind.SERVER):
+                pass
+        started = len(exporter.get_finished_spans())
+        sampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+        with tracing.root_span("caller sampled", SpanKind.SERVER, {"traceparent": sampled}):
+            pass
+        with tracing.root_span("caller unsampled", SpanKind.SERVER, {"traceparent": unsampled}):
+            pass
+    finally:
+        tracing.set_tracer(None)
+    assert started == 3
+    names = [s.name for s in exporter.get_finished_spans()]
+    assert names.count("caller sampled") == 1 and "caller unsampled" not in names
+    (continued,) = [s for s in exporter.get_finished_spans() if s.name == "caller sampled"]
+    assert continued.context is not None
+    assert f"{continued.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
