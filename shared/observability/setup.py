@@ -35,6 +35,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+INSTRUMENTATIONS_OFF = (
+    "azure_sdk",
+    "django",
+    "fastapi",
+    "flask",
+    "psycopg2",
+    "requests",
+    "urllib",
+    "urllib3",
+)
 RATE_LIMITED = "microsoft.rate_limited"
 DEFAULT_TRACES_PER_SECOND = 5.0
 
@@ -171,7 +181,8 @@ def _azure_monitor(settings: Settings, resource: Any, readers: list[Any]) -> Non
     from azure.monitor.opentelemetry import configure_azure_monitor
 
     # Our own spans cover HTTP, the bus and the stores: no library's auto-instrumentation
-    # (each would add spans per message and per call).
+    # (each would add spans per message and per call). The Function App's worker gets the
+    # same list in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS (functionapp.bicep).
     off = {"enabled": False}
     configure_azure_monitor(
         connection_string=settings.APPLICATIONINSIGHTS_CONNECTION_STRING,
@@ -179,17 +190,5 @@ def _azure_monitor(settings: Settings, resource: Any, readers: list[Any]) -> Non
         resource=resource,
         metric_readers=readers,
         enable_live_metrics=False,
-        instrumentation_options={
-            name: off
-            for name in (
-                "azure_sdk",
-                "django",
-                "fastapi",
-                "flask",
-                "psycopg2",
-                "requests",
-                "urllib",
-                "urllib3",
-            )
-        },
+        instrumentation_options={name: off for name in INSTRUMENTATIONS_OFF},
     )

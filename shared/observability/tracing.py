@@ -143,6 +143,11 @@ def root_span(
         if not _sampled(traceparent):
             return _NULL
         parent = _context_of(properties)  # type: ignore[arg-type]
+    elif (host := trace.get_current_span().get_span_context()).is_valid:
+        # The Functions worker made the host's invocation current: follow its decision.
+        if not host.trace_flags.sampled:
+            return _NULL
+        parent = None
     elif _new_traces is not None and not _new_traces.take():
         return _NULL
     else:

@@ -19,6 +19,11 @@ def test_the_functions_host_and_worker_export_opentelemetry_to_application_insig
     assert host["telemetryMode"] == "OpenTelemetry"
     settings = function_app_settings()
     assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"
+    # The same instrumentations off as in the matcher's configure_azure_monitor call.
+    from shared.observability.setup import INSTRUMENTATIONS_OFF
+
+    disabled = settings["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"].split(",")
+    assert sorted(disabled) == sorted(INSTRUMENTATIONS_OFF)
     assert settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] == (
         "applicationInsightsConnectionString"
     )

@@ -23,12 +23,13 @@ from shared.observability.logs import RedactingFilter, configure_logging
 
 
 @contextmanager
-def captured_spans() -> Iterator[InMemorySpanExporter]:
-    """Tracing on, every trace sampled, finished spans kept in the exporter."""
+def captured_spans(new_traces_per_second: float | None = None) -> Iterator[InMemorySpanExporter]:
+    """Tracing on, finished spans kept in the exporter; every trace sampled unless a rate
+    of new traces is given."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.set_tracer(provider.get_tracer("tests"))
+    tracing.set_tracer(provider.get_tracer("tests"), new_traces_per_second)
     try:
         yield exporter
     finally:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import itertools
 
 import orjson
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from shared.adapters.bus_functions import from_functions_message, to_functions_message
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
@@ -163,3 +164,25 @@ def test_rate_limited_sampling_starts_at_most_the_allowed_traces_and_follows_cal
     (continued,) = [s for s in exporter.get_finished_spans() if s.name == "caller sampled"]
     assert continued.context is not None
     assert f"{continued.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_a_request_the_functions_host_already_traces_continues_its_trace():
+    # The Functions worker makes the host's invocation span current before calling us.
+    host = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, is_remote=True,
+                       trace_flags=TraceFlags(TraceFlags.SAMPLED))  # fmt: skip
+    with captured_spans(new_traces_per_second=0.0) as exported:  # no new trace of its own
+        with (
+            trace.use_span(NonRecordingSpan(host)),
+            tracing.root_span("POST /api/orders", SpanKind.SERVER),
+        ):
+            pass
+        unsampled = SpanContext(host.trace_id, host.span_id, is_remote=True)
+        with (
+            trace.use_span(NonRecordingSpan(unsampled)),
+            tracing.root_span("not traced", SpanKind.SERVER),
+        ):
+            pass
+        (span,) = exported.get_finished_spans()
+    assert span.name == "POST /api/orders" and span.context is not None
+    assert span.context.trace_id == host.trace_id
+    assert span.parent is not None and span.parent.span_id == host.span_id
