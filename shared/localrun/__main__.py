@@ -17,9 +17,10 @@ from shared.localrun.host import LocalRun
 from shared.localrun.seed import LocalKeys
 from shared.observability.setup import Telemetry, setup_telemetry
 
+# No client order id: the order's id stands in, so the example can be pasted again.
 ORDER_BODY = (
     '{"symbol":"AAPL","side":"buy","type":"limit","quantity":"10","limit_price":"190.00",'
-    '"time_in_force":"gtc","client_order_id":"my-first-order"}'
+    '"time_in_force":"gtc"}'
 )
 
 
