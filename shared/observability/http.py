@@ -25,16 +25,22 @@ def new_request_id() -> str:
     return f"{_PREFIX}-{next(_numbers):x}"
 
 
-def _request_id_of(scope: Scope) -> str:
+_TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
+
+
+def _read_headers(scope: Scope) -> tuple[str, dict[str, str] | None]:
+    """(the request id, the caller's trace context if it sent one), in one pass."""
+    rid: str | None = None
+    carried: dict[str, str] | None = None
     for name, value in scope["headers"]:
-        if name == HEADER and _VALID.fullmatch(value):
-            return str(value.decode("ascii"))
-    return new_request_id()
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    wanted = (b"traceparent", b"tracestate")
-    return {n.decode(): v.decode("latin-1") for n, v in scope["headers"] if n in wanted}
+        if name == HEADER:
+            if rid is None and _VALID.fullmatch(value):
+                rid = value.decode("ascii")
+        elif name in _TRACE_HEADERS:
+            if carried is None:
+                carried = {}
+            carried[_TRACE_HEADERS[name]] = value.decode("latin-1")
+    return rid or new_request_id(), carried
 
 
 class RequestTelemetry:
@@ -47,7 +53,7 @@ class RequestTelemetry:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _request_id_of(scope)
+        rid, carried = _read_headers(scope)
         token = request_id.set(rid)
         header = (HEADER, rid.encode("ascii"))
         span: Any = None
@@ -64,17 +70,18 @@ class RequestTelemetry:
                 await self.app(scope, receive, answer)
                 return
             method = scope["method"]
-            attributes: tracing.Attributes = {
-                "http.request.method": method,
-                "url.path": scope["path"],
-                "oms.request_id": rid,
-            }
-            with tracing.root_span(
-                f"{method} {scope['path']}", SpanKind.SERVER, _headers(scope), attributes
-            ) as span:
+            with tracing.root_span(f"{method} {scope['path']}", SpanKind.SERVER, carried) as span:
+                if span is not None:
+                    span.set_attributes(
+                        {
+                            "http.request.method": method,
+                            "url.path": scope["path"],
+                            "oms.request_id": rid,
+                        }
+                    )
                 await self.app(scope, receive, answer)
                 route = scope.get("route")
-                if span is not None and span.is_recording() and route is not None:
+                if span is not None and route is not None:
                     template = getattr(route, "path", None)
                     if template:
                         span.update_name(f"{method} {template}")
