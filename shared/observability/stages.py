@@ -10,9 +10,10 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from shared.domain.commands import Command
 from shared.observability import metrics, tracing
@@ -37,9 +38,11 @@ def placing(place: Callable[..., Awaitable[P]]) -> Callable[..., Awaitable[P]]:
     @functools.wraps(place)
     async def placed(deps: Any, account: Any, request: Any, *args: Any, **kwargs: Any) -> P:
         started = time.perf_counter()
-        outer = tracing.current_span()
-        attributes: tracing.Attributes = {tracing.SYMBOL: request.symbol}
-        with tracing.child_span("intake place", attributes=attributes) as span:
+        outer = tracing.current_span()  # the request's span, when it is traced
+        traced: AbstractContextManager[Span | None] = tracing.NO_SPAN
+        if outer is not None:
+            traced = tracing.child_span("intake place", attributes={tracing.SYMBOL: request.symbol})
+        with traced as span:
             try:
                 result = await place(deps, account, request, *args, **kwargs)
             except Exception as error:
@@ -82,7 +85,7 @@ def placing(place: Callable[..., Awaitable[P]]) -> Callable[..., Awaitable[P]]:
 
 def sending(queue: str, commands: Iterable[Command]) -> Any:
     """The span of sending commands to the matcher's queue (with their order ids)."""
-    if not tracing.tracing_on():
+    if tracing.current_span() is None:
         return tracing.NO_SPAN
     listed = list(commands)
     attributes: tracing.Attributes = {
