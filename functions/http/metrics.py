@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.responses import Response
 
 from functions.problems import problem
+from shared.observability import metrics
 from shared.services import codes
 
 PATH = "/api/metrics"
@@ -31,9 +32,10 @@ def _loopback(request: Request) -> bool:
 def mount_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
     """Serve `registry` at /api/metrics to loopback clients."""
 
-    async def metrics(request: Request) -> Response:
+    async def served(request: Request) -> Response:
         if not _loopback(request):
             return problem(403, codes.FORBIDDEN, "metrics are served to loopback clients only")
+        metrics.flush()  # the histogram values still queued, so the answer is up to date
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_api_route(PATH, metrics, methods=["GET"], include_in_schema=False)
+    app.add_api_route(PATH, served, methods=["GET"], include_in_schema=False)

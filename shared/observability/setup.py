@@ -59,6 +59,7 @@ class Telemetry:
     _stops: list[Callable[[], object]] = field(default_factory=list)
 
     def shutdown(self) -> None:
+        metrics.uninstall()  # the queued histogram values first, then the final exports
         for stop in reversed(self._stops):
             try:
                 stop()
@@ -66,7 +67,6 @@ class Telemetry:
                 log.warning("stopping a telemetry exporter failed", exc_info=True)
         self._stops.clear()
         tracing.set_tracer(None)
-        metrics.uninstall()
 
 
 def setup_telemetry(

@@ -68,6 +68,14 @@ class Sample:
     value: float
 
 
+def scrape(registry: CollectorRegistry) -> list[Sample]:
+    """What a scraper of /api/metrics reads (the queued histogram values recorded first)."""
+    from prometheus_client import generate_latest
+
+    metrics.flush()
+    return parse_exposition(generate_latest(registry).decode())
+
+
 def parse_exposition(text: str) -> list[Sample]:
     """The samples of a Prometheus text exposition."""
     return [

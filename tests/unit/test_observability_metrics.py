@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from prometheus_client import generate_latest
 
 from functions.http.metrics import mount_metrics
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
 from shared.observability import metrics
 from shared.ports.bus import DEAD_LETTER_MAX_DELIVERY, BusMessage
-from tests.support.telemetry import parse_exposition, prometheus_metrics, value
+from tests.support.telemetry import prometheus_metrics, scrape, value
 
 
 def test_each_instrument_reads_as_its_prometheus_name_with_what_was_recorded():
     with prometheus_metrics() as registry:
-        before = parse_exposition(generate_latest(registry).decode())
+        before = scrape(registry)
         for _ in range(3):
             metrics.order_accepted(0.002)
         metrics.order_refused("NOTIONAL_EXCEEDS_LIMIT")
@@ -28,7 +27,7 @@ def test_each_instrument_reads_as_its_prometheus_name_with_what_was_recorded():
         metrics.feed_sent("orderUpdated")
         metrics.feed_sent("orderUpdated")
         metrics.dead_lettered("orders", "MalformedCommand")
-        after = parse_exposition(generate_latest(registry).decode())
+        after = scrape(registry)
 
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
@@ -55,7 +54,7 @@ def test_with_metrics_off_counts_still_add_up_and_histograms_record_nothing():
     metrics.order_accepted(0.001)  # no meter installed: a plain count, no histogram
     assert metrics.tallies.accepted == accepted + 1
     with prometheus_metrics() as registry:
-        samples = parse_exposition(generate_latest(registry).decode())
+        samples = scrape(registry)
     assert value(samples, "oms_orders_accepted_total") == metrics.tallies.accepted
     assert value(samples, "oms_order_acceptance_duration_seconds_count") == 0
 
