@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build run test simulate lint typecheck unit bench clean services-up services-down web screenshot
+.PHONY: build run test simulate lint typecheck unit bench clean reset-data web screenshot
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -52,13 +52,25 @@ test: $(BUILT)
 # Retake docs/page.png (the README's screenshot) with the browser tests.
 screenshot: $(BUILT)
 	OMS_SCREENSHOT=docs/page.png $(BIN)/python -m pytest tests/web/test_responsiveness.py -q -s
+# The standard workload ships with the repository, with its expected results beside it.
+BENCH_WORKLOAD := matcher/bench_data/book-1m-seed42.csv.gz
 
 bench: $(BUILT)
-	$(BIN)/python -m matcher.bench ../shared/bench/book-1m-seed42.csv.gz
+	$(BIN)/python -m matcher.bench $(BENCH_WORKLOAD)
 
 # The fault-injection simulation over many seeds (make test runs 20 of them).
 simulate: $(BUILT)
 	$(BIN)/python -m tools.simulate --seeds 100 --orders 2000
 
+# Everything the targets above make: the virtualenv, the compiled engine, the test tools
+# (.tools: azurite and the Node SignalR client) and the caches. Not .oms-data: it holds the
+# local run's orders and keys (user data); `make reset-data` removes it.
 clean:
-	rm -rf build web/dist $(VENV) *.so shared/domain/*.so matcher/engine/*.so .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf build web/dist $(VENV) .tools *.so shared/domain/*.so matcher/engine/*.so \
+		.mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Start the local run from empty data: every order, account and key of `make run` goes
+# (new demo keys are made on the next start). OMS_DATA_DIR, when set, names the folder.
+reset-data:
+	rm -rf "$${OMS_DATA_DIR:-.oms-data}"

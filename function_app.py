@@ -6,12 +6,9 @@ trigger (functions.runtime).
 
 from __future__ import annotations
 
-import azure.functions as func
-
+from functions.app import function_app
 from functions.http import create_app
 from functions.runtime import default_provider
-from functions.triggers import make_blueprint
 
 provider = default_provider()
-app = func.AsgiFunctionApp(app=create_app(provider), http_auth_level=func.AuthLevel.ANONYMOUS)
-app.register_functions(make_blueprint(provider))
+app = function_app(create_app(provider), provider)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.domain import reasons
+from shared.observability import metrics
 from shared.ports.store_errors import StoreUnavailable
 from shared.services import codes
 from shared.services.errors import (
@@ -140,11 +141,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return validation_problem(exc)
+        response = validation_problem(exc)
+        if request.method == "POST" and request.url.path == "/api/orders":
+            metrics.order_refused(orjson.loads(response.body)["reason"])  # an order refused
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, ...)
+            if request.method == "POST" and request.url.path == "/api/orders":
+                metrics.order_refused(codes.INVALID_JSON)
             return problem(422, codes.INVALID_JSON, "the body is not a JSON document")
         reason = {
             404: codes.NOT_FOUND,

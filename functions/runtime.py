@@ -39,7 +39,12 @@ def default_provider() -> ContainerProvider:
     async def build() -> Container:
         from shared.bootstrap import bootstrap
         from shared.config.settings import load_settings
+        from shared.observability.setup import setup_telemetry
 
-        return await bootstrap(load_settings())
+        settings = load_settings()
+        # The Functions worker ships the process's logs (and, with Application Insights, has
+        # configured OpenTelemetry already): no log handler of our own.
+        setup_telemetry(settings, "oms-api", log_stream=None)
+        return await bootstrap(settings)
 
     return ContainerProvider(build)

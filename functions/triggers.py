@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import azure.functions as func
 import orjson
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from functions.requests import order_request
@@ -22,6 +24,7 @@ from functions.runtime import ContainerProvider
 from functions.schemas import PlaceOrder
 from shared.bootstrap import Container
 from shared.messages import decode_event_batch
+from shared.observability import metrics, tracing
 from shared.services import codes, order_requests, projector, sweep
 from shared.services.errors import InvalidRequest
 
@@ -33,15 +36,28 @@ SWEEP_SCHEDULE = "*/30 * * * * *"
 
 
 async def on_execution_message(container: Container, message: func.ServiceBusMessage) -> int:
-    """Project one event batch; returns how many events changed an order."""
+    """Project one event batch (in the traces of its commands); returns how many events
+    changed an order."""
     batch = decode_event_batch(message.get_body())
-    return await projector.project_batch(container, batch)
+    properties = message.application_properties or message.user_properties or {}
+    with tracing.consuming_batch("projector apply", properties):
+        applied = await projector.project_batch(container, batch)
+    if batch.events:
+        metrics.projected(batch.symbol, (container.clock() - batch.events[-1].ts) / 1e9)
+    return applied
 
 
 async def on_order_request(container: Container, message: func.ServiceBusMessage) -> None:
     """Place a bot's order. Unknown account or a body that is not a JSON object: raise (the
     message ends in the dead-letter queue). Invalid fields or a refusal: the account is told."""
     properties = message.application_properties or message.user_properties or {}
+    with tracing.root_span("order-requests process", SpanKind.CONSUMER, properties):
+        await _order_request(container, message, properties)
+
+
+async def _order_request(
+    container: Container, message: func.ServiceBusMessage, properties: Mapping[str, object]
+) -> None:
     account = await order_requests.account_for(container, str(properties.get(ACCOUNT_PROPERTY, "")))
     body = message.get_body()
     data = orjson.loads(body)
@@ -53,6 +69,7 @@ async def on_order_request(container: Container, message: func.ServiceBusMessage
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
         refusal = InvalidRequest(codes.VALIDATION_FAILED, str(first["msg"]), field)
+        metrics.order_refused(refusal.reason)
         client_order_id = data.get("client_order_id")
         await order_requests.reject(
             container,

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 
 from localrun.host import LocalRun
 from localrun.seed import LocalKeys
 from shared.config.settings import Settings, load_settings
+from shared.observability.setup import Telemetry, setup_telemetry
 from shared.runtime.gc_pauses import freeze_startup_objects
 
+# No client order id: the order's id stands in, so the example can be pasted again.
 ORDER_BODY = (
     '{"symbol":"AAPL","side":"buy","type":"limit","quantity":"10","limit_price":"190.00",'
-    '"time_in_force":"gtc","client_order_id":"my-first-order"}'
+    '"time_in_force":"gtc"}'
 )
 
 
@@ -41,8 +42,8 @@ Ctrl-C stops it (graceful: the matcher finishes its batch).
 """
 
 
-async def run(settings: Settings, demo_market: bool) -> None:
-    local = LocalRun(settings)
+async def run(settings: Settings, demo_market: bool, telemetry: Telemetry) -> None:
+    local = LocalRun(settings, telemetry=telemetry)
     keys = await local.start()
     freeze_startup_objects()
     if demo_market:
@@ -67,17 +68,16 @@ def main(argv: list[str] | None = None) -> None:
         help="start a seeded market maker and random traders (also OMS_DEMO_MARKET=true)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
     settings = load_settings()
-    main_task = run(settings, args.demo_market or settings.OMS_DEMO_MARKET)
+    telemetry = setup_telemetry(settings, "oms-local", prometheus=True)
+    main_task = run(settings, args.demo_market or settings.OMS_DEMO_MARKET, telemetry)
     try:
         import uvloop  # the faster event loop where it installs (not on Windows)
     except ImportError:
         asyncio.run(main_task)
     else:
         uvloop.run(main_task)
+    telemetry.shutdown()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import azure.functions as func
+from azure.functions.decorators.function_app import FunctionRegister
 
 from shared.adapters.bus_functions import to_functions_message
 from shared.config.settings import Settings
@@ -55,7 +55,7 @@ def _every_seconds(schedule: str) -> float:
     return float(seconds[2:]) if seconds.startswith("*/") else 60.0
 
 
-def triggers_of(app: func.FunctionApp, settings: Settings) -> list[QueueTrigger | TimerTrigger]:
+def triggers_of(app: FunctionRegister, settings: Settings) -> list[QueueTrigger | TimerTrigger]:
     """The trigger functions registered on `app`, read from their bindings."""
     found: list[QueueTrigger | TimerTrigger] = []
     for function in app.get_functions():
@@ -87,7 +87,7 @@ class TriggerDispatcher:
 
     def __init__(
         self,
-        app: func.FunctionApp,
+        app: FunctionRegister,
         bus: Bus,
         settings: Settings,
         *,

@@ -15,12 +15,12 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-import azure.functions as func
 import uvicorn
 
+from functions.app import function_app
 from functions.http import create_app
+from functions.http.metrics import mount_metrics
 from functions.runtime import ContainerProvider
-from functions.triggers import make_blueprint
 from gateway.service import GatewayService, gateway_config
 from localrun.dispatcher import TriggerDispatcher
 from localrun.recovery import reconcile_volatile_bus
@@ -33,6 +33,7 @@ from shared.adapters.factory import (
 )
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
+from shared.observability.setup import Telemetry
 from shared.signalr_hub.hub import LocalHub
 from shared.signalr_hub.server import mount_hub
 
@@ -44,6 +45,7 @@ class LocalRun:
     """Start with `await run.start()`, stop with `await run.stop()`."""
 
     settings: Settings
+    telemetry: Telemetry | None = None  # with a Prometheus registry: served at /api/metrics
     container: Container | None = None
     keys: LocalKeys | None = None
     hub: LocalHub | None = None
@@ -75,8 +77,9 @@ class LocalRun:
         app = create_app(provider)
         if self.hub is not None:
             mount_hub(app, self.hub, "/signalr")
-        functions_app = func.FunctionApp()
-        functions_app.register_functions(make_blueprint(provider))
+        if self.telemetry is not None and self.telemetry.prometheus is not None:
+            mount_metrics(app, self.telemetry.prometheus)
+        functions_app = function_app(app, provider)
 
         self.keys = await seed(container)
         if not (s.SERVICEBUS_FULLY_QUALIFIED_NAMESPACE or s.SERVICEBUS_CONNECTION_STRING):
@@ -103,6 +106,7 @@ class LocalRun:
             host=s.OMS_HOST,
             port=s.OMS_PORT,
             log_level="warning",
+            log_config=None,  # uvicorn's lines go through the process's (JSON) handler
             access_log=False,
             proxy_headers=False,
         )

@@ -21,6 +21,7 @@ from shared.adapters.factory import (
     store_from_settings,
 )
 from shared.config.settings import Settings, load_settings
+from shared.observability.setup import setup_telemetry
 from shared.ports.notifier import Notifier
 from shared.runtime.gc_pauses import freeze_startup_objects
 from shared.runtime.health import HealthServer
@@ -70,14 +71,15 @@ async def main(settings: Settings) -> None:
 
 
 def run() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings = load_settings()
+    telemetry = setup_telemetry(settings, "oms-matcher")
     try:
-        asyncio.run(main(load_settings()))
+        asyncio.run(main(settings))
     except Exception:
         log.critical("the matcher stopped on a fatal error", exc_info=True)
         return 1
+    finally:
+        telemetry.shutdown()  # the last spans and metrics go out
     return 0
 
 

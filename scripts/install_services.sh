@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real services the tests run against, when they are missing:
-#   redis-server (Debian package), azurite (npm, in .tools/azurite, apart from front-end
-#   packages), the official @microsoft/signalr client (npm, in .tools/node-signalr), and
-#   Chromium (Debian package) for the web page's browser tests, driven by Python's
-#   playwright with the system browser (never a browser download).
+#   redis-server (Debian package: apt-get needs root, or password-less sudo), azurite (npm,
+#   in .tools/azurite, apart from front-end packages), the official @microsoft/signalr
+#   client (npm, in .tools/node-signalr), and Chromium (Debian package) for the web page's
+#   browser tests, driven by Python's playwright with the system browser (never a browser
+#   download). Node.js and npm must be there already.
 # Idempotent. The tests themselves start and stop each service on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,16 +16,32 @@ as_root() {
     echo "need root to run: $*" >&2; return 1; fi
 }
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "installing redis-server (Debian package)"
+# apt-get needs root: say so plainly rather than fail halfway.
+apt_install() {  # apt_install <command it provides> <Debian package> <what it is for>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
+    cat >&2 <<MSG
+make test needs $1 ($3), and installs it with \`apt-get install $2\`, which
+needs root. Run \`make test\` as root (or with password-less sudo), or install it yourself
+first (\`sudo apt-get install $2\`), then run \`make test\` again.
+MSG
+    exit 2
+  fi
+  echo "installing $2 (Debian package)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >/dev/null
-fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$2" >/dev/null
+}
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "installing chromium (Debian package)"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+apt_install redis-server redis-server "the cache's contract tests"
+apt_install chromium chromium "the web page's browser tests"
+
+if ! command -v npm >/dev/null 2>&1; then
+  cat >&2 <<'MSG'
+make test needs Node.js (20 or newer) and npm: it installs azurite and the official
+@microsoft/signalr client with npm into .tools/. Install them first (on Debian:
+`sudo apt-get install nodejs npm`), then run `make test` again.
+MSG
+  exit 2
 fi
 
 if [ ! -x .tools/azurite/node_modules/.bin/azurite-blob ]; then

@@ -4,11 +4,13 @@
   session id = the instrument symbol (one writer per book, FIFO per instrument).
 - `executions` queue: one message per journal entry (the events one command caused);
   message id = "<symbol>:<first_seq>", session id = the symbol.
+Both carry the trace context of their traced commands in properties (observability.tracing).
 Bodies are JSON (orjson); integers stay integers, nothing is a float.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -18,12 +20,13 @@ from shared.domain.events import Event, event_from_dict
 from shared.ports.bus import BusMessage
 
 
-def command_message(command: Command) -> BusMessage:
+def command_message(command: Command, trace: Mapping[str, str] | None = None) -> BusMessage:
+    """The command's message; `trace`: the sender's trace context, as message properties."""
     return BusMessage(
         body=orjson.dumps(command.to_dict()),
         message_id=command.command_id,
         session_id=command.symbol,
-        application_properties={"kind": command.KIND},
+        application_properties={"kind": command.KIND, **trace} if trace else {"kind": command.KIND},
     )
 
 
@@ -53,7 +56,8 @@ class EventBatch:
         return f"{self.symbol}:{self.first_seq}-{self.last_seq}"
 
 
-def event_batch_message(batch: EventBatch) -> BusMessage:
+def event_batch_message(batch: EventBatch, trace: Mapping[str, str] | None = None) -> BusMessage:
+    """The batch's message; `trace`: its traced commands, as message properties."""
     body = {
         "symbol": batch.symbol,
         "command_id": batch.command_id,
@@ -65,7 +69,11 @@ def event_batch_message(batch: EventBatch) -> BusMessage:
         body=orjson.dumps(body),
         message_id=batch.message_id,
         session_id=batch.symbol,
-        application_properties={"first_seq": batch.first_seq, "last_seq": batch.last_seq},
+        application_properties={
+            "first_seq": batch.first_seq,
+            "last_seq": batch.last_seq,
+            **(trace or {}),
+        },
     )
 
 

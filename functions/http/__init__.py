@@ -9,14 +9,20 @@ from functions import problems
 from functions.http import admin, feeds, health, me, openapi, orders, queries, venues, web
 from functions.http.order_entry import OrderEntryFastPath, serves
 from functions.runtime import ContainerProvider
+from shared.observability.http import RequestTelemetry
 
 
 class OmsApi(FastAPI):
-    """The FastAPI app with order entry's fast path in front of its middleware stack."""
+    """The FastAPI app with order entry's fast path in front of its middleware stack, and
+    the request's id and span in front of both."""
 
     order_entry: ASGIApp | None = None
+    observed: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.observed(scope, receive, send)
+
+    async def route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.order_entry is not None and serves(scope):
             await self.order_entry(scope, receive, send)
         else:
@@ -36,6 +42,16 @@ def create_app(provider: ContainerProvider) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,  # functions.http.web serves /api/docs from local assets
         redoc_url=None,
+        # FastAPI's own OpenTelemetry (a span per dependency, endpoint and serialization,
+        # metrics per request) would cost more than a request's work and skip the fast
+        # path: RequestTelemetry traces every request once, cheaply.
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
     )
     app.state.provider = provider
     for module in (orders, queries, me, admin, venues, feeds, health):
@@ -45,4 +61,5 @@ def create_app(provider: ContainerProvider) -> FastAPI:
     web.install(app)
     app.add_middleware(problems.BodySizeLimit)
     app.order_entry = OrderEntryFastPath(app.handle, provider)
+    app.observed = RequestTelemetry(app.route)
     return app

@@ -131,6 +131,12 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ServiceBusConnection__credential: 'managedidentity'
     ServiceBusConnection__clientId: identityClientId
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // The Python worker sends the app's OpenTelemetry traces, metrics and logs to
+    // Application Insights itself (azure-monitor-opentelemetry, host.json telemetryMode).
+    PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+    // Our own spans cover HTTP, the bus and the stores (as in the matcher's setup): none of
+    // the distro's library instrumentations, each of which would add spans per call.
+    OTEL_PYTHON_DISABLED_INSTRUMENTATIONS: 'azure_sdk,django,fastapi,flask,psycopg2,requests,urllib,urllib3'
 
     // shared/config/settings.py: local-run settings get Azure-safe values.
     OMS_DATA_DIR: '/tmp/oms'
@@ -167,6 +173,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // The gateway's own; unused by the api.
     GATEWAY_STATE_DIR: ''
     GATEWAY_HEALTH_PORT: string(gatewayHealthPort)
+    OMS_LOG_LEVEL: 'INFO'
+    OMS_LOG_FORMAT: 'json'
+    OMS_METRICS: 'true'
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   }
 }

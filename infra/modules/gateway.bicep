@@ -128,6 +128,9 @@ var settingsEnv = [
   { name: 'GATEWAY_MAX_VENUES', value: string(gatewayMaxVenues) }
   { name: 'GATEWAY_STATE_DIR', value: stateDir }
   { name: 'GATEWAY_HEALTH_PORT', value: string(gatewayHealthPort) }
+  { name: 'OMS_LOG_LEVEL', value: 'INFO' }
+  { name: 'OMS_LOG_FORMAT', value: 'json' }
+  { name: 'OMS_METRICS', value: 'true' }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
 ]
 

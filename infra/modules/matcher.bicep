@@ -140,6 +140,11 @@ resource matcher 'Microsoft.App/containerApps@2025-01-01' = {
             { name: 'GATEWAY_MAX_VENUES', value: string(gatewayMaxVenues) }
             { name: 'GATEWAY_STATE_DIR', value: '' }
             { name: 'GATEWAY_HEALTH_PORT', value: string(gatewayHealthPort) }
+            { name: 'OMS_LOG_LEVEL', value: 'INFO' }
+            { name: 'OMS_LOG_FORMAT', value: 'json' }
+            { name: 'OMS_METRICS', value: 'true' }
+            // Traces, metrics and logs to Application Insights with this app's identity
+            // (AZURE_CLIENT_ID; Monitoring Metrics Publisher in rbac.bicep).
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
           ]
           probes: hasImage ? probes : []

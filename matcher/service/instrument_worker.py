@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from matcher.service.venue import Venue
 from shared.domain.commands import Command, ExpireOrders
 from shared.domain.events import Event
 from shared.messages import decode_command
+from shared.observability import stages, tracing
 from shared.ports.bus import Bus, BusMessage, SessionReceiver
 from shared.ports.snapshots import SnapshotStore
 from shared.ports.store_instruments import InstrumentRepository
@@ -242,7 +244,15 @@ class InstrumentWorker:
         return {i: e for i, e in zip(ids, found, strict=True) if e is not None}
 
     async def process(self, messages: list[BusMessage]) -> None:
-        """Run one received batch (and a due tick) through the venue and the outbox."""
+        """Run one received batch (and a due tick) through the venue and the outbox, in a
+        span per traced command; then the batch's metrics."""
+        started = time.perf_counter()
+        with tracing.consuming_commands(messages, self.symbol):
+            oldest = await self._process(messages)
+        stages.matcher_batch(self.symbol, len(messages), started, oldest, self._clock())
+
+    async def _process(self, messages: list[BusMessage]) -> int:
+        """`process` itself; returns the timestamp of the batch's oldest command (0: none)."""
         venue, outbox = self.venue, self._outbox
         assert venue is not None and outbox is not None
         items: list[tuple[BusMessage | None, Command]] = []
@@ -250,6 +260,7 @@ class InstrumentWorker:
         if tick is not None:
             items.append((None, tick))
         items += await self._decode(messages)
+        oldest = min((c.ts for m, c in items if m is not None), default=0)
         journaled = await self._journaled([c for m, c in items if m is not None])
         segment = Segment()
         events: list[Event] = []
@@ -275,6 +286,7 @@ class InstrumentWorker:
             events += await outbox.flush(segment)
         if events and self._feeds is not None:
             self._feeds.events(self.symbol, events, venue, self._clock())
+        return oldest
 
     def _skip(
         self,

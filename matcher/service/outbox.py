@@ -17,9 +17,12 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from opentelemetry.trace import SpanKind
+
 from matcher.service.errors import InstrumentLost
 from shared.domain.events import Event, event_from_dict
 from shared.messages import EventBatch, event_batch_message
+from shared.observability import stages, tracing
 from shared.ports.bus import Bus, BusMessage, MessageLockLostError, SessionReceiver
 from shared.ports.store_errors import JournalConflict
 from shared.ports.store_journal import JournalEntry, JournalRepository
@@ -80,7 +83,7 @@ def batch_messages(
 def _message(run: list[JournalEntry], events: list[Event]) -> BusMessage:
     first, last = run[0], run[-1]
     batch = EventBatch(first.symbol, last.command_id, first.first_seq, last.last_seq, tuple(events))
-    return event_batch_message(batch)
+    return event_batch_message(batch, tracing.carry(entry.command_id for entry in run))
 
 
 class Outbox:
@@ -136,11 +139,15 @@ class Outbox:
             raise (others or errors)[0]
 
     async def flush(self, segment: Segment) -> list[Event]:
-        """Make the segment durable in outbox order; the newly journaled events."""
-        await self.journal([entry for entry, _ in segment.entries])
-        messages = batch_messages([(entry, None) for entry in segment.republish])
-        messages += batch_messages(segment.entries)
-        seqs = [e.last_seq for e in segment.republish] + [e.last_seq for e, _ in segment.entries]
-        await self.publish(messages, max(seqs, default=0))
+        """Make the segment durable in outbox order; the newly journaled events. Traced
+        commands get a span for each step, and their contexts travel with their events."""
+        entries = [entry for entry, _ in segment.entries]
+        with tracing.stage("journal append", traced := stages.journaled(entries)):
+            await self.journal(entries)
+        with tracing.stage(f"{self._queue} publish", traced, SpanKind.PRODUCER):
+            messages = batch_messages([(entry, None) for entry in segment.republish])
+            messages += batch_messages(segment.entries)
+            seqs = [e.last_seq for e in segment.republish] + [e.last_seq for e in entries]
+            await self.publish(messages, max(seqs, default=0))
         await self.settle(segment.settle)
         return [event for _, events in segment.entries for event in events]

@@ -32,6 +32,7 @@ from azure.servicebus.aio import (
     ServiceBusSender,
 )
 
+from shared.observability import metrics
 from shared.ports.bus import (
     BusMessage,
     DeadLetter,
@@ -83,9 +84,17 @@ def _translated(queue: str) -> Iterator[None]:
         raise QueueNotFoundError(f"no queue named {queue!r}") from error
 
 
+# Trace-context properties go out under bytes keys, the SDK's own: with the SDK's tracing on
+# (the Functions worker's Azure Monitor setup enables it), it adds `traceparent` only where
+# absent, so the message keeps ours instead of carrying the key twice.
+_SDK_KEYS = {"traceparent": b"traceparent", "tracestate": b"tracestate"}
+
+
 def to_sdk_message(message: BusMessage) -> ServiceBusMessage:
     """The SDK message to send for a port message."""
-    properties: dict[str | bytes, Any] = {k: v for k, v in message.application_properties.items()}
+    properties: dict[str | bytes, Any] = {
+        _SDK_KEYS.get(k, k): v for k, v in message.application_properties.items()
+    }
     return ServiceBusMessage(
         body=message.body,
         message_id=message.message_id,
@@ -176,6 +185,8 @@ class _AzureReceiver:
             await self._receiver.dead_letter_message(
                 self._raw(message), reason=reason, error_description=description
             )
+        # Service Bus also dead-letters past the max delivery count: its own metric counts those.
+        metrics.dead_lettered(self._queue, reason)
 
     async def close(self) -> None:
         self._inflight.clear()

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.adapters.bus_faults import BusFaults
+from shared.observability import metrics
 from shared.ports.bus import (
     DEAD_LETTER_MAX_DELIVERY,
     BusMessage,
@@ -142,6 +143,7 @@ class _Queue:
 
     def dead_letter(self, entry: _Entry, reason: str, description: str) -> None:
         self.dead.append(DeadLetter(entry.delivered(), reason, description))
+        metrics.dead_lettered(self.name, reason)
 
     def give_back(self, entries: list[_Entry], front: deque[_Entry]) -> None:
         """Return unsettled entries for redelivery (oldest first), dead-lettering those

@@ -7,8 +7,9 @@ local values. An unset optional setting selects the embedded default adapter.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,7 +76,25 @@ class Settings(BaseSettings):
     GATEWAY_HEALTH_PORT: int = 8080
 
     # Observability.
+    # Observability (shared/observability). Logs: one JSON object a line on stderr, or text
+    # for a terminal; DEBUG adds a line per order stage. Metrics: the instruments, served by
+    # the local run at /api/metrics and exported to Azure Monitor / OTLP when those are set.
+    # Traces: to Application Insights with its connection string (Entra ID auth with the
+    # app's identity), else over OTLP when the standard OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    OMS_LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    OMS_LOG_FORMAT: Literal["json", "text"] = "json"
+    OMS_METRICS: bool = True
     APPLICATIONINSIGHTS_CONNECTION_STRING: str | None = None
+
+    @field_validator("OMS_LOG_LEVEL", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("OMS_LOG_FORMAT", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
 
 def load_settings() -> Settings:

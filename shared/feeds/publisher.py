@@ -26,6 +26,7 @@ from shared.feeds.streams import (
     book_group,
     trades_group,
 )
+from shared.observability.stages import feed_message_sent as observed
 from shared.ports.notifier import Notifier
 
 Data = Mapping[str, object]
@@ -63,13 +64,13 @@ class FeedPublisher:
         async def send(args: list[object]) -> None:
             await self._notifier.send_to_user(account_id, target, args)
 
-        return await self._publish(account_stream(account_id), data, send)
+        return observed(target, await self._publish(account_stream(account_id), data, send), data)
 
     async def _to_group(self, group: str, target: str, data: Data) -> int:
         async def send(args: list[object]) -> None:
             await self._notifier.send_to_group(group, target, args)
 
-        return await self._publish(group, data, send)
+        return observed(target, await self._publish(group, data, send), data)
 
     def account_listened(self, account_id: str) -> bool:
         """Whether a push to the account could reach a connection now. When not, the

@@ -24,6 +24,9 @@ class BusMessage:
 
     `message_id` is the duplicate-detection key (the matcher uses the command id);
     `session_id` is required on a session queue (the instrument symbol) and None otherwise.
+    `application_properties` also carry the trace context of a traced command (W3C
+    `traceparent` and `tracestate`, and `oms-traces` on an event batch: see
+    shared.observability.tracing); every adapter delivers them unchanged.
     """
 
     body: bytes

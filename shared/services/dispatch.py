@@ -13,6 +13,7 @@ from shared.domain.commands import Command, NewOrder, command_from_dict
 from shared.domain.enums import AccountType
 from shared.domain.order import Order
 from shared.messages import command_message
+from shared.observability import stages, tracing
 from shared.ports.store_accounts import Account
 from shared.services.deps import Deps
 
@@ -46,9 +47,13 @@ def new_order_command(account: Account, order: Order) -> NewOrder:
 
 
 async def send_commands(deps: Deps, commands: list[Command]) -> None:
-    """Send commands to the matcher's queue (session = instrument), in order."""
-    messages = [command_message(command) for command in commands]
-    await deps.bus.send(deps.settings.ORDERS_QUEUE, messages)
+    """Send commands to the matcher's queue (session = instrument), in order, each with
+    the trace context of the request that sends it."""
+    queue = deps.settings.ORDERS_QUEUE
+    with stages.sending(queue, commands):
+        trace = tracing.carrier()
+        await deps.bus.send(queue, [command_message(command, trace) for command in commands])
+    stages.commands_sent(commands)
 
 
 async def dispatch(

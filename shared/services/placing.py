@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from shared.domain.ids import new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
 from shared.services import client_order_ids, codes, risk
@@ -36,6 +37,7 @@ class Placed:
     instrument: Instrument
 
 
+@stages.placing
 async def place_order(
     deps: Deps, account: Account, request: OrderRequest, attempt_key: str | None = None
 ) -> Placed:
@@ -63,7 +65,6 @@ async def place_order(
     await risk.count_order_placed(deps, account, now)
     await dispatch(deps, account, order, mark_in_background=True)
     await remember(deps, order)
-    log.info("order %s placed by %s", order.order_id, account.account_id)
     return Placed(order, instrument)
 
 

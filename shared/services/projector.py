@@ -22,6 +22,7 @@ from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
 from shared.messages import EventBatch
+from shared.observability import metrics, stages, tracing
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
 from shared.services.deps import Deps
@@ -140,11 +141,13 @@ async def _project_orders(
             await remember(deps, order)
         else:
             again.append(order.order_id)
+    stages.projected(order for order, ok in zip(changed, written, strict=True) if ok)
     if again:
         redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
         pushed.update(zip(again, redone, strict=True))
-    for order_id, events in by_order.items():
-        await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)
+    with tracing.stage("feed push"):
+        for order_id, events in by_order.items():
+            await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)
     return sum(len(events) for events in pushed.values())
 
 
@@ -159,6 +162,8 @@ def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: D
         except DuplicateEvent:
             continue
         pushed.append((event, order_view(order, instrument) if listened else None))
+        if isinstance(event, OrderFilled) and event.cum_qty == event.last_qty:
+            metrics.order_first_fill((deps.clock() - order.created_at) / 1e9)
     return pushed
 
 

@@ -353,3 +353,20 @@ async def test_a_plain_queue_redelivers_what_a_consumer_abandons(h: Harness) -> 
     assert await second.receive(max_count=5, max_wait=h.wait) == []
     await first.close()
     await second.close()
+
+
+async def test_the_trace_context_of_a_message_reaches_its_receiver_unchanged(h: Harness) -> None:
+    # Every adapter carries the W3C context and the batch's list of traced commands.
+    properties = {
+        "kind": "new_order",
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "tracestate": "oms=1",
+        "oms-traces": '[["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",{}]]',
+    }
+    await h.bus.send(h.sessions, [BusMessage(b"traced", "t-1", "S1", properties)])
+    receiver = await h.bus.accept_session(h.sessions, "S1", max_wait=h.wait)
+    assert receiver is not None
+    (received,) = await receive_all(receiver, h.wait, 1)
+    assert dict(received.application_properties) == properties
+    await receiver.complete(received)
+    await receiver.close()

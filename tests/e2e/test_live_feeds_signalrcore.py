@@ -5,74 +5,16 @@ fill in order and contiguous, and nothing of another account's."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import queue
-import socket
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from signalrcore.hub_connection_builder import HubConnectionBuilder
-from signalrcore.protocol.json_hub_protocol import JsonHubProtocol
 
-from tests.e2e.support import Account, LocalOms, account_messages
+from tests.e2e.feed_client import PyClient
+from tests.e2e.support import LocalOms, account_messages
 
-TARGETS = ["orderUpdated", "executionReported", "trade", "book"]
 SYMBOL = "MSFT"
-
-
-class PyClient:
-    def __init__(self, oms: LocalOms, account: Account) -> None:
-        self.inbox: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
-        self.got: list[tuple[str, dict[str, Any]]] = []
-        self.opened = threading.Event()
-        self.connection = (
-            HubConnectionBuilder()
-            .with_url(oms.negotiate_base, options={"headers": account.headers})
-            .with_hub_protocol(JsonHubProtocol())
-            .configure_logging(logging.WARNING)
-            .build()
-        )
-        self.connection.on_open(self.opened.set)
-        for target in TARGETS:
-            self.connection.on(target, self._handler(target))
-
-    def _handler(self, target: str) -> Any:
-        def handle(args: list[Any]) -> None:
-            self.inbox.put((target, args[0]))
-
-        return handle
-
-    async def start(self) -> None:
-        await asyncio.to_thread(self.connection.start)
-        assert await asyncio.to_thread(self.opened.wait, 10), "signalrcore did not connect"
-
-    def stop(self) -> None:
-        # signalrcore 1.0.2's stop() joins its receive thread, which stays blocked in recv();
-        # shutting the socket down first wakes it.
-        client = getattr(self.connection.transport, "_client", None)
-        if client is not None and client.sock is not None:
-            with contextlib.suppress(OSError):
-                client.sock.shutdown(socket.SHUT_RDWR)
-        self.connection.stop()
-
-    async def until(self, done: Any, timeout: float = 10.0) -> list[tuple[str, dict[str, Any]]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not done(self.got):
-            wait = max(0.01, deadline - loop.time())
-            self.got.append(await asyncio.to_thread(self.inbox.get, True, wait))
-        return self.got
-
-    async def drain(self, quiet: float = 0.3) -> list[tuple[str, dict[str, Any]]]:
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self.got.append(await asyncio.to_thread(self.inbox.get, True, quiet))
-        return self.got
 
 
 @pytest.fixture
@@ -88,7 +30,7 @@ async def test_signalrcore_gets_its_fill_and_the_trade_it_subscribed_to_and_noth
 ) -> None:
     carol = await local_oms.new_account("e2e-signalrcore-taker")
     dave = await local_oms.new_account("e2e-signalrcore-maker")
-    carol_client, dave_client = PyClient(local_oms, carol), PyClient(local_oms, dave)
+    carol_client, dave_client = PyClient.of(local_oms, carol), PyClient.of(local_oms, dave)
     clients.extend([carol_client, dave_client])
     await carol_client.start()
     await dave_client.start()

@@ -16,7 +16,9 @@ from tests.infra.bicep_model import ROOT, body, load_hook, module, parse
 
 # Read by the Functions host (not by our code) in Azure: identity-based connections for the
 # host storage and the Service Bus triggers (connection prefix "ServiceBusConnection"), and
-# Entra authentication for Application Insights.
+# Entra authentication for Application Insights, and the Python worker's OpenTelemetry
+# export to it (it configures azure-monitor-opentelemetry before our code runs, without the
+# library instrumentations our own spans replace).
 FUNCTIONS_HOST_AZURE = {
     "AzureWebJobsStorage__accountName",
     "AzureWebJobsStorage__credential",
@@ -25,6 +27,8 @@ FUNCTIONS_HOST_AZURE = {
     "ServiceBusConnection__credential",
     "ServiceBusConnection__clientId",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY",
+    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
 }
 
 # Read by the Functions host locally (Core Tools): the worker runtime (in Azure it is

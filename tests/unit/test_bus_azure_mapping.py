@@ -61,3 +61,30 @@ async def test_settings_pick_the_bus() -> None:
     )
     assert isinstance(by_string, AzureServiceBus)
     await by_string.close()
+
+
+def test_the_trace_context_goes_out_under_the_sdk_keys_and_comes_back_unchanged() -> None:
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    sent = BusMessage(
+        b"{}",
+        "cmd-1",
+        "AAPL",
+        {"kind": "new_order", "traceparent": traceparent, "tracestate": "a=1"},
+    )
+    sdk = to_sdk_message(sent)
+    properties = sdk.application_properties
+    assert properties is not None
+    assert properties[b"traceparent"] == traceparent and "traceparent" not in properties
+    # With its tracing on, the SDK adds its context only where none is: ours stays.
+    properties.setdefault(b"traceparent", "00-ffffffffffffffffffffffffffffffff-ffffffffffffffff-01")
+    assert properties[b"traceparent"] == traceparent
+    wire = Message(
+        header=Header(delivery_count=0),
+        properties=Properties(message_id=b"cmd-1", group_id=b"AAPL"),
+        application_properties={k if isinstance(k, bytes) else k.encode(): v
+                                for k, v in properties.items()},
+        message_annotations={b"x-opt-sequence-number": 7},
+        data=[b"{}"],
+    )  # fmt: skip
+    received = from_sdk_message(ServiceBusReceivedMessage(wire, receiver=None))
+    assert received.application_properties == sent.application_properties

@@ -66,3 +66,20 @@ async def test_a_received_message_reaches_a_trigger_unchanged() -> None:
     seen = to_functions_message(received)
     assert (seen.get_body(), seen.message_id, seen.session_id) == (b"fill", "evt-1", "MSFT")
     assert (seen.delivery_count, seen.user_properties) == (1, {"seq": 3})
+
+
+def test_a_trigger_sees_the_trace_context_the_sender_put_on_the_message() -> None:
+    traced = BusMessage(
+        b"{}",
+        "AAPL:1-2",
+        "AAPL",
+        {
+            "first_seq": 1,
+            "last_seq": 2,
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "oms-traces": '[["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",{}]]',
+        },
+    )
+    seen = to_functions_message(traced)
+    assert seen.application_properties == dict(traced.application_properties)
+    assert from_functions_message(seen) == traced
