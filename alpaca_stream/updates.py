@@ -33,6 +33,10 @@ _EVENTS = {
 }
 
 
+def _carried(view: Mapping[str, Any]) -> int:
+    return len(view.get("previous_client_order_ids") or ())
+
+
 def _update(event: str, view: Mapping[str, Any], order: Mapping[str, object]) -> Update:
     return {"event": event, "order": dict(order), "timestamp": view["updated_at"]}
 
@@ -42,7 +46,7 @@ class TradeUpdates:
 
     def __init__(self) -> None:
         self._filled: dict[str, Mapping[str, Any]] = {}  # order id -> view after its fill
-        self._carried: dict[str, int] = {}  # order id -> client order ids it carried before
+        self._last: dict[str, Mapping[str, Any]] = {}  # open order id -> its latest view
 
     def translate(self, target: str, data: Mapping[str, Any]) -> list[Update]:
         if target == EXECUTION_REPORTED:
@@ -51,11 +55,10 @@ class TradeUpdates:
             return []  # e.g. an answer about an order nobody holds: nothing to render
         event = str(data.get("event", ""))
         order_id = str(data["order_id"])
-        carried = len(data.get("previous_client_order_ids") or ())
-        seen = self._carried.get(order_id)
-        self._carried[order_id] = carried
+        earlier = self._last.get(order_id)
+        self._last[order_id] = data
         if data["status"] in _ENDED:
-            del self._carried[order_id]  # nothing follows an ended order
+            del self._last[order_id]  # nothing follows an ended order
         if event == "order_filled":
             self._filled[order_id] = data
             return []
@@ -63,12 +66,13 @@ class TradeUpdates:
             before = replaced_generation(data)
             # A new client order id (always, through /v2) is a new Alpaca order; the same one
             # (a replace in place through /api) keeps the id.
-            if before is None or (seen is not None and seen == carried):
+            carried = len(data.get("previous_client_order_ids") or ())
+            if before is None or (earlier is not None and _carried(earlier) == carried):
                 return [_update("restated", data, alpaca_order(data))]
-            return [
-                _update("replaced", data, alpaca_order(data, before)),
-                _update("new", data, alpaca_order(data)),
-            ]
+            # The replaced order as this connection last saw it (its old quantity and prices).
+            old = alpaca_order(earlier if earlier is not None else data, before)
+            old["replaced_at"] = data["updated_at"]
+            return [_update("replaced", data, old), _update("new", data, alpaca_order(data))]
         name = _EVENTS.get(event)
         return [] if name is None else [_update(name, data, alpaca_order(data))]
 

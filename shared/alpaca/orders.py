@@ -108,6 +108,7 @@ def alpaca_order(
         "trail_percent": None,
         "trail_price": None,
         "hwm": None,
+        "ratio_qty": None,
         "subtag": None,
         "source": None,
     }
