@@ -10,7 +10,7 @@ import itertools
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +22,6 @@ from localrun.host import LocalRun
 from shared.config.settings import Settings
 from tests.support.redis_server import free_port
 
-T = TypeVar("T")
 _names = itertools.count(1)
 
 
@@ -69,8 +68,9 @@ class AlpacaOms:
         return Bot(body["account"]["account_id"], body["api_key"], self.url)
 
 
-async def call(function: Callable[..., T], *args: Any) -> T:
-    """Run a blocking SDK call off the event loop the OMS serves on."""
+async def call(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a blocking SDK call off the event loop the OMS serves on (its answer is the SDK's
+    model; typed Any as the SDK types it `Model | RawData`)."""
     return await asyncio.to_thread(function, *args)
 
 

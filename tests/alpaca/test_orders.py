@@ -4,7 +4,9 @@ refusals raised as the SDK's APIError with Alpaca's code and a message that says
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -166,7 +168,8 @@ async def test_cancel_all_answers_207_with_each_order(oms: AlpacaOms):
     assert sorted(str(r.id) for r in results) == sorted(str(o.id) for o in placed)
     assert {r.status for r in results} == {200}
     for order in placed:
-        await eventually(lambda o=order: _status_is(bot.client, o.id, OrderStatus.CANCELED))
+        order_id = order.id
+        await eventually(lambda: _status_is(bot.client, order_id, OrderStatus.CANCELED))
     raw = await oms.http.delete("/v2/orders", headers=bot.headers)
     assert raw.status_code == 207 and raw.json() == []
 
@@ -179,7 +182,7 @@ async def test_order_lists_filter_by_status_symbol_time_and_direction(oms: Alpac
     await call(bot.client.cancel_order_by_id, first.id)
     await eventually(lambda: _status_is(bot.client, first.id, OrderStatus.CANCELED))
 
-    def ids(**filters: object) -> object:
+    def ids(**filters: Any) -> Awaitable[Any]:
         return call(bot.client.get_orders, GetOrdersRequest(**filters))
 
     assert [o.id for o in await ids()] == [second.id]
