@@ -167,9 +167,11 @@ async def test_cancel_all_answers_207_with_each_order(oms: AlpacaOms):
 
     assert sorted(str(r.id) for r in results) == sorted(str(o.id) for o in placed)
     assert {r.status for r in results} == {200}
-    for order in placed:
-        order_id = order.id
-        await eventually(lambda: _status_is(bot.client, order_id, OrderStatus.CANCELED))
+    async def all_canceled() -> bool:
+        orders = [await call(bot.client.get_order_by_id, o.id) for o in placed]
+        return all(o.status is OrderStatus.CANCELED for o in orders)
+
+    await eventually(all_canceled)
     raw = await oms.http.delete("/v2/orders", headers=bot.headers)
     assert raw.status_code == 207 and raw.json() == []
 
