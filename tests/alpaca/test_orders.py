@@ -167,6 +167,7 @@ async def test_cancel_all_answers_207_with_each_order(oms: AlpacaOms):
 
     assert sorted(str(r.id) for r in results) == sorted(str(o.id) for o in placed)
     assert {r.status for r in results} == {200}
+
     async def all_canceled() -> bool:
         orders = [await call(bot.client.get_order_by_id, o.id) for o in placed]
         return all(o.status is OrderStatus.CANCELED for o in orders)
