@@ -82,6 +82,8 @@ def status_of(error: ServiceError) -> int:
         return 403
     if isinstance(error, NotFound):
         return 404
+    if error.reason == codes.INVALID_JSON:
+        return 400
     return 422
 
 
