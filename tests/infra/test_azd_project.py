@@ -18,11 +18,11 @@ def _azure_yaml() -> dict[str, Any]:
 
 def test_azure_yaml_services_point_at_existing_folders_with_the_right_hosts() -> None:
     services = _azure_yaml()["services"]
-    assert set(services) == {"api", "matcher"}
-    api, matcher = services["api"], services["matcher"]
+    assert set(services) == {"api", "matcher", "alpaca-stream"}
+    api, matcher, stream = services["api"], services["matcher"], services["alpaca-stream"]
     assert (api["host"], api["language"]) == ("function", "python")
-    assert matcher["host"] == "containerapp"
-    for svc in (api, matcher):
+    assert matcher["host"] == stream["host"] == "containerapp"
+    for svc in (api, matcher, stream):
         assert (ROOT / svc["project"]).is_dir()
     # The Function App project holds the Functions entry points.
     assert (ROOT / api["project"] / "host.json").is_file()
@@ -34,6 +34,10 @@ def test_azure_yaml_services_point_at_existing_folders_with_the_right_hosts() ->
     assert dockerfile.resolve() == (ROOT / "matcher" / "Dockerfile").resolve()
     assert context.resolve() == ROOT, "context is the repo root so shared/ is in the image"
     assert (context / "shared").is_dir() and (context / "matcher").is_dir()
+    project = ROOT / stream["project"]
+    dockerfile = project / stream["docker"]["path"]
+    assert dockerfile.resolve() == (ROOT / "alpaca_stream" / "Dockerfile").resolve()
+    assert (project / stream["docker"]["context"]).resolve() == ROOT
 
 
 def test_service_names_match_the_azd_service_name_tags() -> None:
@@ -80,6 +84,16 @@ def test_matcher_dockerfile_builds_a_non_root_image_running_python_m_matcher() -
     user = [ln for ln in lines if ln.startswith("USER ")]
     assert user and user[-1] not in ("USER root", "USER 0")
     assert lines[-1] == 'CMD ["python", "-m", "matcher"]'
+
+
+def test_stream_dockerfile_builds_a_non_root_image_running_python_m_alpaca_stream() -> None:
+    text = (ROOT / "alpaca_stream" / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines[0] == "FROM python:3.11-slim"
+    assert "EXPOSE 8080" in lines
+    user = [ln for ln in lines if ln.startswith("USER ")]
+    assert user and user[-1] not in ("USER root", "USER 0")
+    assert lines[-1] == 'CMD ["python", "-m", "alpaca_stream"]'
 
 
 def test_dockerignore_keeps_local_secrets_out_of_the_image() -> None:

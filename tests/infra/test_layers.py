@@ -43,14 +43,24 @@ def test_the_matcher_image_holds_every_project_package_its_code_imports() -> Non
         assert not missing, f"{package}/ imports {missing}, which the matcher image lacks"
 
 
+def test_the_stream_image_holds_every_project_package_its_code_imports() -> None:
+    dockerfile = (ROOT / "alpaca_stream" / "Dockerfile").read_text()
+    copied = {src.strip("/") for src, _ in _DOCKER_COPY.findall(dockerfile)}
+    assert {"shared", "alpaca_stream"} <= copied
+    for package in ("shared", "alpaca_stream"):
+        imported = _top_level_imports(ROOT / package).keys() & _project_packages()
+        missing = imported - copied
+        assert not missing, f"{package}/ imports {missing}, which the stream image lacks"
+
+
 def test_shared_imports_no_deployable_and_no_tool() -> None:
     imports = _top_level_imports(ROOT / "shared")
-    for outside in ("functions", "matcher", "localrun", "tools", "tests"):
+    for outside in ("functions", "matcher", "alpaca_stream", "localrun", "tools", "tests"):
         assert outside not in imports, f"shared/ imports {outside}: {imports.get(outside)}"
 
 
 def test_the_product_imports_no_tool_and_not_the_local_run() -> None:
-    for package in ("functions", "matcher", "shared"):
+    for package in ("functions", "matcher", "alpaca_stream", "shared"):
         imports = _top_level_imports(ROOT / package)
         for outside in ("localrun", "tools", "tests"):
             assert outside not in imports, f"{package}/ imports {outside}: {imports[outside]}"

@@ -36,6 +36,10 @@ REQUIRED = {
     ("matcherPrincipalId", "signalRRestApiOwner", "signalR"),  # book and trade feeds
     ("matcherPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI reference
     ("matcherPrincipalId", "monitoringMetricsPublisher", "appInsights"),
+    ("streamPrincipalId", "acrPull", "registry"),  # image pull
+    ("streamPrincipalId", "signalRRestApiOwner", "signalR"),  # :generateToken per account
+    ("streamPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI: key checks
+    ("streamPrincipalId", "monitoringMetricsPublisher", "appInsights"),
 }
 
 
