@@ -101,7 +101,7 @@ def test_the_feed_becomes_trade_updates_alpaca_py_parses():
 
     sent = [u for target, data in messages for u in updates.translate(target, data)]
 
-    parsed = [TradeUpdate(**u) for u in sent]
+    parsed = [TradeUpdate.model_validate(u) for u in sent]
     assert [u.event for u in parsed] == ["new", "partial_fill", "replaced", "new"]
     fill = parsed[1]
     assert (fill.price, fill.qty, fill.position_qty) == (100.5, 0.5, -1.5)
@@ -118,7 +118,8 @@ def test_a_replace_in_place_through_the_native_api_is_restated():
 
     (update,) = updates.translate("orderUpdated", view("order_replaced", quantity="1"))
 
-    assert update["event"] == "restated" and TradeUpdate(**update).order.qty == "1"
+    assert update["event"] == "restated"
+    assert TradeUpdate.model_validate(update).order.qty == "1"
 
 
 @pytest.mark.parametrize(
