@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from alpaca.common.exceptions import APIError
 from alpaca.trading.enums import OrderSide, OrderStatus, PositionSide, TimeInForce
-from alpaca.trading.models import Position, TradeAccount
+from alpaca.trading.models import Position, TradeAccount, TradeActivity
 from alpaca.trading.requests import ClosePositionRequest, MarketOrderRequest
 
 from tests.alpaca.conftest import AlpacaOms, Bot, StreamListener, call, eventually
@@ -132,3 +132,38 @@ async def test_closing_every_position_answers_207_per_symbol(oms: AlpacaOms):
     for result in results:
         await filled(bot, result.body.id)
     assert await call(bot.client.get_all_positions) == []
+
+
+async def test_account_activities_list_the_fills_newest_first_paged_by_token(oms: AlpacaOms):
+    bot = await oms.bot("paper")
+    for qty in (1, 2, 3):
+        order = await call(bot.client.submit_order, market("AAPL", qty, OrderSide.BUY))
+        await filled(bot, order.id)
+
+    everything = await oms.http.get("/v2/account/activities", headers=bot.headers)
+    first = await oms.http.get(
+        "/v2/account/activities/FILL", params={"page_size": "2"}, headers=bot.headers
+    )
+    token = first.json()[-1]["id"]
+    rest = await oms.http.get(
+        "/v2/account/activities/FILL",
+        params={"page_size": "2", "page_token": token},
+        headers=bot.headers,
+    )
+    oldest_first = await oms.http.get(
+        "/v2/account/activities", params={"direction": "asc"}, headers=bot.headers
+    )
+    none = await oms.http.get(
+        "/v2/account/activities", params={"activity_types": "DIV"}, headers=bot.headers
+    )
+
+    activities = [TradeActivity.model_validate(a) for a in everything.json()]
+    for raw in everything.json():
+        assert_whole(raw, TradeActivity)
+    assert [a.qty for a in activities] == [3, 2, 1]
+    assert {(a.type.value, a.order_status.value, a.leaves_qty) for a in activities} == {
+        ("fill", "filled", 0)
+    }
+    assert [a["id"] for a in first.json() + rest.json()] == [a.id for a in activities]
+    assert [a["qty"] for a in oldest_first.json()] == ["1", "2", "3"]
+    assert none.json() == []
