@@ -1,6 +1,6 @@
 // The whole OMS on Azure: `azd up` provisions this, then deploys `api` (Function App),
-// `matcher` and `gateway` (Container Apps). Subscription scope; everything lives in one
-// resource group.
+// `matcher`, `gateway` and `alpaca-stream` (Container Apps). Subscription scope; everything
+// lives in one resource group.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -50,6 +50,13 @@ param matcherMaxSessions int = 8
 
 @description('Matcher image, set by azd deploy (SERVICE_MATCHER_IMAGE_NAME).')
 param matcherImageName string = ''
+
+@description('Alpaca trade_updates stream image, set by azd deploy (SERVICE_ALPACA_STREAM_IMAGE_NAME).')
+param alpacaStreamImageName string = ''
+
+@minValue(1)
+@description('Replica cap of the Alpaca trade_updates stream (one replica holds many connections).')
+param alpacaStreamMaxReplicas int = 4
 
 @description('Gateway image, set by azd deploy (SERVICE_GATEWAY_IMAGE_NAME).')
 param gatewayImageName string = ''
@@ -130,6 +137,16 @@ module gatewayIdentity './modules/identity.bicep' = {
   scope: rg
   params: {
     name: '${abbrs.managedIdentityUserAssignedIdentities}gateway-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module streamIdentity './modules/identity.bicep' = {
+  name: 'alpaca-stream-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}stream-${resourceToken}'
     location: location
     tags: tags
   }
@@ -256,6 +273,7 @@ module rbac './modules/rbac.bicep' = {
   params: {
     apiPrincipalId: apiIdentity.outputs.principalId
     matcherPrincipalId: matcherIdentity.outputs.principalId
+    streamPrincipalId: streamIdentity.outputs.principalId
     gatewayPrincipalId: gatewayIdentity.outputs.principalId
     principalId: principalId
     principalType: principalType
@@ -400,6 +418,43 @@ module gateway './modules/gateway.bicep' = {
   ]
 }
 
+module alpacaStream './modules/alpaca-stream.bicep' = {
+  name: 'alpaca-stream'
+  scope: rg
+  params: {
+    name: '${abbrs.appContainerApps}stream-${resourceToken}'
+    location: location
+    tags: tags
+    containerAppsEnvironmentId: containerAppsEnvironment.outputs.id
+    registryLoginServer: registry.outputs.loginServer
+    identityId: streamIdentity.outputs.id
+    identityClientId: streamIdentity.outputs.clientId
+    imageName: alpacaStreamImageName
+    maxReplicas: alpacaStreamMaxReplicas
+    applicationInsightsConnectionString: appInsights.outputs.connectionString
+    mongoSecretUri: cosmos.outputs.secretUri
+    mongoDatabaseName: mongoDatabaseName
+    ordersQueueName: serviceBus.outputs.ordersQueueName
+    executionsQueueName: serviceBus.outputs.executionsQueueName
+    orderRequestsQueueName: serviceBus.outputs.orderRequestsQueueName
+    signalREndpoint: signalR.outputs.endpoint
+    signalRHub: signalRHub
+    snapshotsContainerName: snapshotsContainerName
+    matcherMaxSessions: matcherMaxSessions
+    matcherBatchSize: matcherBatchSize
+    matcherSnapshotEveryEvents: matcherSnapshotEveryEvents
+    matcherSnapshotEverySeconds: matcherSnapshotEverySeconds
+    matcherHealthPort: matcherHealthPort
+    venuesQueueName: serviceBus.outputs.venuesQueueName
+    gatewayMaxVenues: gatewayMaxVenues
+    gatewayHealthPort: gatewayHealthPort
+  }
+  // Key Vault secret reference and image pull need the stream's roles at creation.
+  dependsOn: [
+    rbac
+  ]
+}
+
 // Outputs become azd environment values (and, through the postprovision hook,
 // local.settings.json). Endpoints and names only: no keys, no connection strings with keys.
 output AZURE_LOCATION string = location
@@ -418,6 +473,9 @@ output SERVICE_API_URI string = api.outputs.uri
 output OMS_WEB_URL string = '${api.outputs.uri}/'
 output SERVICE_MATCHER_NAME string = matcher.outputs.name
 output SERVICE_GATEWAY_NAME string = gateway.outputs.name
+output SERVICE_ALPACA_STREAM_NAME string = alpacaStream.outputs.name
+// What a bot passes as TradingStream(url_override=...): wss://<stream app>/stream.
+output ALPACA_STREAM_URL string = alpacaStream.outputs.uri
 output MONGODB_URI_SECRET_NAME string = cosmos.outputs.secretName
 output MONGODB_DATABASE string = mongoDatabaseName
 output SERVICEBUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace

@@ -26,9 +26,11 @@ ORDER_BODY = (
 
 def banner(url: str, keys: LocalKeys, settings: Settings) -> str:
     key = f"X-API-Key: {keys.live_key}"
+    stream = url.replace("http://", "ws://") + "/stream"
     return f"""
 OMS is running on {url}  (API under {url}/api, docs at {url}/api/docs)
   web page:    {url}/  (sign in with one of the keys below)
+  alpaca-py:   TradingClient(account, key, url_override="{url}"), stream {stream}
   data:        {settings.OMS_DATA_DIR.resolve()}
   admin key:   {keys.admin}
   paper demo:  account {keys.paper_account}  key {keys.paper_key}

@@ -2,8 +2,9 @@
 
 uvicorn serves the same FastAPI app on http://{OMS_HOST}:{OMS_PORT}/api/..., a dispatcher
 feeds the same trigger functions from the bus, the matcher service takes the instrument
-sessions, the venue gateway holds the external venues' connections, and a local SignalR hub
-is mounted at /signalr (unless SIGNALR_ENDPOINT points at a real SignalR Service).
+sessions, the venue gateway holds the external venues' connections, a local SignalR hub is
+mounted at /signalr (unless SIGNALR_ENDPOINT points at a real SignalR Service), and Alpaca's
+trade_updates stream is served at /stream.
 Everything shares one bus, one store and one cache.
 """
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from alpaca_stream.app import PATH as STREAM_PATH
+from alpaca_stream.app import stream_endpoint
 from functions.app import function_app
 from functions.http import create_app
 from functions.http.metrics import mount_metrics
@@ -27,6 +30,7 @@ from localrun.recovery import reconcile_volatile_bus
 from localrun.seed import LocalKeys, seed
 from matcher.service.service import MatcherService
 from shared.adapters.factory import (
+    account_feed_from_settings,
     bus_from_settings,
     notifier_from_settings,
     snapshots_from_settings,
@@ -79,6 +83,9 @@ class LocalRun:
             mount_hub(app, self.hub, "/signalr")
         if self.telemetry is not None and self.telemetry.prometheus is not None:
             mount_metrics(app, self.telemetry.prometheus)
+        feed = account_feed_from_settings(s, notifier, self.hub)
+        if feed is not None:  # Alpaca's trade_updates stream, on the API's port
+            app.router.add_websocket_route(STREAM_PATH, stream_endpoint(same_container, feed))
         functions_app = function_app(app, provider)
 
         self.keys = await seed(container)

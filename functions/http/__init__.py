@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from functions import problems
+from functions import alpaca, problems
 from functions.http import admin, feeds, health, me, openapi, orders, queries, venues, web
 from functions.http.order_entry import OrderEntryFastPath, serves
 from functions.runtime import ContainerProvider
@@ -13,10 +13,12 @@ from shared.observability.http import RequestTelemetry
 
 
 class OmsApi(FastAPI):
-    """The FastAPI app with order entry's fast path in front of its middleware stack, and
-    the request's id and span in front of both."""
+    """The FastAPI app with order entry's fast path and the Alpaca-compatible API in front of
+    its middleware stack (each answers its own requests, errors included, in its own way),
+    and the request's id and span in front of all of them."""
 
     order_entry: ASGIApp | None = None
+    alpaca: ASGIApp | None = None
     observed: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -25,6 +27,8 @@ class OmsApi(FastAPI):
     async def route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.order_entry is not None and serves(scope):
             await self.order_entry(scope, receive, send)
+        elif self.alpaca is not None and alpaca.serves(scope):
+            await self.alpaca(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
@@ -61,5 +65,6 @@ def create_app(provider: ContainerProvider) -> FastAPI:
     web.install(app)
     app.add_middleware(problems.BodySizeLimit)
     app.order_entry = OrderEntryFastPath(app.handle, provider)
+    app.alpaca = alpaca.create_alpaca_app(provider)
     app.observed = RequestTelemetry(app.route)
     return app

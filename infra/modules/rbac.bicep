@@ -26,6 +26,11 @@
 //                        MONGODB_URI ref:    Key Vault Secrets User    (secret `mongodb-uri`)
 //                        venue credentials:  Key Vault Secrets User    (each named venue secret)
 //                        telemetry (AAD):    Monitoring Metrics Publisher (App Insights)
+//   alpaca-stream (Container App)
+//                        image pull:         AcrPull                   (registry)
+//                        client tokens:      SignalR REST API Owner    (SignalR; :generateToken)
+//                        MONGODB_URI ref:    Key Vault Secrets User    (secret `mongodb-uri`)
+//                        telemetry (AAD):    Monitoring Metrics Publisher (App Insights)
 //   deploying user (principalId, optional): what the contract tests need against Azure.
 //
 // Cosmos DB for MongoDB (RU) has no data-plane RBAC for MongoDB drivers: its connection
@@ -33,6 +38,7 @@
 param apiPrincipalId string
 param matcherPrincipalId string
 param gatewayPrincipalId string
+param streamPrincipalId string
 
 @description('The deploying user or CI principal; empty skips their assignments.')
 param principalId string = ''
@@ -386,6 +392,48 @@ resource matcherRedisAccess 'Microsoft.Cache/redis/accessPolicyAssignments@2024-
   dependsOn: [
     apiRedisAccess
   ]
+}
+
+// ---- alpaca-stream (Container App) -----------------------------------------------------
+
+resource streamAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, streamPrincipalId, roles.acrPull)
+  scope: registry
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+    principalId: streamPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource streamSignalRRest 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(signalR.id, streamPrincipalId, roles.signalRRestApiOwner)
+  scope: signalR
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.signalRRestApiOwner)
+    principalId: streamPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource streamMongoSecretUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(mongoSecret.id, streamPrincipalId, roles.keyVaultSecretsUser)
+  scope: mongoSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: streamPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource streamMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, streamPrincipalId, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: streamPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 // ---- deploying user: contract tests against the deployed resources ---------------------

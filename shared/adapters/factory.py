@@ -16,6 +16,7 @@ from shared.adapters.signalr_local import LocalNotifier
 from shared.adapters.signalr_off import DiscardingNotifier
 from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.config.settings import Settings
+from shared.ports.account_feed import AccountFeed
 from shared.ports.bus import Bus
 from shared.ports.cache import Cache
 from shared.ports.notifier import Notifier
@@ -129,3 +130,20 @@ def notifier_from_settings(
         return DiscardingNotifier()
     endpoint = local_endpoint or f"http://{settings.OMS_HOST}:{settings.OMS_PORT}/signalr"
     return LocalNotifier(local_hub, endpoint, settings.SIGNALR_HUB)
+
+
+def account_feed_from_settings(
+    settings: Settings, notifier: Notifier, local_hub: LocalHub | None = None
+) -> AccountFeed | None:
+    """How an entrypoint receives an account's live feed: as a SignalR client of SignalR
+    Service when SIGNALR_ENDPOINT is set, else in process from the local hub when one is
+    given; None when there is no fan-out to listen to."""
+    if settings.SIGNALR_ENDPOINT:
+        from shared.adapters.feed_signalr import SignalRClientFeed
+
+        return SignalRClientFeed(notifier)
+    if local_hub is None:
+        return None
+    from shared.adapters.feed_local import LocalHubFeed
+
+    return LocalHubFeed(local_hub, settings.SIGNALR_HUB)

@@ -66,3 +66,18 @@ class ExecutionRepository(Protocol):
         """The instrument's latest public trades, newest first, one row per trade id (the
         maker's row when both sides are stored)."""
         ...
+
+    async def list_trades_between(
+        self,
+        symbol: str,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> list[Execution]:
+        """The instrument's public trades with `since <= executed_at < until`, oldest first
+        by (executed_at, execution_id), one row per trade (the maker's), at most `limit`
+        (capped at MAX_PAGE_SIZE); `after` = the (executed_at, execution_id) of the last row
+        of the previous call. What bars are made of (`shared.services.market_data`)."""
+        ...

@@ -10,6 +10,7 @@ too; only a failed live-feed push is logged and skipped (clients re-sync over RE
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -60,10 +61,11 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
             if isinstance(event, OrderFilled) and event.order_seq != 0
         }
         fills = list(executions.values())
+        positions = (
+            asyncio.ensure_future(deps.store.positions.apply_fills(fills)) if fills else None
+        )
         facts: list[Awaitable[object]] = (
-            [deps.store.executions.append_all(fills), deps.store.positions.apply_fills(fills)]
-            if fills
-            else []
+            [deps.store.executions.append_all(fills), positions] if positions else []
         )
         by_order: dict[str, list[OrderEvent]] = {}
         for event in order_events:
@@ -71,7 +73,7 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
         # All at once (one group commit on SQLite): each write is idempotent, so whatever a
         # crash leaves undone, the redelivery completes; the mark below comes only after.
         outcomes = await all_finished(
-            [*facts, _project_orders(deps, instrument, by_order, executions)]
+            [*facts, _project_orders(deps, instrument, by_order, executions, positions)]
         )
         applied = cast("int", outcomes[-1])
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
@@ -117,6 +119,7 @@ async def _project_orders(
     instrument: Instrument,
     by_order: Mapping[str, list[OrderEvent]],
     executions: Mapping[int, Execution],
+    positions_written: Awaitable[object] | None = None,
 ) -> int:
     """Apply each order's events of the batch: one read and one write for all the orders
     (an order another writer changed meanwhile goes again on its own, from a fresh read),
@@ -145,10 +148,44 @@ async def _project_orders(
     if again:
         redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
         pushed.update(zip(again, redone, strict=True))
+    after = await _positions_after(deps, instrument, executions, positions_written)
     with tracing.stage("feed push"):
         for order_id, events in by_order.items():
-            await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)
+            await _push_order(deps, instrument, events, pushed.get(order_id, []), executions, after)
     return sum(len(events) for events in pushed.values())
+
+
+async def _positions_after(
+    deps: Deps,
+    instrument: Instrument,
+    executions: Mapping[int, Execution],
+    positions_written: Awaitable[object] | None,
+) -> dict[str, str]:
+    """Each pushed fill's `position_quantity`: its account's net position in the instrument
+    right after it (execution id -> signed decimal), for the accounts listening. Exact:
+    the batch's position writes are done by now, and one instrument's batches are projected
+    one at a time, so the stored position is the one after the batch's last fill; each
+    earlier fill's is that less the later fills. Empty when the position write failed (the
+    redelivery writes it; the fills then go out without it)."""
+    listened: dict[str, list[Execution]] = {}
+    for _, execution in sorted(executions.items()):
+        if deps.feeds.account_listened(execution.account_id):
+            listened.setdefault(execution.account_id, []).append(execution)
+    if not listened or positions_written is None:
+        return {}
+    try:
+        await positions_written
+    except Exception:
+        return {}
+    after: dict[str, str] = {}
+    for account_id, fills in listened.items():
+        position = await deps.store.positions.get(account_id, instrument.symbol)
+        net = position.net_quantity if position is not None else 0
+        for fill in reversed(fills):
+            text = instrument.quantity_str(abs(net)) if net else "0"
+            after[fill.execution_id] = "-" + text if net < 0 else text
+            net -= fill.quantity if fill.side is Side.BUY else -fill.quantity
+    return after
 
 
 def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: Deps) -> Pushed:
@@ -188,8 +225,10 @@ async def _push_order(
     events: list[OrderEvent],
     pushed: Pushed,
     executions: Mapping[int, Execution],
+    positions_after: Mapping[str, str],
 ) -> None:
-    """Push the order's applied events (and their executions) to its owner's live feed."""
+    """Push the order's applied events (and their executions, each with the account's
+    position right after it) to its owner's live feed."""
     account_id = events[0].account_id
     for event, view in pushed:
         execution = executions.get(event.seq)
@@ -198,11 +237,11 @@ async def _push_order(
             continue
         await _notify_order(deps, event, view)
         if execution is not None:
-            await _push(
-                deps.feeds.execution_reported,
-                execution.account_id,
-                execution_view(execution, instrument),
-            )
+            reported = execution_view(execution, instrument)
+            position = positions_after.get(execution.execution_id)
+            if position is not None:
+                reported["position_quantity"] = position
+            await _push(deps.feeds.execution_reported, execution.account_id, reported)
     for event in events:
         if event.order_seq == 0:
             # An answer about an order the matcher no longer holds: nothing to apply.

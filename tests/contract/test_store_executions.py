@@ -130,3 +130,34 @@ async def test_positions_list_per_account_by_symbol(store, make_execution):
 
     assert [p.symbol for p in positions] == ["AAPL", "MSFT"]
     assert await store.positions.get("acc-3", "AAPL") is None
+
+
+async def test_trades_between_come_oldest_first_one_row_per_trade_and_resume(store, make_execution):
+    rows = []
+    for n, ts in enumerate((10, 20, 20, 30, 40)):
+        trade = f"T{n}"
+        rows.append(make_execution(trade_id=trade, liquidity=Liquidity.MAKER, executed_at=ts))
+        rows.append(
+            make_execution(
+                trade_id=trade, liquidity=Liquidity.TAKER, executed_at=ts, account_id="acc-2"
+            )
+        )
+    rows.append(make_execution(trade_id="", liquidity=Liquidity.TAKER, executed_at=25))  # paper
+    rows.append(make_execution(trade_id="X", liquidity=Liquidity.MAKER, symbol="MSFT"))
+    for execution in rows:
+        await store.executions.append(execution)
+    makers = [r for r in rows[:10] if r.liquidity is Liquidity.MAKER]
+
+    first = await store.executions.list_trades_between("AAPL", since=20, until=40, limit=2)
+    last = first[-1]
+    rest = await store.executions.list_trades_between(
+        "AAPL", since=20, until=40, after=(last.executed_at, last.execution_id)
+    )
+    everything = await store.executions.list_trades_between("AAPL")
+
+    in_window = sorted(
+        (m for m in makers if 20 <= m.executed_at < 40),
+        key=lambda e: (e.executed_at, e.execution_id),
+    )
+    assert first + rest == in_window and len(first) == 2
+    assert [e.executed_at for e in everything] == [10, 20, 20, 30, 40]

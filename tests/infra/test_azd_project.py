@@ -18,22 +18,26 @@ def _azure_yaml() -> dict[str, Any]:
 
 def test_azure_yaml_services_point_at_existing_folders_with_the_right_hosts() -> None:
     services = _azure_yaml()["services"]
-    assert set(services) == {"api", "matcher", "gateway"}
+    assert set(services) == {"api", "matcher", "gateway", "alpaca-stream"}
     api = services["api"]
     assert (api["host"], api["language"]) == ("function", "python")
     # The Function App project holds the Functions entry points.
     assert (ROOT / api["project"] / "host.json").is_file()
     assert (ROOT / api["project"] / "requirements.txt").is_file()
-    for name in ("matcher", "gateway"):
+    for name, folder in (
+        ("matcher", "matcher"),
+        ("gateway", "gateway"),
+        ("alpaca-stream", "alpaca_stream"),
+    ):
         app = services[name]
         assert app["host"] == "containerapp"
         # docker.path and docker.context are relative to the service's project folder.
         project = ROOT / app["project"]
         dockerfile = project / app["docker"]["path"]
         context = project / app["docker"]["context"]
-        assert dockerfile.resolve() == (ROOT / name / "Dockerfile").resolve()
+        assert dockerfile.resolve() == (ROOT / folder / "Dockerfile").resolve()
         assert context.resolve() == ROOT, "context is the repo root so shared/ is in the image"
-        assert (context / "shared").is_dir() and (context / name).is_dir()
+        assert (context / "shared").is_dir() and (context / folder).is_dir()
 
 
 def test_service_names_match_the_azd_service_name_tags() -> None:
@@ -91,6 +95,16 @@ def test_gateway_dockerfile_builds_a_non_root_image_running_python_m_gateway() -
     user = [ln for ln in lines if ln.startswith("USER ")]
     assert user and user[-1] not in ("USER root", "USER 0")
     assert lines[-1] == 'CMD ["python", "-m", "gateway"]'
+
+
+def test_stream_dockerfile_builds_a_non_root_image_running_python_m_alpaca_stream() -> None:
+    text = (ROOT / "alpaca_stream" / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines[0] == "FROM python:3.11-slim"
+    assert "EXPOSE 8080" in lines
+    user = [ln for ln in lines if ln.startswith("USER ")]
+    assert user and user[-1] not in ("USER root", "USER 0")
+    assert lines[-1] == 'CMD ["python", "-m", "alpaca_stream"]'
 
 
 def test_dockerignore_keeps_local_secrets_out_of_the_image() -> None:

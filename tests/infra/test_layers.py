@@ -32,7 +32,7 @@ def _project_packages() -> set[str]:
 
 
 def test_each_image_holds_every_project_package_its_code_imports() -> None:
-    for app in ("matcher", "gateway"):
+    for app in ("matcher", "gateway", "alpaca_stream"):
         copied = {
             src.strip("/")
             for src, _ in _DOCKER_COPY.findall((ROOT / app / "Dockerfile").read_text())
@@ -46,12 +46,20 @@ def test_each_image_holds_every_project_package_its_code_imports() -> None:
 
 def test_shared_imports_no_deployable_and_no_tool() -> None:
     imports = _top_level_imports(ROOT / "shared")
-    for outside in ("functions", "matcher", "gateway", "localrun", "tools", "tests"):
+    for outside in (
+        "functions",
+        "matcher",
+        "gateway",
+        "alpaca_stream",
+        "localrun",
+        "tools",
+        "tests",
+    ):
         assert outside not in imports, f"shared/ imports {outside}: {imports.get(outside)}"
 
 
 def test_the_product_imports_no_tool_and_not_the_local_run() -> None:
-    for package in ("functions", "matcher", "gateway", "shared"):
+    for package in ("functions", "matcher", "gateway", "alpaca_stream", "shared"):
         imports = _top_level_imports(ROOT / package)
         for outside in ("localrun", "tools", "tests"):
             assert outside not in imports, f"{package}/ imports {outside}: {imports[outside]}"

@@ -42,6 +42,10 @@ REQUIRED = {
     ("gatewayPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI reference
     ("gatewayPrincipalId", "keyVaultSecretsUser", "venueSecrets[]"),  # each venue credential
     ("gatewayPrincipalId", "monitoringMetricsPublisher", "appInsights"),
+    ("streamPrincipalId", "acrPull", "registry"),  # image pull
+    ("streamPrincipalId", "signalRRestApiOwner", "signalR"),  # :generateToken per account
+    ("streamPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI: key checks
+    ("streamPrincipalId", "monitoringMetricsPublisher", "appInsights"),
 }
 
 

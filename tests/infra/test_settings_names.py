@@ -57,6 +57,13 @@ def matcher_env() -> list[dict[str, Any]]:
     return env
 
 
+def stream_env() -> list[dict[str, Any]]:
+    app = body(module("alpaca-stream")["resources"]["stream"])
+    (container,) = app["properties"]["template"]["containers"]
+    env: list[dict[str, Any]] = container["env"]
+    return env
+
+
 def example_values() -> dict[str, str]:
     values: dict[str, str] = json.loads((ROOT / "local.settings.json.example").read_text())[
         "Values"
@@ -73,6 +80,12 @@ def test_function_app_sets_exactly_the_model_settings_plus_host_settings() -> No
 
 def test_matcher_sets_exactly_the_model_settings() -> None:
     names = [e["name"] for e in matcher_env()]
+    assert len(names) == len(set(names)), "duplicate env names"
+    assert set(names) == model_names()
+
+
+def test_the_alpaca_stream_sets_exactly_the_model_settings() -> None:
+    names = [e["name"] for e in stream_env()]
     assert len(names) == len(set(names)), "duplicate env names"
     assert set(names) == model_names()
 

@@ -169,3 +169,26 @@ async def test_an_order_changed_by_another_writer_meanwhile_is_applied_from_a_fr
     assert alice_order.status is OrderStatus.PENDING_CANCEL
     assert (alice_order.cum_qty, alice_order.leaves_qty) == (4, 6)
     assert len((await store.executions.list_by_account(alice_id)).items) == 1
+
+
+async def test_each_pushed_fill_carries_the_position_right_after_it(oms: Oms):
+    alice_id, _ = await oms.add_account("alice")
+    bob_id, _ = await oms.add_account("bob")
+    store = oms.container.store
+    alice = await store.accounts.get(alice_id)
+    bob = await store.accounts.get(bob_id)
+    assert alice and bob
+    await place_order(oms.container, alice, limit(Side.SELL, "3"))
+    await place_order(oms.container, alice, limit(Side.SELL, "5"))
+    await oms.pump.match()
+    await place_order(oms.container, bob, limit(Side.BUY, "8"))  # takes both in one command
+    await oms.pump.match()
+    for batch in oms.pump.batches:
+        await projector.project_batch(oms.container, batch)
+
+    def positions(account_id: str) -> list[str]:
+        reported = oms.notifier.envelopes(account_id, "executionReported")
+        return [envelope["data"]["position_quantity"] for envelope in reported]
+
+    assert positions(bob_id) == ["3", "8"]
+    assert positions(alice_id) == ["-3", "-8"]

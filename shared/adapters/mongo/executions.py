@@ -85,3 +85,32 @@ class MongoExecutionRepository:
             partial(find_list, self._executions, query, NEWEST_FIRST, 2 * limit)
         )
         return one_row_per_trade([execution_from_doc(doc) for doc in docs], limit)
+
+    async def list_trades_between(
+        self,
+        symbol: str,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> list[Execution]:
+        query: Doc = {"symbol": symbol, "trade_id": {"$ne": ""}, "liquidity": "maker"}
+        executed: dict[str, Any] = {}
+        if since is not None:
+            executed["$gte"] = since
+        if until is not None:
+            executed["$lt"] = until
+        if executed:
+            query["executed_at"] = executed
+        if after is not None:
+            ts, key = after
+            later = {
+                "$or": [{"executed_at": {"$gt": ts}}, {"executed_at": ts, "_id": {"$gt": key}}]
+            }
+            query = {"$and": [query, later]}
+        sort = [("executed_at", 1), ("_id", 1)]
+        docs = await with_retry(
+            partial(find_list, self._executions, query, sort, clamp_limit(limit))
+        )
+        return [execution_from_doc(doc) for doc in docs]

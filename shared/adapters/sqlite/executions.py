@@ -114,3 +114,30 @@ class SqliteExecutionRepository:
             (symbol, 2 * limit),
         ).fetchall()
         return one_row_per_trade([_execution(row) for row in rows], limit)
+
+    async def list_trades_between(
+        self,
+        symbol: str,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> list[Execution]:
+        where = ["symbol = ?", "trade_id != ''", "liquidity = 'maker'"]
+        args: list[object] = [symbol]
+        if since is not None:
+            where.append("executed_at >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("executed_at < ?")
+            args.append(until)
+        if after is not None:
+            where.append("(executed_at, execution_id) > (?, ?)")
+            args.extend(after)
+        rows = self._db.reader.execute(
+            f"SELECT {_COLUMNS} FROM executions WHERE {' AND '.join(where)}"
+            " ORDER BY executed_at, execution_id LIMIT ?",
+            (*args, clamp_limit(limit)),
+        ).fetchall()
+        return [_execution(row) for row in rows]
