@@ -266,8 +266,7 @@ async def test_the_write_ahead_log_stays_bounded_under_continuous_writes(
 ):
     path = tmp_path / "oms.sqlite3"
     store = await open_sqlite_store(path)
-    conn = store.connection.conn  # type: ignore[attr-defined]
-    conn.execute("PRAGMA wal_autocheckpoint = 200")  # pages
+    store.connection.bound_wal(200)  # type: ignore[attr-defined]
     orders = [make_order() for _ in range(3_000)]
 
     async def writer(mine):

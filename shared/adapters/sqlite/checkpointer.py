@@ -21,12 +21,16 @@ class Checkpointer:
     automatic checkpoint on the writer's connection: once the WAL holds
     `wal_autocheckpoint` pages, the commit that finds no run in progress copies what is
     left (little, as the thread has copied the rest) and the WAL starts over from its
-    beginning on the next write.
+    beginning on the next write. Under a steady stream of commits the writer can keep
+    finding a run in progress, so the WAL would only grow: when a run leaves twice
+    `wal_pages` in the WAL, the thread also runs a RESTART checkpoint, which waits for the
+    commit in flight and makes the next write start the WAL over.
     """
 
     PAUSE = 0.05
 
-    def __init__(self, path: str, synchronous: str) -> None:
+    def __init__(self, path: str, synchronous: str, wal_pages: int) -> None:
+        self.wal_pages = wal_pages
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout = 5000")
         self._conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -46,7 +50,9 @@ class Checkpointer:
                 break
             self._wake.clear()
             try:
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                _, in_wal, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if in_wal >= 2 * self.wal_pages:
+                    self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             except sqlite3.Error:
                 log.exception("background checkpoint failed (the next one copies its pages)")
             self._closing.wait(self.PAUSE)

@@ -54,6 +54,8 @@ from shared.ports.store_errors import StoreUnavailable
 
 T = TypeVar("T")
 
+WAL_PAGES = 10_000  # the WAL's bound in pages (of 4 KiB): about 40 MB
+
 
 class SqliteDatabase:
     """The writer connection (`write()`: group commit) and the reader connection (`reader`)."""
@@ -71,7 +73,7 @@ class SqliteDatabase:
         # Random-key indexes (uuid order ids) thrash the default 2 MB page cache.
         self.conn.execute("PRAGMA cache_size = -65536")
         # The bound on the WAL; the checkpointer thread does most of the copying before.
-        self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
         self.conn.executescript(SCHEMA)
         migrate(self.conn)
         self.reader = self.conn if in_memory else _open_reader(str(path))
@@ -80,7 +82,13 @@ class SqliteDatabase:
         self._busy: Commit | None = None  # the commit in flight on the committer thread
         self._job: CommitJob | None = None  # and its job there
         self._queue: list[Queued[Any]] = []  # writes that arrived during that commit
-        self._checkpointer = Checkpointer(str(path), synchronous) if wal else None
+        self._checkpointer = Checkpointer(str(path), synchronous, WAL_PAGES) if wal else None
+
+    def bound_wal(self, pages: int) -> None:
+        """Keep the WAL near `pages` pages (the default suits a busy local run)."""
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+        if self._checkpointer is not None:
+            self._checkpointer.wal_pages = int(pages)
 
     async def write(
         self, statements: Callable[[sqlite3.Connection], T], *, one_change: bool = False
