@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import orjson
 
@@ -202,3 +203,35 @@ async def test_server_owned_fields_oversized_bodies_and_bad_json_are_refused(
     assert (float_price.status, float_price.json()["reason"]) == (422, "INVALID_PRICE")
     missing = await alice.call("GET", "/api/nowhere")
     assert (missing.status, missing.json()["reason"]) == (404, "NOT_FOUND")
+
+
+def _crafted_cursor(ts: object, key: object) -> str:
+    raw = json.dumps([ts, key], separators=(",", ":")).encode()  # orjson stops at 64 bits
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_a_cursor_the_server_did_not_issue_is_a_422_never_a_500(
+    oms: Oms, transport: Transport
+):
+    alice, *_ = await setup(oms, transport)
+    for _ in range(3):
+        await alice.place(**BUY)
+    issued = (await alice.call("GET", "/api/orders", params={"limit": 2})).json()["next_cursor"]
+    crafted = [
+        _crafted_cursor(2**63, "x"),  # past SQLite's int64: OverflowError
+        _crafted_cursor(2**64 - 1, "x"),
+        _crafted_cursor(-(2**63) - 1, "x"),
+        _crafted_cursor(1, "x" * 200),  # longer than any id
+        _crafted_cursor(1.5, "x"),
+        base64.urlsafe_b64encode(b'[1, "x"]').decode(),  # not the server's own spelling
+        issued + "=",
+    ]
+    for path in ("/api/orders", "/api/executions"):
+        for cursor in crafted:
+            reply = await alice.call("GET", path, params={"cursor": cursor})
+            assert (reply.status, reply.json()["reason"], reply.json()["field"]) == (
+                422,
+                "INVALID_CURSOR",
+                "cursor",
+            ), (path, cursor)
+    assert (await alice.call("GET", "/api/orders", params={"cursor": issued})).status == 200
