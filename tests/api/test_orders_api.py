@@ -31,6 +31,7 @@ async def test_same_idempotency_key_and_body_returns_the_same_order_once(
     second = await alice.place(**BUY, headers=key)
     assert (first.status, second.status) == (202, 202)
     assert second.json() == first.json()
+    assert "idempotent-replayed" not in first.headers  # the first answer is no replay
     assert second.headers.get("idempotent-replayed") == "true"
     assert len((await alice.call("GET", "/api/orders")).json()["items"]) == 1
 
