@@ -89,11 +89,13 @@ def make_blueprint(provider: ContainerProvider) -> func.Blueprint:
     @bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
     async def outbox_sweep(timer: func.TimerRequest) -> None:
         report = await sweep.sweep_outbox(await provider.get())
-        if report.dispatched or report.resent:
+        if report.dispatched or report.resent or report.states:
             log.info(
-                "outbox sweep dispatched %d orders and resent the commands of %d pending ones",
+                "outbox sweep dispatched %d orders, resent the commands of %d pending ones"
+                " and the trading states of %d instruments",
                 report.dispatched,
                 report.resent,
+                report.states,
             )
 
     return bp

@@ -179,7 +179,7 @@ class Simulation:
             clock=self.clock,
         )
         for symbol in self.symbols:
-            await store.instruments.upsert(
+            await store.instruments.create(
                 Instrument(
                     symbol,
                     tick_size=Decimal("1"),

@@ -178,6 +178,8 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": instrument.reference_price,
         "trading_state": instrument.trading_state.value,
+        "version": instrument.version,
+        "state_pending": instrument.state_pending,
     }
 
 
@@ -193,6 +195,8 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         taker_fee_cbps=doc["taker_fee_cbps"],
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
+        version=doc.get("version", 0),  # stored before instruments had versions: 0
+        state_pending=doc.get("state_pending", False),
     )
 
 

@@ -13,18 +13,25 @@ from typing import Any
 
 from shared.api_keys import hash_api_key, new_api_key
 from shared.domain import reasons
-from shared.domain.commands import CancelAll, SetTradingState
+from shared.domain.commands import CancelAll
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import Account, RiskLimits
-from shared.ports.store_errors import DuplicateAccount, VersionConflict
+from shared.ports.store_errors import DuplicateAccount, DuplicateInstrument, VersionConflict
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.intake import cancel_all
 from shared.services.orders_io import send_commands
-from shared.services.states import GLOBAL_SYMBOL, set_global_state
+from shared.services.states import (
+    ATTEMPTS,
+    GLOBAL_SYMBOL,
+    StateChanging,
+    set_global_state,
+    store_instrument_state,
+    sync_instrument_state,
+)
 from shared.services.tickets import lots, ticks
 
 audit = logging.getLogger("audit")
@@ -145,11 +152,21 @@ class InstrumentSpec:
     reference_price: str | None = None
 
 
+def _keeps_changing() -> Conflict:
+    return Conflict(codes.INVALID_VALUE, "the instrument keeps changing; retry", None)
+
+
+def _exists(symbol: str) -> Conflict:
+    return Conflict(codes.INSTRUMENT_EXISTS, f"{symbol} exists", "symbol")
+
+
 async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Instrument:
     """Add an instrument. Its tick and lot sizes never change afterwards: stored orders are
-    integers on that grid."""
-    if spec.symbol == GLOBAL_SYMBOL or await deps.store.instruments.get(spec.symbol):
-        raise Conflict(codes.INSTRUMENT_EXISTS, f"{spec.symbol} exists", "symbol")
+    integers on that grid. Created only if the symbol is free (one of many concurrent
+    creators wins; the others get INSTRUMENT_EXISTS), so the grid stored is the one its
+    creator was answered with."""
+    if spec.symbol == GLOBAL_SYMBOL:
+        raise _exists(spec.symbol)
     grid = Instrument(spec.symbol, spec.tick_size, spec.lot_size)
     instrument = _limits(
         grid,
@@ -160,7 +177,10 @@ async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Ins
         maker_fee_cbps=spec.maker_fee_cbps,
         taker_fee_cbps=spec.taker_fee_cbps,
     )
-    await deps.store.instruments.upsert(instrument)
+    try:
+        await deps.store.instruments.create(instrument)
+    except DuplicateInstrument:
+        raise _exists(spec.symbol) from None
     audit.info("instrument %s created by %s", spec.symbol, actor)
     return instrument
 
@@ -209,17 +229,26 @@ async def update_instrument(
     taker_fee_cbps: int | None = None,
     trading_state: TradingState | None = None,
 ) -> Instrument:
-    instrument = await get_instrument(deps, symbol)
-    changed = _limits(
-        instrument,
-        min_quantity,
-        max_quantity,
-        reference_price,
-        price_collar_bps=price_collar_bps,
-        maker_fee_cbps=maker_fee_cbps,
-        taker_fee_cbps=taker_fee_cbps,
-    )
-    await deps.store.instruments.upsert(changed)
+    """Change the given fields, and nothing else: a conditional write from a fresh read,
+    again after every concurrent change (a kill switch, another PATCH), so none is lost."""
+    for _ in range(ATTEMPTS):
+        instrument = await get_instrument(deps, symbol)
+        changed = _limits(
+            instrument,
+            min_quantity,
+            max_quantity,
+            reference_price,
+            price_collar_bps=price_collar_bps,
+            maker_fee_cbps=maker_fee_cbps,
+            taker_fee_cbps=taker_fee_cbps,
+        )
+        try:
+            changed = await deps.store.instruments.update(changed, instrument.version)
+            break
+        except VersionConflict:
+            continue
+    else:
+        raise _keeps_changing()
     audit.info("instrument %s changed by %s", symbol, actor)
     if trading_state is not None:
         changed = await set_instrument_state(deps, symbol, trading_state, actor)
@@ -230,15 +259,16 @@ async def set_instrument_state(
     deps: Deps, symbol: str, state: TradingState, actor: str
 ) -> Instrument:
     """Kill switch for one instrument: stored for the risk checks and sent to the matcher
-    (halted: it rejects new orders and cancels the resting ones)."""
-    instrument = (await get_instrument(deps, symbol)).with_state(state)
-    # The matcher first: it is the authority on what trades. If the send fails nothing is
-    # stored and the caller retries; if storing fails after it, the matcher is already in the
-    # new state (a halted matcher rejects what the stale risk check lets through).
-    await send_commands(deps, [SetTradingState(new_command_id(), deps.clock(), symbol, state)])
-    await deps.store.instruments.upsert(instrument)
-    audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
-    return instrument
+    (halted: it rejects new orders and cancels the resting ones). Stored first, then sent
+    until the matcher's last state is the stored one (see shared.services.states); if the
+    send fails, the error is raised and the outbox sweep sends the stored state later."""
+    await get_instrument(deps, symbol)  # 404 before anything else
+    try:
+        await store_instrument_state(deps, symbol, state)
+        audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
+        return await sync_instrument_state(deps, symbol)
+    except StateChanging:
+        raise _keeps_changing() from None
 
 
 async def set_global_trading_state(deps: Deps, state: TradingState, actor: str) -> None:

@@ -14,6 +14,7 @@ from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import (
     DuplicateAccount,
     DuplicateApiKey,
+    DuplicateInstrument,
     NotFound,
     VersionConflict,
 )
@@ -100,15 +101,26 @@ async def test_a_rotated_key_replaces_the_old_one(store):
     await store.accounts.create(account("acc-3", "old"))  # the old key is free again
 
 
-async def test_instruments_upsert_and_list(store):
+async def test_instruments_are_created_once_and_changed_by_version(store):
     aapl = Instrument("AAPL", Decimal("0.01"), Decimal("1"), reference_price=15_000)
     msft = Instrument("MSFT", Decimal("0.05"), Decimal("0.5"), maker_fee_cbps=-20)
-    await store.instruments.upsert(msft)
-    await store.instruments.upsert(aapl)
+    await store.instruments.create(msft)
+    await store.instruments.create(aapl)
     assert await store.instruments.get("AAPL") == aapl
-    await store.instruments.upsert(aapl.with_state(TradingState.HALTED))
+    with pytest.raises(DuplicateInstrument):  # a second creator of the symbol
+        await store.instruments.create(dataclasses.replace(aapl, tick_size=Decimal("0.05")))
+    assert await store.instruments.get("AAPL") == aapl
 
-    assert await store.instruments.get("AAPL") == aapl.with_state(TradingState.HALTED)
+    halted = await store.instruments.update(aapl.with_state(TradingState.HALTED), 0)
+    assert halted == dataclasses.replace(aapl, trading_state=TradingState.HALTED, version=1)
+    assert await store.instruments.get("AAPL") == halted
+    with pytest.raises(VersionConflict) as stale:  # a writer that read version 0
+        await store.instruments.update(dataclasses.replace(aapl, maker_fee_cbps=5), 0)
+    assert stale.value.actual_version == 1
+    assert await store.instruments.get("AAPL") == halted
+    with pytest.raises(NotFound):
+        await store.instruments.update(Instrument("TSLA", Decimal("1"), Decimal("1")), 0)
+
     assert await store.instruments.get("TSLA") is None
     assert [i.symbol for i in await store.instruments.list_instruments()] == ["AAPL", "MSFT"]
 

@@ -143,7 +143,8 @@ CREATE TABLE IF NOT EXISTS position_fills (
 
 CREATE TABLE IF NOT EXISTS instruments (
     symbol TEXT PRIMARY KEY,
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -181,6 +182,7 @@ MIGRATIONS = (
         "INTEGER NOT NULL DEFAULT 0",
         "UPDATE orders SET leaves_quantity = json_extract(CAST(doc AS TEXT), '$.leaves_quantity')",
     ),
+    ("instruments", "version", "INTEGER NOT NULL DEFAULT 0", None),
 )
 
 
