@@ -308,7 +308,7 @@ class Simulation:
             snapshot_every_seconds=1e18,
             tick_every=None,
             receive_wait=0.0,
-            idle_release=1e18,
+            share_after=1e18,
         )
 
     def crashed(self, symbol: str) -> None:

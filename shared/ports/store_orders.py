@@ -121,6 +121,11 @@ class OrderRepository(Protocol):
         a read of every order."""
         ...
 
+    async def open_symbols(self) -> list[str]:
+        """The symbols on which any account has an order in an OPEN_STATUSES status, in no
+        particular order: where a market-wide kill switch has something to cancel."""
+        ...
+
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         """Clear the outbox marker: the order's command reached the matcher's queue.
 

@@ -272,15 +272,21 @@ async def set_instrument_state(
 
 
 async def set_global_trading_state(deps: Deps, state: TradingState, actor: str) -> None:
-    """Kill switch for everything: halted refuses every new order and cancels every resting
-    order on every instrument (the instruments' own states stay as they were)."""
-    await set_global_state(deps.store, state)
+    """Kill switch for everything: halted refuses every new order (the risk check reads
+    the stored global state) and cancels every resting order: one CancelAll to each
+    instrument that has open orders, and to no other (an instrument without any has
+    nothing to cancel, and waking its book would only take a matcher slot). The
+    instruments' own states stay as they were; resuming sends nothing."""
+    try:
+        await set_global_state(deps.store, state)
+    except StateChanging:
+        raise Conflict(
+            codes.INVALID_VALUE, "the global state keeps changing; retry", None
+        ) from None
     audit.warning("kill switch: everything set %s by %s", state.value, actor)
     if state is TradingState.HALTED:
         now = deps.clock()
-        for instrument in await deps.store.instruments.list_instruments():
-            if instrument.symbol != GLOBAL_SYMBOL:
-                command = CancelAll(
-                    new_command_id(), now, instrument.symbol, "", reasons.CANCELED_BY_HALT
-                )
+        for symbol in sorted(await deps.store.orders.open_symbols()):
+            if symbol != GLOBAL_SYMBOL:
+                command = CancelAll(new_command_id(), now, symbol, "", reasons.CANCELED_BY_HALT)
                 await send_commands(deps, [command])

@@ -139,7 +139,7 @@ def drain_config(**overrides: Any) -> WorkerConfig:
         "keep_snapshots": 2,
         "tick_every": None,
         "receive_wait": 0.0,
-        "idle_release": 0.0,
+        "share_after": 0.0,
     }
     values.update(overrides)
     return WorkerConfig(**values)

@@ -202,6 +202,11 @@ class MongoOrderRepository:
     async def _find_all(self, query: Doc, fields: Doc) -> list[Doc]:
         return await self._orders.find(query, fields).to_list()
 
+    async def open_symbols(self) -> list[str]:
+        query = {"status": {"$in": _OPEN}}
+        symbols = await with_retry(partial(self._orders.distinct, "symbol", query))
+        return [str(symbol) for symbol in symbols]
+
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         if account_id is None:
             order = await self.get_any(order_id)

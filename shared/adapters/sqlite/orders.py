@@ -250,6 +250,10 @@ class SqliteOrderRepository:
                 group[1] -= row[2]
         return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items() if n]
 
+    async def open_symbols(self) -> list[str]:
+        rows = self._db.reader.execute("SELECT DISTINCT symbol FROM order_exposure").fetchall()
+        return [row[0] for row in rows]
+
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         await self._db.write_one(_MARK_DISPATCHED, (order_id,))
 
