@@ -6,6 +6,13 @@ per-order sequence) and executions and positions are keyed by execution id, so a
 batch changes nothing. An event that arrives before an earlier one of its order raises
 EventOutOfOrder: the message is abandoned and delivered again later. A failed write raises
 too; only a failed live-feed push is logged and skipped (clients re-sync over REST by seq).
+
+Gaps are filled from the journal: a batch that starts past the instrument's projected mark
++ 1 follows batches that were never applied (dead-lettered after too many failures, or lost
+with a volatile bus), so the journal entries in between are applied first; and the outbox
+sweep applies the journal past the mark for an instrument whose last batches went missing
+(`fill_projection_gaps`). Applying twice changes nothing, so a fill that races the trigger
+is harmless.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import cast
 
 from shared.all_finished import all_finished
 from shared.domain.enums import Liquidity, Side
-from shared.domain.events import Event, OrderEvent, OrderFilled
+from shared.domain.events import Event, OrderEvent, OrderFilled, event_from_dict
 from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
@@ -37,7 +44,8 @@ class UnknownInstrument(Exception):
 
 async def project_batch(deps: Deps, batch: EventBatch) -> int:
     """Apply every event of the batch, then raise the instrument's projected mark to the
-    batch's last seq; returns how many events changed an order.
+    batch's last seq; returns how many events changed an order. Journal entries between
+    the mark and the batch (batches that never got here) are applied first.
 
     A batch costs a few store calls, however many events and orders it has. First, all at
     once: the facts (every fill's execution and position change, one call each) and the
@@ -46,6 +54,62 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
     of the others). Then the mark. The live-feed pushes follow the writes, each order's in
     its events' order. If any part fails, the rest still finishes before the error is
     raised, so a redelivery never races with the remains of the first delivery."""
+    projected = await deps.store.journal.projected_seq(batch.symbol)
+    applied = 0
+    if batch.first_seq > projected + 1:
+        log.warning(
+            "%s: events %d..%d never arrived; applying them from the journal",
+            batch.symbol,
+            projected + 1,
+            batch.first_seq - 1,
+        )
+        applied, _ = await project_journal(deps, batch.symbol, projected + 1, batch.first_seq - 1)
+    return applied + await _project(deps, batch)
+
+
+async def project_journal(
+    deps: Deps, symbol: str, first: int, last: int, *, older_than: int | None = None
+) -> tuple[int, int]:
+    """Apply the journal entries of `symbol` that hold events `first..last`, each as the
+    batch it was published in, raising the projected mark after each; with `older_than`,
+    stop at the first entry whose command is younger (ns). Returns (events that changed
+    an order, entries applied)."""
+    applied = entries = 0
+    async for entry in deps.store.journal.read_from(symbol, first):
+        if entry.first_seq > last:
+            break
+        ts = entry.command.get("ts")
+        if older_than is not None and isinstance(ts, int) and ts > older_than:
+            break
+        events = tuple(event_from_dict(e) for e in entry.events)
+        batch = EventBatch(symbol, entry.command_id, entry.first_seq, entry.last_seq, events)
+        applied += await _project(deps, batch)
+        entries += 1
+    return applied, entries
+
+
+async def fill_projection_gaps(deps: Deps, grace_ns: int) -> int:
+    """For every instrument whose published events are not all applied, apply from the
+    journal those whose command is older than the grace (younger ones may still be on
+    their way through the bus); returns how many journal entries were applied."""
+    filled = 0
+    older_than = deps.clock() - grace_ns
+    for instrument in await deps.store.instruments.list_instruments():
+        symbol = instrument.symbol
+        projected = await deps.store.journal.projected_seq(symbol)
+        published = await deps.store.journal.published_seq(symbol)
+        if projected < published:
+            _, entries = await project_journal(
+                deps, symbol, projected + 1, published, older_than=older_than
+            )
+            if entries:
+                log.warning("%s: applied %d journal entries the projector missed", symbol, entries)
+            filled += entries
+    return filled
+
+
+async def _project(deps: Deps, batch: EventBatch) -> int:
+    """`project_batch` of a batch known to follow the projected mark."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
     applied = 0
     if order_events:  # else trading state changes: the admin service stored the state

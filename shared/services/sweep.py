@@ -4,6 +4,9 @@
   their NewOrder sent, and are marked dispatched.
 - Instruments whose stored trading state may not have reached the matcher (a send that
   failed after the state was stored) get it sent (`shared.services.states`).
+- Published events the projector never applied (their batch was dead-lettered, and no
+  later batch of the instrument came to fill the gap) are applied from the journal, once
+  older than the grace (`projector.fill_projection_gaps`).
 - Pending orders (pending_new, pending_cancel, pending_replace) that have waited longer than
   the grace get their pending command sent again: a pending_new order its NewOrder (rebuilt
   from the order), the others the request command stored on the order, preceded by the
@@ -28,6 +31,7 @@ from shared.ports.store_accounts import Account
 from shared.services.deps import Deps
 from shared.services.intake import dispatch, new_order_command
 from shared.services.orders_io import send_commands
+from shared.services.projector import fill_projection_gaps
 from shared.services.states import resend_pending_states
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ class SweepReport:
     dispatched: int  # undispatched orders whose NewOrder was sent
     resent: int  # pending orders whose command(s) were sent again
     states: int = 0  # instruments whose stored trading state was sent again
+    projected: int = 0  # journal entries applied that the projector had missed
 
 
 async def resend_undispatched(deps: Deps, grace_ns: int = GRACE_NS, limit: int = 100) -> int:
@@ -141,4 +146,5 @@ async def sweep_outbox(deps: Deps, grace_ns: int = GRACE_NS, limit: int = 100) -
     dispatched = await _dispatch_undispatched(deps, grace_ns, limit)
     resent = await resend_pending(deps, grace_ns, limit, skip=frozenset(dispatched))
     states = await resend_pending_states(deps)
-    return SweepReport(len(dispatched), resent, states)
+    projected = await fill_projection_gaps(deps, grace_ns)
+    return SweepReport(len(dispatched), resent, states, projected)

@@ -10,7 +10,8 @@ import pytest
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import EventOutOfOrder
 from shared.messages import EventBatch
-from shared.services import intake, projector
+from shared.ports.store_journal import JournalEntry
+from shared.services import intake, projector, sweep
 from shared.services.intake import place_order
 from shared.services.tickets import OrderRequest
 from tests.support.oms import Oms, make_oms
@@ -171,3 +172,61 @@ async def test_an_order_changed_by_another_writer_meanwhile_is_applied_from_a_fr
     assert alice_order.status is OrderStatus.PENDING_CANCEL
     assert (alice_order.filled_quantity, alice_order.leaves_quantity) == (4, 6)
     assert len((await store.executions.list_by_account(alice_id)).items) == 1
+
+
+async def journal_batches(oms: Oms, batches: list[EventBatch]) -> None:
+    """What the matcher journals (and marks published) before it publishes the batches."""
+    entries = [
+        JournalEntry(
+            b.symbol,
+            b.command_id,
+            b.first_seq,
+            b.last_seq,
+            {"kind": "new_order", "command_id": b.command_id, "ts": b.events[0].ts},
+            [e.to_dict() for e in b.events],
+        )
+        for b in batches
+    ]
+    journal = oms.container.store.journal
+    await journal.append(entries)
+    await journal.mark_published("ABC", batches[-1].last_seq)
+
+
+async def test_a_dead_lettered_batch_is_applied_from_the_journal_before_the_next_one(oms: Oms):
+    alice_id, bob_id, batches = await trade(oms)
+    await journal_batches(oms, batches)
+    lost, *rest = batches  # alice's accept never got through: dead-lettered
+    assert rest
+
+    for batch in rest:
+        await projector.project_batch(oms.container, batch)
+
+    store = oms.container.store
+    order = (await store.orders.list_orders(alice_id)).items[0]
+    assert (order.status, order.filled_quantity, order.leaves_quantity) == (
+        OrderStatus.PARTIALLY_FILLED,
+        4,
+        6,
+    )
+    assert order.seq == 2  # accepted, then filled: both applied, in order
+    assert await store.journal.projected_seq("ABC") == batches[-1].last_seq
+    position = await store.positions.get(bob_id, "ABC")
+    assert position is not None and position.net_quantity == 4
+    await projector.project_batch(oms.container, lost)  # a late copy changes nothing
+    assert (await store.orders.get(alice_id, order.order_id)) == order
+
+
+async def test_the_sweep_applies_published_events_whose_batches_all_went_missing(oms: Oms):
+    alice_id, bob_id, batches = await trade(oms)
+    await journal_batches(oms, batches)  # and every batch is dead-lettered
+
+    young = await sweep.sweep_outbox(oms.container)
+    assert young.projected == 0  # within the grace they may still be on their way
+    oms.clock.advance(sweep.GRACE_NS / 1e9 + 1)
+    report = await sweep.sweep_outbox(oms.container)
+
+    assert report.projected == len(batches)
+    order = (await oms.container.store.orders.list_orders(alice_id)).items[0]
+    assert (order.status, order.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, 4)
+    assert len((await oms.container.store.executions.list_by_account(bob_id)).items) == 1
+    assert (await sweep.sweep_outbox(oms.container)).projected == 0
