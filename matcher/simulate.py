@@ -50,7 +50,7 @@ from matcher.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshot
 from matcher.service.errors import InstrumentLost
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.recovery import load_venue, replay
-from matcher.service.venue import new_venue
+from matcher.service.venue import new_venue, run_command
 from shared.adapters.bus_faults import BusFaults, FaultRates, ManualClock
 from shared.adapters.bus_functions import to_functions_message
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
@@ -542,7 +542,7 @@ class Simulation:
             seen.add(command_id)
             command: Command = decode_command(body)
             out: list[Event] = []
-            clean.handle(command, out)
+            run_command(clean, command, out, queued=True)
         return bool(venue.state_hash() == clean.state_hash())
 
     # ----------------------------------------------------------------- run

@@ -11,7 +11,9 @@ import hashlib
 import json
 from typing import final
 
-from matcher.engine.codes import HALTED
+from matcher.engine.book import RestingOrder
+from matcher.engine.codes import HALTED, REJECTED
+from matcher.engine.emit import working_status
 from matcher.engine.engine import MatchingEngine
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
@@ -23,10 +25,17 @@ from shared.domain.commands import (
     Command,
     ExpireOrders,
     NewOrder,
+    RecordOutcome,
     ReplaceOrder,
     SetTradingState,
 )
-from shared.domain.events import Event
+from shared.domain.events import (
+    CancelRejected,
+    Event,
+    NothingChanged,
+    OrderRejected,
+    ReplaceRejected,
+)
 
 PAPER = "paper"
 
@@ -113,8 +122,51 @@ class InstrumentVenues:
             sim.seq = engine.seq
             sim.set_halted(command.state == HALTED, command.ts, out)
             engine.seq = sim.seq
+        elif isinstance(command, RecordOutcome):
+            self.record_outcome(command, out)
         else:
             raise TypeError(f"unknown command {type(command).__name__}")
+
+    def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:
+        """Answer a command that is not run (see RecordOutcome), touching no book: a new
+        order is rejected, a cancel or replace refused (the order, if still working, keeps
+        its state and counts the answer in its order_seq), anything else NothingChanged."""
+        engine = self.engine
+        symbol, ts = engine.symbol, c.ts
+        if not c.reason or c.of_kind not in (NewOrder.KIND, CancelOrder.KIND, ReplaceOrder.KIND):
+            engine.seq += 1
+            out.append(NothingChanged(symbol, engine.seq, ts, c.command_id, c.reason))
+            return
+        if c.of_kind == NewOrder.KIND:
+            engine.seq += 1
+            out.append(
+                OrderRejected(
+                    symbol, engine.seq, ts, c.order_id, c.account_id, 1, REJECTED, c.reason
+                )
+            )
+            return
+        o: RestingOrder | None = (
+            engine.orders.get(c.order_id)
+            or engine.stops.get(c.order_id)
+            or self.simulator.orders.get(c.order_id)
+        )
+        order_seq, status = 0, ""
+        if o is not None and o.account_id == c.account_id:
+            o.order_seq += 1
+            order_seq, status = o.order_seq, working_status(o)
+        engine.seq += 1
+        if c.of_kind == CancelOrder.KIND:
+            out.append(
+                CancelRejected(
+                    symbol, engine.seq, ts, c.order_id, c.account_id, order_seq, status, c.reason
+                )
+            )
+        else:
+            out.append(
+                ReplaceRejected(
+                    symbol, engine.seq, ts, c.order_id, c.account_id, order_seq, status, c.reason
+                )
+            )
 
     def snapshot(self) -> dict[str, object]:
         return {"engine": snapshot_engine(self.engine), "simulator": self.simulator.snapshot()}

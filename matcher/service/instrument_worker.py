@@ -2,10 +2,12 @@
 
 Per batch: decode (a body that is not a command is dead-lettered with a reason), skip
 commands already journaled or already seen, run the rest through the venue, and flush the
-outbox (journal -> publish -> complete). A command that caused no events leaves no journal
-entry; its only record is its completed message, so the segment is flushed (and the message
-completed) before a later command's entry is journaled. A crash therefore always redelivers
-a command onto exactly the state it first saw.
+outbox (journal -> publish -> complete). Every command from the queue leaves a journal
+entry before its message is completed, one that caused no events too (as a RecordOutcome
+answered by NothingChanged, see venue.run_command), so a redelivery, however late, is found
+in the journal and skipped, and a crash always redelivers a command onto exactly the state
+it first saw.
+
 
 Sharing the slots: a replica holds at most MATCHER_MAX_SESSIONS sessions. While every slot
 is taken (`contended()`), a worker gives its session up after a batch once it has held it
@@ -34,7 +36,7 @@ from matcher.service.feeds import MatcherFeeds
 from matcher.service.outbox import Outbox, Segment, journal_entry
 from matcher.service.parked import ParkedBook, ParkedBooks
 from matcher.service.recovery import encode_snapshot, recover
-from matcher.service.venue import Venue
+from matcher.service.venue import Venue, run_command
 from shared.domain.commands import Command, ExpireOrders
 from shared.domain.events import Event
 from shared.messages import decode_command
@@ -294,17 +296,13 @@ class InstrumentWorker:
                 continue
             out: list[Event] = []
             try:
-                venue.handle(command, out)
+                recorded = run_command(venue, command, out, queued=message is not None)
             except Exception as error:
                 await self._engine_failed(segment, message, command, error)
+                raise  # (never reached: _engine_failed raises)
             self._remember(command.command_id)
             if out:
-                if segment.unrecorded:
-                    events += await outbox.flush(segment)
-                    segment = Segment()
-                segment.entries.append((journal_entry(self.symbol, command.to_dict(), out), out))
-            elif message is not None:
-                segment.unrecorded = True
+                segment.entries.append((journal_entry(self.symbol, recorded.to_dict(), out), out))
             if message is not None:
                 segment.settle.append(message)
         if segment:

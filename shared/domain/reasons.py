@@ -52,3 +52,4 @@ CANCELED_BY_CLIENT: Final = "CANCELED_BY_CLIENT"
 CANCELED_BY_HALT: Final = "CANCELED_BY_HALT"
 EXPIRED_GTD: Final = "EXPIRED_GTD"
 EXPIRED_DAY: Final = "EXPIRED_DAY"
+ENGINE_ERROR: Final = "ENGINE_ERROR"  # the venue failed on the command: refused, not run
