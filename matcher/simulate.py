@@ -14,14 +14,17 @@ function (projector) -> orders, executions and positions in SQLite. From the see
   Idempotency-Key and client order id),
 - projector faults: an `executions` batch is dead-lettered (as after its last failed
   delivery); the next batch of the instrument, or the outbox sweep, applies its events
-  from the journal.
+  from the journal,
+- engine failures: the venue raises on some new orders after changing its state (a bug);
+  the worker rebuilds the venue from the journal and journals the order's rejection
+  (ENGINE_ERROR), and a resend of the order is skipped.
 
 It then switches the faults off, lets everything settle, and checks what a trader would:
 no acknowledged order lost or duplicated, no execution applied twice, filled + leaves +
 canceled == quantity for every order, bought == sold per instrument, and that each
 instrument's recovered matcher state hash equals an uninterrupted run of the same command
-stream (every command the bus accepted, once, in queue order). The last line printed is
-one JSON object with the figures.
+stream (every command the bus accepted, once, in queue order, those the venue failed on
+answered by their refusal). The last line printed is one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import logging
 import random
 import tempfile
 import time
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,7 +54,7 @@ from matcher.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshot
 from matcher.service.errors import InstrumentLost
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.recovery import load_venue, replay
-from matcher.service.venue import new_venue, run_command
+from matcher.service.venue import new_venue, outcome_record, run_command
 from shared.adapters.bus_faults import BusFaults, FaultRates, ManualClock
 from shared.adapters.bus_functions import to_functions_message
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
@@ -58,6 +62,7 @@ from shared.adapters.cache_memory import MemoryCache
 from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.bootstrap import Container, DiscardingNotifier, bootstrap
 from shared.config.settings import Settings
+from shared.domain import reasons
 from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
 from shared.domain.events import Event
@@ -133,6 +138,39 @@ class Tally:
     dead_lettered_batches: int = 0  # executions batches the simulation dead-lettered
 
 
+ENGINE_FAILURE_PER_MILLE = 5  # new orders the venue fails on, per thousand
+
+
+class FailingVenue:
+    """A venue that raises on some new orders after it has run them (its state is then
+    half-changed, as after a bug), chosen by the seed and the command id."""
+
+    def __init__(self, inner: Any, seed: int, per_mille: int) -> None:
+        self.inner, self._seed, self._per_mille = inner, seed, per_mille
+        self.failed: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @property
+    def seq(self) -> int:
+        return int(self.inner.seq)
+
+    def handle(self, command: Command, out: list[Event]) -> None:
+        self.inner.handle(command, out)
+        if command.KIND == "new_order" and self.fails(command.command_id):
+            self.failed.append(command.command_id)
+            raise RuntimeError(f"simulated engine failure on {command.command_id}")
+
+    def fails(self, command_id: str) -> bool:
+        return engine_fails(self._seed, self._per_mille, command_id)
+
+
+def engine_fails(seed: int, per_mille: int, command_id: str) -> bool:
+    """Whether the simulated venue fails on this new order's command."""
+    return zlib.crc32(f"{seed}:{command_id}".encode()) % 1000 < per_mille
+
+
 class Simulation:
     def __init__(self, seed: int, orders: int, instruments: int, accounts: int, faults: bool):
         self.seed = seed
@@ -166,6 +204,10 @@ class Simulation:
         )
         self.projector_rng = random.Random(seed * 613 + 11)
         self.poison_rate = 0.03 if faults else 0.0
+        self.engine_failure_per_mille = ENGINE_FAILURE_PER_MILLE if faults else 0
+        self.engine_failures = 0
+        self.refused_orders = 0
+        self.refused_wrongly = 0  # refused, though the venue was not made to fail on it
         self.stopping = asyncio.Event()
         self.workers: dict[str, tuple[InstrumentWorker, Any]] = {}
         self.rounds = 0
@@ -357,7 +399,16 @@ class Simulation:
             try:
                 messages = await receiver.receive(self.config.batch_size, max_wait=0.0)
                 if messages:
-                    await worker.process(messages)
+                    venue = worker.venue
+                    if self.engine_failure_per_mille and not isinstance(venue, FailingVenue):
+                        worker.venue = FailingVenue(venue, self.seed, self.engine_failure_per_mille)
+                    failing = worker.venue
+                    try:
+                        await worker.process(messages)
+                    finally:
+                        if isinstance(failing, FailingVenue):
+                            self.engine_failures += len(failing.failed)
+                            failing.failed.clear()
                 if self.rounds % 25 == 0:
                     await worker.save_snapshot(only_if_changed=True)
             except Crash:
@@ -405,6 +456,10 @@ class Simulation:
         self.bus_faults.rates = FaultRates()
         self.intake_bus.rate = 0.0
         self.poison_rate = 0.0
+        self.engine_failure_per_mille = 0
+        for worker, _ in self.workers.values():
+            if isinstance(worker.venue, FailingVenue):
+                worker.venue = worker.venue.inner
         while time.monotonic() < deadline:
             self.clock.now += 10_000 * MS  # past the sweep's grace
             self.bus_clock.advance(10.0)
@@ -516,6 +571,9 @@ class Simulation:
             "refused": dict(self.tally.refused),
             "matcher_crashes": self.tally.crashes,
             "bus_faults": dict(Counter(kind for kind, _ in self.bus_faults.injected)),
+            "engine_failures": self.engine_failures,
+            "orders_refused_by_engine_error": self.refused_orders,
+            "orders_refused_wrongly": self.refused_wrongly,
             "dead_lettered_batches": self.tally.dead_lettered_batches,
             "dead_letters": dlq,
             "unexpected_dead_letters": dlq - self.tally.dead_lettered_batches,
@@ -523,7 +581,16 @@ class Simulation:
 
     async def hash_matches(self, store: Store, snapshots_dir: Path, symbol: str) -> bool:
         """The matcher's recovered state == one uninterrupted run of every command the bus
-        accepted for the instrument (first copy of each command id, in queue order)."""
+        accepted for the instrument (first copy of each command id, in queue order; one the
+        venue failed on is answered by its refusal, as the journal records it)."""
+        refused: set[str] = set()
+        async for entry in store.journal.read_from(symbol, 1):
+            if entry.command.get("reason") == reasons.ENGINE_ERROR:
+                refused.add(entry.command_id)
+        self.refused_orders += len(refused)
+        self.refused_wrongly += sum(
+            1 for c in refused if not engine_fails(self.seed, ENGINE_FAILURE_PER_MILLE, c)
+        )
         venue, _ = await load_venue(symbol, FolderSnapshotStore(snapshots_dir), store.instruments)
         async for entry in store.journal.read_from(symbol, venue.seq + 1):
             replay(venue, entry)
@@ -542,7 +609,10 @@ class Simulation:
             seen.add(command_id)
             command: Command = decode_command(body)
             out: list[Event] = []
-            run_command(clean, command, out, queued=True)
+            if command_id in refused:
+                clean.handle(outcome_record(command, reasons.ENGINE_ERROR), out)
+            else:
+                run_command(clean, command, out, queued=True)
         return bool(venue.state_hash() == clean.state_hash())
 
     # ----------------------------------------------------------------- run
@@ -594,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
             and summary["state_hash_matches_clean_run"]
             and summary["settled"]
             and summary["unexpected_dead_letters"] == 0
+            and summary["orders_refused_wrongly"] == 0
         )
         failed += not ok
         print(json.dumps(summary), flush=True)

@@ -8,6 +8,11 @@ answered by NothingChanged, see venue.run_command), so a redelivery, however lat
 in the journal and skipped, and a crash always redelivers a command onto exactly the state
 it first saw.
 
+A command the venue fails on (it raises: a bug, a state it cannot handle) is refused, not
+retried: the commands before it are made durable, the venue is rebuilt from the journal
+(its state may be half-changed), and the command is journaled as a RecordOutcome with
+reason ENGINE_ERROR, which answers a new order with OrderRejected (a cancel or replace with
+its rejection). The order ends `rejected` with that reason; a resend finds the entry.
 
 Sharing the slots: a replica holds at most MATCHER_MAX_SESSIONS sessions. While every slot
 is taken (`contended()`), a worker gives its session up after a batch once it has held it
@@ -36,7 +41,8 @@ from matcher.service.feeds import MatcherFeeds
 from matcher.service.outbox import Outbox, Segment, journal_entry
 from matcher.service.parked import ParkedBook, ParkedBooks
 from matcher.service.recovery import encode_snapshot, recover
-from matcher.service.venue import Venue, run_command
+from matcher.service.venue import Venue, outcome_record, run_command
+from shared.domain import reasons
 from shared.domain.commands import Command, ExpireOrders
 from shared.domain.events import Event
 from shared.messages import decode_command
@@ -50,7 +56,6 @@ log = logging.getLogger(__name__)
 NS = 1_000_000_000
 MALFORMED = "MalformedCommand"
 WRONG_SESSION = "WrongSession"
-ENGINE_ERROR = "EngineError"
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,8 +303,11 @@ class InstrumentWorker:
             try:
                 recorded = run_command(venue, command, out, queued=message is not None)
             except Exception as error:
-                await self._engine_failed(segment, message, command, error)
-                raise  # (never reached: _engine_failed raises)
+                events += await outbox.flush(segment)  # the commands before it: durable
+                segment = Segment()
+                recorded, out = await self._refuse(command, error)
+                venue, outbox = self.venue, self._outbox
+                assert venue is not None and outbox is not None
             self._remember(command.command_id)
             if out:
                 segment.entries.append((journal_entry(self.symbol, recorded.to_dict(), out), out))
@@ -334,14 +342,20 @@ class InstrumentWorker:
         segment.settle.append(message)
         return True
 
-    async def _engine_failed(
-        self, segment: Segment, message: BusMessage | None, command: Command, error: Exception
-    ) -> None:
-        """The venue raised: its state may be half-changed. Make the commands before it
-        durable, set the command aside, and drop this worker (recovery rebuilds the venue)."""
-        assert self._outbox is not None
-        await self._outbox.flush(segment)
-        log.error("%s: the venue failed on %r", self.symbol, command, exc_info=error)
-        if message is not None:
-            await self._receiver.dead_letter(message, ENGINE_ERROR, f"{error!r}"[:1000])
-        raise InstrumentLost(f"{self.symbol}: venue failed on {command.command_id}") from error
+    async def _refuse(self, command: Command, error: Exception) -> tuple[Command, list[Event]]:
+        """The venue raised on `command` (everything before it is durable): rebuild the
+        venue from the journal, since its state may be half-changed, and answer the command
+        with its refusal instead; the record to journal and its events."""
+        log.error(
+            "%s: the venue failed on %r; it is refused (%s)",
+            self.symbol,
+            command,
+            reasons.ENGINE_ERROR,
+            exc_info=error,
+        )
+        self.venue = None
+        venue = await self.recover()
+        record = outcome_record(command, reasons.ENGINE_ERROR)
+        out: list[Event] = []
+        venue.handle(record, out)
+        return record, out
