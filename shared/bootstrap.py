@@ -177,7 +177,7 @@ async def bootstrap(
         bus=bus,
         cache=cache,
         notifier=notifier,
-        feeds=FeedPublisher(notifier),
+        feeds=FeedPublisher(notifier, streams=store.feeds),
         clock=clock or time.time_ns,
         trust_client_principal=trust_client_principal,
         closers=closers,

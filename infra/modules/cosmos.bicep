@@ -95,6 +95,13 @@ var collections = [
       { key: { keys: ['account_id', 'key'] }, options: { unique: true } }
     ]
   }
+  {
+    name: 'feed_streams'
+    shardKey: 'stream'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

@@ -3,10 +3,19 @@
 Every message has one argument, the envelope
 `{"stream": ..., "epoch": "...", "seq": n, "data": {...}}`.
 
-`seq` counts 1, 2, 3, ... per stream within one `epoch`. The epoch is a random id drawn when
-the publisher is made (once per process), because sequences live in memory: a restarted
-process, or another Function App instance, numbers the same stream afresh under a new epoch.
-A client that sees a jump in `seq` or a different `epoch` re-syncs the stream over REST.
+`seq` counts 1, 2, 3, ... per stream within one `epoch`.
+
+Account streams (`account:{id}`) are numbered in the store when the publisher has one
+(`streams`): every process that pushes to an account (a restarted one, another Function App
+instance) takes the next numbers from the same counter, under the stream's one epoch, so the
+stream continues across restarts and replicas. Numbers are taken per batch (`numbers`), so
+messages that several processes push at once may arrive slightly out of order: a client
+waits a moment for a missing number before it re-syncs.
+
+Instrument streams (trades, book) are numbered in memory by the one process that holds the
+instrument, under the publisher's own random `epoch` (drawn once per process): a restarted
+matcher, or the next holder of the instrument, numbers them afresh under a new epoch. A
+client that sees a jump in `seq` or a different `epoch` re-syncs the stream over REST.
 """
 
 from __future__ import annotations
@@ -27,8 +36,33 @@ from shared.feeds.streams import (
     trades_group,
 )
 from shared.ports.notifier import Notifier
+from shared.ports.store_feeds import FeedPosition, FeedStreamRepository
 
 Data = Mapping[str, object]
+_ACCOUNT = account_stream("")
+
+
+class Numbers:
+    """Sequence numbers handed out to one stream, used in order: `take()` the next one,
+    `skip(n)` those of messages nobody could receive."""
+
+    __slots__ = ("_last", "_next", "epoch")
+
+    def __init__(self, epoch: str, first: int, last: int) -> None:
+        self.epoch = epoch
+        self._next = first
+        self._last = last
+
+    def take(self) -> int:
+        if self._next > self._last:
+            raise ValueError("every number of this block is used")
+        seq = self._next
+        self._next += 1
+        return seq
+
+    def skip(self, count: int = 1) -> None:
+        for _ in range(count):
+            self.take()
 
 
 class FeedPublisher:
@@ -42,28 +76,56 @@ class FeedPublisher:
         conflater: BookConflater[Data] | None = None,
         books_per_second: float = 10.0,
         epoch: str | None = None,
+        streams: FeedStreamRepository | None = None,
     ) -> None:
         self._notifier = notifier
         self.epoch = epoch or secrets.token_hex(8)
+        self._streams = streams
         self.sequencer = sequencer or FeedSequencer()
         self.conflater = conflater or BookConflater(books_per_second)
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def _publish(
-        self, stream: str, data: Data, send: Callable[[list[object]], Awaitable[None]]
-    ) -> int:
-        # One lock per stream: numbering and sending happen in the same order.
-        lock = self._locks.setdefault(stream, asyncio.Lock())
-        async with lock:
-            seq = self.sequencer.next(stream)
-            await send([{"stream": stream, "epoch": self.epoch, "seq": seq, "data": dict(data)}])
-            return seq
+    def _durable(self, stream: str) -> bool:
+        return self._streams is not None and stream.startswith(_ACCOUNT)
 
-    async def _to_user(self, account_id: str, target: str, data: Data) -> int:
+    async def numbers(self, stream: str, count: int) -> Numbers:
+        """The next `count` numbers of `stream`, for the caller to use in order."""
+        if self._streams is not None and self._durable(stream):
+            position = await self._streams.advance(stream, count)
+            return Numbers(position.epoch, position.seq - count + 1, position.seq)
+        first = self.sequencer.last(stream) + 1
+        for _ in range(count):
+            self.sequencer.next(stream)
+        return Numbers(self.epoch, first, first + count - 1)
+
+    async def account_numbers(self, account_id: str, count: int) -> Numbers:
+        """`numbers` of the account's stream: a batch of pushes takes them at once."""
+        return await self.numbers(account_stream(account_id), count)
+
+    async def _publish(
+        self,
+        stream: str,
+        data: Data,
+        send: Callable[[list[object]], Awaitable[None]],
+        numbers: Numbers | None = None,
+    ) -> int:
+        if numbers is None:
+            # One lock per stream: numbering and sending happen in the same order.
+            lock = self._locks.setdefault(stream, asyncio.Lock())
+            async with lock:
+                return await self._publish(stream, data, send, await self.numbers(stream, 1))
+        seq = numbers.take()
+        envelope = {"stream": stream, "epoch": numbers.epoch, "seq": seq, "data": dict(data)}
+        await send([envelope])
+        return seq
+
+    async def _to_user(
+        self, account_id: str, target: str, data: Data, numbers: Numbers | None
+    ) -> int:
         async def send(args: list[object]) -> None:
             await self._notifier.send_to_user(account_id, target, args)
 
-        return await self._publish(account_stream(account_id), data, send)
+        return await self._publish(account_stream(account_id), data, send, numbers)
 
     async def _to_group(self, group: str, target: str, data: Data) -> int:
         async def send(args: list[object]) -> None:
@@ -76,24 +138,31 @@ class FeedPublisher:
         caller may skip rendering its messages and `pass_over` them instead."""
         return self._notifier.reaches_user(account_id)
 
-    def pass_over(self, account_id: str, messages: int = 1) -> None:
+    async def pass_over(self, account_id: str, messages: int = 1) -> None:
         """Number `messages` account messages nobody could receive, without sending them:
         a client that connects later sees the jump in `seq` and re-syncs over REST."""
-        stream = account_stream(account_id)
-        for _ in range(messages):
-            self.sequencer.next(stream)
+        await self.account_numbers(account_id, messages)
 
-    def last_seq(self, stream: str) -> int:
-        """The last sequence number sent on `stream` in this epoch (0 if none)."""
-        return self.sequencer.last(stream)
+    async def position(self, stream: str) -> FeedPosition:
+        """Where `stream` stands now: its epoch and the last number handed out (0: none).
+        A durable stream gets its epoch here if nothing was numbered on it yet, so a client
+        that reads it first expects the epoch the messages will carry."""
+        if self._streams is not None and self._durable(stream):
+            return await self._streams.position(stream) or await self._streams.advance(stream, 0)
+        return FeedPosition(self.epoch, self.sequencer.last(stream))
 
-    async def order_updated(self, account_id: str, order: Data) -> int:
-        """Push an order's new state to its account; returns the stream sequence number."""
-        return await self._to_user(account_id, ORDER_UPDATED, order)
+    async def order_updated(
+        self, account_id: str, order: Data, numbers: Numbers | None = None
+    ) -> int:
+        """Push an order's new state to its account; returns the stream sequence number
+        (the next of `numbers`, when the caller took a batch of them)."""
+        return await self._to_user(account_id, ORDER_UPDATED, order, numbers)
 
-    async def execution_reported(self, account_id: str, execution: Data) -> int:
+    async def execution_reported(
+        self, account_id: str, execution: Data, numbers: Numbers | None = None
+    ) -> int:
         """Push an execution to its account; returns the stream sequence number."""
-        return await self._to_user(account_id, EXECUTION_REPORTED, execution)
+        return await self._to_user(account_id, EXECUTION_REPORTED, execution, numbers)
 
     async def trade(self, instrument: str, trade: Data) -> int:
         """Push a trade to the instrument's trades group."""

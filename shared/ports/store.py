@@ -11,6 +11,7 @@ from typing import Protocol
 
 from shared.ports.store_accounts import AccountRepository
 from shared.ports.store_executions import ExecutionRepository
+from shared.ports.store_feeds import FeedStreamRepository
 from shared.ports.store_idempotency import IdempotencyRepository
 from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalRepository
@@ -41,6 +42,7 @@ class Store:
     positions: PositionRepository
     instruments: InstrumentRepository
     idempotency: IdempotencyRepository
+    feeds: FeedStreamRepository
     connection: StoreConnection
 
     async def ping(self) -> None:

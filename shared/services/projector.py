@@ -28,6 +28,7 @@ from shared.domain.events import Event, OrderEvent, OrderFilled, event_from_dict
 from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
+from shared.feeds.publisher import Numbers
 from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
@@ -112,6 +113,7 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
     """`project_batch` of a batch known to follow the projected mark."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
     applied = 0
+    pushes: _Pushes | None = None
     if order_events:  # else trading state changes: the admin service stored the state
         instrument = await deps.store.instruments.get(batch.symbol)
         if instrument is None:
@@ -136,11 +138,18 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
         outcomes = await all_finished(
             [*facts, _project_orders(deps, instrument, by_order, executions)]
         )
-        applied = cast("int", outcomes[-1])
+        pushes = cast("_Pushes", outcomes[-1])
+        applied = pushes.applied
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
-    # journal after it when its volatile bus lost the batches in flight.
-    await deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
+    # journal after it when its volatile bus lost the batches in flight. The accounts' feed
+    # numbers are taken in the same round trip (one group commit on SQLite); the pushes
+    # follow (a crash before them leaves a gap in the stream, which clients re-sync).
+    mark = deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
+    if pushes is None:
+        await mark
+    else:
+        await pushes.send(deps, mark)
     return applied
 
 
@@ -175,15 +184,49 @@ def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
 Pushed = list[tuple[OrderEvent, View | None]]  # an order's applied events, rendered if listened
 
 
+class _Pushes:
+    """A batch's live-feed pushes, to send once its writes are done."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        by_order: Mapping[str, list[OrderEvent]],
+        pushed: Mapping[str, Pushed],
+        executions: Mapping[int, Execution],
+    ) -> None:
+        self.instrument = instrument
+        self.by_order = by_order
+        self.pushed = pushed
+        self.executions = executions
+        self.applied = sum(len(events) for events in pushed.values())
+
+    async def send(self, deps: Deps, alongside: Awaitable[None]) -> None:
+        """Take each account's stream numbers for the batch at once (one store call each,
+        run together with `alongside`), then push each order's messages in order."""
+        messages: dict[str, int] = {}
+        for order_id, events in self.by_order.items():
+            count = _messages(events, self.pushed.get(order_id, []), self.executions)
+            messages[events[0].account_id] = messages.get(events[0].account_id, 0) + count
+        wanted = [(account, count) for account, count in messages.items() if count]
+        taken = await all_finished(
+            [alongside, *(deps.feeds.account_numbers(a, n) for a, n in wanted)]
+        )
+        numbers = {account: block for (account, _), block in zip(wanted, taken[1:], strict=True)}
+        for order_id, events in self.by_order.items():
+            if (block := numbers.get(events[0].account_id)) is not None:
+                done = self.pushed.get(order_id, [])
+                await _push_order(deps, self.instrument, events, done, self.executions, block)
+
+
 async def _project_orders(
     deps: Deps,
     instrument: Instrument,
     by_order: Mapping[str, list[OrderEvent]],
     executions: Mapping[int, Execution],
-) -> int:
+) -> _Pushes:
     """Apply each order's events of the batch: one read and one write for all the orders
-    (an order another writer changed meanwhile goes again on its own, from a fresh read),
-    then each order's pushes, in its events' order. Returns how many events were applied."""
+    (an order another writer changed meanwhile goes again on its own, from a fresh read).
+    Returns the pushes to send, each order's in its events' order."""
     held = {
         order_id: [event for event in events if event.order_seq != 0]
         for order_id, events in by_order.items()
@@ -207,9 +250,13 @@ async def _project_orders(
     if again:
         redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
         pushed.update(zip(again, redone, strict=True))
-    for order_id, events in by_order.items():
-        await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)
-    return sum(len(events) for events in pushed.values())
+    return _Pushes(instrument, by_order, pushed, executions)
+
+
+def _messages(events: list[OrderEvent], pushed: Pushed, executions: Mapping[int, Execution]) -> int:
+    """How many messages `_push_order` numbers for the order."""
+    applied = sum(2 if event.seq in executions else 1 for event, _ in pushed)
+    return applied + sum(1 for event in events if event.order_seq == 0)
 
 
 def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: Deps) -> Pushed:
@@ -247,45 +294,51 @@ async def _push_order(
     events: list[OrderEvent],
     pushed: Pushed,
     executions: Mapping[int, Execution],
+    numbers: Numbers,
 ) -> None:
-    """Push the order's applied events (and their executions) to its owner's live feed."""
+    """Push the order's applied events (and their executions) to its owner's live feed,
+    numbered from the account's `numbers` (those nobody could receive are skipped)."""
     account_id = events[0].account_id
     for event, view in pushed:
         execution = executions.get(event.seq)
         if view is None:
-            deps.feeds.pass_over(account_id, 1 if execution is None else 2)
+            numbers.skip(1 if execution is None else 2)
             continue
-        await _notify_order(deps, event, view)
+        await _notify_order(deps, event, view, numbers)
         if execution is not None:
             await _push(
                 deps.feeds.execution_reported,
                 execution.account_id,
                 execution_view(execution, instrument),
+                numbers,
             )
     for event in events:
         if event.order_seq == 0:
             # An answer about an order the matcher no longer holds: nothing to apply.
             if not deps.feeds.account_listened(account_id):
-                deps.feeds.pass_over(account_id)
+                numbers.skip()
                 continue
             order = await deps.store.orders.get_any(event.order_id)
             view = {"order_id": event.order_id} if order is None else order_view(order, instrument)
-            await _notify_order(deps, event, view)
+            await _notify_order(deps, event, view, numbers)
 
 
-async def _notify_order(deps: Deps, event: OrderEvent, view: View) -> None:
+async def _notify_order(deps: Deps, event: OrderEvent, view: View, numbers: Numbers) -> None:
     data: View = dict(view)
     data["event"] = event.KIND
     reason = getattr(event, "reason", None)
     if reason is not None:
         data["event_reason"] = reason
-    await _push(deps.feeds.order_updated, event.account_id, data)
+    await _push(deps.feeds.order_updated, event.account_id, data, numbers)
 
 
 async def _push(
-    send: Callable[[str, Mapping[str, object]], Awaitable[int]], account_id: str, data: View
+    send: Callable[[str, Mapping[str, object], Numbers], Awaitable[int]],
+    account_id: str,
+    data: View,
+    numbers: Numbers,
 ) -> None:
     try:
-        await send(account_id, data)
+        await send(account_id, data, numbers)
     except NotifierError as error:
         log.warning("live feed push to %s failed: %s", account_id, error)

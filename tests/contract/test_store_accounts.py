@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from decimal import Decimal
@@ -18,6 +19,7 @@ from shared.ports.store_errors import (
     NotFound,
     VersionConflict,
 )
+from shared.ports.store_feeds import FeedPosition
 
 
 def key_hash(key: str) -> str:
@@ -135,3 +137,15 @@ async def test_the_first_response_to_an_idempotency_key_is_kept(store):
     assert other_account.request_hash == "h3" and other_account.created_at > 0
     assert await store.idempotency.get("acc-1", "k1") == first
     assert await store.idempotency.get("acc-1", "k2") is None
+
+
+async def test_feed_streams_hand_out_each_number_once_under_one_epoch(store):
+    assert await store.feeds.position("account:acc-1") is None
+    first = await store.feeds.advance("account:acc-1", 0)  # a reader gets the epoch first
+    assert first.seq == 0
+    positions = await asyncio.gather(*(store.feeds.advance("account:acc-1", 2) for _ in range(8)))
+    assert {p.epoch for p in positions} == {first.epoch}
+    assert sorted(p.seq for p in positions) == list(range(2, 17, 2))  # no block handed twice
+    assert await store.feeds.position("account:acc-1") == FeedPosition(first.epoch, 16)
+    other = await store.feeds.advance("account:acc-2", 1)
+    assert other.seq == 1 and other.epoch != first.epoch

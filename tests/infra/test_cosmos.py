@@ -18,6 +18,7 @@ EXPECTED = {
     "positions": ("account_id", {("account_id", "symbol")}),
     "instruments": ("symbol", set()),
     "idempotency": ("account_id", {("account_id", "key")}),
+    "feed_streams": ("stream", set()),
 }
 
 

@@ -26,4 +26,6 @@ Shard keys (the collections are declared with them in Bicep; `indexes.SHARD_KEYS
 - `positions`: account_id; unique (account_id, symbol).
 - `instruments`: symbol (`_id` = symbol).
 - `idempotency`: account_id; unique (account_id, key).
+- `feed_streams`: stream (`_id` = stream name, e.g. `account:<id>`): one small document
+  per live-feed stream with its epoch and last sequence number.
 """

@@ -38,6 +38,7 @@ SHARD_KEYS: dict[str, str] = {
     "positions": "account_id",
     "instruments": "symbol",
     "idempotency": "account_id",
+    "feed_streams": "stream",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -68,6 +69,7 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "positions": (Index((("account_id", ASCENDING), ("symbol", ASCENDING)), unique=True),),
     "instruments": (),
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
+    "feed_streams": (),
 }
 
 

@@ -7,6 +7,7 @@ from pymongo.errors import PyMongoError
 
 from shared.adapters.mongo.accounts import MongoAccountRepository
 from shared.adapters.mongo.executions import MongoExecutionRepository
+from shared.adapters.mongo.feeds import MongoFeedStreamRepository
 from shared.adapters.mongo.idempotency import MongoIdempotencyRepository
 from shared.adapters.mongo.indexes import ensure_indexes
 from shared.adapters.mongo.instruments import MongoInstrumentRepository
@@ -67,5 +68,6 @@ async def open_mongo_store(
         positions=MongoPositionRepository(db["positions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
+        feeds=MongoFeedStreamRepository(db["feed_streams"]),
         connection=connection,
     )

@@ -147,6 +147,12 @@ CREATE TABLE IF NOT EXISTS instruments (
     version INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS feed_streams (
+    stream TEXT PRIMARY KEY,
+    epoch TEXT NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS idempotency (
     account_id TEXT NOT NULL,
     key TEXT NOT NULL,

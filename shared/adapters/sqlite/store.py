@@ -7,6 +7,7 @@ from pathlib import Path
 from shared.adapters.sqlite.accounts import SqliteAccountRepository
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.executions import SqliteExecutionRepository
+from shared.adapters.sqlite.feeds import SqliteFeedStreamRepository
 from shared.adapters.sqlite.idempotency import SqliteIdempotencyRepository
 from shared.adapters.sqlite.instruments import SqliteInstrumentRepository
 from shared.adapters.sqlite.journal import SqliteJournalRepository
@@ -26,5 +27,6 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         positions=SqlitePositionRepository(db),
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
+        feeds=SqliteFeedStreamRepository(db),
         connection=db,
     )
