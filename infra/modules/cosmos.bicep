@@ -102,6 +102,13 @@ var collections = [
       { key: { keys: ['_id'] } }
     ]
   }
+  {
+    name: 'risk_ledgers'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

@@ -126,6 +126,7 @@ class Order:
     dispatched: bool = False
     client_order_id_chain: list[str] = field(default_factory=list)
     pending_command: dict[str, object] | None = None
+    reserved: Decimal = Decimal(0)  # credit it holds in its account's risk ledger
 
     def __post_init__(self) -> None:
         if self.leaves_quantity == 0 and self.status == S.PENDING_NEW:

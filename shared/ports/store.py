@@ -17,6 +17,7 @@ from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalRepository
 from shared.ports.store_orders import OrderRepository
 from shared.ports.store_positions import PositionRepository
+from shared.ports.store_risk import RiskLedgerRepository
 
 
 class StoreConnection(Protocol):
@@ -43,6 +44,7 @@ class Store:
     instruments: InstrumentRepository
     idempotency: IdempotencyRepository
     feeds: FeedStreamRepository
+    risk: RiskLedgerRepository
     connection: StoreConnection
 
     async def ping(self) -> None:

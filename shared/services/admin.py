@@ -19,7 +19,8 @@ from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, DuplicateInstrument, VersionConflict
-from shared.services import codes
+from shared.ports.store_risk import RiskLedger
+from shared.services import codes, risk
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.intake import cancel_all
@@ -135,6 +136,28 @@ async def set_account_state(
     if state is TradingState.HALTED:
         await cancel_all(deps, account, None, reasons.CANCELED_BY_HALT)
     return account
+
+
+async def rebuild_risk_ledger(deps: Deps, account_id: str, actor: str) -> RiskLedger:
+    """Recount an account's risk ledger from its orders (after a crash of a store without
+    transactions left it holding too much). The account must be halted meanwhile, so no
+    placement is halfway through."""
+    account = await get_account(deps, account_id)
+    if account.trading_state is not TradingState.HALTED:
+        detail = "halt the account first: a placement halfway through would be missed"
+        raise Conflict(codes.ACCOUNT_NOT_HALTED, detail, "account_id")
+    try:
+        ledger = await risk.rebuild_ledger(deps, account, deps.clock())
+    except VersionConflict:
+        raise Conflict(codes.INVALID_VALUE, "the ledger keeps changing; retry", None) from None
+    audit.warning(
+        "risk ledger of %s rebuilt by %s: %d open orders holding %s",
+        account_id,
+        actor,
+        ledger.open_orders,
+        ledger.open_notional,
+    )
+    return ledger
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """Order intake: place (and preview), replace and cancel. The only writer of new orders.
 
-Placing: rate limit -> instrument and grid -> risk -> claim the client order id and store
-the order PENDING_NEW, undispatched (one write) -> send NewOrder -> mark dispatched. A crash
-or a bus failure after the store write leaves the order undispatched: the sweep sends it.
+Placing: instrument and grid -> the order's own risk checks -> take its share of the
+account's limits (rate, open orders, orders today, credit), claim the client order id and
+store the order PENDING_NEW, undispatched (one atomic write on SQLite) -> send NewOrder ->
+mark dispatched. A crash or a bus failure after the store write leaves the order
+undispatched: the sweep sends it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from shared.domain import reasons
 from shared.domain.commands import (
@@ -27,7 +30,8 @@ from shared.domain.order import CancelRequested, InvalidTransition, Order, Repla
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
 from shared.ports.store_paging import MAX_PAGE_SIZE
-from shared.services import codes, risk
+from shared.ports.store_risk import LedgerChange, RiskLedger
+from shared.services import codes, limits, risk
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest, ServiceError
 from shared.services.orders_io import (
@@ -160,23 +164,34 @@ class Preview:
     notional: str | None = None
 
 
+def _taken(
+    ledger: RiskLedger, ask: limits.Ask, account: Account
+) -> tuple[list[RiskFailure], list[RiskFailure]]:
+    """The ledger's failures of the ask: (the rate limit's, the others')."""
+    found = [
+        RiskFailure(error.reason, error.detail, error.field)
+        for error in limits.failures(ledger, ask, account.risk_limits)
+    ]
+    rate = [f for f in found if f.reason == reasons.RATE_LIMIT_EXCEEDED]
+    return rate, [f for f in found if f.reason != reasons.RATE_LIMIT_EXCEEDED]
+
+
 async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> Preview:
     """Run every check of `place_order` and report the outcome; changes nothing."""
     now = deps.clock()
-    try:
-        await risk.take_rate_token(deps, account, now, peek=True)
-        rate_failures: list[RiskFailure] = []
-    except ServiceError as error:
-        rate_failures = [RiskFailure(error.reason, error.detail, error.field)]
+    ledger = await risk.ledger_of(deps, account, now)
     try:
         instrument = await instrument_for(deps, request.symbol)
         ticket = to_ticket(request, instrument, now)
     except ServiceError as error:
         failure = RiskFailure(error.reason, error.detail, error.field)
-        return Preview(False, [*rate_failures, failure])
-    failures = rate_failures + await risk.evaluate(
-        deps, account, instrument, ticket, now, first_only=False
-    )
+        nothing = limits.Ask(Decimal(0), Decimal(0), now, risk.utc_day(now)[0])
+        rate, _ = _taken(ledger, nothing, account)
+        return Preview(False, [*rate, failure])
+    ask = await risk.ask_for(deps, account, instrument, ticket, now)
+    rate, others = _taken(ledger, ask, account)
+    failures = rate + await risk.evaluate(deps, account, instrument, ticket, now, first_only=False)
+    failures += others
     if request.client_order_id:
         holder = await _client_order_id_taken(deps, account.account_id, request.client_order_id)
         if holder is not None and await deps.store.orders.get(account.account_id, holder):
@@ -231,33 +246,39 @@ async def place(
             if not earlier.dispatched:
                 await dispatch(deps, account, earlier, mark_in_background=True)
             return Placed(earlier, instrument)
-    await risk.take_rate_token(deps, account, now)
     _raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
+    ask = await risk.ask_for(deps, account, instrument, ticket, now)
+    fresh = await risk.ledger_of(deps, account, now)
+    share = limits.taking(account.account_id, ask, account.risk_limits, fresh)
     client_order_id = ticket.client_order_id or order_id
-    order = _new_order(account, ticket, order_id, client_order_id, now)
+    order = _new_order(account, ticket, order_id, client_order_id, now, ask.notional)
     try:
-        # The claim and the order in one write: the client order id is ours for good.
-        await _store_new(deps, order, _CLIENT_ORDER_ID + client_order_id)
+        # The limits, the claim and the order in one write: the client order id is ours
+        # for good, and the order's share of the limits is taken if and only if it stores.
+        await _store_new(deps, order, _CLIENT_ORDER_ID + client_order_id, share)
     except DuplicateClientOrderId as error:
         holder = error.existing_order_id
         if await deps.store.orders.get(account.account_id, holder) is not None:
             raise _duplicate(client_order_id, holder) from None
         # Claimed by an earlier attempt that stopped before storing its order (a store
         # without transactions writes the claim first): this attempt takes its id over.
-        order = _new_order(account, ticket, holder, client_order_id, now)
-        await _store_new(deps, order, None)
-    await risk.count_order_placed(deps, account, now)
+        order = _new_order(account, ticket, holder, client_order_id, now, ask.notional)
+        await _store_new(deps, order, None, share)
+    risk.ledger_stored(account.account_id)
     await dispatch(deps, account, order, mark_in_background=True)
     await remember(deps, order)
     log.info("order %s placed by %s", order.order_id, account.account_id)
     return Placed(order, instrument)
 
 
-async def _store_new(deps: Deps, order: Order, claim: str | None) -> None:
-    """Store the new order (with its claim of the client order id, unless claimed already);
-    DuplicateClientOrderId when another order id holds the claim."""
+async def _store_new(
+    deps: Deps, order: Order, claim: str | None, share: LedgerChange | None = None
+) -> None:
+    """Store the new order (with its claim of the client order id, unless claimed already,
+    and its share of the account's limits); DuplicateClientOrderId when another order id
+    holds the claim."""
     try:
-        await deps.store.orders.create(order, claim)
+        await deps.store.orders.create(order, claim, share)
     except DuplicateClientOrderId as error:
         if claim is None:  # the claim was ours: an order holds the client order id now
             raise _duplicate(order.client_order_id, error.existing_order_id) from None
@@ -283,7 +304,12 @@ def _same_order(order: Order, ticket: Ticket) -> bool:
 
 
 def _new_order(
-    account: Account, ticket: Ticket, order_id: str, client_order_id: str, now: int
+    account: Account,
+    ticket: Ticket,
+    order_id: str,
+    client_order_id: str,
+    now: int,
+    reserved: Decimal,
 ) -> Order:
     return Order(
         order_id=order_id,
@@ -298,6 +324,7 @@ def _new_order(
         stop_price=ticket.stop_price,
         created_at=now,
         expire_at=ticket.expire_at,
+        reserved=reserved,
     )
 
 
@@ -429,6 +456,13 @@ async def replace_order(
         deps, account, instrument, ticket, now, first_only=True, replacing=current
     )
     _raise_first(failures)
+    # A replace worth more than the order holds takes the difference of the credit limit
+    # with the order's write (given back if the matcher refuses the replace).
+    ask = await risk.ask_for(deps, account, instrument, ticket, now, replacing=current)
+    share = None
+    if ask.notional > 0:
+        fresh = await risk.ledger_of(deps, account, now)
+        share = limits.taking(account.account_id, ask, account.risk_limits, fresh)
     new_client_id = request.client_order_id
     if new_client_id is not None and new_client_id != current.client_order_id:
         holder = await _reserve_client_order_id(deps, account.account_id, new_client_id, order_id)
@@ -449,7 +483,7 @@ async def replace_order(
         new_client_id or "",
     )
 
-    def request_replace(order: Order) -> None:
+    def request_replace(order: Order) -> LedgerChange | None:
         if order.status is OrderStatus.PENDING_REPLACE:
             raise _replace_pending()
         if order.status not in _CANCELABLE:
@@ -458,6 +492,8 @@ async def replace_order(
             order.apply(ReplaceRequested(now, command.to_dict()))
         except InvalidTransition:
             raise _not_open(order) from None
+        order.reserved += ask.notional
+        return share
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace

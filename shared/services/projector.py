@@ -1,5 +1,7 @@
 """The executions projector: applies the matcher's events to orders, executions and
-positions, then pushes the changes to the owner's live feed.
+positions, gives back what the orders no longer hold of their accounts' limits (in the
+same write as each order, see shared.services.limits), then pushes the changes to the
+owner's live feed.
 
 Idempotent by construction: an order refuses an event it has applied (DuplicateEvent, by
 per-order sequence) and executions and positions are keyed by execution id, so a redelivered
@@ -32,6 +34,8 @@ from shared.feeds.publisher import Numbers
 from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
+from shared.ports.store_risk import LedgerChange
+from shared.services import limits
 from shared.services.deps import Deps
 from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
@@ -234,13 +238,18 @@ async def _project_orders(
     stored = await deps.store.orders.get_any_of([oid for oid, events in held.items() if events])
     pushed: dict[str, Pushed] = {}
     changed: list[Order] = []
+    gives: list[LedgerChange | None] = []  # what each gives back of its account's limits
     for order_id, events in held.items():
         order = stored.get(order_id)
         if order is not None and events:
+            was_open = limits.is_open(order)
             pushed[order_id] = _apply(order, events, instrument, deps)
             if pushed[order_id]:
                 changed.append(order)
-    written = await deps.store.orders.update_all([(order, order.version) for order in changed])
+                gives.append(limits.release(order, was_open, instrument))
+    written = await deps.store.orders.update_all(
+        [(order, order.version) for order in changed], gives
+    )
     again: list[str] = [oid for oid, events in held.items() if events and oid not in stored]
     for order, ok in zip(changed, written, strict=True):
         if ok:
@@ -278,10 +287,12 @@ async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEve
     (NotFound when the order does not exist)."""
     pushed: Pushed = []
 
-    def apply(order: Order) -> None:
+    def apply(order: Order) -> LedgerChange | None:
+        was_open = limits.is_open(order)
         pushed[:] = _apply(order, held, instrument, deps)
         if not pushed:
             raise DuplicateEvent("every event applied before")  # nothing to write
+        return limits.release(order, was_open, instrument)
 
     with contextlib.suppress(DuplicateEvent):
         await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)

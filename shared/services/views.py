@@ -13,6 +13,7 @@ from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
+from shared.ports.store_risk import RiskLedger
 
 View = dict[str, object]
 _AVERAGE_EXTRA_DIGITS = 6  # an average price carries 6 more decimals than the tick
@@ -142,6 +143,16 @@ def instrument_view(instrument: Instrument) -> View:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": _price(instrument, instrument.reference_price),
         "trading_state": instrument.trading_state.value,
+    }
+
+
+def risk_ledger_view(ledger: RiskLedger) -> View:
+    return {
+        "account_id": ledger.account_id,
+        "open_orders": ledger.open_orders,
+        "open_notional": format(ledger.open_notional.normalize(), "f"),
+        "day": ledger.day,
+        "day_orders": ledger.day_orders,
     }
 
 

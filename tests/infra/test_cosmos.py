@@ -19,6 +19,7 @@ EXPECTED = {
     "instruments": ("symbol", set()),
     "idempotency": ("account_id", {("account_id", "key")}),
     "feed_streams": ("stream", set()),
+    "risk_ledgers": ("account_id", set()),
 }
 
 

@@ -39,6 +39,7 @@ SHARD_KEYS: dict[str, str] = {
     "instruments": "symbol",
     "idempotency": "account_id",
     "feed_streams": "stream",
+    "risk_ledgers": "account_id",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -70,6 +71,7 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "instruments": (),
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
     "feed_streams": (),
+    "risk_ledgers": (),
 }
 
 

@@ -14,6 +14,7 @@ from shared.adapters.mongo.instruments import MongoInstrumentRepository
 from shared.adapters.mongo.journal import MongoJournalRepository
 from shared.adapters.mongo.orders import MongoOrderRepository
 from shared.adapters.mongo.positions import MongoPositionRepository
+from shared.adapters.mongo.risk import MongoRiskLedgerRepository
 from shared.ports.store import Store
 from shared.ports.store_codec import Doc
 from shared.ports.store_errors import StoreUnavailable
@@ -60,8 +61,9 @@ async def open_mongo_store(
         await client.close()
         raise
     idempotency = MongoIdempotencyRepository(db["idempotency"])
+    ledgers = MongoRiskLedgerRepository(db["risk_ledgers"])
     return Store(
-        orders=MongoOrderRepository(db["orders"], idempotency),
+        orders=MongoOrderRepository(db["orders"], idempotency, ledgers),
         executions=MongoExecutionRepository(db["executions"]),
         journal=MongoJournalRepository(db["journal"], db["journal_marks"]),
         accounts=MongoAccountRepository(db["accounts"]),
@@ -69,5 +71,6 @@ async def open_mongo_store(
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
         feeds=MongoFeedStreamRepository(db["feed_streams"]),
+        risk=ledgers,
         connection=connection,
     )

@@ -147,6 +147,12 @@ CREATE TABLE IF NOT EXISTS instruments (
     version INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS risk_ledgers (
+    account_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    doc BLOB NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS feed_streams (
     stream TEXT PRIMARY KEY,
     epoch TEXT NOT NULL,

@@ -13,6 +13,7 @@ from shared.adapters.sqlite.instruments import SqliteInstrumentRepository
 from shared.adapters.sqlite.journal import SqliteJournalRepository
 from shared.adapters.sqlite.orders import SqliteOrderRepository
 from shared.adapters.sqlite.positions import SqlitePositionRepository
+from shared.adapters.sqlite.risk import SqliteRiskLedgerRepository
 from shared.ports.store import Store
 
 
@@ -28,5 +29,6 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
         feeds=SqliteFeedStreamRepository(db),
+        risk=SqliteRiskLedgerRepository(db),
         connection=db,
     )
