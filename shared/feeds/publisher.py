@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import cast
 
+from shared.all_finished import all_finished
 from shared.feeds.conflater import BookConflater
 from shared.feeds.sequencer import FeedSequencer
 from shared.feeds.streams import (
@@ -44,25 +46,31 @@ _ACCOUNT = account_stream("")
 
 class Numbers:
     """Sequence numbers handed out to one stream, used in order: `take()` the next one,
-    `skip(n)` those of messages nobody could receive."""
+    `skip(n)` those of messages nobody could receive. `heard` is False for the numbers of
+    an account nobody hears (`FeedPublisher.batch_numbers`): they can only be skipped."""
 
-    __slots__ = ("_last", "_next", "epoch")
+    __slots__ = ("_last", "_next", "epoch", "heard")
 
-    def __init__(self, epoch: str, first: int, last: int) -> None:
+    def __init__(self, epoch: str, first: int, last: int, heard: bool = True) -> None:
         self.epoch = epoch
         self._next = first
         self._last = last
+        self.heard = heard
 
     def take(self) -> int:
-        if self._next > self._last:
+        if self._next > self._last or not self.heard:
             raise ValueError("every number of this block is used")
         seq = self._next
         self._next += 1
         return seq
 
     def skip(self, count: int = 1) -> None:
-        for _ in range(count):
-            self.take()
+        if self.heard:
+            for _ in range(count):
+                self.take()
+
+
+_UNHEARD = Numbers("", 1, 0, heard=False)
 
 
 class FeedPublisher:
@@ -81,6 +89,9 @@ class FeedPublisher:
         self._notifier = notifier
         self.epoch = epoch or secrets.token_hex(8)
         self._streams = streams
+        # Accounts whose stream already shows a gap for the messages nobody heard since
+        # (durable streams only): their next unheard messages need no number.
+        self._gap_shown: set[str] = set()
         self.sequencer = sequencer or FeedSequencer()
         self.conflater = conflater or BookConflater(books_per_second)
         self._locks: dict[str, asyncio.Lock] = {}
@@ -102,6 +113,56 @@ class FeedPublisher:
         """`numbers` of the account's stream: a batch of pushes takes them at once."""
         return await self.numbers(account_stream(account_id), count)
 
+    async def batch_numbers(
+        self, counts: Sequence[tuple[str, int, bool]], alongside: Awaitable[None] | None = None
+    ) -> dict[str, Numbers]:
+        """The numbers of a batch of account messages, by account: (account id, messages,
+        whether the account is heard now), in one store call, run together with
+        `alongside` (awaited in any case).
+
+        An account nobody hears needs its messages numbered only so that a client that
+        comes back sees it missed some. In memory every message still gets its number (it
+        costs nothing); with durable streams one number per stretch nobody hears is enough:
+        the account is then marked until it is heard again or a client reads where its
+        stream stands (`position`), so such batches usually write nothing. Its numbers
+        here can only be skipped."""
+        wanted: list[tuple[str, int]] = []
+        for account_id, count, heard in counts:
+            if heard or self._streams is None:
+                wanted.append((account_id, count))
+                self._gap_shown.discard(account_id)
+            elif account_id not in self._gap_shown:
+                wanted.append((account_id, 1))
+                self._gap_shown.add(account_id)
+        taken: list[Numbers] = []
+        if not wanted:
+            if alongside is not None:
+                await alongside
+        elif alongside is None:
+            taken = await self.accounts_numbers(wanted)
+        else:
+            _, got = await all_finished([alongside, self.accounts_numbers(wanted)])
+            taken = cast("list[Numbers]", got)
+        blocks = dict(zip((a for a, _ in wanted), taken, strict=True))
+        heard_now = {account_id for account_id, _, heard in counts if heard}
+        return {
+            account_id: blocks[account_id]
+            if account_id in heard_now or self._streams is None
+            else _UNHEARD
+            for account_id, _, _ in counts
+        }
+
+    async def accounts_numbers(self, counts: Sequence[tuple[str, int]]) -> list[Numbers]:
+        """`account_numbers` of each (account id, count), in one store call."""
+        streams = [(account_stream(account_id), count) for account_id, count in counts]
+        if self._streams is None:
+            return [await self.numbers(stream, count) for stream, count in streams]
+        positions = await self._streams.advance_all(streams)
+        return [
+            Numbers(position.epoch, position.seq - count + 1, position.seq)
+            for position, (_, count) in zip(positions, streams, strict=True)
+        ]
+
     async def _publish(
         self,
         stream: str,
@@ -115,6 +176,8 @@ class FeedPublisher:
             async with lock:
                 return await self._publish(stream, data, send, await self.numbers(stream, 1))
         seq = numbers.take()
+        if stream.startswith(_ACCOUNT):
+            self._gap_shown.discard(stream.removeprefix(_ACCOUNT))  # heard: a gap shows again
         envelope = {"stream": stream, "epoch": numbers.epoch, "seq": seq, "data": dict(data)}
         await send([envelope])
         return seq
@@ -148,6 +211,7 @@ class FeedPublisher:
         A durable stream gets its epoch here if nothing was numbered on it yet, so a client
         that reads it first expects the epoch the messages will carry."""
         if self._streams is not None and self._durable(stream):
+            self._gap_shown.discard(stream.removeprefix(_ACCOUNT))  # the next unheard: a gap
             return await self._streams.position(stream) or await self._streams.advance(stream, 0)
         return FeedPosition(self.epoch, self.sequencer.last(stream))
 

@@ -4,6 +4,7 @@ sequence number handed out), shared by every process that publishes on it."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +30,10 @@ class FeedStreamRepository(Protocol):
         ask at once: returns the position after them, so the numbers are
         `seq - count + 1 .. seq`. A stream not stored yet is stored first, at 0 under a
         `new_epoch()`; its epoch never changes afterwards."""
+        ...
+
+    async def advance_all(self, counts: Sequence[tuple[str, int]]) -> list[FeedPosition]:
+        """`advance` of each (stream, count), in one store call; the positions in order."""
         ...
 
     async def position(self, stream: str) -> FeedPosition | None:

@@ -16,6 +16,7 @@ pure functions of the stored ledger: the stores run them inside their atomic ste
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,11 +30,17 @@ from shared.ports.store_risk import LedgerChange, RiskLedger
 from shared.services.errors import RateLimited, RiskRefused, ServiceError
 
 _NS = 1_000_000_000
+_ZERO = Decimal(0)
 _OPEN = frozenset(OPEN_STATUSES)
 
 
 def money(instrument: Instrument, lots: int, ticks: int) -> Decimal:
-    return Decimal(lots) * instrument.lot_size * Decimal(ticks) * instrument.tick_size
+    return _money(instrument.lot_size, instrument.tick_size, lots, ticks)
+
+
+@functools.lru_cache(maxsize=65_536)  # a book's orders repeat a few quantities and prices
+def _money(lot_size: Decimal, tick_size: Decimal, lots: int, ticks: int) -> Decimal:
+    return Decimal(lots) * lot_size * Decimal(ticks) * tick_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,23 +112,29 @@ def take(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> RiskLedger:
     if not ask.new_order:
         return dataclasses.replace(ledger, open_notional=ledger.open_notional + ask.notional)
     today = ledger.day_orders if ledger.day == ask.day else 0
-    return dataclasses.replace(
-        ledger,
-        open_orders=ledger.open_orders + 1,
-        open_notional=ledger.open_notional + ask.notional,
-        day=ask.day,
-        day_orders=today + 1,
-        rate_tokens=_refill(ledger, limits, ask.now) - 1.0,
-        rate_at=max(ledger.rate_at, ask.now),
+    return RiskLedger(
+        ledger.account_id,
+        ledger.open_orders + 1,
+        ledger.open_notional + ask.notional,
+        ask.day,
+        today + 1,
+        _refill(ledger, limits, ask.now) - 1.0,
+        max(ledger.rate_at, ask.now),
+        ledger.version,
     )
 
 
 def give_back(ledger: RiskLedger, open_orders: int, notional: Decimal) -> RiskLedger:
     """The ledger with `open_orders` open orders and `notional` credit given back."""
-    return dataclasses.replace(
-        ledger,
-        open_orders=max(0, ledger.open_orders - open_orders),
-        open_notional=max(Decimal(0), ledger.open_notional - notional),
+    return RiskLedger(  # built directly: dataclasses.replace costs more than the rest
+        ledger.account_id,
+        max(0, ledger.open_orders - open_orders),
+        max(_ZERO, ledger.open_notional - notional),
+        ledger.day,
+        ledger.day_orders,
+        ledger.rate_tokens,
+        ledger.rate_at,
+        ledger.version,
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
 
@@ -34,6 +35,7 @@ from shared.feeds.publisher import Numbers
 from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
+from shared.ports.store_journal import JournalRepository
 from shared.ports.store_risk import LedgerChange
 from shared.services import limits
 from shared.services.deps import Deps
@@ -41,6 +43,11 @@ from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
 
 log = logging.getLogger(__name__)
+
+
+# The projected marks this process set, per journal (marks never go back): a batch that
+# follows one of them needs no read of the stored mark to know it leaves no gap.
+_marks: weakref.WeakKeyDictionary[JournalRepository, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 class UnknownInstrument(Exception):
@@ -59,6 +66,9 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
     of the others). Then the mark. The live-feed pushes follow the writes, each order's in
     its events' order. If any part fails, the rest still finishes before the error is
     raised, so a redelivery never races with the remains of the first delivery."""
+    known = _marks.setdefault(deps.store.journal, {})
+    if known.get(batch.symbol, -1) >= batch.first_seq - 1:
+        return await _project(deps, batch)  # follows what this process applied: no gap
     projected = await deps.store.journal.projected_seq(batch.symbol)
     applied = 0
     if batch.first_seq > projected + 1:
@@ -154,6 +164,8 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
         await mark
     else:
         await pushes.send(deps, mark)
+    known = _marks.setdefault(deps.store.journal, {})
+    known[batch.symbol] = max(known.get(batch.symbol, 0), batch.last_seq)
     return applied
 
 
@@ -211,11 +223,12 @@ class _Pushes:
         for order_id, events in self.by_order.items():
             count = _messages(events, self.pushed.get(order_id, []), self.executions)
             messages[events[0].account_id] = messages.get(events[0].account_id, 0) + count
-        wanted = [(account, count) for account, count in messages.items() if count]
-        taken = await all_finished(
-            [alongside, *(deps.feeds.account_numbers(a, n) for a, n in wanted)]
-        )
-        numbers = {account: block for (account, _), block in zip(wanted, taken[1:], strict=True)}
+        wanted = [
+            (account, count, deps.feeds.account_listened(account))
+            for account, count in messages.items()
+            if count
+        ]
+        numbers = await deps.feeds.batch_numbers(wanted, alongside)
         for order_id, events in self.by_order.items():
             if (block := numbers.get(events[0].account_id)) is not None:
                 done = self.pushed.get(order_id, [])
@@ -309,10 +322,9 @@ async def _push_order(
 ) -> None:
     """Push the order's applied events (and their executions) to its owner's live feed,
     numbered from the account's `numbers` (those nobody could receive are skipped)."""
-    account_id = events[0].account_id
     for event, view in pushed:
         execution = executions.get(event.seq)
-        if view is None:
+        if view is None or not numbers.heard:
             numbers.skip(1 if execution is None else 2)
             continue
         await _notify_order(deps, event, view, numbers)
@@ -326,7 +338,7 @@ async def _push_order(
     for event in events:
         if event.order_seq == 0:
             # An answer about an order the matcher no longer holds: nothing to apply.
-            if not deps.feeds.account_listened(account_id):
+            if not numbers.heard:
                 numbers.skip()
                 continue
             order = await deps.store.orders.get_any(event.order_id)

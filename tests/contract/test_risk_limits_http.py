@@ -172,7 +172,7 @@ async def test_a_halted_accounts_ledger_is_rebuilt_from_its_orders(
     # A crash between two writes of a store without transactions: the ledger holds too much.
     store = oms.container.store
     stored = await store.risk.get(account_id)
-    assert stored is not None and (stored.open_orders, stored.open_notional) == (2, 360)
+    assert stored is not None and (stored.open_orders, stored.open_notional) == (2, Decimal(360))
     leaked = dataclasses.replace(stored, open_orders=3, open_notional=Decimal(999))
     await store.risk.put(leaked, stored.version)
     assert (await http.post("/api/orders", json=buy(1), headers=headers)).json()["reason"] == (

@@ -210,3 +210,29 @@ async def test_an_account_stream_kept_in_the_store_continues_across_restarts_and
         assert restarted.epoch != replica.epoch  # instrument streams stay per process
     finally:
         await store.close()
+
+
+async def test_an_unheard_stretch_of_a_stored_stream_costs_one_number_and_still_shows_a_gap(
+    tmp_path: Path,
+) -> None:
+    hub = LocalHub(KEY)
+    notifier = LocalNotifier(hub, "http://127.0.0.1:1/signalr")
+    store = await open_sqlite_store(tmp_path / "oms.db")
+    try:
+        feeds = FeedPublisher(notifier, streams=store.feeds)
+        alice = _connect(hub, "alice")
+        await feeds.order_updated("alice", {"order_id": "o1"})  # seq 1, heard
+        assert [m["arguments"][0]["seq"] for m in _drain(alice)] == [1]  # type: ignore[index]
+        for _ in range(3):  # three batches while she is away: one number for the stretch
+            numbers = await feeds.batch_numbers([("alice", 5, False)])
+            numbers["alice"].skip(5)
+        assert (await store.feeds.position("account:alice")).seq == 2  # type: ignore[union-attr]
+        seen = await feeds.position("account:alice")  # a client reads where it stands...
+        await feeds.batch_numbers([("alice", 5, False)])  # ...and is away again: a gap again
+        assert (await feeds.position("account:alice")).seq == seen.seq + 1
+        heard = await feeds.batch_numbers([("alice", 2, True)])
+        await feeds.order_updated("alice", {"order_id": "o1"}, heard["alice"])
+        got = [m["arguments"][0]["seq"] for m in _drain(alice)]  # type: ignore[index]
+        assert got == [seen.seq + 2]  # after the gap
+    finally:
+        await store.close()

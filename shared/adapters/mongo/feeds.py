@@ -3,6 +3,7 @@ find-and-modify (an upsert the first time)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from pymongo import ReturnDocument
@@ -10,6 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.adapters.mongo.throttle import with_retry
+from shared.all_finished import all_finished
 from shared.ports.store_codec import Doc
 from shared.ports.store_feeds import FeedPosition, new_epoch
 
@@ -39,6 +41,9 @@ class MongoFeedStreamRepository:
             assert doc is not None
             return FeedPosition(str(doc["epoch"]), int(doc["seq"]))
         raise RuntimeError(f"feed stream {stream}: the upsert kept colliding")
+
+    async def advance_all(self, counts: Sequence[tuple[str, int]]) -> list[FeedPosition]:
+        return await all_finished([self.advance(stream, count) for stream, count in counts])
 
     async def position(self, stream: str) -> FeedPosition | None:
         query = {"_id": stream, "stream": stream}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
+
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.ports.store_feeds import FeedPosition, new_epoch
 
@@ -23,6 +26,15 @@ class SqliteFeedStreamRepository:
             lambda conn: conn.execute(_ADVANCE, params).fetchone(), one_change=True
         )
         return FeedPosition(str(epoch), int(seq))
+
+    async def advance_all(self, counts: Sequence[tuple[str, int]]) -> list[FeedPosition]:
+        params = [(stream, new_epoch(), count) for stream, count in counts]
+
+        def advance(conn: sqlite3.Connection) -> list[FeedPosition]:
+            rows = [conn.execute(_ADVANCE, one).fetchone() for one in params]
+            return [FeedPosition(str(epoch), int(seq)) for epoch, seq in rows]
+
+        return await self._db.write(advance) if params else []
 
     async def position(self, stream: str) -> FeedPosition | None:
         row = self._db.reader.execute(

@@ -11,7 +11,7 @@ import orjson
 from shared.adapters.sqlite.database import OPEN_ORDERS, PENDING_ORDERS, SqliteDatabase
 from shared.adapters.sqlite.idempotency import claim_key
 from shared.adapters.sqlite.paging import add_time_window
-from shared.adapters.sqlite.risk import apply_change
+from shared.adapters.sqlite.risk import apply_change, apply_changes
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_codec import order_from_doc, order_to_doc
@@ -209,14 +209,16 @@ class SqliteOrderRepository:
 
         def change_all(conn: sqlite3.Connection) -> list[bool]:
             written: list[bool] = []
+            given: list[LedgerChange] = []
             for params, ledger in zip(rows, gives, strict=True):
                 try:
                     ok = conn.execute(_UPDATE, params).rowcount == 1
                 except sqlite3.IntegrityError:  # a client order id clash: update() names it
                     ok = False
                 if ok and ledger is not None:
-                    apply_change(conn, ledger)  # gives back: in the same transaction
+                    given.append(ledger)
                 written.append(ok)
+            apply_changes(conn, given)  # what the written ones give back, in the transaction
             return written
 
         written = await self._db.write(change_all) if rows else []
