@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-GENEROUS_LIMITS = {
+GENEROUS_LIMITS: dict[str, str | int] = {  # a load account's: far past what a bench sends
     "max_order_notional": "100000000",
     "max_open_orders": 1_000_000,
     "max_daily_orders": 10_000_000,
