@@ -286,6 +286,14 @@ class AccountOut(Response):
     venue: str | None = None
 
 
+class RiskLedgerOut(Response):
+    account_id: str
+    open_orders: int
+    open_notional: str
+    day: str
+    day_orders: int
+
+
 class AccountCreated(Response):
     account: AccountOut
     api_key: str = Field(description="Shown once; only its hash is stored.")

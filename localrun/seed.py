@@ -8,6 +8,7 @@ restarts. OMS_ADMIN_API_KEY, when set, is the admin key instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ from shared.bootstrap import Container, ensure_admin_account
 from shared.domain.enums import AccountType
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import RiskLimits
+from shared.ports.store_errors import DuplicateInstrument
 from shared.services.admin import NewAccount, create_account
 
 
@@ -97,8 +99,8 @@ async def seed(container: Container) -> LocalKeys:
     data_dir.mkdir(parents=True, exist_ok=True)
     keys = _load(data_dir)
     for instrument in INSTRUMENTS:
-        if await container.store.instruments.get(instrument.symbol) is None:
-            await container.store.instruments.upsert(instrument)
+        with contextlib.suppress(DuplicateInstrument):  # kept as it is (an admin may change it)
+            await container.store.instruments.create(instrument)
     admin_key = (
         settings.OMS_ADMIN_API_KEY or keys.get("admin") or f"adm_{secrets.token_urlsafe(24)}"
     )

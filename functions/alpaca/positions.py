@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from functions.alpaca.deps import CallerDep, ContainerDep
+from functions.alpaca.deps import CallerDep, ContainerDep, PageReaderDep
 from functions.alpaca.errors import service_error
 from functions.alpaca.shapes import json_response, order_json
 from shared.alpaca import codes as alpaca_codes
@@ -65,7 +65,7 @@ async def _json(container: Container, instrument: Instrument, position: Position
 
 
 @router.get("/positions")
-async def list_positions(container: ContainerDep, caller: CallerDep) -> Response:
+async def list_positions(container: ContainerDep, caller: PageReaderDep) -> Response:
     instruments = queries.Instruments(container)
     out = []
     for position in await queries.list_positions(container, caller.account_id):

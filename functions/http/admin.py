@@ -22,6 +22,7 @@ from functions.schemas import (
     CreateAccount,
     CreateInstrument,
     InstrumentOut,
+    RiskLedgerOut,
     RiskLimitsIn,
     SetTradingState,
     TradingStateOut,
@@ -29,7 +30,7 @@ from functions.schemas import (
 from shared.ports.store_accounts import RiskLimits
 from shared.services import admin, codes, venues
 from shared.services.errors import InvalidRequest
-from shared.services.views import account_view, instrument_view
+from shared.services.views import account_view, instrument_view, risk_ledger_view
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -82,6 +83,19 @@ async def get_account(
     account_id: AccountIdPath, container: ContainerDep, caller: AdminDep
 ) -> AccountOut:
     return AccountOut.model_validate(account_view(await admin.get_account(container, account_id)))
+
+
+@router.post(
+    "/accounts/{account_id}/risk-ledger/rebuild",
+    response_model=RiskLedgerOut,
+    responses=errors(401, 403, 404, 409, 422),
+    summary="Recount a halted account's risk ledger from its orders",
+)
+async def rebuild_risk_ledger(
+    account_id: AccountIdPath, container: ContainerDep, caller: AdminDep
+) -> RiskLedgerOut:
+    ledger = await admin.rebuild_risk_ledger(container, account_id, caller.account_id)
+    return RiskLedgerOut.model_validate(risk_ledger_view(ledger))
 
 
 @router.patch(

@@ -109,6 +109,20 @@ var collections = [
       { key: { keys: ['_id'] } }
     ]
   }
+  {
+    name: 'feed_streams'
+    shardKey: 'stream'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
+  {
+    name: 'risk_ledgers'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

@@ -35,10 +35,6 @@ class Segment:
     entries: list[tuple[JournalEntry, list[Event]]] = field(default_factory=list)
     republish: list[JournalEntry] = field(default_factory=list)
     settle: list[BusMessage] = field(default_factory=list)
-    # A command that caused no events is recorded only by completing its message, so it
-    # must be completed before any later command's entry is journaled: otherwise a crash
-    # would redeliver it onto a state it never saw (see InstrumentWorker).
-    unrecorded: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.entries or self.republish or self.settle)

@@ -47,9 +47,7 @@ async def alpaca_account(deps: Deps, account: Account) -> dict[str, object]:
             long_value += value
         else:
             short_value += value
-    used = await risk.exposure(deps, account)
-    headroom = account.risk_limits.credit_limit - used.open_notional - used.filled_notional
-    buying_power = text(max(headroom, Decimal(0)))
+    buying_power = text(await risk.credit_left(deps, account))
     equity = text(cash + long_value + short_value)
     blocked = account.trading_state is TradingState.HALTED
     return {

@@ -16,6 +16,10 @@ class Instrument:
     Quantities (`min_quantity`, `max_quantity`) are in lots and `reference_price` in ticks.
     Fees are in hundredths of a basis point (250 = 2.5 bps) so the engine stays integral.
     `venue` overrides the account's routing for live orders on this instrument.
+
+    `version` is the optimistic-concurrency counter of the stored instrument. `state_pending`
+    says the stored trading state may not have reached the matcher yet (the kill switch
+    stores a state first, then sends it; the outbox sweep sends it again while it is set).
     """
 
     symbol: str
@@ -29,6 +33,8 @@ class Instrument:
     reference_price: int | None = None
     trading_state: TradingState = TradingState.ACTIVE
     venue: str | None = None
+    version: int = 0
+    state_pending: bool = False
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)

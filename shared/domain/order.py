@@ -177,6 +177,7 @@ class Order:
     order_class: OrderClass = OrderClass.SIMPLE
     leg: str = ""
     parent_order_id: str = ""
+    reserved: Decimal = Decimal(0)  # credit it holds in its account's risk ledger
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.status == S.PENDING_NEW:

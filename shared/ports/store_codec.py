@@ -24,6 +24,7 @@ from shared.domain.order import Order
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
+from shared.ports.store_risk import RiskLedger
 
 Doc = dict[str, Any]
 
@@ -57,6 +58,7 @@ def order_to_doc(order: Order) -> Doc:
         "dispatched": order.dispatched,
         "client_order_id_chain": list(order.client_order_id_chain),
         "pending_command": order.pending_command,
+        "reserved": str(order.reserved),
     }
 
 
@@ -87,6 +89,33 @@ def order_from_doc(doc: Doc) -> Order:
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
         pending_command=doc.get("pending_command"),  # absent in documents of older versions
+        reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
+    )
+
+
+def risk_ledger_to_doc(ledger: RiskLedger) -> Doc:
+    return {
+        "account_id": ledger.account_id,
+        "open_orders": ledger.open_orders,
+        "open_notional": str(ledger.open_notional),
+        "day": ledger.day,
+        "day_orders": ledger.day_orders,
+        "rate_tokens": ledger.rate_tokens,
+        "rate_at": ledger.rate_at,
+        "version": ledger.version,
+    }
+
+
+def risk_ledger_from_doc(doc: Doc) -> RiskLedger:
+    return RiskLedger(
+        account_id=doc["account_id"],
+        open_orders=doc["open_orders"],
+        open_notional=Decimal(doc["open_notional"]),
+        day=doc["day"],
+        day_orders=doc["day_orders"],
+        rate_tokens=float(doc["rate_tokens"]),
+        rate_at=doc["rate_at"],
+        version=doc["version"],
     )
 
 
@@ -183,6 +212,8 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "reference_price": instrument.reference_price,
         "trading_state": instrument.trading_state.value,
         "venue": instrument.venue,
+        "version": instrument.version,
+        "state_pending": instrument.state_pending,
     }
 
 
@@ -199,6 +230,8 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
         venue=doc.get("venue"),
+        version=doc.get("version", 0),  # stored before instruments had versions: 0
+        state_pending=doc.get("state_pending", False),
     )
 
 

@@ -7,24 +7,33 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from shared.api_keys import hash_api_key, new_api_key
 from shared.domain import reasons
-from shared.domain.commands import CancelAll, SetTradingState
+from shared.domain.commands import CancelAll
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import Account, RiskLimits
-from shared.ports.store_errors import DuplicateAccount, VersionConflict
-from shared.services import codes
+from shared.ports.store_errors import DuplicateAccount, DuplicateInstrument, VersionConflict
+from shared.ports.store_risk import RiskLedger
+from shared.services import codes, risk
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.mass_cancel import cancel_all
-from shared.services.states import GLOBAL_SYMBOL, set_global_state
+from shared.services.states import (
+    ATTEMPTS,
+    GLOBAL_SYMBOL,
+    StateChanging,
+    set_global_state,
+    store_instrument_state,
+    sync_instrument_state,
+)
 from shared.services.tickets import lots, ticks
 
 audit = logging.getLogger("audit")
@@ -79,29 +88,52 @@ class AccountChanges:
     trading_state: TradingState | None = None
 
 
+async def change_account(
+    deps: Deps, account_id: str, change: Callable[[Account], Account]
+) -> Account:
+    """Store `change(account)` conditionally on the version it was read at, again from a
+    fresh read after every concurrent change, so no change is lost; returns the account
+    as stored. `change` may raise to refuse. Conflict when it keeps changing."""
+    for _ in range(ATTEMPTS):
+        account = await get_account(deps, account_id)
+        try:
+            return await deps.store.accounts.update(change(account), account.version)
+        except VersionConflict:
+            continue
+    raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
+
+
+async def change_instrument(
+    deps: Deps, symbol: str, change: Callable[[Instrument], Instrument]
+) -> Instrument:
+    """`change_account` for an instrument."""
+    for _ in range(ATTEMPTS):
+        instrument = await get_instrument(deps, symbol)
+        try:
+            return await deps.store.instruments.update(change(instrument), instrument.version)
+        except VersionConflict:
+            continue
+    raise _keeps_changing()
+
+
 async def update_account(
     deps: Deps, account_id: str, changes: AccountChanges, actor: str
 ) -> Account:
     """Change an account; a trading state change is the kill switch (see set_account_state)."""
-    for _ in range(20):
-        account = await get_account(deps, account_id)
+
+    def change(account: Account) -> Account:
         limits = account.risk_limits
         if changes.risk_limits:
             limits = replace(limits, **changes.risk_limits)  # type: ignore[arg-type]
-        changed = replace(
+        return replace(
             account,
             name=changes.name or account.name,
             roles=changes.roles if changes.roles is not None else account.roles,
             stp=changes.stp or account.stp,
             risk_limits=limits,
         )
-        try:
-            account = await deps.store.accounts.update(changed, account.version)
-            break
-        except VersionConflict:
-            continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
+
+    account = await change_account(deps, account_id, change)
     audit.info("account %s changed by %s: %s", account_id, actor, changes)
     if changes.trading_state is not None:
         account = await set_account_state(deps, account_id, changes.trading_state, actor)
@@ -113,21 +145,35 @@ async def set_account_state(
 ) -> Account:
     """Kill switch for one account: halted refuses new orders and cancels its resting ones;
     reducing accepts only orders that shrink a position."""
-    for _ in range(20):
-        account = await get_account(deps, account_id)
-        try:
-            account = await deps.store.accounts.update(
-                replace(account, trading_state=state), account.version
-            )
-            break
-        except VersionConflict:
-            continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
+    account = await change_account(
+        deps, account_id, lambda account: replace(account, trading_state=state)
+    )
     audit.warning("kill switch: account %s set %s by %s", account_id, state.value, actor)
     if state is TradingState.HALTED:
         await cancel_all(deps, account, None, reasons.CANCELED_BY_HALT)
     return account
+
+
+async def rebuild_risk_ledger(deps: Deps, account_id: str, actor: str) -> RiskLedger:
+    """Recount an account's risk ledger from its orders (after a crash of a store without
+    transactions left it holding too much). The account must be halted meanwhile, so no
+    placement is halfway through."""
+    account = await get_account(deps, account_id)
+    if account.trading_state is not TradingState.HALTED:
+        detail = "halt the account first: a placement halfway through would be missed"
+        raise Conflict(codes.ACCOUNT_NOT_HALTED, detail, "account_id")
+    try:
+        ledger = await risk.rebuild_ledger(deps, account, deps.clock())
+    except VersionConflict:
+        raise Conflict(codes.INVALID_VALUE, "the ledger keeps changing; retry", None) from None
+    audit.warning(
+        "risk ledger of %s rebuilt by %s: %d open orders holding %s",
+        account_id,
+        actor,
+        ledger.open_orders,
+        ledger.open_notional,
+    )
+    return ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +191,21 @@ class InstrumentSpec:
     reference_price: str | None = None
 
 
+def _keeps_changing() -> Conflict:
+    return Conflict(codes.INVALID_VALUE, "the instrument keeps changing; retry", None)
+
+
+def _exists(symbol: str) -> Conflict:
+    return Conflict(codes.INSTRUMENT_EXISTS, f"{symbol} exists", "symbol")
+
+
 async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Instrument:
     """Add an instrument. Its tick and lot sizes never change afterwards: stored orders are
-    integers on that grid."""
-    if spec.symbol == GLOBAL_SYMBOL or await deps.store.instruments.get(spec.symbol):
-        raise Conflict(codes.INSTRUMENT_EXISTS, f"{spec.symbol} exists", "symbol")
+    integers on that grid. Created only if the symbol is free (one of many concurrent
+    creators wins; the others get INSTRUMENT_EXISTS), so the grid stored is the one its
+    creator was answered with."""
+    if spec.symbol == GLOBAL_SYMBOL:
+        raise _exists(spec.symbol)
     grid = Instrument(spec.symbol, spec.tick_size, spec.lot_size)
     instrument = _limits(
         grid,
@@ -160,7 +216,10 @@ async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Ins
         maker_fee_cbps=spec.maker_fee_cbps,
         taker_fee_cbps=spec.taker_fee_cbps,
     )
-    await deps.store.instruments.upsert(instrument)
+    try:
+        await deps.store.instruments.create(instrument)
+    except DuplicateInstrument:
+        raise _exists(spec.symbol) from None
     audit.info("instrument %s created by %s", spec.symbol, actor)
     return instrument
 
@@ -209,17 +268,21 @@ async def update_instrument(
     taker_fee_cbps: int | None = None,
     trading_state: TradingState | None = None,
 ) -> Instrument:
-    instrument = await get_instrument(deps, symbol)
-    changed = _limits(
-        instrument,
-        min_quantity,
-        max_quantity,
-        reference_price,
-        price_collar_bps=price_collar_bps,
-        maker_fee_cbps=maker_fee_cbps,
-        taker_fee_cbps=taker_fee_cbps,
-    )
-    await deps.store.instruments.upsert(changed)
+    """Change the given fields, and nothing else: a conditional write from a fresh read,
+    again after every concurrent change (a kill switch, another PATCH), so none is lost."""
+
+    def change(instrument: Instrument) -> Instrument:
+        return _limits(
+            instrument,
+            min_quantity,
+            max_quantity,
+            reference_price,
+            price_collar_bps=price_collar_bps,
+            maker_fee_cbps=maker_fee_cbps,
+            taker_fee_cbps=taker_fee_cbps,
+        )
+
+    changed = await change_instrument(deps, symbol, change)
     audit.info("instrument %s changed by %s", symbol, actor)
     if trading_state is not None:
         changed = await set_instrument_state(deps, symbol, trading_state, actor)
@@ -230,27 +293,34 @@ async def set_instrument_state(
     deps: Deps, symbol: str, state: TradingState, actor: str
 ) -> Instrument:
     """Kill switch for one instrument: stored for the risk checks and sent to the matcher
-    (halted: it rejects new orders and cancels the resting ones)."""
-    instrument = (await get_instrument(deps, symbol)).with_state(state)
-    # The matcher first: it is the authority on what trades. If the send fails nothing is
-    # stored and the caller retries; if storing fails after it, the matcher is already in the
-    # new state (a halted matcher rejects what the stale risk check lets through).
-    await send_commands(deps, [SetTradingState(new_command_id(), deps.clock(), symbol, state)])
-    await deps.store.instruments.upsert(instrument)
-    audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
-    return instrument
+    (halted: it rejects new orders and cancels the resting ones). Stored first, then sent
+    until the matcher's last state is the stored one (see shared.services.states); if the
+    send fails, the error is raised and the outbox sweep sends the stored state later."""
+    await get_instrument(deps, symbol)  # 404 before anything else
+    try:
+        await store_instrument_state(deps, symbol, state)
+        audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
+        return await sync_instrument_state(deps, symbol)
+    except StateChanging:
+        raise _keeps_changing() from None
 
 
 async def set_global_trading_state(deps: Deps, state: TradingState, actor: str) -> None:
-    """Kill switch for everything: halted refuses every new order and cancels every resting
-    order on every instrument (the instruments' own states stay as they were)."""
-    await set_global_state(deps.store, state)
+    """Kill switch for everything: halted refuses every new order (the risk check reads
+    the stored global state) and cancels every resting order: one CancelAll to each
+    instrument that has open orders, and to no other (an instrument without any has
+    nothing to cancel, and waking its book would only take a matcher slot). The
+    instruments' own states stay as they were; resuming sends nothing."""
+    try:
+        await set_global_state(deps.store, state)
+    except StateChanging:
+        raise Conflict(
+            codes.INVALID_VALUE, "the global state keeps changing; retry", None
+        ) from None
     audit.warning("kill switch: everything set %s by %s", state.value, actor)
     if state is TradingState.HALTED:
         now = deps.clock()
-        for instrument in await deps.store.instruments.list_instruments():
-            if instrument.symbol != GLOBAL_SYMBOL:
-                command = CancelAll(
-                    new_command_id(), now, instrument.symbol, "", reasons.CANCELED_BY_HALT
-                )
+        for symbol in sorted(await deps.store.orders.open_symbols()):
+            if symbol != GLOBAL_SYMBOL:
+                command = CancelAll(new_command_id(), now, symbol, "", reasons.CANCELED_BY_HALT)
                 await send_commands(deps, [command])

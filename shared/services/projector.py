@@ -1,11 +1,20 @@
 """The executions projector: applies the matcher's events to orders, executions and
-positions, then pushes the changes to the owner's live feed.
+positions, gives back what the orders no longer hold of their accounts' limits (in the
+same write as each order, see shared.services.limits), then pushes the changes to the
+owner's live feed.
 
 Idempotent by construction: an order refuses an event it has applied (DuplicateEvent, by
 per-order sequence) and executions and positions are keyed by execution id, so a redelivered
 batch changes nothing. An event that arrives before an earlier one of its order raises
 EventOutOfOrder: the message is abandoned and delivered again later. A failed write raises
 too; only a failed live-feed push is logged and skipped (clients re-sync over REST by seq).
+
+Gaps are filled from the journal: a batch that starts past the instrument's projected mark
++ 1 follows batches that were never applied (dead-lettered after too many failures, or lost
+with a volatile bus), so the journal entries in between are applied first; and the outbox
+sweep applies the journal past the mark for an instrument whose last batches went missing
+(`fill_projection_gaps`). Applying twice changes nothing, so a fill that races the trigger
+is harmless.
 """
 
 from __future__ import annotations
@@ -13,24 +22,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
 
 from shared.all_finished import all_finished
 from shared.domain.enums import Liquidity, Side
-from shared.domain.events import Event, OrderEvent, OrderFilled
+from shared.domain.events import Event, OrderEvent, OrderFilled, event_from_dict
 from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
+from shared.feeds.publisher import Numbers
 from shared.messages import EventBatch
 from shared.observability import metrics, stages, tracing
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
+from shared.ports.store_journal import JournalRepository
+from shared.ports.store_risk import LedgerChange
+from shared.services import limits
 from shared.services.deps import Deps
 from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
 
 log = logging.getLogger(__name__)
+
+
+# The projected marks this process set, per journal (marks never go back): a batch that
+# follows one of them needs no read of the stored mark to know it leaves no gap.
+_marks: weakref.WeakKeyDictionary[JournalRepository, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 class UnknownInstrument(Exception):
@@ -39,7 +58,8 @@ class UnknownInstrument(Exception):
 
 async def project_batch(deps: Deps, batch: EventBatch) -> int:
     """Apply every event of the batch, then raise the instrument's projected mark to the
-    batch's last seq; returns how many events changed an order.
+    batch's last seq; returns how many events changed an order. Journal entries between
+    the mark and the batch (batches that never got here) are applied first.
 
     A batch costs a few store calls, however many events and orders it has. First, all at
     once: the facts (every fill's execution and position change, one call each) and the
@@ -48,8 +68,68 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
     of the others). Then the mark. The live-feed pushes follow the writes, each order's in
     its events' order. If any part fails, the rest still finishes before the error is
     raised, so a redelivery never races with the remains of the first delivery."""
+    known = _marks.setdefault(deps.store.journal, {})
+    if known.get(batch.symbol, -1) >= batch.first_seq - 1:
+        return await _project(deps, batch)  # follows what this process applied: no gap
+    projected = await deps.store.journal.projected_seq(batch.symbol)
+    applied = 0
+    if batch.first_seq > projected + 1:
+        log.warning(
+            "%s: events %d..%d never arrived; applying them from the journal",
+            batch.symbol,
+            projected + 1,
+            batch.first_seq - 1,
+        )
+        applied, _ = await project_journal(deps, batch.symbol, projected + 1, batch.first_seq - 1)
+    return applied + await _project(deps, batch)
+
+
+async def project_journal(
+    deps: Deps, symbol: str, first: int, last: int, *, older_than: int | None = None
+) -> tuple[int, int]:
+    """Apply the journal entries of `symbol` that hold events `first..last`, each as the
+    batch it was published in, raising the projected mark after each; with `older_than`,
+    stop at the first entry whose command is younger (ns). Returns (events that changed
+    an order, entries applied)."""
+    applied = entries = 0
+    async for entry in deps.store.journal.read_from(symbol, first):
+        if entry.first_seq > last:
+            break
+        ts = entry.command.get("ts")
+        if older_than is not None and isinstance(ts, int) and ts > older_than:
+            break
+        events = tuple(event_from_dict(e) for e in entry.events)
+        batch = EventBatch(symbol, entry.command_id, entry.first_seq, entry.last_seq, events)
+        applied += await _project(deps, batch)
+        entries += 1
+    return applied, entries
+
+
+async def fill_projection_gaps(deps: Deps, grace_ns: int) -> int:
+    """For every instrument whose published events are not all applied, apply from the
+    journal those whose command is older than the grace (younger ones may still be on
+    their way through the bus); returns how many journal entries were applied."""
+    filled = 0
+    older_than = deps.clock() - grace_ns
+    for instrument in await deps.store.instruments.list_instruments():
+        symbol = instrument.symbol
+        projected = await deps.store.journal.projected_seq(symbol)
+        published = await deps.store.journal.published_seq(symbol)
+        if projected < published:
+            _, entries = await project_journal(
+                deps, symbol, projected + 1, published, older_than=older_than
+            )
+            if entries:
+                log.warning("%s: applied %d journal entries the projector missed", symbol, entries)
+            filled += entries
+    return filled
+
+
+async def _project(deps: Deps, batch: EventBatch) -> int:
+    """`project_batch` of a batch known to follow the projected mark."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
     applied = 0
+    pushes: _Pushes | None = None
     if order_events:  # else trading state changes: the admin service stored the state
         instrument = await deps.store.instruments.get(batch.symbol)
         if instrument is None:
@@ -75,11 +155,20 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
         outcomes = await all_finished(
             [*facts, _project_orders(deps, instrument, by_order, executions, positions)]
         )
-        applied = cast("int", outcomes[-1])
+        pushes = cast("_Pushes", outcomes[-1])
+        applied = pushes.applied
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
-    # journal after it when its volatile bus lost the batches in flight.
-    await deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
+    # journal after it when its volatile bus lost the batches in flight. The accounts' feed
+    # numbers are taken in the same round trip (one group commit on SQLite); the pushes
+    # follow (a crash before them leaves a gap in the stream, which clients re-sync).
+    mark = deps.store.journal.mark_projected(batch.symbol, batch.last_seq)
+    if pushes is None:
+        await mark
+    else:
+        await pushes.send(deps, mark)
+    known = _marks.setdefault(deps.store.journal, {})
+    known[batch.symbol] = max(known.get(batch.symbol, 0), batch.last_seq)
     return applied
 
 
@@ -114,16 +203,63 @@ def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
 Pushed = list[tuple[OrderEvent, View | None]]  # an order's applied events, rendered if listened
 
 
+class _Pushes:
+    """A batch's live-feed pushes, to send once its writes are done."""
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        by_order: Mapping[str, list[OrderEvent]],
+        pushed: Mapping[str, Pushed],
+        executions: Mapping[int, Execution],
+        positions_after: Mapping[str, str],
+    ) -> None:
+        self.instrument = instrument
+        self.by_order = by_order
+        self.pushed = pushed
+        self.executions = executions
+        self.positions_after = positions_after
+        self.applied = sum(len(events) for events in pushed.values())
+
+    async def send(self, deps: Deps, alongside: Awaitable[None]) -> None:
+        """Take each account's stream numbers for the batch at once (one store call each,
+        run together with `alongside`), then push each order's messages in order."""
+        messages: dict[str, int] = {}
+        for order_id, events in self.by_order.items():
+            count = _messages(events, self.pushed.get(order_id, []), self.executions)
+            messages[events[0].account_id] = messages.get(events[0].account_id, 0) + count
+        wanted = [
+            (account, count, deps.feeds.account_listened(account))
+            for account, count in messages.items()
+            if count
+        ]
+        numbers = await deps.feeds.batch_numbers(wanted, alongside)
+        with tracing.stage("feed push"):
+            for order_id, events in self.by_order.items():
+                if (block := numbers.get(events[0].account_id)) is not None:
+                    done = self.pushed.get(order_id, [])
+                    await _push_order(
+                        deps,
+                        self.instrument,
+                        events,
+                        done,
+                        self.executions,
+                        self.positions_after,
+                        block,
+                    )
+
+
 async def _project_orders(
     deps: Deps,
     instrument: Instrument,
     by_order: Mapping[str, list[OrderEvent]],
     executions: Mapping[int, Execution],
     positions_written: Awaitable[object] | None = None,
-) -> int:
+) -> _Pushes:
     """Apply each order's events of the batch: one read and one write for all the orders
-    (an order another writer changed meanwhile goes again on its own, from a fresh read),
-    then each order's pushes, in its events' order. Returns how many events were applied."""
+    (an order another writer changed meanwhile goes again on its own, from a fresh read).
+    Returns the pushes to send, each order's in its events' order (each fill with its
+    account's position right after it)."""
     held = {
         order_id: [event for event in events if event.order_seq != 0]
         for order_id, events in by_order.items()
@@ -131,13 +267,18 @@ async def _project_orders(
     stored = await deps.store.orders.get_any_of([oid for oid, events in held.items() if events])
     pushed: dict[str, Pushed] = {}
     changed: list[Order] = []
+    gives: list[LedgerChange | None] = []  # what each gives back of its account's limits
     for order_id, events in held.items():
         order = stored.get(order_id)
         if order is not None and events:
+            was_open = limits.is_open(order)
             pushed[order_id] = _apply(order, events, instrument, deps)
             if pushed[order_id]:
                 changed.append(order)
-    written = await deps.store.orders.update_all([(order, order.version) for order in changed])
+                gives.append(limits.release(order, was_open, instrument))
+    written = await deps.store.orders.update_all(
+        [(order, order.version) for order in changed], gives
+    )
     again: list[str] = [oid for oid, events in held.items() if events and oid not in stored]
     for order, ok in zip(changed, written, strict=True):
         if ok:
@@ -149,10 +290,7 @@ async def _project_orders(
         redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
         pushed.update(zip(again, redone, strict=True))
     after = await _positions_after(deps, instrument, executions, positions_written)
-    with tracing.stage("feed push"):
-        for order_id, events in by_order.items():
-            await _push_order(deps, instrument, events, pushed.get(order_id, []), executions, after)
-    return sum(len(events) for events in pushed.values())
+    return _Pushes(instrument, by_order, pushed, executions, after)
 
 
 async def _positions_after(
@@ -188,6 +326,12 @@ async def _positions_after(
     return after
 
 
+def _messages(events: list[OrderEvent], pushed: Pushed, executions: Mapping[int, Execution]) -> int:
+    """How many messages `_push_order` numbers for the order."""
+    applied = sum(2 if event.seq in executions else 1 for event, _ in pushed)
+    return applied + sum(1 for event in events if event.order_seq == 0)
+
+
 def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: Deps) -> Pushed:
     """Apply the events the order has not applied yet; each with the order's view after
     it when the owner has a live connection to push it to."""
@@ -209,10 +353,12 @@ async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEve
     (NotFound when the order does not exist)."""
     pushed: Pushed = []
 
-    def apply(order: Order) -> None:
+    def apply(order: Order) -> LedgerChange | None:
+        was_open = limits.is_open(order)
         pushed[:] = _apply(order, held, instrument, deps)
         if not pushed:
             raise DuplicateEvent("every event applied before")  # nothing to write
+        return limits.release(order, was_open, instrument)
 
     with contextlib.suppress(DuplicateEvent):
         await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
@@ -226,46 +372,50 @@ async def _push_order(
     pushed: Pushed,
     executions: Mapping[int, Execution],
     positions_after: Mapping[str, str],
+    numbers: Numbers,
 ) -> None:
     """Push the order's applied events (and their executions, each with the account's
-    position right after it) to its owner's live feed."""
-    account_id = events[0].account_id
+    position right after it) to its owner's live feed, numbered from the account's
+    `numbers` (those nobody could receive are skipped)."""
     for event, view in pushed:
         execution = executions.get(event.seq)
-        if view is None:
-            deps.feeds.pass_over(account_id, 1 if execution is None else 2)
+        if view is None or not numbers.heard:
+            numbers.skip(1 if execution is None else 2)
             continue
-        await _notify_order(deps, event, view)
+        await _notify_order(deps, event, view, numbers)
         if execution is not None:
             reported = execution_view(execution, instrument)
             position = positions_after.get(execution.execution_id)
             if position is not None:
                 reported["position_quantity"] = position
-            await _push(deps.feeds.execution_reported, execution.account_id, reported)
+            await _push(deps.feeds.execution_reported, execution.account_id, reported, numbers)
     for event in events:
         if event.order_seq == 0:
             # An answer about an order the matcher no longer holds: nothing to apply.
-            if not deps.feeds.account_listened(account_id):
-                deps.feeds.pass_over(account_id)
+            if not numbers.heard:
+                numbers.skip()
                 continue
             order = await deps.store.orders.get_any(event.order_id)
             view = {"order_id": event.order_id} if order is None else order_view(order, instrument)
-            await _notify_order(deps, event, view)
+            await _notify_order(deps, event, view, numbers)
 
 
-async def _notify_order(deps: Deps, event: OrderEvent, view: View) -> None:
+async def _notify_order(deps: Deps, event: OrderEvent, view: View, numbers: Numbers) -> None:
     data: View = dict(view)
     data["event"] = event.KIND
     reason = getattr(event, "reason", None)
     if reason is not None:
         data["event_reason"] = reason
-    await _push(deps.feeds.order_updated, event.account_id, data)
+    await _push(deps.feeds.order_updated, event.account_id, data, numbers)
 
 
 async def _push(
-    send: Callable[[str, Mapping[str, object]], Awaitable[int]], account_id: str, data: View
+    send: Callable[[str, Mapping[str, object], Numbers], Awaitable[int]],
+    account_id: str,
+    data: View,
+    numbers: Numbers,
 ) -> None:
     try:
-        await send(account_id, data)
+        await send(account_id, data, numbers)
     except NotifierError as error:
         log.warning("live feed push to %s failed: %s", account_id, error)

@@ -16,11 +16,11 @@ from shared.domain.enums import AccountType
 from shared.domain.instrument import Instrument
 from shared.gateway_messages import venue_defined_message
 from shared.ports.store_accounts import Account
-from shared.ports.store_errors import DuplicateVenue, VersionConflict
+from shared.ports.store_errors import DuplicateVenue
 from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState
 from shared.services import codes
-from shared.services.admin import get_account, get_instrument
+from shared.services.admin import change_account, change_instrument
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest
 
@@ -125,8 +125,8 @@ async def check_venue(deps: Deps, name: str) -> str | None:
 async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> Account:
     """Send a live account's orders to `venue` ("internal": the matching engine)."""
     target = await check_venue(deps, venue)
-    for _ in range(20):
-        account = await get_account(deps, account_id)
+
+    def route(account: Account) -> Account:
         if account.type is not AccountType.LIVE:
             raise Conflict(
                 codes.ACCOUNT_NOT_LIVE,
@@ -134,15 +134,9 @@ async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> 
                 f" {account.type.value}",
                 "venue",
             )
-        try:
-            account = await deps.store.accounts.update(
-                replace(account, venue=target), account.version
-            )
-            break
-        except VersionConflict:
-            continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
+        return replace(account, venue=target)
+
+    account = await change_account(deps, account_id, route)
     audit.warning("account %s routed to %s by %s", account_id, target or INTERNAL, actor)
     return account
 
@@ -151,8 +145,9 @@ async def route_instrument(deps: Deps, symbol: str, venue: str, actor: str) -> I
     """Send live orders on `symbol` to `venue` whatever their account's routing
     ("internal": back to the account's own routing)."""
     target = await check_venue(deps, venue)
-    instrument = replace(await get_instrument(deps, symbol), venue=target)
-    await deps.store.instruments.upsert(instrument)
+    instrument = await change_instrument(
+        deps, symbol, lambda instrument: replace(instrument, venue=target)
+    )
     audit.warning("instrument %s routed to %s by %s", symbol, target or INTERNAL, actor)
     return instrument
 

@@ -14,6 +14,7 @@ from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
+from shared.ports.store_risk import RiskLedger
 
 if TYPE_CHECKING:
     from shared.services.venues import VenueStatus
@@ -145,6 +146,16 @@ def instrument_view(instrument: Instrument) -> View:
         "reference_price": _price(instrument, instrument.reference_price),
         "trading_state": instrument.trading_state.value,
         "venue": instrument.venue,
+    }
+
+
+def risk_ledger_view(ledger: RiskLedger) -> View:
+    return {
+        "account_id": ledger.account_id,
+        "open_orders": ledger.open_orders,
+        "open_notional": format(ledger.open_notional.normalize(), "f"),
+        "day": ledger.day,
+        "day_orders": ledger.day_orders,
     }
 
 

@@ -20,6 +20,8 @@ EXPECTED = {
     "idempotency": ("account_id", {("account_id", "key")}),
     "venues": ("name", set()),
     "venue_connections": ("name", set()),
+    "feed_streams": ("stream", set()),
+    "risk_ledgers": ("account_id", set()),
 }
 
 

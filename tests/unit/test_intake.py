@@ -185,13 +185,19 @@ async def test_a_second_replace_waits_for_the_first_answer(oms: Oms):
     assert stored is not None and stored.quantity == 3 and stored.status is OrderStatus.NEW
 
 
-async def test_an_instrument_halt_the_bus_refused_changes_nothing(oms: Oms):
+async def test_an_instrument_halt_the_bus_refused_reaches_the_matcher_with_the_sweep(oms: Oms):
     from shared.domain.enums import TradingState
-    from shared.services import admin
+    from shared.services import admin, sweep
 
-    with bus_down(oms.container.bus), pytest.raises(ConnectionError):
+    with bus_down(oms.container.bus), pytest.raises(ConnectionError):  # the admin is told
         await admin.set_instrument_state(oms.container, "ABC", TradingState.HALTED, "test")
     stored = await oms.container.store.instruments.get("ABC")
-    assert stored is not None and stored.trading_state is TradingState.ACTIVE
-    halted = await admin.set_instrument_state(oms.container, "ABC", TradingState.HALTED, "test")
-    assert halted.trading_state is TradingState.HALTED
+    # Stored (the risk check refuses new orders at once), marked as not yet at the matcher.
+    assert stored is not None and stored.trading_state is TradingState.HALTED
+    assert stored.state_pending
+    assert (await sweep.sweep_outbox(oms.container)).states == 1
+    await oms.settle()
+    assert oms.pump.engine("ABC").state == "halted"
+    stored = await oms.container.store.instruments.get("ABC")
+    assert stored is not None and not stored.state_pending
+    assert (await sweep.sweep_outbox(oms.container)).states == 0

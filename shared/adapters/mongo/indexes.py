@@ -40,6 +40,8 @@ SHARD_KEYS: dict[str, str] = {
     "idempotency": "account_id",
     "venues": "name",
     "venue_connections": "name",
+    "feed_streams": "stream",
+    "risk_ledgers": "account_id",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -72,6 +74,8 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
     "venues": (),
     "venue_connections": (),
+    "feed_streams": (),
+    "risk_ledgers": (),
 }
 
 

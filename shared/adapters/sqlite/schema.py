@@ -95,7 +95,20 @@ CREATE TABLE IF NOT EXISTS position_fills (
 
 CREATE TABLE IF NOT EXISTS instruments (
     symbol TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS risk_ledgers (
+    account_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
     doc BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS feed_streams (
+    stream TEXT PRIMARY KEY,
+    epoch TEXT NOT NULL,
+    seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS venues (
@@ -143,6 +156,7 @@ MIGRATIONS = (
         "INTEGER NOT NULL DEFAULT 0",
         "UPDATE orders SET leaves_quantity = json_extract(CAST(doc AS TEXT), '$.leaves_quantity')",
     ),
+    ("instruments", "version", "INTEGER NOT NULL DEFAULT 0", None),
 )
 
 

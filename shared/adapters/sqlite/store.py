@@ -7,11 +7,13 @@ from pathlib import Path
 from shared.adapters.sqlite.accounts import SqliteAccountRepository
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.executions import SqliteExecutionRepository
+from shared.adapters.sqlite.feeds import SqliteFeedStreamRepository
 from shared.adapters.sqlite.idempotency import SqliteIdempotencyRepository
 from shared.adapters.sqlite.instruments import SqliteInstrumentRepository
 from shared.adapters.sqlite.journal import SqliteJournalRepository
 from shared.adapters.sqlite.orders import SqliteOrderRepository
 from shared.adapters.sqlite.positions import SqlitePositionRepository
+from shared.adapters.sqlite.risk import SqliteRiskLedgerRepository
 from shared.adapters.sqlite.venues import SqliteVenueRepository
 from shared.ports.store import Store
 
@@ -28,5 +30,7 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
         venues=SqliteVenueRepository(db),
+        feeds=SqliteFeedStreamRepository(db),
+        risk=SqliteRiskLedgerRepository(db),
         connection=db,
     )
