@@ -42,7 +42,10 @@ class ReconcileReport:
 
 def _batch(entry: JournalEntry) -> EventBatch:
     events = tuple(event_from_dict(e) for e in entry.events)
-    return EventBatch(entry.symbol, entry.command_id, entry.first_seq, entry.last_seq, events)
+    processed = ((entry.first_seq, entry.processed_at),) if entry.processed_at else ()
+    return EventBatch(
+        entry.symbol, entry.command_id, entry.first_seq, entry.last_seq, events, processed
+    )
 
 
 async def _project_tail(container: Container, symbol: str) -> tuple[int, int]:

@@ -7,6 +7,9 @@ entry; its only record is its completed message, so the segment is flushed (and 
 completed) before a later command's entry is journaled. A crash therefore always redelivers
 a command onto exactly the state it first saw.
 
+Each journal entry records the wall-clock time the command ran (`processed_at`), outside
+the engine's state: the record of when the matcher accepted and filled orders.
+
 Clock ticks (`ExpireOrders`, the GTD expiry and the paper market's clock) are made here,
 between batches, with the wall-clock time as their timestamp, and journaled like any command
 when they cause events; replay re-runs them from the journal, so it stays exact. A tick that
@@ -266,7 +269,10 @@ class InstrumentWorker:
                 if segment.unrecorded:
                     events += await outbox.flush(segment)
                     segment = Segment()
-                segment.entries.append((journal_entry(self.symbol, command.to_dict(), out), out))
+                # The wall clock goes into the journal entry beside the events, never into
+                # the engine: it records when the matcher acted (latency analytics).
+                entry = journal_entry(self.symbol, command.to_dict(), out, self._clock())
+                segment.entries.append((entry, out))
             elif message is not None:
                 segment.unrecorded = True
             if message is not None:

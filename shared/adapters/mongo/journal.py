@@ -33,6 +33,7 @@ def _doc(entry: JournalEntry) -> Doc:
         "last_seq": entry.last_seq,
         "command": entry.command,
         "events": entry.events,
+        "processed_at": entry.processed_at,
     }
 
 
@@ -44,6 +45,7 @@ def _entry(doc: Doc) -> JournalEntry:
         doc["last_seq"],
         doc["command"],
         doc["events"],
+        doc.get("processed_at", 0),  # absent in entries of older versions
     )
 
 

@@ -106,6 +106,7 @@ CREATE TABLE IF NOT EXISTS journal (
     command_id TEXT NOT NULL,
     command BLOB NOT NULL,
     events BLOB NOT NULL,
+    processed_at INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (symbol, first_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS journal_command ON journal (symbol, command_id);
@@ -167,6 +168,7 @@ MIGRATIONS = (
         "UPDATE orders SET updated_at = created_at",
     ),
     ("journal_marks", "projected_seq", "INTEGER NOT NULL DEFAULT 0", None),
+    ("journal", "processed_at", "INTEGER NOT NULL DEFAULT 0", None),
     (
         "orders",
         "order_price",

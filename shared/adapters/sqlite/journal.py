@@ -13,11 +13,13 @@ from shared.ports.store_errors import JournalConflict
 from shared.ports.store_journal import JournalEntry, check_batch, check_next
 
 READ_PAGE = 500
-_COLUMNS = "symbol, command_id, first_seq, last_seq, command, events"
+_COLUMNS = "symbol, command_id, first_seq, last_seq, command, events, processed_at"
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    return JournalEntry(row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]))
+    return JournalEntry(
+        row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]), row[6]
+    )
 
 
 class SqliteJournalRepository:
@@ -52,7 +54,7 @@ class SqliteJournalRepository:
                     return stored, error  # keep the entries before it, then report
                 try:
                     conn.execute(
-                        f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (
                             symbol,
                             entry.command_id,
@@ -60,6 +62,7 @@ class SqliteJournalRepository:
                             entry.last_seq,
                             orjson.dumps(entry.command),
                             orjson.dumps(entry.events),
+                            entry.processed_at,
                         ),
                     )
                 except sqlite3.IntegrityError:
