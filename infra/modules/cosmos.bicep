@@ -95,6 +95,22 @@ var collections = [
       { key: { keys: ['account_id', 'key'] }, options: { unique: true } }
     ]
   }
+  {
+    name: 'order_events'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+      { key: { keys: ['account_id', 'order_id', 'seq'] } }
+    ]
+  }
+  {
+    name: 'order_activity'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+      { key: { keys: ['account_id', 'created_at', '_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

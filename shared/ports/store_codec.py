@@ -23,6 +23,7 @@ from shared.domain.instrument import Instrument
 from shared.domain.order import Order
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
+from shared.ports.store_order_events import OrderActivity
 from shared.ports.store_positions import Position
 
 Doc = dict[str, Any]
@@ -193,6 +194,54 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         taker_fee_cbps=doc["taker_fee_cbps"],
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
+    )
+
+
+ACTIVITY_TIMES = ("accepted_at", "first_fill_at", "completed_at")
+"""The merged times of an order's activity (see store_order_events)."""
+
+
+def activity_to_doc(activity: OrderActivity) -> Doc:
+    return {
+        "order_id": activity.order_id,
+        "account_id": activity.account_id,
+        "symbol": activity.symbol,
+        "side": activity.side,
+        "order_type": activity.order_type,
+        "created_at": activity.created_at,
+        "quantity": activity.quantity,
+        "limit_price": activity.limit_price,
+        "order_seq": activity.order_seq,
+        "status": activity.status,
+        "filled_quantity": activity.filled_quantity,
+        "filled_notional": activity.filled_notional,
+        "fees": activity.fees,
+        "accepted_at": activity.accepted_at,
+        "first_fill_at": activity.first_fill_at,
+        "completed_at": activity.completed_at,
+        "arrival_price": activity.arrival_price,
+    }
+
+
+def activity_from_doc(doc: Doc) -> OrderActivity:
+    return OrderActivity(
+        order_id=doc["order_id"],
+        account_id=doc["account_id"],
+        symbol=doc["symbol"],
+        side=doc["side"],
+        order_type=doc["order_type"],
+        created_at=doc["created_at"],
+        quantity=doc["quantity"],
+        limit_price=doc["limit_price"],
+        order_seq=doc["order_seq"],
+        status=doc["status"],
+        filled_quantity=doc["filled_quantity"],
+        filled_notional=doc["filled_notional"],
+        fees=doc["fees"],
+        accepted_at=doc.get("accepted_at", 0),
+        first_fill_at=doc.get("first_fill_at", 0),
+        completed_at=doc.get("completed_at", 0),
+        arrival_price=doc.get("arrival_price", 0),
     )
 
 

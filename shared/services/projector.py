@@ -1,5 +1,6 @@
 """The executions projector: applies the matcher's events to orders, executions and
-positions, then pushes the changes to the owner's live feed.
+positions, records every order event (the audit trail) and each order's activity (for
+execution analytics), then pushes the changes to the owner's live feed.
 
 Idempotent by construction: an order refuses an event it has applied (DuplicateEvent, by
 per-order sequence) and executions and positions are keyed by execution id, so a redelivered
@@ -24,6 +25,8 @@ from shared.domain.order import DuplicateEvent, Order
 from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
+from shared.ports.store_order_events import OrderActivity, StoredEvent
+from shared.services import order_history
 from shared.services.deps import Deps
 from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
@@ -70,7 +73,7 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
         # All at once (one group commit on SQLite): each write is idempotent, so whatever a
         # crash leaves undone, the redelivery completes; the mark below comes only after.
         outcomes = await all_finished(
-            [*facts, _project_orders(deps, instrument, by_order, executions)]
+            [*facts, _project_orders(deps, instrument, batch, by_order, executions)]
         )
         applied = cast("int", outcomes[-1])
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
@@ -114,12 +117,15 @@ Pushed = list[tuple[OrderEvent, View | None]]  # an order's applied events, rend
 async def _project_orders(
     deps: Deps,
     instrument: Instrument,
+    batch: EventBatch,
     by_order: Mapping[str, list[OrderEvent]],
     executions: Mapping[int, Execution],
 ) -> int:
     """Apply each order's events of the batch: one read and one write for all the orders
     (an order another writer changed meanwhile goes again on its own, from a fresh read),
-    then each order's pushes, in its events' order. Returns how many events were applied."""
+    with, in the same round trip, every event into the orders' audit trail and each changed
+    order's activity; then each order's pushes, in its events' order. Returns how many
+    events were applied."""
     held = {
         order_id: [event for event in events if event.order_seq != 0]
         for order_id, events in by_order.items()
@@ -133,7 +139,20 @@ async def _project_orders(
             pushed[order_id] = _apply(order, events, instrument, deps)
             if pushed[order_id]:
                 changed.append(order)
-    written = await deps.store.orders.update_all([(order, order.version) for order in changed])
+    trail = order_history.stored_events(
+        batch, (event for events in by_order.values() for event in events)
+    )
+    activity = [
+        order_history.activity(order, (e for e, _ in pushed[order.order_id]), batch)
+        for order in changed
+    ]
+    written, _ = await all_finished(
+        [
+            deps.store.orders.update_all([(order, order.version) for order in changed]),
+            _record(deps, trail, activity),
+        ]
+    )
+    assert isinstance(written, list)
     again: list[str] = [oid for oid, events in held.items() if events and oid not in stored]
     for order, ok in zip(changed, written, strict=True):
         if ok:
@@ -141,7 +160,9 @@ async def _project_orders(
         else:
             again.append(order.order_id)
     if again:
-        redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
+        redone = await all_finished(
+            [_project_alone(deps, instrument, held[oid], batch) for oid in again]
+        )
         pushed.update(zip(again, redone, strict=True))
     for order_id, events in by_order.items():
         await _push_order(deps, instrument, events, pushed.get(order_id, []), executions)
@@ -162,9 +183,11 @@ def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: D
     return pushed
 
 
-async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEvent]) -> Pushed:
+async def _project_alone(
+    deps: Deps, instrument: Instrument, held: list[OrderEvent], batch: EventBatch
+) -> Pushed:
     """One order's events in a write of its own, read again after each version conflict
-    (NotFound when the order does not exist)."""
+    (NotFound when the order does not exist), then its activity as written."""
     pushed: Pushed = []
 
     def apply(order: Order) -> None:
@@ -173,8 +196,15 @@ async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEve
             raise DuplicateEvent("every event applied before")  # nothing to write
 
     with contextlib.suppress(DuplicateEvent):
-        await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
+        order = await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
+        applied = order_history.activity(order, (e for e, _ in pushed), batch)
+        await deps.store.order_events.record((), [applied])
     return pushed
+
+
+async def _record(deps: Deps, trail: list[StoredEvent], activity: list[OrderActivity]) -> None:
+    if trail or activity:
+        await deps.store.order_events.record(trail, activity)
 
 
 async def _push_order(

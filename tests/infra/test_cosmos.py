@@ -18,6 +18,8 @@ EXPECTED = {
     "positions": ("account_id", {("account_id", "symbol")}),
     "instruments": ("symbol", set()),
     "idempotency": ("account_id", {("account_id", "key")}),
+    "order_events": ("account_id", set()),
+    "order_activity": ("account_id", set()),
 }
 
 

@@ -19,9 +19,14 @@ Handler = Callable[[func.ServiceBusMessage], Awaitable[object]]
 
 class MatcherPump:
     def __init__(
-        self, bus: Bus, orders_queue: str = "orders", executions_queue: str = "executions"
+        self,
+        bus: Bus,
+        orders_queue: str = "orders",
+        executions_queue: str = "executions",
+        clock: Callable[[], int] | None = None,
     ):
         self.bus = bus
+        self.clock = clock  # the matcher's wall clock: each batch's processing time
         self.orders_queue = orders_queue
         self.executions_queue = executions_queue
         self.engines: dict[str, MatchingEngine] = {}
@@ -48,12 +53,14 @@ class MatcherPump:
                         out: list[Event] = []
                         self.engine(command.symbol).handle(command, out)
                         if out:
+                            processed = () if self.clock is None else ((out[0].seq, self.clock()),)
                             batch = EventBatch(
                                 command.symbol,
                                 command.command_id,
                                 out[0].seq,
                                 out[-1].seq,
                                 tuple(out),
+                                processed,
                             )
                             self.batches.append(batch)
                             await self.bus.send(self.executions_queue, [event_batch_message(batch)])

@@ -259,4 +259,4 @@ async def make_oms(cache: Cache | None = None) -> Oms:
         return container
 
     app = create_app(ContainerProvider(factory))
-    return Oms(container, app, MatcherPump(bus), notifier, clock)
+    return Oms(container, app, MatcherPump(bus, clock=clock), notifier, clock)

@@ -38,6 +38,8 @@ SHARD_KEYS: dict[str, str] = {
     "positions": "account_id",
     "instruments": "symbol",
     "idempotency": "account_id",
+    "order_events": "account_id",
+    "order_activity": "account_id",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -68,6 +70,12 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "positions": (Index((("account_id", ASCENDING), ("symbol", ASCENDING)), unique=True),),
     "instruments": (),
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
+    "order_events": (
+        Index((("account_id", ASCENDING), ("order_id", ASCENDING), ("seq", ASCENDING))),
+    ),
+    "order_activity": (
+        Index((("account_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
+    ),
 }
 
 

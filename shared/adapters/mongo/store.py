@@ -11,6 +11,7 @@ from shared.adapters.mongo.idempotency import MongoIdempotencyRepository
 from shared.adapters.mongo.indexes import ensure_indexes
 from shared.adapters.mongo.instruments import MongoInstrumentRepository
 from shared.adapters.mongo.journal import MongoJournalRepository
+from shared.adapters.mongo.order_events import MongoOrderEventRepository
 from shared.adapters.mongo.orders import MongoOrderRepository
 from shared.adapters.mongo.positions import MongoPositionRepository
 from shared.ports.store import Store
@@ -67,5 +68,6 @@ async def open_mongo_store(
         positions=MongoPositionRepository(db["positions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
+        order_events=MongoOrderEventRepository(db["order_events"], db["order_activity"]),
         connection=connection,
     )

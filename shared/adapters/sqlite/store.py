@@ -10,6 +10,7 @@ from shared.adapters.sqlite.executions import SqliteExecutionRepository
 from shared.adapters.sqlite.idempotency import SqliteIdempotencyRepository
 from shared.adapters.sqlite.instruments import SqliteInstrumentRepository
 from shared.adapters.sqlite.journal import SqliteJournalRepository
+from shared.adapters.sqlite.order_events import SqliteOrderEventRepository
 from shared.adapters.sqlite.orders import SqliteOrderRepository
 from shared.adapters.sqlite.positions import SqlitePositionRepository
 from shared.ports.store import Store
@@ -26,5 +27,6 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         positions=SqlitePositionRepository(db),
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
+        order_events=SqliteOrderEventRepository(db),
         connection=db,
     )
