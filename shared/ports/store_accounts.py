@@ -24,7 +24,9 @@ class RiskLimits:
 @dataclass(frozen=True, slots=True)
 class Account:
     """A trading account. `api_key_hash` is the sha256 hex of its API key (the key itself
-    is never stored); `version` is the optimistic-concurrency counter."""
+    is never stored); `version` is the optimistic-concurrency counter. Its cash is in
+    `currency`: `starting_cash` (what a paper account starts with, and returns to on a
+    reset) plus its cash ledger (deposits, withdrawals, resets) plus what its fills moved."""
 
     account_id: str
     name: str
@@ -36,6 +38,8 @@ class Account:
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
     created_at: int = 0
     version: int = 0
+    currency: str = "USD"
+    starting_cash: Decimal = Decimal(0)
 
 
 class AccountRepository(Protocol):

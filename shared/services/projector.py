@@ -22,6 +22,7 @@ from shared.domain.events import Event, OrderEvent, OrderFilled
 from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
+from shared.domain.positions import settlement_day
 from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
@@ -57,7 +58,7 @@ async def project_batch(deps: Deps, batch: EventBatch) -> int:
             raise UnknownInstrument(batch.symbol)
         matches = matched_trades(batch.events)
         executions: dict[int, Execution] = {
-            event.seq: fill_execution(event, event.trade_seq in matches)
+            event.seq: fill_execution(event, event.trade_seq in matches, instrument.settlement_days)
             for event in order_events
             if isinstance(event, OrderFilled) and event.order_seq != 0
         }
@@ -93,9 +94,10 @@ def matched_trades(events: tuple[Event, ...] | list[Event]) -> set[int]:
     return {trade_seq for trade_seq, count in sides.items() if count == 2}
 
 
-def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
+def fill_execution(event: OrderFilled, matched: bool = True, settlement_days: int = 0) -> Execution:
     """The execution record of a fill event (ids derive from instrument + sequence). A
-    simulated (paper) fill gets no trade id: it is nobody's trade on the public tape."""
+    simulated (paper) fill gets no trade id: it is nobody's trade on the public tape. It
+    settles `settlement_days` business days after its day (the instrument's cycle)."""
     return Execution(
         execution_id=execution_id(event.symbol, event.seq),
         order_id=event.order_id,
@@ -108,6 +110,7 @@ def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
         fee=event.fee,
         trade_id=trade_id(event.symbol, event.trade_seq) if matched else "",
         executed_at=event.ts,
+        settle_day=settlement_day(event.ts, settlement_days),
     )
 
 

@@ -77,6 +77,13 @@ class MongoExecutionRepository:
         last = items[-1] if len(docs) > limit else None
         return Page(items, encode_cursor(last.executed_at, last.execution_id) if last else None)
 
+    async def list_by_trade(self, trade_id: str) -> list[Execution]:
+        if not trade_id:
+            return []
+        query = {"trade_id": trade_id}
+        docs = await with_retry(partial(find_list, self._executions, query, [("_id", 1)], 0))
+        return [execution_from_doc(doc) for doc in docs]
+
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
         limit = clamp_limit(limit)
         # A trade has at most two rows (maker and taker) sharing its timestamp.

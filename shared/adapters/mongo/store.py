@@ -65,7 +65,7 @@ async def open_mongo_store(
         executions=MongoExecutionRepository(db["executions"]),
         journal=MongoJournalRepository(db["journal"], db["journal_marks"]),
         accounts=MongoAccountRepository(db["accounts"]),
-        positions=MongoPositionRepository(db["positions"]),
+        positions=MongoPositionRepository(db["positions"], db["executions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
         order_events=MongoOrderEventRepository(db["order_events"], db["order_activity"]),

@@ -88,13 +88,16 @@ CREATE TABLE IF NOT EXISTS executions (
     liquidity TEXT NOT NULL,
     fee INTEGER NOT NULL,
     trade_id TEXT NOT NULL,
-    executed_at INTEGER NOT NULL
+    executed_at INTEGER NOT NULL,
+    settle_day INTEGER NOT NULL DEFAULT 0,
+    settled_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_by_order ON executions (account_id, order_id, executed_at);
 CREATE INDEX IF NOT EXISTS executions_by_account
     ON executions (account_id, executed_at DESC, execution_id DESC);
 CREATE INDEX IF NOT EXISTS executions_by_symbol
     ON executions (symbol, executed_at DESC, execution_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_trade ON executions (trade_id) WHERE trade_id != '';
 
 -- A rowid table: an entry (about 1 KB) fits in its page. A WITHOUT ROWID table keeps at most
 -- about 1 KB of a row in the page and spills the rest to an overflow page of its own, a
@@ -135,11 +138,19 @@ CREATE TABLE IF NOT EXISTS positions (
     sold_notional INTEGER NOT NULL,
     fees INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
+    cost INTEGER NOT NULL DEFAULT 0,
+    realized INTEGER NOT NULL DEFAULT 0,
+    day INTEGER NOT NULL DEFAULT 0,
+    day_start_quantity INTEGER NOT NULL DEFAULT 0,
+    day_flow INTEGER NOT NULL DEFAULT 0,
+    day_fees INTEGER NOT NULL DEFAULT 0,
+    unsettled TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (account_id, symbol)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS position_fills (
     execution_id TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL
+    account_id TEXT NOT NULL,
+    settled_at INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS instruments (
@@ -196,6 +207,33 @@ MIGRATIONS = (
     ),
     ("journal_marks", "projected_seq", "INTEGER NOT NULL DEFAULT 0", None),
     ("journal", "processed_at", "INTEGER NOT NULL DEFAULT 0", None),
+    ("executions", "settle_day", "INTEGER NOT NULL DEFAULT 0", None),
+    ("executions", "settled_at", "INTEGER NOT NULL DEFAULT 0", None),
+    ("position_fills", "settled_at", "INTEGER NOT NULL DEFAULT 0", None),
+    # Positions of an older version: their cost basis is taken at the average price of the
+    # side they hold (what the fills alone cannot tell after the fact), and realized P&L
+    # follows from it (realized = sold - bought notional + cost).
+    (
+        "positions",
+        "cost",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE positions SET cost = CASE"
+        " WHEN net_quantity > 0 AND bought_quantity > 0"
+        " THEN net_quantity * bought_notional / bought_quantity"
+        " WHEN net_quantity < 0 AND sold_quantity > 0"
+        " THEN net_quantity * sold_notional / sold_quantity ELSE 0 END",
+    ),
+    (
+        "positions",
+        "realized",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE positions SET realized = sold_notional - bought_notional + cost",
+    ),
+    ("positions", "day", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "day_start_quantity", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "day_flow", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "day_fees", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "unsettled", "TEXT NOT NULL DEFAULT '[]'", None),
     (
         "orders",
         "order_price",

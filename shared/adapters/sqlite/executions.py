@@ -29,6 +29,8 @@ _FIELDS = (
     "fee",
     "trade_id",
     "executed_at",
+    "settle_day",
+    "settled_at",
 )
 _COLUMNS = ", ".join(_FIELDS)
 _INSERT = (
@@ -104,6 +106,14 @@ class SqliteExecutionRepository:
         items = [_execution(row) for row in rows[:limit]]
         last = items[-1] if len(rows) > limit else None
         return Page(items, encode_cursor(last.executed_at, last.execution_id) if last else None)
+
+    async def list_by_trade(self, trade_id: str) -> list[Execution]:
+        rows = self._db.reader.execute(
+            f"SELECT {_COLUMNS} FROM executions WHERE trade_id = ? AND trade_id != ''"
+            " ORDER BY execution_id",
+            (trade_id,),
+        ).fetchall()
+        return [_execution(row) for row in rows]
 
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
         limit = clamp_limit(limit)
