@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.ports.store_accounts import AccountRepository
+from shared.ports.store_audit import AuditRepository
+from shared.ports.store_cash import CashLedgerRepository
 from shared.ports.store_executions import ExecutionRepository
 from shared.ports.store_idempotency import IdempotencyRepository
 from shared.ports.store_instruments import InstrumentRepository
@@ -43,6 +45,8 @@ class Store:
     instruments: InstrumentRepository
     idempotency: IdempotencyRepository
     order_events: OrderEventRepository
+    cash: CashLedgerRepository
+    audit: AuditRepository
     connection: StoreConnection
 
     async def ping(self) -> None:

@@ -40,6 +40,8 @@ SHARD_KEYS: dict[str, str] = {
     "idempotency": "account_id",
     "order_events": "account_id",
     "order_activity": "account_id",
+    "cash_ledger": "account_id",
+    "audit": "target_id",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -76,6 +78,11 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     ),
     "order_activity": (
         Index((("account_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
+    ),
+    "cash_ledger": (Index((("account_id", ASCENDING), ("seq", ASCENDING)), unique=True),),
+    "audit": (
+        Index((("at", ASCENDING), ("_id", ASCENDING))),
+        Index((("target_id", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING))),
     ),
 }
 

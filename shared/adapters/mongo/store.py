@@ -6,6 +6,8 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from shared.adapters.mongo.accounts import MongoAccountRepository
+from shared.adapters.mongo.audit import MongoAuditRepository
+from shared.adapters.mongo.cash import MongoCashLedgerRepository
 from shared.adapters.mongo.executions import MongoExecutionRepository
 from shared.adapters.mongo.idempotency import MongoIdempotencyRepository
 from shared.adapters.mongo.indexes import ensure_indexes
@@ -69,5 +71,7 @@ async def open_mongo_store(
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
         order_events=MongoOrderEventRepository(db["order_events"], db["order_activity"]),
+        cash=MongoCashLedgerRepository(db["cash_ledger"]),
+        audit=MongoAuditRepository(db["audit"]),
         connection=connection,
     )

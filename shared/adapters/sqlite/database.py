@@ -185,6 +185,32 @@ CREATE TABLE IF NOT EXISTS order_activity (
 CREATE INDEX IF NOT EXISTS order_activity_by_time
     ON order_activity (account_id, created_at DESC, order_id DESC);
 
+CREATE TABLE IF NOT EXISTS cash_ledger (
+    account_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    entry_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    balance INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    note TEXT NOT NULL,
+    PRIMARY KEY (account_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS cash_ledger_entry ON cash_ledger (account_id, entry_id);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    audit_id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at DESC, audit_id DESC);
+CREATE INDEX IF NOT EXISTS audit_log_by_target ON audit_log (target_id, at DESC, audit_id DESC);
+
 CREATE TABLE IF NOT EXISTS idempotency (
     account_id TEXT NOT NULL,
     key TEXT NOT NULL,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.adapters.sqlite.accounts import SqliteAccountRepository
+from shared.adapters.sqlite.audit import SqliteAuditRepository
+from shared.adapters.sqlite.cash import SqliteCashLedgerRepository
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.executions import SqliteExecutionRepository
 from shared.adapters.sqlite.idempotency import SqliteIdempotencyRepository
@@ -28,5 +30,7 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
         order_events=SqliteOrderEventRepository(db),
+        cash=SqliteCashLedgerRepository(db),
+        audit=SqliteAuditRepository(db),
         connection=db,
     )
