@@ -158,6 +158,8 @@ class InstrumentWorker:
                 self._active_at = now
             elif (now - self._active_at) / NS >= self._config.idle_release and release_idle():
                 break
+            elif self._feeds is not None and self.venue is not None:
+                self._feeds.idle(self.symbol, self.venue, now)  # marks move with time
             await self._maintain(now)
         await self.save_snapshot(only_if_changed=True)
 
