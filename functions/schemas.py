@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from shared.domain.enums import (
     AccountType,
+    AssetClass,
     Liquidity,
     OrderStatus,
     OrderType,
@@ -29,6 +30,8 @@ DecimalStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_lengt
 Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN, max_length=32)]
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3,5}$")]
+SettlementDays = Annotated[int, Field(ge=0, le=10)]
 Role = Literal["trader", "admin"]
 
 
@@ -120,6 +123,9 @@ class ExecutionOut(Response):
     liquidity: Liquidity
     fee: str
     executed_at: str
+    settlement_date: str | None = Field(description="The day its cash settles (T+n)")
+    settled: bool
+    settled_at: str | None = Field(description="When it was settled by hand, if it was")
 
 
 class ExecutionPage(Response):
@@ -156,6 +162,9 @@ class BookOut(Response):
 
 
 class PositionOut(Response):
+    """A position and its P&L at its mark (average cost; realized gross of fees; net P&L =
+    realized - fees). Money in the account's currency."""
+
     symbol: str
     net_quantity: str
     bought_quantity: str
@@ -164,6 +173,16 @@ class PositionOut(Response):
     average_sell_price: str | None
     fees: str
     updated_at: str
+    average_entry_price: str | None
+    cost_basis: str
+    mark_price: str | None
+    mark_source: Literal["last_trade", "paper_reference", "reference_price"] | None
+    market_value: str
+    unrealized_pnl: str
+    realized_pnl: str
+    net_pnl: str
+    pnl_today: str
+    unsettled_cash: str
 
 
 class PositionPage(Response):
@@ -182,6 +201,9 @@ class InstrumentOut(Response):
     taker_fee_cbps: int
     reference_price: str | None
     trading_state: TradingState
+    asset_class: AssetClass
+    settlement_days: int
+    currency: str
 
 
 class InstrumentPage(Response):
@@ -229,6 +251,10 @@ class CreateAccount(Request):
     risk_limits: RiskLimitsIn | None = None
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
     entra_object_id: Identifier | None = None
+    currency: Currency = "USD"
+    starting_cash: DecimalStr | None = Field(
+        default=None, description="Paper accounts default to OMS_PAPER_STARTING_CASH, live to 0."
+    )
 
 
 class ChangeAccount(Request):
@@ -247,6 +273,8 @@ class AccountOut(Response):
     trading_state: TradingState
     stp: SelfTradePrevention
     risk_limits: RiskLimitsOut
+    currency: str
+    starting_cash: str
     created_at: str
 
 
@@ -273,6 +301,11 @@ class CreateInstrument(Request):
     maker_fee_cbps: Bps = 0
     taker_fee_cbps: Bps = 0
     reference_price: DecimalStr | None = None
+    asset_class: AssetClass = AssetClass.EQUITY
+    settlement_days: SettlementDays | None = Field(
+        default=None, description="T+n business days; default 0 for crypto, 1 for equities."
+    )
+    currency: Currency = "USD"
 
 
 class ChangeInstrument(Request):
@@ -283,6 +316,7 @@ class ChangeInstrument(Request):
     taker_fee_cbps: Bps | None = None
     reference_price: DecimalStr | None = None
     trading_state: TradingState | None = None
+    settlement_days: SettlementDays | None = None
 
 
 class SetTradingState(Request):

@@ -24,3 +24,22 @@ class OrderEventOut(Response):
 class OrderEventPage(Response):
     items: list[OrderEventOut]
     next_cursor: None = None
+
+
+class AuditEntryOut(Response):
+    """One administrative action: who, when, on what, and the thing before and after."""
+
+    audit_id: str
+    at: str
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: str
+
+
+class AuditPage(Response):
+    items: list[AuditEntryOut]
+    next_cursor: str | None

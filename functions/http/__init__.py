@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions import problems
-from functions.http import admin, feeds, health, history, openapi, orders, queries
+from functions.http import (
+    account,
+    admin,
+    admin_money,
+    feeds,
+    health,
+    history,
+    openapi,
+    orders,
+    queries,
+)
 from functions.http.order_entry import OrderEntryFastPath, serves
 from functions.runtime import ContainerProvider
 
@@ -38,7 +48,7 @@ def create_app(provider: ContainerProvider) -> FastAPI:
         redoc_url=None,
     )
     app.state.provider = provider
-    for module in (orders, queries, history, admin, feeds, health):
+    for module in (orders, queries, account, history, admin, admin_money, feeds, health):
         app.include_router(module.router)
     problems.install(app)
     openapi.install(app)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+import orjson
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from functions.http.deps import AdminDep, ContainerDep
@@ -26,10 +28,13 @@ from functions.schemas import (
     SetTradingState,
     TradingStateOut,
 )
+from functions.schemas_history import AuditPage
 from shared.ports.store_accounts import RiskLimits
-from shared.services import admin, codes
+from shared.ports.store_audit import AuditFilter
+from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from shared.services import admin, audit, codes
 from shared.services.errors import InvalidRequest
-from shared.services.views import account_view, instrument_view
+from shared.services.views import account_view, datetime_to_ns, instrument_view, ns_to_rfc3339
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -64,6 +69,8 @@ async def create_account(
         risk_limits=RiskLimits(**_limit_changes(body.risk_limits)),  # type: ignore[arg-type]
         stp=body.stp,
         entra_object_id=body.entra_object_id,
+        currency=body.currency,
+        starting_cash=None if body.starting_cash is None else Decimal(body.starting_cash),
     )
     account, api_key = await admin.create_account(container, spec, caller.account_id)
     return AccountCreated.model_validate({"account": account_view(account), "api_key": api_key})
@@ -131,6 +138,9 @@ async def create_instrument(
         maker_fee_cbps=body.maker_fee_cbps,
         taker_fee_cbps=body.taker_fee_cbps,
         reference_price=body.reference_price,
+        asset_class=body.asset_class,
+        settlement_days=body.settlement_days,
+        currency=body.currency,
     )
     instrument = await admin.create_instrument(container, spec, caller.account_id)
     return json_response(
@@ -142,7 +152,7 @@ async def create_instrument(
     "/instruments/{symbol}",
     response_model=InstrumentOut,
     responses=errors(401, 403, 404, 413, 422),
-    summary="Change an instrument's limits, reference price or trading state",
+    summary="Change an instrument's limits, reference price, settlement cycle or trading state",
 )
 async def change_instrument(
     symbol: SymbolPath, body: ChangeInstrument, container: ContainerDep, caller: AdminDep
@@ -179,3 +189,50 @@ async def set_trading_state(
     else:
         await admin.set_global_trading_state(container, body.state, actor)
     return TradingStateOut(scope=body.scope, target=target, state=body.state)
+
+
+Name = Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)]
+
+
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    responses=errors(401, 403, 422),
+    summary="The audit trail of admin actions, newest first, with filters and a cursor",
+)
+async def list_audit(
+    container: ContainerDep,
+    caller: AdminDep,
+    actor: Name = None,
+    action: Name = None,
+    target_type: Name = None,
+    target_id: Name = None,
+    since: Annotated[AwareDatetime | None, Query(description="at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="before")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    where = AuditFilter(
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        since=None if since is None else datetime_to_ns(since),
+        until=None if until is None else datetime_to_ns(until),
+    )
+    page = await audit.list_audit(container, where, limit, cursor)
+    items = [
+        {
+            "audit_id": e.audit_id,
+            "at": ns_to_rfc3339(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "target_type": e.target_type,
+            "target_id": e.target_id,
+            "before": e.before,
+            "after": e.after,
+            "detail": e.detail,
+        }
+        for e in page.items
+    ]
+    return json_response(orjson.dumps({"items": items, "next_cursor": page.next_cursor}))

@@ -1,11 +1,11 @@
 """Administration: accounts (with their API key, shown once), instruments, the kill switch.
 
-Every change is logged as an audit line (`audit` logger) with who did it.
+Every change is recorded in the audit trail (`shared.services.audit`: who, when, the thing
+before and after) and logged as an audit line.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -14,20 +14,20 @@ from typing import Any
 from shared.api_keys import hash_api_key, new_api_key
 from shared.domain import reasons
 from shared.domain.commands import CancelAll, SetTradingState
-from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
+from shared.domain.enums import AccountType, AssetClass, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
-from shared.domain.instrument import Instrument
+from shared.domain.instrument import Instrument, default_settlement_days
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
-from shared.services import codes
+from shared.services import audit, codes
+from shared.services.cash import to_units
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
 from shared.services.errors import Conflict, InvalidRequest, NotFound
 from shared.services.mass_cancel import cancel_all
-from shared.services.states import GLOBAL_SYMBOL, set_global_state
+from shared.services.states import GLOBAL_SYMBOL, global_state, set_global_state
 from shared.services.tickets import lots, ticks
-
-audit = logging.getLogger("audit")
+from shared.services.views import account_view, instrument_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +38,19 @@ class NewAccount:
     risk_limits: RiskLimits = field(default_factory=RiskLimits)
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
     entra_object_id: str | None = None
+    currency: str = "USD"
+    starting_cash: Decimal | None = None  # None: OMS_PAPER_STARTING_CASH for paper, else 0
 
 
 async def create_account(deps: Deps, spec: NewAccount, actor: str) -> tuple[Account, str]:
-    """Create an account; returns it and its API key (the only time the key is shown)."""
+    """Create an account; returns it and its API key (the only time the key is shown).
+    A paper account starts with OMS_PAPER_STARTING_CASH unless `starting_cash` says."""
+    starting_cash = spec.starting_cash
+    if starting_cash is None:
+        paper = spec.type is AccountType.PAPER
+        starting_cash = deps.settings.OMS_PAPER_STARTING_CASH if paper else Decimal(0)
+    elif starting_cash != 0:
+        to_units(starting_cash, "starting_cash")  # positive, on the cash grid
     api_key = new_api_key()
     account = Account(
         account_id=spec.entra_object_id or f"acc_{uuid.uuid4().hex[:24]}",
@@ -52,12 +61,16 @@ async def create_account(deps: Deps, spec: NewAccount, actor: str) -> tuple[Acco
         risk_limits=spec.risk_limits,
         stp=spec.stp,
         created_at=deps.clock(),
+        currency=spec.currency,
+        starting_cash=starting_cash,
     )
     try:
         await deps.store.accounts.create(account)
     except DuplicateAccount:
         raise Conflict(codes.INVALID_VALUE, "the account exists", "entra_object_id") from None
-    audit.info("account %s created by %s", account.account_id, actor)
+    await audit.record(
+        deps, actor, "account.created", "account", account.account_id, None, account_view(account)
+    )
     return account, api_key
 
 
@@ -84,7 +97,7 @@ async def update_account(
 ) -> Account:
     """Change an account; a trading state change is the kill switch (see set_account_state)."""
     for _ in range(20):
-        account = await get_account(deps, account_id)
+        before = account = await get_account(deps, account_id)
         limits = account.risk_limits
         if changes.risk_limits:
             limits = replace(limits, **changes.risk_limits)  # type: ignore[arg-type]
@@ -102,7 +115,15 @@ async def update_account(
             continue
     else:
         raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
-    audit.info("account %s changed by %s: %s", account_id, actor, changes)
+    await audit.record(
+        deps,
+        actor,
+        "account.changed",
+        "account",
+        account_id,
+        account_view(before),
+        account_view(account),
+    )
     if changes.trading_state is not None:
         account = await set_account_state(deps, account_id, changes.trading_state, actor)
     return account
@@ -114,7 +135,7 @@ async def set_account_state(
     """Kill switch for one account: halted refuses new orders and cancels its resting ones;
     reducing accepts only orders that shrink a position."""
     for _ in range(20):
-        account = await get_account(deps, account_id)
+        before = account = await get_account(deps, account_id)
         try:
             account = await deps.store.accounts.update(
                 replace(account, trading_state=state), account.version
@@ -124,7 +145,15 @@ async def set_account_state(
             continue
     else:
         raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
-    audit.warning("kill switch: account %s set %s by %s", account_id, state.value, actor)
+    await audit.record(
+        deps,
+        actor,
+        "kill_switch.account",
+        "account",
+        account_id,
+        {"trading_state": before.trading_state.value},
+        {"trading_state": state.value},
+    )
     if state is TradingState.HALTED:
         await cancel_all(deps, account, None, reasons.CANCELED_BY_HALT)
     return account
@@ -143,6 +172,9 @@ class InstrumentSpec:
     maker_fee_cbps: int = 0
     taker_fee_cbps: int = 0
     reference_price: str | None = None
+    asset_class: AssetClass = AssetClass.EQUITY
+    settlement_days: int | None = None  # None: the asset class's usual cycle
+    currency: str = "USD"
 
 
 async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Instrument:
@@ -150,7 +182,17 @@ async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Ins
     integers on that grid."""
     if spec.symbol == GLOBAL_SYMBOL or await deps.store.instruments.get(spec.symbol):
         raise Conflict(codes.INSTRUMENT_EXISTS, f"{spec.symbol} exists", "symbol")
-    grid = Instrument(spec.symbol, spec.tick_size, spec.lot_size)
+    settlement_days = spec.settlement_days
+    if settlement_days is None:
+        settlement_days = default_settlement_days(spec.asset_class)
+    grid = Instrument(
+        spec.symbol,
+        spec.tick_size,
+        spec.lot_size,
+        asset_class=spec.asset_class,
+        settlement_days=settlement_days,
+        currency=spec.currency,
+    )
     instrument = _limits(
         grid,
         spec.min_quantity,
@@ -161,7 +203,15 @@ async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Ins
         taker_fee_cbps=spec.taker_fee_cbps,
     )
     await deps.store.instruments.upsert(instrument)
-    audit.info("instrument %s created by %s", spec.symbol, actor)
+    await audit.record(
+        deps,
+        actor,
+        "instrument.created",
+        "instrument",
+        spec.symbol,
+        None,
+        instrument_view(instrument),
+    )
     return instrument
 
 
@@ -208,7 +258,10 @@ async def update_instrument(
     maker_fee_cbps: int | None = None,
     taker_fee_cbps: int | None = None,
     trading_state: TradingState | None = None,
+    settlement_days: int | None = None,
 ) -> Instrument:
+    """Change an instrument's limits, fees, reference price, settlement cycle (for fills
+    projected from now on) or trading state."""
     instrument = await get_instrument(deps, symbol)
     changed = _limits(
         instrument,
@@ -218,9 +271,18 @@ async def update_instrument(
         price_collar_bps=price_collar_bps,
         maker_fee_cbps=maker_fee_cbps,
         taker_fee_cbps=taker_fee_cbps,
+        settlement_days=settlement_days,
     )
     await deps.store.instruments.upsert(changed)
-    audit.info("instrument %s changed by %s", symbol, actor)
+    await audit.record(
+        deps,
+        actor,
+        "instrument.changed",
+        "instrument",
+        symbol,
+        instrument_view(instrument),
+        instrument_view(changed),
+    )
     if trading_state is not None:
         changed = await set_instrument_state(deps, symbol, trading_state, actor)
     return changed
@@ -231,21 +293,40 @@ async def set_instrument_state(
 ) -> Instrument:
     """Kill switch for one instrument: stored for the risk checks and sent to the matcher
     (halted: it rejects new orders and cancels the resting ones)."""
-    instrument = (await get_instrument(deps, symbol)).with_state(state)
+    current = await get_instrument(deps, symbol)
+    instrument = current.with_state(state)
     # The matcher first: it is the authority on what trades. If the send fails nothing is
     # stored and the caller retries; if storing fails after it, the matcher is already in the
     # new state (a halted matcher rejects what the stale risk check lets through).
+    before = current.trading_state
     await send_commands(deps, [SetTradingState(new_command_id(), deps.clock(), symbol, state)])
     await deps.store.instruments.upsert(instrument)
-    audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
+    await audit.record(
+        deps,
+        actor,
+        "kill_switch.instrument",
+        "instrument",
+        symbol,
+        {"trading_state": before.value},
+        {"trading_state": state.value},
+    )
     return instrument
 
 
 async def set_global_trading_state(deps: Deps, state: TradingState, actor: str) -> None:
     """Kill switch for everything: halted refuses every new order and cancels every resting
     order on every instrument (the instruments' own states stay as they were)."""
+    before = await global_state(deps.store)
     await set_global_state(deps.store, state)
-    audit.warning("kill switch: everything set %s by %s", state.value, actor)
+    await audit.record(
+        deps,
+        actor,
+        "kill_switch.global",
+        "global",
+        GLOBAL_SYMBOL,
+        {"trading_state": before.value},
+        {"trading_state": state.value},
+    )
     if state is TradingState.HALTED:
         now = deps.clock()
         for instrument in await deps.store.instruments.list_instruments():

@@ -32,10 +32,11 @@ class MatcherPump:
         self.engines: dict[str, MatchingEngine] = {}
         self.done_commands: set[str] = set()
         self.batches: list[EventBatch] = []
+        self.fees: dict[str, tuple[int, int]] = {}  # symbol -> (maker, taker) cbps
 
     def engine(self, symbol: str) -> MatchingEngine:
         if symbol not in self.engines:
-            self.engines[symbol] = MatchingEngine(symbol)
+            self.engines[symbol] = MatchingEngine(symbol, *self.fees.get(symbol, (0, 0)))
         return self.engines[symbol]
 
     async def match(self) -> int:

@@ -231,7 +231,8 @@ class Oms:
         self, symbol: str, tick: str = "0.01", lot: str = "1", **kw: Any
     ) -> None:
         spec = admin.InstrumentSpec(symbol, _decimal(tick), _decimal(lot), **kw)
-        await admin.create_instrument(self.container, spec, "test")
+        instrument = await admin.create_instrument(self.container, spec, "test")
+        self.pump.fees[symbol] = (instrument.maker_fee_cbps, instrument.taker_fee_cbps)
 
 
 def _decimal(value: str) -> Any:
