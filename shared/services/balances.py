@@ -93,19 +93,30 @@ def valued(position: Position, instrument: Instrument, mark: Mark, today: int) -
     return value(position, grid(instrument), mark.price, start, today)
 
 
+@dataclass(frozen=True, slots=True)
+class OpenOrders:
+    """An account's open orders: how many, their notional, and on which instruments."""
+
+    count: int
+    notional: Decimal
+    symbols: frozenset[str]
+
+
 async def open_orders_value(
     deps: Deps,
     account_id: str,
     instruments: dict[str, Instrument | None],
     excluding: str | None = None,
-) -> tuple[int, Decimal]:
-    """How many open orders the account has, and their notional: each at its limit price,
-    else its stop price, else the instrument's reference price. `instruments` is filled in
-    with what is read (None: an instrument that does not exist)."""
+) -> OpenOrders:
+    """The account's open orders, valued each at its limit price, else its stop price, else
+    the instrument's reference price. `instruments` is filled in with what is read (None:
+    an instrument that does not exist)."""
     count = 0
     units: dict[str, int] = {}  # lots x ticks per instrument: exact integers, priced once
+    symbols: set[str] = set()
     for group in await deps.store.orders.open_exposure(account_id, excluding):
         count += group.open_orders
+        symbols.add(group.symbol)
         instrument = await _instrument(deps, instruments, group.symbol)
         if instrument is None:
             continue
@@ -116,7 +127,7 @@ async def open_orders_value(
         instrument = instruments[symbol]
         assert instrument is not None
         notional += grid(instrument).money(amount)
-    return count, notional
+    return OpenOrders(count, notional, frozenset(symbols))
 
 
 async def _instrument(
@@ -148,7 +159,7 @@ async def account_money(
     if positions is None:
         positions = await deps.store.positions.list_positions(account.account_id)
     if open_notional is None:
-        _, open_notional = await open_orders_value(deps, account.account_id, known)
+        open_notional = (await open_orders_value(deps, account.account_id, known)).notional
     held: list[tuple[Position, Instrument]] = []
     for position in positions:
         instrument = await _instrument(deps, known, position.symbol)

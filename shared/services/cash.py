@@ -10,6 +10,7 @@ from shared.ports.store_cash import CASH_UNITS, CashEntry, LedgerConflict, cash_
 from shared.services import audit, balances, codes
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest
+from shared.services.money_views import money_str
 
 DEPOSIT = "deposit"
 WITHDRAWAL = "withdrawal"
@@ -93,8 +94,8 @@ async def move_cash(
             f"cash.{kind}",
             "account",
             account.account_id,
-            {"cash": str(before.cash), "settled_cash": str(before.settled_cash)},
-            {"cash": str(after.cash), "settled_cash": str(after.settled_cash)},
+            {"cash": money_str(before.cash), "settled_cash": money_str(before.settled_cash)},
+            {"cash": money_str(after.cash), "settled_cash": money_str(after.settled_cash)},
             f"{kind} of {amount} {account.currency} ({entry_id}) {note}".strip(),
         )
     return entry

@@ -2,10 +2,16 @@
 
 Placing an order stops at the first failure; a preview runs every check and reports all.
 Money is Decimal in the quote currency: lots x lot size x ticks x tick size.
+
+The last check is buying power (in place of the former check of open plus filled notional
+against the credit limit): an order's notional must not exceed the account's buying power
+(`shared.services.balances`: equity + credit limit - gross market value - open orders),
+unless it can only reduce the account's position.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +25,8 @@ from shared.ports import store_orders
 from shared.ports.cache import daily_key, rate_key
 from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
-from shared.services import codes
+from shared.ports.store_positions import Position
+from shared.services import balances, codes
 from shared.services.deps import Deps
 from shared.services.errors import RateLimited, ServiceError
 from shared.services.states import global_state
@@ -119,45 +126,43 @@ async def count_order_placed(deps: Deps, account: Account, now: int) -> None:
 
 @dataclass(slots=True)
 class Exposure:
+    """The account's open orders (count and notional), its positions, and the
+    instruments read for them (None: unknown)."""
+
     open_orders: int = 0
     open_notional: Decimal = Decimal(0)
-    filled_notional: Decimal = Decimal(0)
+    open_symbols: frozenset[str] = frozenset()
+    positions: list[Position] = dataclasses.field(default_factory=list)
+    instruments: dict[str, Instrument | None] = dataclasses.field(default_factory=dict)
 
 
 async def exposure(
     deps: Deps, account: Account, excluding: str | None = None, known: Instrument | None = None
 ) -> Exposure:
-    """The account's open orders (count and notional) and its filled notional: the net
-    traded cash of each position. `excluding` leaves out one order (the one replaced);
-    `known` is an instrument the caller has read already (saves reading it again)."""
-    instruments: dict[str, Instrument | None] = {}
-    if known is not None:
-        instruments[known.symbol] = known
-
-    async def instrument_of(symbol: str) -> Instrument | None:
-        if symbol not in instruments:
-            instruments[symbol] = await deps.store.instruments.get(symbol)
-        return instruments[symbol]
-
+    """The account's open orders and positions. `excluding` leaves out one order (the one
+    replaced); `known` is an instrument the caller has read already (saves reading it)."""
     result = Exposure()
-    units: dict[str, int] = {}  # lots x ticks per instrument: exact integers, priced once
-    for group in await deps.store.orders.open_exposure(account.account_id, excluding):
-        result.open_orders += group.open_orders
-        instrument = await instrument_of(group.symbol)
-        if instrument is None:
-            continue
-        price = group.price or instrument.reference_price or 0
-        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_quantity * price
-    for symbol, amount in units.items():
-        instrument = instruments[symbol]
-        assert instrument is not None
-        result.open_notional += money(instrument, 1, amount)
-    for position in await deps.store.positions.list_positions(account.account_id):
-        instrument = await instrument_of(position.symbol)
-        if instrument is not None:
-            net_cash = abs(position.bought_notional - position.sold_notional)
-            result.filled_notional += money(instrument, 1, net_cash)
+    if known is not None:
+        result.instruments[known.symbol] = known
+    orders = await balances.open_orders_value(
+        deps, account.account_id, result.instruments, excluding
+    )
+    result.open_orders, result.open_notional = orders.count, orders.notional
+    result.open_symbols = orders.symbols
+    result.positions = await deps.store.positions.list_positions(account.account_id)
     return result
+
+
+def reduces_position(ticket: Ticket, leaves: int, current: Exposure) -> bool:
+    """Whether the order can only shrink the account's position in its instrument: no
+    more than the position, and no other open order there (its side is not known here,
+    and two closing orders together could open the other way)."""
+    if ticket.symbol in current.open_symbols:
+        return False
+    net = next((p.net_quantity for p in current.positions if p.symbol == ticket.symbol), 0)
+    if ticket.side is Side.BUY:
+        return 0 < leaves <= -net
+    return 0 < leaves <= net
 
 
 async def _state_failure(
@@ -245,8 +250,16 @@ async def evaluate(
             if fail(RiskFailure(reasons.DAILY_ORDER_LIMIT_EXCEEDED, detail)):
                 return failures
     added = order_notional(instrument, ticket, leaves) or Decimal(0)
-    total = current.open_notional + current.filled_notional + added
-    if total > limits.credit_limit:
-        detail = f"open and filled notional {total} would exceed {limits.credit_limit}"
-        fail(RiskFailure(reasons.CREDIT_LIMIT_EXCEEDED, detail, "quantity"))
+    if added and not reduces_position(ticket, leaves, current):
+        account_money = await balances.account_money(
+            deps,
+            account,
+            now,
+            positions=current.positions,
+            instruments=current.instruments,
+            open_notional=current.open_notional,
+        )
+        if added > account_money.buying_power:
+            detail = f"notional {added} is above the buying power {account_money.buying_power}"
+            fail(RiskFailure(codes.INSUFFICIENT_BUYING_POWER, detail, "quantity"))
     return failures
