@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from functions.schemas import Response
 from shared.domain.enums import OrderStatus
@@ -43,3 +43,52 @@ class AuditEntryOut(Response):
 class AuditPage(Response):
     items: list[AuditEntryOut]
     next_cursor: str | None
+
+
+class OrderAnalyticsOut(Response):
+    """How well one order was executed. Slippage in bps against the arrival price, positive
+    is a cost; implementation shortfall in money; latencies in ms from receipt. Null: not
+    known (no fill yet; no arrival price recorded; the step has not happened)."""
+
+    order_id: str
+    symbol: str
+    side: str
+    venue: Literal["internal", "paper"]
+    status: OrderStatus
+    quantity: str
+    filled_quantity: str
+    fill_rate: str
+    average_fill_price: str | None
+    arrival_price: str | None
+    slippage_bps: str | None
+    implementation_shortfall: str | None
+    fees: str
+    received_at: str
+    accepted_at: str | None
+    first_fill_at: str | None
+    completed_at: str | None
+    latency_ms: dict[Literal["accept", "first_fill", "complete"], str | None]
+
+
+class Distribution(Response):
+    p50: str | None
+    p95: str | None
+    p99: str | None
+    mean: str | None
+
+
+class AnalyticsGroupOut(Response):
+    key: dict[str, str]
+    orders: int
+    filled_orders: int
+    fill_rate: str
+    fees: str
+    slippage_bps: Distribution
+    latency_ms: dict[Literal["accept", "first_fill", "complete"], Distribution]
+
+
+class AnalyticsOut(Response):
+    group_by: list[str]
+    since: str | None
+    until: str | None
+    items: list[AnalyticsGroupOut]
