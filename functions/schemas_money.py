@@ -72,3 +72,20 @@ class SettledExecution(Response):
 class SettledTrade(Response):
     trade_id: str
     executions: list[SettledExecution]
+
+
+class ResetAccount(Request):
+    """A paper account reset. Give `reset_id` to retry (or finish) a reset; the answer waits
+    up to `wait_seconds` for the flattening orders to finish."""
+
+    reset_id: Identifier | None = None
+    wait_seconds: Annotated[float, Field(ge=0, le=30)] = 10.0
+
+
+class ResetOut(Response):
+    reset_id: str
+    status: Literal["flattening", "done"]
+    canceled_orders: int
+    flattening_orders: list[str]
+    cash_entry: CashEntryOut | None
+    positions_left: dict[str, str]

@@ -3,6 +3,8 @@ settling a trade by hand, resetting a paper account."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,13 +16,21 @@ from functions.http.deps import AdminDep, ContainerDep
 from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.schemas import ID_PATTERN
-from functions.schemas_money import CashEntryOut, CashEntryPage, CashMovement, SettledTrade
+from functions.schemas_money import (
+    CashEntryOut,
+    CashEntryPage,
+    CashMovement,
+    ResetAccount,
+    ResetOut,
+    SettledTrade,
+)
 from shared.domain.positions import date_of
 from shared.ports.store_errors import InvalidCursor
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from shared.services import admin, cash, codes, settlement
+from shared.services import admin, cash, codes, paper_reset, settlement
 from shared.services.errors import InvalidRequest
 from shared.services.money_views import cash_entry_view
+from shared.services.queries import Instruments
 from shared.services.views import ns_to_rfc3339
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -100,3 +110,37 @@ async def settle_trade(
             ],
         }
     )
+
+
+@router.post(
+    "/accounts/{account_id}/reset",
+    response_model=ResetOut,
+    responses={**errors(401, 403, 404, 413, 422), 202: {"model": ResetOut}},
+    summary="Reset a paper account: cancel, flatten, restore its starting cash (audited)",
+)
+async def reset_account(
+    account_id: AccountIdPath, body: ResetAccount, container: ContainerDep, caller: AdminDep
+) -> Response:
+    account = await admin.get_account(container, account_id)
+    reset_id = body.reset_id or uuid.uuid4().hex
+    started = await paper_reset.start_reset(container, account, reset_id)
+    deadline = asyncio.get_running_loop().time() + body.wait_seconds
+    while True:
+        report = await paper_reset.finish_reset(container, account, reset_id, caller.account_id)
+        if report.status == paper_reset.DONE or asyncio.get_running_loop().time() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    instruments = Instruments(container)
+    left: dict[str, str] = {}
+    for symbol, quantity in report.positions_left.items():
+        text = (await instruments.get(symbol)).quantity_str(abs(quantity))
+        left[symbol] = text if quantity > 0 else f"-{text}"
+    out = {
+        "reset_id": reset_id,
+        "status": report.status,
+        "canceled_orders": started.canceled,
+        "flattening_orders": started.flattening,
+        "cash_entry": None if report.entry is None else cash_entry_view(report.entry),
+        "positions_left": left,
+    }
+    return json_response(orjson.dumps(out), 200 if report.status == paper_reset.DONE else 202)

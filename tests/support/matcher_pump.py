@@ -1,6 +1,7 @@
 """A stand-in for the matcher service in tests: drains the `orders` queue through the real
-matching engine (one per instrument), publishes each command's events as one EventBatch on
-`executions`, and feeds those messages to the Function App's executions trigger handler."""
+venues (the matching engine and the paper fill simulator, one pair per instrument),
+publishes each command's events as one EventBatch on `executions`, and feeds those messages
+to the Function App's executions trigger handler."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import azure.functions as func
 
-from matcher.engine.engine import MatchingEngine
+from matcher.service.venue import Venue, new_venue
 from shared.adapters.bus_functions import to_functions_message
 from shared.domain.events import Event
 from shared.messages import EventBatch, decode_command, event_batch_message
@@ -29,14 +30,15 @@ class MatcherPump:
         self.clock = clock  # the matcher's wall clock: each batch's processing time
         self.orders_queue = orders_queue
         self.executions_queue = executions_queue
-        self.engines: dict[str, MatchingEngine] = {}
+        self.engines: dict[str, Venue] = {}
         self.done_commands: set[str] = set()
         self.batches: list[EventBatch] = []
-        self.fees: dict[str, tuple[int, int]] = {}  # symbol -> (maker, taker) cbps
+        # symbol -> (maker fee, taker fee, reference price), as the matcher reads them
+        self.instruments: dict[str, tuple[int, int, int]] = {}
 
-    def engine(self, symbol: str) -> MatchingEngine:
+    def engine(self, symbol: str) -> Venue:
         if symbol not in self.engines:
-            self.engines[symbol] = MatchingEngine(symbol, *self.fees.get(symbol, (0, 0)))
+            self.engines[symbol] = new_venue(symbol, *self.instruments.get(symbol, (0, 0, 0)))
         return self.engines[symbol]
 
     async def match(self) -> int:

@@ -232,7 +232,11 @@ class Oms:
     ) -> None:
         spec = admin.InstrumentSpec(symbol, _decimal(tick), _decimal(lot), **kw)
         instrument = await admin.create_instrument(self.container, spec, "test")
-        self.pump.fees[symbol] = (instrument.maker_fee_cbps, instrument.taker_fee_cbps)
+        self.pump.instruments[symbol] = (
+            instrument.maker_fee_cbps,
+            instrument.taker_fee_cbps,
+            instrument.reference_price or 0,
+        )
 
 
 def _decimal(value: str) -> Any:
