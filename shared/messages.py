@@ -59,6 +59,18 @@ class EventBatch:
             found = at
         return found
 
+    def processing_times(self) -> dict[int, int]:
+        """`processed_at` of every event of the batch, by seq, in one pass."""
+        times: dict[int, int] = {}
+        stamps = self.processed
+        n, at = 0, 0
+        for event in self.events:
+            while n < len(stamps) and stamps[n][0] <= event.seq:
+                at = stamps[n][1]
+                n += 1
+            times[event.seq] = at
+        return times
+
     @property
     def message_id(self) -> str:
         """Names the exact range: duplicate detection drops a re-publish of the same range

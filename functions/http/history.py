@@ -34,9 +34,9 @@ OrderIdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 async def order_events(
     order_id: OrderIdPath, container: ContainerDep, caller: CallerDep
 ) -> Response:
-    events = await order_history.order_events(container, caller.account_id, order_id)
-    instruments = queries.Instruments(container)
-    items = [order_history.event_view(e, await instruments.get(e.symbol)) for e in events]
+    order, events = await order_history.order_events(container, caller.account_id, order_id)
+    instrument = await queries.Instruments(container).get(order.symbol)
+    items = [order_history.event_view(e, instrument) for e in events]
     return json_response(orjson.dumps({"items": items, "next_cursor": None}))
 
 
@@ -58,14 +58,14 @@ async def order_analytics(
     order_id: OrderIdPath, container: ContainerDep, caller: CallerDep
 ) -> Response:
     q = await analytics.order_quality(container, caller.account, order_id)
-    a = q.activity
+    a = q.order
     instrument = await queries.Instruments(container).get(a.symbol)
     body = {
         "order_id": a.order_id,
         "symbol": a.symbol,
-        "side": a.side,
+        "side": a.side.value,
         "venue": q.venue,
-        "status": a.status,
+        "status": a.status.value,
         "quantity": instrument.quantity_str(a.quantity),
         "filled_quantity": instrument.quantity_str(a.filled_quantity),
         "fill_rate": money_str(q.fill_rate),

@@ -97,22 +97,6 @@ var collections = [
     ]
   }
   {
-    name: 'order_events'
-    shardKey: 'account_id'
-    indexes: [
-      { key: { keys: ['_id'] } }
-      { key: { keys: ['account_id', 'order_id', 'seq'] } }
-    ]
-  }
-  {
-    name: 'order_activity'
-    shardKey: 'account_id'
-    indexes: [
-      { key: { keys: ['_id'] } }
-      { key: { keys: ['account_id', 'created_at', '_id'] } }
-    ]
-  }
-  {
     name: 'cash_ledger'
     shardKey: 'account_id'
     indexes: [

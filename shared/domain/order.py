@@ -126,6 +126,13 @@ class Order:
     dispatched: bool = False
     client_order_id_chain: list[str] = field(default_factory=list)
     pending_command: dict[str, object] | None = None
+    # Its history: the instrument seqs of the matcher events applied (its audit trail, read
+    # from the journal), and when the matcher ran the commands that accepted it, filled it
+    # first and ended it (ns; 0: not yet, or not recorded). See `apply`'s `processed_at`.
+    event_seqs: list[int] = field(default_factory=list)
+    accepted_at: int = 0
+    first_fill_at: int = 0
+    completed_at: int = 0
 
     def __post_init__(self) -> None:
         if self.leaves_quantity == 0 and self.status == S.PENDING_NEW:
@@ -144,9 +151,11 @@ class Order:
             return None
         return Decimal(self.filled_notional) / Decimal(self.filled_quantity)
 
-    def apply(self, event: OrderEvent | ClientRequest) -> None:
+    def apply(self, event: OrderEvent | ClientRequest, processed_at: int = 0) -> None:
         """The only way an order changes. Raises an `OrderStateError` and changes nothing
-        when the event is a repeat, comes too early, or breaks the transition table."""
+        when the event is a repeat, comes too early, or breaks the transition table.
+        `processed_at`: when the matcher ran the command behind the event (its journal
+        entry's time; 0: unknown), which dates the order's acceptance, first fill and end."""
         if isinstance(event, (CancelRequested, ReplaceRequested)):
             target = S.PENDING_CANCEL if isinstance(event, CancelRequested) else S.PENDING_REPLACE
             self._check_transition(target)
@@ -164,6 +173,7 @@ class Order:
         if target != self.status:
             self._check_transition(target)
         self._absorb(event)
+        self._record(event, target, processed_at)
         self.status = target
         self.seq = event.order_seq
         self.updated_at = event.ts
@@ -186,6 +196,17 @@ class Order:
             # is still in flight.
             return self.status
         return reported
+
+    def _record(self, event: OrderEvent, target: OrderStatus, processed_at: int) -> None:
+        self.event_seqs.append(event.seq)
+        if not processed_at:
+            return
+        if isinstance(event, OrderAccepted) and not self.accepted_at:
+            self.accepted_at = processed_at
+        elif isinstance(event, OrderFilled) and not self.first_fill_at:
+            self.first_fill_at = processed_at
+        if target in TERMINAL_STATUSES and not self.completed_at:
+            self.completed_at = processed_at
 
     def _check_transition(self, target: OrderStatus) -> None:
         if target not in TRANSITIONS[self.status]:

@@ -18,6 +18,7 @@ Conventions (also in the README):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -93,7 +94,11 @@ def settlement_day(ts: int, cycle_days: int) -> int:
     """The settlement day of a trade at `ts` settling T+`cycle_days` business days
     (Saturdays and Sundays are no business days; there is no holiday calendar). A trade
     settles at the start (00:00 UTC) of that day; T+0 settles on the trade day."""
-    day = utc_day(ts)
+    return _settlement_day(utc_day(ts), cycle_days)
+
+
+@functools.lru_cache(maxsize=64)
+def _settlement_day(day: int, cycle_days: int) -> int:
     left = cycle_days
     while left > 0:
         day += 1
@@ -126,23 +131,28 @@ def after_fill(position: Position, fill: Fill) -> Position:
         day, start, day_flow, day_fees = trade_day, p.net_quantity, 0, 0
     if trade_day == day:
         day_flow, day_fees = day_flow + flow, day_fees + fill.fee
-    unsettled = _unsettled(p.unsettled, trade_day, fill.settle_day, flow, fill.fee)
-    return replace(
-        p,
-        net_quantity=net,
-        bought_quantity=p.bought_quantity + (qty if fill.is_buy else 0),
-        sold_quantity=p.sold_quantity + (0 if fill.is_buy else qty),
-        bought_notional=p.bought_notional + (notional if fill.is_buy else 0),
-        sold_notional=p.sold_notional + (0 if fill.is_buy else notional),
-        fees=p.fees + fill.fee,
-        updated_at=max(p.updated_at, fill.ts),
-        cost=cost,
-        realized=realized,
-        day=day,
-        day_start_quantity=start,
-        day_flow=day_flow,
-        day_fees=day_fees,
-        unsettled=unsettled,
+    unsettled = p.unsettled
+    if unsettled or fill.settle_day > trade_day:
+        unsettled = _unsettled(unsettled, trade_day, fill.settle_day, flow, fill.fee)
+    bought, sold = (qty, 0) if fill.is_buy else (0, qty)
+    # Positional: the projector's hot path (dataclasses.replace costs twice as much).
+    return Position(
+        p.account_id,
+        p.symbol,
+        net,
+        p.bought_quantity + bought,
+        p.sold_quantity + sold,
+        p.bought_notional + bought * fill.price,
+        p.sold_notional + sold * fill.price,
+        p.fees + fill.fee,
+        max(p.updated_at, fill.ts),
+        cost,
+        realized,
+        day,
+        start,
+        day_flow,
+        day_fees,
+        unsettled,
     )
 
 
@@ -152,11 +162,19 @@ def _unsettled(
     """Add a fill's cash to its settlement day's bucket (none when it settles on its trade
     day) and drop the buckets settled by the fill's day (a function of the fills alone, so
     every replay keeps the same buckets)."""
-    kept = {day: (f, c) for day, f, c in buckets if day > trade_day}
-    if settle_day > trade_day:
-        f, c = kept.get(settle_day, (0, 0))
-        kept[settle_day] = (f + flow, c + fee)
-    return tuple((day, f, c) for day, (f, c) in sorted(kept.items()) if (f, c) != (0, 0))
+    kept: list[Bucket] = []
+    added = settle_day <= trade_day
+    for day, f, c in buckets:
+        if day <= trade_day:
+            continue
+        if day == settle_day:
+            f, c, added = f + flow, c + fee, True
+        if f or c:
+            kept.append((day, f, c))
+    if not added:
+        kept.append((settle_day, flow, fee))
+        kept.sort()
+    return tuple(kept)
 
 
 def settled_early(position: Position, settle_day: int, flow: int, fee: int) -> Position:

@@ -16,7 +16,6 @@ from shared.ports.store_executions import ExecutionRepository
 from shared.ports.store_idempotency import IdempotencyRepository
 from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalRepository
-from shared.ports.store_order_events import OrderEventRepository
 from shared.ports.store_orders import OrderRepository
 from shared.ports.store_positions import PositionRepository
 
@@ -44,7 +43,6 @@ class Store:
     positions: PositionRepository
     instruments: InstrumentRepository
     idempotency: IdempotencyRepository
-    order_events: OrderEventRepository
     cash: CashLedgerRepository
     audit: AuditRepository
     connection: StoreConnection

@@ -25,7 +25,6 @@ from shared.domain.order import Order
 from shared.domain.positions import Fill, Position
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
-from shared.ports.store_order_events import OrderActivity
 
 Doc = dict[str, Any]
 
@@ -57,6 +56,10 @@ def order_to_doc(order: Order) -> Doc:
         "dispatched": order.dispatched,
         "client_order_id_chain": list(order.client_order_id_chain),
         "pending_command": order.pending_command,
+        "event_seqs": list(order.event_seqs),
+        "accepted_at": order.accepted_at,
+        "first_fill_at": order.first_fill_at,
+        "completed_at": order.completed_at,
     }
 
 
@@ -87,6 +90,10 @@ def order_from_doc(doc: Doc) -> Order:
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
         pending_command=doc.get("pending_command"),  # absent in documents of older versions
+        event_seqs=list(doc.get("event_seqs") or ()),
+        accepted_at=doc.get("accepted_at", 0),
+        first_fill_at=doc.get("first_fill_at", 0),
+        completed_at=doc.get("completed_at", 0),
     )
 
 
@@ -210,54 +217,6 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         asset_class=AssetClass(doc.get("asset_class", AssetClass.EQUITY.value)),
         settlement_days=doc.get("settlement_days", 1),
         currency=doc.get("currency", "USD"),
-    )
-
-
-ACTIVITY_TIMES = ("accepted_at", "first_fill_at", "completed_at")
-"""The merged times of an order's activity (see store_order_events)."""
-
-
-def activity_to_doc(activity: OrderActivity) -> Doc:
-    return {
-        "order_id": activity.order_id,
-        "account_id": activity.account_id,
-        "symbol": activity.symbol,
-        "side": activity.side,
-        "order_type": activity.order_type,
-        "created_at": activity.created_at,
-        "quantity": activity.quantity,
-        "limit_price": activity.limit_price,
-        "order_seq": activity.order_seq,
-        "status": activity.status,
-        "filled_quantity": activity.filled_quantity,
-        "filled_notional": activity.filled_notional,
-        "fees": activity.fees,
-        "accepted_at": activity.accepted_at,
-        "first_fill_at": activity.first_fill_at,
-        "completed_at": activity.completed_at,
-        "arrival_price": activity.arrival_price,
-    }
-
-
-def activity_from_doc(doc: Doc) -> OrderActivity:
-    return OrderActivity(
-        order_id=doc["order_id"],
-        account_id=doc["account_id"],
-        symbol=doc["symbol"],
-        side=doc["side"],
-        order_type=doc["order_type"],
-        created_at=doc["created_at"],
-        quantity=doc["quantity"],
-        limit_price=doc["limit_price"],
-        order_seq=doc["order_seq"],
-        status=doc["status"],
-        filled_quantity=doc["filled_quantity"],
-        filled_notional=doc["filled_notional"],
-        fees=doc["fees"],
-        accepted_at=doc.get("accepted_at", 0),
-        first_fill_at=doc.get("first_fill_at", 0),
-        completed_at=doc.get("completed_at", 0),
-        arrival_price=doc.get("arrival_price", 0),
     )
 
 

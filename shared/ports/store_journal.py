@@ -57,6 +57,11 @@ class JournalRepository(Protocol):
         Reads in pages, so a long tail is not held in memory at once."""
         ...
 
+    async def entries_at(self, symbol: str, seqs: Sequence[int]) -> list[JournalEntry]:
+        """The entries holding the events at these sequence numbers, each once, in
+        sequence order (an order's audit trail: one indexed look-up per entry)."""
+        ...
+
     async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:
         """The entry journaled for this command, or None."""
         ...

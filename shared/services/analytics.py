@@ -1,8 +1,8 @@
 """Execution analytics: how well each order was executed, and the same in aggregate.
 
-Per order (from its activity record, see `shared.services.order_history`): the average
-fill price, fees, fill rate (filled / ordered quantity), the latencies from receipt (the
-API's intake time) to acceptance, first fill and completion (the matcher's processing
+Per order (from the order itself, which keeps its times: see `shared.domain.order`): the
+average fill price, fees, fill rate (filled / ordered quantity), the latencies from receipt
+(the API's intake time) to acceptance, first fill and completion (the matcher's processing
 times of the commands behind those events), and, where the arrival price is known (the
 price when the order was accepted), slippage in bps signed so that positive is a cost
 (buy: average above arrival; sell: below) and implementation shortfall (the slippage in
@@ -25,7 +25,6 @@ from shared.domain.instrument import Instrument
 from shared.domain.order import Order
 from shared.domain.positions import FEE_UNITS
 from shared.ports.store_accounts import Account
-from shared.ports.store_order_events import OrderActivity
 from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.services import codes
 from shared.services.deps import Deps
@@ -53,7 +52,7 @@ _RATE = Decimal("0.000001")
 class OrderQuality:
     """One order's execution quality (Decimal money, ms latencies; None: not known)."""
 
-    activity: OrderActivity
+    order: Order
     venue: str
     average_fill_price: Decimal | None
     fees: Decimal
@@ -74,63 +73,47 @@ def venue_of(account: Account) -> str:
     return "paper" if account.type is AccountType.PAPER else "internal"
 
 
-def quality(activity: OrderActivity, instrument: Instrument, venue: str) -> OrderQuality:
-    """The order's execution quality (see the module docstring)."""
-    a = activity
+def quality(
+    order: Order, instrument: Instrument, venue: str, arrival_ticks: int = 0
+) -> OrderQuality:
+    """The order's execution quality (see the module docstring); `arrival_ticks`: the
+    price at acceptance (0: not known)."""
+    o = order
     tick, lot = instrument.tick_size, instrument.lot_size
     average = None
-    if a.filled_quantity:
-        average = Decimal(a.filled_notional) / Decimal(a.filled_quantity) * tick
-    fees = Decimal(a.fees) * tick * lot / FEE_UNITS
-    arrival = Decimal(a.arrival_price) * tick if a.arrival_price else None
+    if o.filled_quantity:
+        average = Decimal(o.filled_notional) / Decimal(o.filled_quantity) * tick
+    fees = Decimal(o.fees) * tick * lot / FEE_UNITS
+    arrival = Decimal(arrival_ticks) * tick if arrival_ticks else None
     slippage = shortfall = None
     if arrival is not None and average is not None:
-        sign = 1 if a.side == "buy" else -1
+        sign = 1 if o.side.value == "buy" else -1
         slippage = (sign * (average - arrival) / arrival * _BPS).quantize(Decimal("0.01"))
-        filled = Decimal(a.filled_quantity) * lot
+        filled = Decimal(o.filled_quantity) * lot
         shortfall = sign * (average - arrival) * filled + fees
+    fill_rate = Decimal(0)
+    if o.quantity:
+        fill_rate = (Decimal(o.filled_quantity) / Decimal(o.quantity)).quantize(_RATE)
     return OrderQuality(
-        activity=a,
+        order=o,
         venue=venue,
         average_fill_price=average,
         fees=fees,
-        fill_rate=(Decimal(a.filled_quantity) / Decimal(a.quantity)).quantize(_RATE)
-        if a.quantity
-        else Decimal(0),
+        fill_rate=fill_rate.normalize(),
         arrival_price=arrival,
         slippage_bps=slippage,
         implementation_shortfall=shortfall,
-        accept_ms=_ms(a.accepted_at, a.created_at),
-        first_fill_ms=_ms(a.first_fill_at, a.created_at),
-        complete_ms=_ms(a.completed_at, a.created_at),
-    )
-
-
-def _activity_of(order: Order) -> OrderActivity:
-    """An order the projector has not recorded yet (nothing happened to it)."""
-    return OrderActivity(
-        order_id=order.order_id,
-        account_id=order.account_id,
-        symbol=order.symbol,
-        side=order.side.value,
-        order_type=order.type.value,
-        created_at=order.created_at,
-        quantity=order.quantity,
-        limit_price=order.limit_price or 0,
-        order_seq=order.seq,
-        status=order.status.value,
-        filled_quantity=order.filled_quantity,
-        filled_notional=order.filled_notional,
-        fees=order.fees,
+        accept_ms=_ms(o.accepted_at, o.created_at),
+        first_fill_ms=_ms(o.first_fill_at, o.created_at),
+        complete_ms=_ms(o.completed_at, o.created_at),
     )
 
 
 async def order_quality(deps: Deps, account: Account, order_id: str) -> OrderQuality:
     """The caller's order's execution quality; NotFound for another's order."""
     order = await load_order(deps, account.account_id, order_id)
-    activity = await deps.store.order_events.get_activity(account.account_id, order_id)
     instrument = await Instruments(deps).get(order.symbol)
-    return quality(activity or _activity_of(order), instrument, venue_of(account))
+    return quality(order, instrument, venue_of(account))
 
 
 # ------------------------------------------------------------------ aggregates
@@ -174,8 +157,8 @@ def aggregate(rows: list[OrderQuality], group_by: tuple[str, ...]) -> list[Aggre
     """Group and sum the orders' quality (fill rate: filled over ordered quantity, each
     order's fraction weighted by its quantity)."""
     keys: Mapping[str, Callable[[OrderQuality], str]] = {
-        "account": lambda r: r.activity.account_id,
-        "instrument": lambda r: r.activity.symbol,
+        "account": lambda r: r.order.account_id,
+        "instrument": lambda r: r.order.symbol,
         "venue": lambda r: r.venue,
     }
     groups: dict[tuple[str, ...], list[OrderQuality]] = {}
@@ -183,13 +166,13 @@ def aggregate(rows: list[OrderQuality], group_by: tuple[str, ...]) -> list[Aggre
         groups.setdefault(tuple(keys[g](row) for g in group_by), []).append(row)
     out = []
     for key, members in sorted(groups.items()):
-        ordered = sum(Decimal(r.activity.quantity) for r in members)
-        filled = sum(r.fill_rate * Decimal(r.activity.quantity) for r in members)
+        ordered = sum(Decimal(r.order.quantity) for r in members)
+        filled = sum(Decimal(r.order.filled_quantity) for r in members)
         out.append(
             Aggregate(
                 key=dict(zip(group_by, key, strict=True)),
                 orders=len(members),
-                filled_orders=sum(1 for r in members if r.activity.status == "filled"),
+                filled_orders=sum(1 for r in members if r.order.status.value == "filled"),
                 fill_rate=(filled / ordered).quantize(_RATE) if ordered else Decimal(0),
                 fees=sum((r.fees for r in members), Decimal(0)),
                 slippage_bps=spread(r.slippage_bps for r in members),
@@ -215,7 +198,7 @@ async def account_rows(
     venue = venue_of(account)
     cursor = None
     while True:
-        page = await deps.store.order_events.list_activity(
+        page = await deps.store.orders.list_orders(
             account.account_id,
             symbol=symbol,
             since=since,
@@ -223,8 +206,8 @@ async def account_rows(
             limit=MAX_PAGE_SIZE,
             cursor=cursor,
         )
-        for activity in page.items:
-            rows.append(quality(activity, await instruments.get(activity.symbol), venue))
+        for order in page.items:
+            rows.append(quality(order, await instruments.get(order.symbol), venue))
         if len(rows) > limit:
             raise InvalidRequest(
                 codes.INVALID_VALUE,

@@ -1,82 +1,50 @@
-"""An order's history: the audit trail of its matcher events, and its activity record (the
-facts execution analytics read), both built by the projector from the events it applies.
+"""An order's history: the audit trail of its matcher events, read from the journal.
 
-The times: `created_at` (the API's intake time) is the order's receipt; the matcher's
-processing time of the command behind an event (journaled beside it, see
-`JournalEntry.processed_at`) dates its acceptance, first fill and completion. The event's
-own `ts` cannot: the engine takes every time from its commands, so a fill's `ts` is the time
-of the order that came in and matched, not of the match.
+The journal holds every event as the matcher made it, with the time the matcher ran the
+command behind it (`JournalEntry.processed_at`); each order keeps the instrument seqs of the
+events applied to it (`Order.event_seqs`), so its trail is a few indexed journal reads and
+costs the projector nothing more to write. An order's times for analytics (acceptance, first
+fill, completion) are those processing times, kept on the order as its events are applied;
+the event's own `ts` cannot date them: the engine takes every time from its commands, so a
+fill's `ts` is when the order that came in and matched was received, not when it matched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 
-from shared.domain.enums import TERMINAL_STATUSES, OrderStatus
-from shared.domain.events import OrderAccepted, OrderEvent, OrderFilled
+from shared.domain.enums import OrderStatus
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import fee_to_str
 from shared.domain.order import Order
-from shared.messages import EventBatch
-from shared.ports.store_order_events import OrderActivity, StoredEvent
 from shared.services.deps import Deps
 from shared.services.orders_io import load_order
 from shared.services.views import View, ns_to_rfc3339
 
-_TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One event of the order as journaled (`Event.to_dict()`), and when the matcher ran
+    the command that made it (ns; 0: not recorded)."""
+
+    event: dict[str, object]
+    processed_at: int
 
 
-def stored_events(batch: EventBatch, events: Iterable[OrderEvent]) -> list[StoredEvent]:
-    """The audit-trail records of a batch's order events."""
-    return [
-        StoredEvent(
-            e.account_id,
-            e.order_id,
-            e.symbol,
-            e.seq,
-            e.order_seq,
-            batch.processed_at(e.seq),
-            e.to_dict(),
-        )
-        for e in events
+async def order_events(
+    deps: Deps, account_id: str, order_id: str
+) -> tuple[Order, list[HistoryEvent]]:
+    """The caller's order and its events in order_seq order; NotFound for another's."""
+    order = await load_order(deps, account_id, order_id)
+    wanted = set(order.event_seqs)
+    entries = await deps.store.journal.entries_at(order.symbol, order.event_seqs)
+    events = [
+        HistoryEvent(event, entry.processed_at)
+        for entry in entries
+        for event in entry.events
+        if event.get("seq") in wanted and event.get("order_id") == order_id
     ]
-
-
-def activity(order: Order, applied: Iterable[OrderEvent], batch: EventBatch) -> OrderActivity:
-    """The order's activity after `applied` (the events just applied to it, in order)."""
-    accepted = first_fill = completed = 0
-    for event in applied:
-        at = batch.processed_at(event.seq)
-        if isinstance(event, OrderAccepted) and not accepted:
-            accepted = at
-        elif isinstance(event, OrderFilled) and not first_fill:
-            first_fill = at
-        if event.status in _TERMINAL:
-            completed = at
-    return OrderActivity(
-        order_id=order.order_id,
-        account_id=order.account_id,
-        symbol=order.symbol,
-        side=order.side.value,
-        order_type=order.type.value,
-        created_at=order.created_at,
-        quantity=order.quantity,
-        limit_price=order.limit_price or 0,
-        order_seq=order.seq,
-        status=order.status.value,
-        filled_quantity=order.filled_quantity,
-        filled_notional=order.filled_notional,
-        fees=order.fees,
-        accepted_at=accepted,
-        first_fill_at=first_fill,
-        completed_at=completed,
-    )
-
-
-async def order_events(deps: Deps, account_id: str, order_id: str) -> list[StoredEvent]:
-    """The caller's order's events in order_seq order; NotFound for another's order."""
-    await load_order(deps, account_id, order_id)
-    return await deps.store.order_events.list_by_order(account_id, order_id)
+    return order, events
 
 
 _PRICES = frozenset({"price", "stop_price", "last_px", "trigger_px"})
@@ -84,10 +52,10 @@ _QUANTITIES = frozenset({"quantity", "last_qty", "leaves_qty", "cum_qty", "cance
 _FRAME = frozenset({"kind", "symbol", "seq", "ts", "order_id", "account_id", "order_seq", "status"})
 
 
-def event_view(stored: StoredEvent, instrument: Instrument) -> View:
+def event_view(stored: HistoryEvent, instrument: Instrument) -> View:
     """An audit-trail entry: the event's own fields in the API's units (prices and
     quantities as decimal strings on the instrument's grid, 0 = none; fees as money),
-    anything else as stored."""
+    anything else as journaled."""
     event = stored.event
     fields: View = {}
     for name, value in event.items():
@@ -101,11 +69,10 @@ def event_view(stored: StoredEvent, instrument: Instrument) -> View:
             fields[name] = fee_to_str(value, instrument.tick_size, instrument.lot_size)
         else:
             fields[name] = value
-    ts = event.get("ts")
-    status = event.get("status")
+    ts, status, seq, order_seq = (event.get(k) for k in ("ts", "status", "seq", "order_seq"))
     return {
-        "seq": stored.seq,
-        "order_seq": stored.order_seq,
+        "seq": seq,
+        "order_seq": order_seq,
         "kind": event.get("kind"),
         "status": OrderStatus(str(status)).value if status else None,
         "ts": ns_to_rfc3339(ts) if isinstance(ts, int) else None,

@@ -1,6 +1,7 @@
-"""The executions projector: applies the matcher's events to orders, executions and
-positions, records every order event (the audit trail) and each order's activity (for
-execution analytics), then pushes the changes to the owner's live feed.
+"""The executions projector: applies the matcher's events to orders (each keeps the seqs of
+its events, its audit trail in the journal, and when the matcher accepted, first filled
+and ended it, for execution analytics), executions and positions (with their money), then
+pushes the changes to the owner's live feed.
 
 Idempotent by construction: an order refuses an event it has applied (DuplicateEvent, by
 per-order sequence) and executions and positions are keyed by execution id, so a redelivered
@@ -26,8 +27,6 @@ from shared.domain.positions import settlement_day
 from shared.messages import EventBatch
 from shared.ports.notifier import NotifierError
 from shared.ports.store_executions import Execution
-from shared.ports.store_order_events import OrderActivity, StoredEvent
-from shared.services import order_history
 from shared.services.deps import Deps
 from shared.services.orders_io import change_order, remember
 from shared.services.views import View, execution_view, order_view
@@ -126,9 +125,8 @@ async def _project_orders(
 ) -> int:
     """Apply each order's events of the batch: one read and one write for all the orders
     (an order another writer changed meanwhile goes again on its own, from a fresh read),
-    with, in the same round trip, every event into the orders' audit trail and each changed
-    order's activity; then each order's pushes, in its events' order. Returns how many
-    events were applied."""
+    then each order's pushes, in its events' order. Returns how many events were applied."""
+    times = batch.processing_times()
     held = {
         order_id: [event for event in events if event.order_seq != 0]
         for order_id, events in by_order.items()
@@ -139,23 +137,10 @@ async def _project_orders(
     for order_id, events in held.items():
         order = stored.get(order_id)
         if order is not None and events:
-            pushed[order_id] = _apply(order, events, instrument, deps)
+            pushed[order_id] = _apply(order, events, instrument, deps, times)
             if pushed[order_id]:
                 changed.append(order)
-    trail = order_history.stored_events(
-        batch, (event for events in by_order.values() for event in events)
-    )
-    activity = [
-        order_history.activity(order, (e for e, _ in pushed[order.order_id]), batch)
-        for order in changed
-    ]
-    written, _ = await all_finished(
-        [
-            deps.store.orders.update_all([(order, order.version) for order in changed]),
-            _record(deps, trail, activity),
-        ]
-    )
-    assert isinstance(written, list)
+    written = await deps.store.orders.update_all([(order, order.version) for order in changed])
     again: list[str] = [oid for oid, events in held.items() if events and oid not in stored]
     for order, ok in zip(changed, written, strict=True):
         if ok:
@@ -164,7 +149,7 @@ async def _project_orders(
             again.append(order.order_id)
     if again:
         redone = await all_finished(
-            [_project_alone(deps, instrument, held[oid], batch) for oid in again]
+            [_project_alone(deps, instrument, held[oid], times) for oid in again]
         )
         pushed.update(zip(again, redone, strict=True))
     for order_id, events in by_order.items():
@@ -172,14 +157,21 @@ async def _project_orders(
     return sum(len(events) for events in pushed.values())
 
 
-def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: Deps) -> Pushed:
-    """Apply the events the order has not applied yet; each with the order's view after
-    it when the owner has a live connection to push it to."""
+def _apply(
+    order: Order,
+    held: list[OrderEvent],
+    instrument: Instrument,
+    deps: Deps,
+    times: Mapping[int, int],
+) -> Pushed:
+    """Apply the events the order has not applied yet (with when the matcher ran each);
+    each with the order's view after it when the owner has a live connection to push it
+    to."""
     listened = deps.feeds.account_listened(order.account_id)
     pushed: Pushed = []
     for event in held:
         try:
-            order.apply(event)
+            order.apply(event, times.get(event.seq, 0))
         except DuplicateEvent:
             continue
         pushed.append((event, order_view(order, instrument) if listened else None))
@@ -187,27 +179,20 @@ def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: D
 
 
 async def _project_alone(
-    deps: Deps, instrument: Instrument, held: list[OrderEvent], batch: EventBatch
+    deps: Deps, instrument: Instrument, held: list[OrderEvent], times: Mapping[int, int]
 ) -> Pushed:
     """One order's events in a write of its own, read again after each version conflict
-    (NotFound when the order does not exist), then its activity as written."""
+    (NotFound when the order does not exist)."""
     pushed: Pushed = []
 
     def apply(order: Order) -> None:
-        pushed[:] = _apply(order, held, instrument, deps)
+        pushed[:] = _apply(order, held, instrument, deps, times)
         if not pushed:
             raise DuplicateEvent("every event applied before")  # nothing to write
 
     with contextlib.suppress(DuplicateEvent):
-        order = await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
-        applied = order_history.activity(order, (e for e, _ in pushed), batch)
-        await deps.store.order_events.record((), [applied])
+        await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
     return pushed
-
-
-async def _record(deps: Deps, trail: list[StoredEvent], activity: list[OrderActivity]) -> None:
-    if trail or activity:
-        await deps.store.order_events.record(trail, activity)
 
 
 async def _push_order(

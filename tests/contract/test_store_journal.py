@@ -160,3 +160,13 @@ async def test_an_entry_keeps_the_time_the_matcher_ran_its_command(store):
     again = dataclasses.replace(timed, processed_at=5)
     assert await store.journal.append([again]) == [timed]
     assert (await store.journal.append([again]))[0].processed_at == timed.processed_at
+
+
+async def test_the_entries_holding_some_events_are_found_each_once(store):
+    await store.journal.append([entry("c1", 1, 2), entry("c2", 3), entry("c3", 4, 3)])
+
+    found = await store.journal.entries_at("AAPL", [5, 2, 1, 4, 9])
+
+    assert [e.command_id for e in found] == ["c1", "c3"]
+    assert await store.journal.entries_at("AAPL", []) == []
+    assert await store.journal.entries_at("MSFT", [1]) == []

@@ -18,8 +18,6 @@ EXPECTED = {
     "positions": ("account_id", {("account_id", "symbol")}),
     "instruments": ("symbol", set()),
     "idempotency": ("account_id", {("account_id", "key")}),
-    "order_events": ("account_id", set()),
-    "order_activity": ("account_id", set()),
     "cash_ledger": ("account_id", {("account_id", "seq")}),
     "audit": ("target_id", set()),
 }

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 
 import azure.functions as func
 
+from matcher.service.outbox import journal_entry
 from matcher.service.venue import Venue, new_venue
 from shared.adapters.bus_functions import to_functions_message
 from shared.domain.events import Event
 from shared.messages import EventBatch, decode_command, event_batch_message
 from shared.ports.bus import Bus, BusMessage
+from shared.ports.store_journal import JournalRepository
 
 Handler = Callable[[func.ServiceBusMessage], Awaitable[object]]
 
@@ -25,9 +27,11 @@ class MatcherPump:
         orders_queue: str = "orders",
         executions_queue: str = "executions",
         clock: Callable[[], int] | None = None,
+        journal: JournalRepository | None = None,
     ):
         self.bus = bus
         self.clock = clock  # the matcher's wall clock: each batch's processing time
+        self.journal = journal  # where the matcher journals each command's events
         self.orders_queue = orders_queue
         self.executions_queue = executions_queue
         self.engines: dict[str, Venue] = {}
@@ -56,7 +60,11 @@ class MatcherPump:
                         out: list[Event] = []
                         self.engine(command.symbol).handle(command, out)
                         if out:
-                            processed = () if self.clock is None else ((out[0].seq, self.clock()),)
+                            at = 0 if self.clock is None else self.clock()
+                            processed = ((out[0].seq, at),) if at else ()
+                            if self.journal is not None:
+                                entry = journal_entry(command.symbol, command.to_dict(), out, at)
+                                await self.journal.append([entry])
                             batch = EventBatch(
                                 command.symbol,
                                 command.command_id,

@@ -250,9 +250,10 @@ async def make_oms(cache: Cache | None = None) -> Oms:
     bus = InMemoryBus(memory_queues(settings))
     notifier = RecordingNotifier()
     clock = FakeClock()
+    store = await open_sqlite_store(":memory:")
     container = await bootstrap(
         settings,
-        store=await open_sqlite_store(":memory:"),
+        store=store,
         bus=bus,
         cache=cache or MemoryCache(),
         notifier=notifier,
@@ -264,4 +265,6 @@ async def make_oms(cache: Cache | None = None) -> Oms:
         return container
 
     app = create_app(ContainerProvider(factory))
-    return Oms(container, app, MatcherPump(bus, clock=clock), notifier, clock)
+    return Oms(
+        container, app, MatcherPump(bus, clock=clock, journal=store.journal), notifier, clock
+    )

@@ -30,3 +30,11 @@ def test_a_batch_without_processing_times_reads_as_unknown():
     batch = decode_event_batch(event_batch_message(EventBatch("AAA", "c", 7, 7, (event,))).body)
 
     assert batch.processed == () and batch.processed_at(7) == 0
+
+
+def test_every_event_of_a_batch_gets_the_time_of_its_entry_in_one_pass():
+    events = tuple(TradingStateChanged("AAA", seq, 10, "halted") for seq in range(5, 10))
+    batch = EventBatch("AAA", "c", 5, 9, events, ((5, 100), (7, 200), (9, 300)))
+
+    assert batch.processing_times() == {5: 100, 6: 100, 7: 200, 8: 200, 9: 300}
+    assert batch.processing_times() == {s: batch.processed_at(s) for s in range(5, 10)}

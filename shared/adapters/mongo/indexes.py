@@ -38,8 +38,6 @@ SHARD_KEYS: dict[str, str] = {
     "positions": "account_id",
     "instruments": "symbol",
     "idempotency": "account_id",
-    "order_events": "account_id",
-    "order_activity": "account_id",
     "cash_ledger": "account_id",
     "audit": "target_id",
 }
@@ -73,12 +71,6 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "positions": (Index((("account_id", ASCENDING), ("symbol", ASCENDING)), unique=True),),
     "instruments": (),
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
-    "order_events": (
-        Index((("account_id", ASCENDING), ("order_id", ASCENDING), ("seq", ASCENDING))),
-    ),
-    "order_activity": (
-        Index((("account_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING))),
-    ),
     "cash_ledger": (Index((("account_id", ASCENDING), ("seq", ASCENDING)), unique=True),),
     "audit": (
         Index((("at", ASCENDING), ("_id", ASCENDING))),

@@ -13,7 +13,6 @@ from shared.adapters.mongo.idempotency import MongoIdempotencyRepository
 from shared.adapters.mongo.indexes import ensure_indexes
 from shared.adapters.mongo.instruments import MongoInstrumentRepository
 from shared.adapters.mongo.journal import MongoJournalRepository
-from shared.adapters.mongo.order_events import MongoOrderEventRepository
 from shared.adapters.mongo.orders import MongoOrderRepository
 from shared.adapters.mongo.positions import MongoPositionRepository
 from shared.ports.store import Store
@@ -70,7 +69,6 @@ async def open_mongo_store(
         positions=MongoPositionRepository(db["positions"], db["executions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
-        order_events=MongoOrderEventRepository(db["order_events"], db["order_activity"]),
         cash=MongoCashLedgerRepository(db["cash_ledger"]),
         audit=MongoAuditRepository(db["audit"]),
         connection=connection,

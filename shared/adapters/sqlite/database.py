@@ -158,33 +158,6 @@ CREATE TABLE IF NOT EXISTS instruments (
     doc BLOB NOT NULL
 ) WITHOUT ROWID;
 
--- An order's audit trail: its matcher events, the event as JSON. A rowid table (an event is
--- a few hundred bytes); new order ids sort by time, so the key index grows at its end.
-CREATE TABLE IF NOT EXISTS order_events (
-    order_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    account_id TEXT NOT NULL,
-    order_seq INTEGER NOT NULL,
-    processed_at INTEGER NOT NULL,
-    event BLOB NOT NULL,
-    PRIMARY KEY (order_id, seq)
-);
-
--- Each order's execution-quality facts: the merged times as columns, the rest as JSON.
-CREATE TABLE IF NOT EXISTS order_activity (
-    order_id TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    order_seq INTEGER NOT NULL,
-    accepted_at INTEGER NOT NULL,
-    first_fill_at INTEGER NOT NULL,
-    completed_at INTEGER NOT NULL,
-    doc BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS order_activity_by_time
-    ON order_activity (account_id, created_at DESC, order_id DESC);
-
 CREATE TABLE IF NOT EXISTS cash_ledger (
     account_id TEXT NOT NULL,
     seq INTEGER NOT NULL,

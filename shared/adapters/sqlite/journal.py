@@ -108,6 +108,20 @@ class SqliteJournalRepository:
                 return
             seq = rows[-1][3] + 1
 
+    async def entries_at(self, symbol: str, seqs: Sequence[int]) -> list[JournalEntry]:
+        found: list[JournalEntry] = []
+        for seq in sorted(set(seqs)):
+            if found and found[-1].last_seq >= seq:
+                continue  # in the entry found for an earlier seq
+            row = self._db.reader.execute(
+                f"SELECT {_COLUMNS} FROM journal WHERE symbol = ? AND last_seq >= ?"
+                " ORDER BY last_seq LIMIT 1",
+                (symbol, seq),
+            ).fetchone()
+            if row is not None and row[2] <= seq:
+                found.append(_entry(row))
+        return found
+
     async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:
         return self._find(self._db.reader, symbol, command_id)
 

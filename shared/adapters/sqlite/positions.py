@@ -8,6 +8,7 @@ claims and the positions commit together, so a fill counts once.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -16,10 +17,11 @@ import orjson
 
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.domain.positions import Position, after_fill, fill_flow, settled_early
-from shared.ports.store_codec import POSITION_COUNTERS, fill_of, position_from_doc
+from shared.ports.store_codec import fill_of
 from shared.ports.store_executions import Execution
 
-_FIELDS = ("account_id", "symbol", *POSITION_COUNTERS, "updated_at", "unsettled")
+# The dataclass's field order, so a row builds a Position positionally.
+_FIELDS = tuple(f.name for f in dataclasses.fields(Position))
 _COLUMNS = ", ".join(_FIELDS)
 _SELECT = f"SELECT {_COLUMNS} FROM positions WHERE account_id = ? AND symbol = ?"
 _WRITE = f"INSERT OR REPLACE INTO positions ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})"
@@ -31,19 +33,40 @@ _CLAIM = (
 Key = tuple[str, str]
 
 
+_NO_BUCKETS = "[]"
+
+
 def _position(row: tuple[Any, ...]) -> Position:
-    doc = dict(zip(_FIELDS, row, strict=True))
-    doc["unsettled"] = orjson.loads(doc["unsettled"])
-    return position_from_doc(doc)
+    """A row in `_FIELDS` order (the dataclass's, with `unsettled` as JSON text)."""
+    unsettled = row[15]
+    buckets = (
+        () if unsettled == _NO_BUCKETS else tuple((d, f, c) for d, f, c in orjson.loads(unsettled))
+    )
+    a, s, net, bq, sq, bn, sn, fees, at, cost, realized, day, start, flow, day_fees = row[:15]
+    return Position(
+        a, s, net, bq, sq, bn, sn, fees, at, cost, realized, day, start, flow, day_fees, buckets
+    )
 
 
-def _row(position: Position) -> tuple[Any, ...]:
+def _row(p: Position) -> tuple[Any, ...]:
+    unsettled = orjson.dumps(p.unsettled).decode() if p.unsettled else _NO_BUCKETS
     return (
-        position.account_id,
-        position.symbol,
-        *(getattr(position, name) for name in POSITION_COUNTERS),
-        position.updated_at,
-        orjson.dumps([list(bucket) for bucket in position.unsettled]).decode(),
+        p.account_id,
+        p.symbol,
+        p.net_quantity,
+        p.bought_quantity,
+        p.sold_quantity,
+        p.bought_notional,
+        p.sold_notional,
+        p.fees,
+        p.updated_at,
+        p.cost,
+        p.realized,
+        p.day,
+        p.day_start_quantity,
+        p.day_flow,
+        p.day_fees,
+        unsettled,
     )
 
 

@@ -12,7 +12,6 @@ from shared.adapters.sqlite.executions import SqliteExecutionRepository
 from shared.adapters.sqlite.idempotency import SqliteIdempotencyRepository
 from shared.adapters.sqlite.instruments import SqliteInstrumentRepository
 from shared.adapters.sqlite.journal import SqliteJournalRepository
-from shared.adapters.sqlite.order_events import SqliteOrderEventRepository
 from shared.adapters.sqlite.orders import SqliteOrderRepository
 from shared.adapters.sqlite.positions import SqlitePositionRepository
 from shared.ports.store import Store
@@ -29,7 +28,6 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         positions=SqlitePositionRepository(db),
         instruments=SqliteInstrumentRepository(db),
         idempotency=SqliteIdempotencyRepository(db),
-        order_events=SqliteOrderEventRepository(db),
         cash=SqliteCashLedgerRepository(db),
         audit=SqliteAuditRepository(db),
         connection=db,
