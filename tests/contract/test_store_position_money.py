@@ -8,6 +8,7 @@ import asyncio
 
 from shared.domain.enums import Side
 from shared.domain.positions import Fill, Position, after_fill
+from shared.ports.store_codec import fill_of
 
 DAY = 19_849  # 2024-05-06, a Monday
 T = DAY * 86_400 * 10**9 + 50_000 * 10**9
@@ -18,17 +19,6 @@ def expected(*fills: Fill) -> Position:
     for f in fills:
         position = after_fill(position, f)
     return position
-
-
-def as_fill(execution) -> Fill:
-    return Fill(
-        execution.side is Side.BUY,
-        execution.quantity,
-        execution.price,
-        execution.fee,
-        execution.executed_at,
-        execution.settle_day,
-    )
 
 
 async def test_a_flip_keeps_average_cost_and_realized_pnl_exactly(store, make_execution):
@@ -44,7 +34,7 @@ async def test_a_flip_keeps_average_cost_and_realized_pnl_exactly(store, make_ex
 
     position = await store.positions.get("acc-1", "AAPL")
 
-    assert position == expected(*(as_fill(e) for e in fills))
+    assert position == expected(*(fill_of(e) for e in fills))
     assert (position.net_quantity, position.cost, position.realized) == (-3, -29_550, -450)
     assert (position.bought_quantity, position.sold_quantity, position.fees) == (15, 18, 165)
 
