@@ -62,7 +62,7 @@ from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
 from shared.domain.events import Event, OrderFilled
 from shared.domain.instrument import Instrument
-from shared.domain.positions import Grid, Position, after_fill
+from shared.domain.positions import Position, after_fill, grid_of
 from shared.messages import decode_command
 from shared.ports.bus import BusError, BusMessage, MessageLockLostError, SessionLockLostError
 from shared.ports.store import Store
@@ -594,7 +594,7 @@ class Simulation:
             fees += money.fees
             if trader.paper:  # the paper market is the other side of these fills
                 for p, instrument in held:
-                    grid = Grid(instrument.tick_size, instrument.lot_size)
+                    grid = grid_of(instrument.tick_size, instrument.lot_size)
                     mark = instrument.reference_price or 0
                     house += grid.money(p.bought_notional - p.sold_notional - p.net_quantity * mark)
         return total + house == deposited - fees, same

@@ -199,16 +199,25 @@ def fill_flow(is_buy: bool, quantity: int, price: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """An instrument's tick and lot size: turns integers into money."""
+    """An instrument's tick and lot size: turns integers into money. `unit` is one tick x
+    lot in money, `fee_unit` one engine fee unit (see `grid_of`)."""
 
     tick_size: Decimal
     lot_size: Decimal
+    unit: Decimal
+    fee_unit: Decimal
 
     def money(self, ticks_x_lots: int) -> Decimal:
-        return Decimal(ticks_x_lots) * self.tick_size * self.lot_size
+        return ticks_x_lots * self.unit
 
     def fee_money(self, fee_units: int) -> Decimal:
-        return Decimal(fee_units) * self.tick_size * self.lot_size / FEE_UNITS
+        return fee_units * self.fee_unit
+
+
+@functools.lru_cache(maxsize=1024)
+def grid_of(tick_size: Decimal, lot_size: Decimal) -> Grid:
+    unit = tick_size * lot_size
+    return Grid(tick_size, lot_size, unit, unit / FEE_UNITS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,32 +243,28 @@ def value(position: Position, grid: Grid, mark: int, start_mark: int, today: int
     UTC day `today`: P&L today is the day's cash (fills and fees) plus the change in value
     of what is held, `net x mark - start quantity x start_mark`."""
     p = position
-    market = grid.money(p.net_quantity * mark)
-    cost = grid.money(p.cost)
+    # Integers first (fee units: exact), one conversion to money per figure.
+    market_units = p.net_quantity * mark
     average = None
     if p.net_quantity:
-        average = Decimal(p.cost) / Decimal(p.net_quantity) * grid.tick_size
-    fees = grid.fee_money(p.fees)
-    flow = grid.money(p.sold_notional - p.bought_notional) - fees
-    unsettled = sum(
-        (grid.money(f) - grid.fee_money(c) for day, f, c in p.unsettled if day > today),
-        Decimal(0),
-    )
+        average = Decimal(p.cost) / p.net_quantity * grid.tick_size
+    flow = (p.sold_notional - p.bought_notional) * FEE_UNITS - p.fees
+    unsettled = sum(f * FEE_UNITS - c for day, f, c in p.unsettled if day > today)
     if p.day == today:
-        start, day_cash = p.day_start_quantity, grid.money(p.day_flow) - grid.fee_money(p.day_fees)
+        start, day_cash = p.day_start_quantity, p.day_flow * FEE_UNITS - p.day_fees
     else:
-        start, day_cash = p.net_quantity, Decimal(0)
-    today_pnl = day_cash + market - grid.money(start * start_mark)
+        start, day_cash = p.net_quantity, 0
+    today_units = day_cash + (market_units - start * start_mark) * FEE_UNITS
     return PositionValue(
         average_entry_price=average,
-        cost_basis=cost,
-        market_value=market,
-        unrealized_pnl=market - cost,
+        cost_basis=grid.money(p.cost),
+        market_value=grid.money(market_units),
+        unrealized_pnl=grid.money(market_units - p.cost),
         realized_pnl=grid.money(p.realized),
-        fees=fees,
-        cash_flow=flow,
-        unsettled_cash=unsettled,
-        pnl_today=today_pnl,
+        fees=grid.fee_money(p.fees),
+        cash_flow=grid.fee_money(flow),
+        unsettled_cash=grid.fee_money(unsettled),
+        pnl_today=grid.fee_money(today_units),
     )
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from shared.domain.enums import AccountType
 from shared.domain.instrument import Instrument
-from shared.domain.positions import Grid, Position, PositionValue, utc_day, value
+from shared.domain.positions import Grid, Position, PositionValue, grid_of, utc_day, value
 from shared.ports.store_accounts import Account
 from shared.ports.store_cash import cash_money
 from shared.services.deps import Deps
@@ -76,7 +76,7 @@ def buying_power(
 
 
 def grid(instrument: Instrument) -> Grid:
-    return Grid(instrument.tick_size, instrument.lot_size)
+    return grid_of(instrument.tick_size, instrument.lot_size)
 
 
 def valued(position: Position, instrument: Instrument, mark: Mark, today: int) -> PositionValue:

@@ -12,18 +12,18 @@ from decimal import Decimal
 from shared.domain.positions import (
     NS_PER_DAY,
     Fill,
-    Grid,
     Position,
     after_fill,
     date_of,
     div_half_even,
+    grid_of,
     settled_early,
     settlement_day,
     utc_day,
     value,
 )
 
-GRID = Grid(Decimal("0.01"), Decimal("1"))
+GRID = grid_of(Decimal("0.01"), Decimal("1"))
 MONDAY = utc_day(1_714_953_600 * 10**9)  # 2024-05-06, a Monday
 T = MONDAY * NS_PER_DAY + 14 * 3_600 * 10**9  # 14:00 UTC that Monday
 CENT_FEE = 1_000_000  # fee units in one cent
