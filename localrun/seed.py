@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from shared.bootstrap import Container, ensure_admin_account
-from shared.domain.enums import AccountType
+from shared.domain.enums import AccountType, AssetClass
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import RiskLimits
 from shared.services.admin import NewAccount, create_account
@@ -51,6 +51,8 @@ INSTRUMENTS = (
         maker_fee_cbps=100,
         taker_fee_cbps=250,
         reference_price=130_000,
+        asset_class=AssetClass.CRYPTO,
+        settlement_days=0,
     ),
 )
 
