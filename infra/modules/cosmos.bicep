@@ -44,7 +44,6 @@ var collections = [
       { key: { keys: ['account_id', 'order_id', 'executed_at'] } }
       { key: { keys: ['account_id', 'executed_at', '_id'] } }
       { key: { keys: ['symbol', 'executed_at', '_id'] } }
-      { key: { keys: ['trade_id'] } }
     ]
   }
   {

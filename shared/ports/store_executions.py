@@ -68,7 +68,8 @@ class ExecutionRepository(Protocol):
         ...
 
     async def list_by_trade(self, trade_id: str) -> list[Execution]:
-        """Both sides of a trade (any account's: for administrators), by execution id."""
+        """Both sides of a trade (any account's: for administrators), by execution id
+        (found by the ids they derive from the trade id: `ids.trade_execution_ids`)."""
         ...
 
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:

@@ -66,13 +66,18 @@ async def test_unsettled_cash_is_kept_by_day_and_settled_by_hand_once(store, mak
 
 
 async def test_both_sides_of_a_trade_are_found_by_its_trade_id(store, make_execution):
-    maker = make_execution(trade_id="AAPL-T9", account_id="acc-1", side=Side.SELL)
-    taker = make_execution(trade_id="AAPL-T9", account_id="acc-2", side=Side.BUY)
-    paper = make_execution(trade_id="")
+    maker = make_execution(
+        execution_id="AAPL-E9", trade_id="AAPL-T9", account_id="acc-1", side=Side.SELL
+    )
+    taker = make_execution(
+        execution_id="AAPL-E10", trade_id="AAPL-T9", account_id="acc-2", side=Side.BUY
+    )
+    paper = make_execution(execution_id="AAPL-E11", trade_id="")
     await store.executions.append_all([maker, taker, paper])
 
     found = await store.executions.list_by_trade("AAPL-T9")
 
     assert sorted(e.account_id for e in found) == ["acc-1", "acc-2"]
     assert await store.executions.list_by_trade("") == []
+    assert await store.executions.list_by_trade("nonsense") == []
     assert await store.executions.list_by_trade("AAPL-T10") == []

@@ -419,7 +419,6 @@ async def test_positions_of_the_previous_version_gain_a_cost_basis_and_realized_
         for column in ("cost", "realized", "day", "day_start_quantity", "day_flow", "day_fees"):
             conn.execute(f"ALTER TABLE positions DROP COLUMN {column}")
         conn.execute("ALTER TABLE positions DROP COLUMN unsettled")
-        conn.execute("DROP INDEX executions_by_trade")
         conn.execute("ALTER TABLE executions DROP COLUMN settle_day")
         conn.execute("ALTER TABLE executions DROP COLUMN settled_at")
         conn.execute("ALTER TABLE position_fills DROP COLUMN settled_at")

@@ -56,7 +56,6 @@ INDEXES: dict[str, tuple[Index, ...]] = {
         Index((("account_id", ASCENDING), ("order_id", ASCENDING), ("executed_at", ASCENDING))),
         Index((("account_id", ASCENDING), ("executed_at", ASCENDING), ("_id", ASCENDING))),
         Index((("symbol", ASCENDING), ("executed_at", ASCENDING), ("_id", ASCENDING))),
-        Index((("trade_id", ASCENDING),)),
     ),
     "journal": (
         Index((("symbol", ASCENDING), ("command_id", ASCENDING)), unique=True),

@@ -97,7 +97,6 @@ CREATE INDEX IF NOT EXISTS executions_by_account
     ON executions (account_id, executed_at DESC, execution_id DESC);
 CREATE INDEX IF NOT EXISTS executions_by_symbol
     ON executions (symbol, executed_at DESC, execution_id DESC);
-CREATE INDEX IF NOT EXISTS executions_by_trade ON executions (trade_id) WHERE trade_id != '';
 
 -- A rowid table: an entry (about 1 KB) fits in its page. A WITHOUT ROWID table keeps at most
 -- about 1 KB of a row in the page and spills the rest to an overflow page of its own, a

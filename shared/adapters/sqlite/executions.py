@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.paging import add_time_window
+from shared.domain.ids import trade_execution_ids
 from shared.ports.store_codec import execution_from_doc, execution_to_doc, one_row_per_trade
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import (
@@ -108,10 +109,13 @@ class SqliteExecutionRepository:
         return Page(items, encode_cursor(last.executed_at, last.execution_id) if last else None)
 
     async def list_by_trade(self, trade_id: str) -> list[Execution]:
+        ids = trade_execution_ids(trade_id)
+        if ids is None:
+            return []
         rows = self._db.reader.execute(
-            f"SELECT {_COLUMNS} FROM executions WHERE trade_id = ? AND trade_id != ''"
+            f"SELECT {_COLUMNS} FROM executions WHERE execution_id IN (?, ?) AND trade_id = ?"
             " ORDER BY execution_id",
-            (trade_id,),
+            (*ids, trade_id),
         ).fetchall()
         return [_execution(row) for row in rows]
 

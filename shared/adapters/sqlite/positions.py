@@ -24,7 +24,12 @@ from shared.ports.store_executions import Execution
 _FIELDS = tuple(f.name for f in dataclasses.fields(Position))
 _COLUMNS = ", ".join(_FIELDS)
 _SELECT = f"SELECT {_COLUMNS} FROM positions WHERE account_id = ? AND symbol = ?"
-_WRITE = f"INSERT OR REPLACE INTO positions ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})"
+_INSERT = f"INSERT INTO positions ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})"
+_UPDATE = (
+    "UPDATE positions SET "
+    + ", ".join(f"{name} = ?" for name in _FIELDS[2:])
+    + " WHERE account_id = ? AND symbol = ?"
+)
 _CLAIM = (
     "INSERT INTO position_fills (execution_id, account_id) VALUES (?, ?)"
     " ON CONFLICT (execution_id) DO NOTHING"
@@ -70,12 +75,24 @@ def _row(p: Position) -> tuple[Any, ...]:
     )
 
 
-def _load(conn: sqlite3.Connection, moved: dict[Key, Position], key: Key) -> Position:
+def _load(
+    conn: sqlite3.Connection, moved: dict[Key, Position], key: Key, new: set[Key]
+) -> Position:
+    """The position as the open transaction has it (`new`: keys with no row yet)."""
     position = moved.get(key)
     if position is None:
         row = conn.execute(_SELECT, key).fetchone()
-        position = Position(*key) if row is None else _position(row)
+        if row is None:
+            new.add(key)
+            return Position(*key)
+        position = _position(row)
     return position
+
+
+def _write(conn: sqlite3.Connection, moved: dict[Key, Position], new: set[Key]) -> None:
+    """Insert the new rows, update the others in place (no delete and insert)."""
+    conn.executemany(_INSERT, [_row(p) for key, p in moved.items() if key in new])
+    conn.executemany(_UPDATE, [(*_row(p)[2:], *key) for key, p in moved.items() if key not in new])
 
 
 class SqlitePositionRepository:
@@ -91,6 +108,7 @@ class SqlitePositionRepository:
         def apply(conn: sqlite3.Connection) -> list[bool]:
             applied: list[bool] = []
             moved: dict[Key, Position] = {}
+            new: set[Key] = set()
             for execution in executions:
                 claimed = conn.execute(
                     _CLAIM, (execution.execution_id, execution.account_id)
@@ -98,8 +116,8 @@ class SqlitePositionRepository:
                 applied.append(claimed == 1)
                 if claimed:
                     key = (execution.account_id, execution.symbol)
-                    moved[key] = after_fill(_load(conn, moved, key), fill_of(execution))
-            conn.executemany(_WRITE, [_row(position) for position in moved.values()])
+                    moved[key] = after_fill(_load(conn, moved, key, new), fill_of(execution))
+            _write(conn, moved, new)
             return applied
 
         return await self._db.write(apply)
@@ -117,8 +135,9 @@ class SqlitePositionRepository:
             if not claimed:
                 return False
             key = (execution.account_id, execution.symbol)
-            position = settled_early(_load(conn, {}, key), fill.settle_day, flow, fill.fee)
-            conn.execute(_WRITE, _row(position))
+            new: set[Key] = set()
+            position = settled_early(_load(conn, {}, key, new), fill.settle_day, flow, fill.fee)
+            _write(conn, {key: position}, new)
             conn.execute(
                 "UPDATE executions SET settled_at = ? WHERE execution_id = ? AND account_id = ?",
                 (at, execution.execution_id, execution.account_id),
