@@ -21,11 +21,19 @@ from decimal import Decimal
 
 from shared.domain.enums import AccountType
 from shared.domain.instrument import Instrument
-from shared.domain.positions import Grid, Position, PositionValue, grid_of, utc_day, value
+from shared.domain.positions import (
+    FEE_UNITS,
+    Grid,
+    Position,
+    PositionValue,
+    grid_of,
+    utc_day,
+    value,
+)
 from shared.ports.store_accounts import Account
 from shared.ports.store_cash import cash_money
 from shared.services.deps import Deps
-from shared.services.marks import Mark, marks_of
+from shared.services.marks import Mark, mark_of, marks_of
 
 ZERO = Decimal(0)
 
@@ -69,10 +77,39 @@ class AccountMoney:
 
 
 def buying_power(
-    equity: Decimal, credit_limit: Decimal, gross_market_value: Decimal, open_orders: Decimal
+    cash: Decimal, short_market_value: Decimal, credit_limit: Decimal, open_orders: Decimal
 ) -> Decimal:
-    """The README's rule."""
-    return max(ZERO, equity + credit_limit - gross_market_value - open_orders)
+    """The README's rule, `max(0, equity + credit_limit - gross market value - open
+    orders)`, written as it computes: a long position counts once in equity and once in
+    gross market value, so `equity - gross = cash + 2 x short market value` (negative)."""
+    return max(ZERO, cash + 2 * short_market_value + credit_limit - open_orders)
+
+
+async def buying_power_now(
+    deps: Deps,
+    account: Account,
+    now: int,
+    positions: Iterable[Position],
+    instruments: dict[str, Instrument | None],
+    open_notional: Decimal,
+) -> Decimal:
+    """The account's buying power, reading only what the rule needs: its cash (the ledger
+    and every position's cash) and the marks of its short positions (the pre-trade check's
+    path: long positions need no mark)."""
+    cash = account.starting_cash + await ledger_balance(deps, account.account_id)
+    short = ZERO
+    paper = account.type is AccountType.PAPER
+    for position in positions:
+        instrument = await _instrument(deps, instruments, position.symbol)
+        if instrument is None:
+            continue
+        g = grid(instrument)
+        flow = (position.sold_notional - position.bought_notional) * FEE_UNITS - position.fees
+        cash += g.fee_money(flow)
+        if position.net_quantity < 0:
+            price = (await mark_of(deps, instrument, paper, now)).price
+            short += g.money(position.cost if price is None else position.net_quantity * price)
+    return buying_power(cash, short, account.risk_limits.credit_limit, open_notional)
 
 
 def grid(instrument: Instrument) -> Grid:
@@ -190,9 +227,7 @@ def summarize(
     long_value = sum((r.money.market_value for r in rows if r.money.market_value > 0), ZERO)
     short_value = sum((r.money.market_value for r in rows if r.money.market_value < 0), ZERO)
     equity = cash + long_value + short_value
-    power = buying_power(
-        equity, account.risk_limits.credit_limit, long_value - short_value, open_notional
-    )
+    power = buying_power(cash, short_value, account.risk_limits.credit_limit, open_notional)
     return AccountMoney(
         account_id=account.account_id,
         currency=account.currency,

@@ -251,15 +251,10 @@ async def evaluate(
                 return failures
     added = order_notional(instrument, ticket, leaves) or Decimal(0)
     if added and not reduces_position(ticket, leaves, current):
-        account_money = await balances.account_money(
-            deps,
-            account,
-            now,
-            positions=current.positions,
-            instruments=current.instruments,
-            open_notional=current.open_notional,
+        power = await balances.buying_power_now(
+            deps, account, now, current.positions, current.instruments, current.open_notional
         )
-        if added > account_money.buying_power:
-            detail = f"notional {added} is above the buying power {account_money.buying_power}"
+        if added > power:
+            detail = f"notional {added} is above the buying power {power}"
             fail(RiskFailure(codes.INSUFFICIENT_BUYING_POWER, detail, "quantity"))
     return failures

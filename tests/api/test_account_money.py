@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from shared.services import balances, risk
 from tests.support.oms import Client, Oms, Transport
 
 DAY = 86_400 * 10**9
@@ -176,3 +177,42 @@ async def test_cash_equity_buying_power_and_pnl_follow_every_fill_and_fee(
     settle_entries = await admin.call("GET", "/api/admin/audit", params={"action": "trade.settled"})
     assert [e["target_id"] for e in settle_entries.json()["items"]] == [first["trade_id"]]
     assert (await bob.call("GET", "/api/admin/audit")).status == 403
+
+
+async def test_the_risk_checks_buying_power_is_the_one_the_account_shows(
+    oms: Oms, transport: Transport
+):
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100", taker_fee_cbps=1_000)
+    await oms.add_instrument("XYZ", "0.5", "10", reference_price="20")
+    long_id, long_key = await oms.add_account("long", credit_limit=Decimal(5_000))
+    _, short_key = await oms.add_account("short", credit_limit=Decimal(5_000))
+    longs, shorts = Client(transport, long_key), Client(transport, short_key)
+    limit = {"type": "limit", "time_in_force": "gtc"}
+    await shorts.place(symbol="ABC", side="sell", quantity="7", limit_price="100", **limit)
+    await shorts.place(symbol="XYZ", side="buy", quantity="30", limit_price="20.5", **limit)
+    await oms.settle()
+    await longs.place(symbol="ABC", side="buy", quantity="7", limit_price="100", **limit)
+    await longs.place(symbol="XYZ", side="sell", quantity="20", limit_price="20", **limit)
+    await oms.settle()
+    await longs.place(symbol="ABC", side="buy", quantity="1", limit_price="90", **limit)
+
+    container = oms.container
+    for account in await container.store.accounts.list_accounts():
+        if account.name not in ("long", "short"):
+            continue
+        shown = await balances.account_money(container, account, container.clock())
+        current = await risk.exposure(container, account)
+        power = await balances.buying_power_now(
+            container,
+            account,
+            container.clock(),
+            current.positions,
+            current.instruments,
+            current.open_notional,
+        )
+        assert power == shown.buying_power
+    shown_long = (await longs.call("GET", "/api/account")).json()
+    # long 7 ABC (cash -700.70, fee included) and short 20 XYZ sold at the bid's 20.50
+    # (+410), marked there: 5,000 - 700.70 + 410 - 2 x 410 (the short counts in equity and
+    # in gross value) - 90 (the open bid) = 3,799.30
+    assert (shown_long["buying_power"], shown_long["account_id"]) == ("3799.3", long_id)
