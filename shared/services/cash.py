@@ -3,6 +3,7 @@ ledger entry, once per entry id (a retried request finds its entry and changes n
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from shared.ports.store_accounts import Account
@@ -29,14 +30,27 @@ def to_units(amount: Decimal, field: str = "amount") -> int:
 
 
 async def append_entry(
-    deps: Deps, account: Account, entry_id: str, kind: str, units: int, actor: str, note: str
+    deps: Deps,
+    account: Account,
+    entry_id: str,
+    kind: str,
+    units: int,
+    actor: str,
+    note: str,
+    check: Callable[[Decimal], Awaitable[None]] | None = None,
 ) -> tuple[CashEntry, bool]:
     """Append the entry as the account's next; (the entry, True) when it is new, (the entry
     stored under this id before, False) on a retry. Conflict when the id was used for a
-    different movement."""
+    different movement. `check` (given the ledger's balance the entry follows) may refuse
+    it; it runs again whenever another entry took the number first, so two withdrawals
+    racing each see the other."""
     for _ in range(_ATTEMPTS):
+        if (earlier := await deps.store.cash.get(account.account_id, entry_id)) is not None:
+            return _same(earlier, kind, units), False
         last = await deps.store.cash.last(account.account_id)
         seq, balance = (last.seq, last.balance) if last is not None else (0, 0)
+        if check is not None:
+            await check(cash_money(balance))
         entry = CashEntry(
             account.account_id,
             entry_id,
@@ -54,14 +68,19 @@ async def append_entry(
             continue
         if stored is entry:
             return entry, True
-        if (stored.kind, stored.amount) != (kind, units):
-            raise Conflict(
-                codes.CASH_ENTRY_REUSED,
-                f"entry {entry_id} was a {stored.kind} of {cash_money(abs(stored.amount))}",
-                "entry_id",
-            )
-        return stored, False
+        return _same(stored, kind, units), False
     raise Conflict(codes.INVALID_VALUE, "the ledger keeps changing; retry", None)
+
+
+def _same(stored: CashEntry, kind: str, units: int) -> CashEntry:
+    """The entry stored under the id, if it is the same movement; Conflict otherwise."""
+    if (stored.kind, stored.amount) != (kind, units):
+        raise Conflict(
+            codes.CASH_ENTRY_REUSED,
+            f"entry {stored.entry_id} was a {stored.kind} of {cash_money(abs(stored.amount))}",
+            "entry_id",
+        )
+    return stored
 
 
 async def move_cash(
@@ -78,14 +97,19 @@ async def move_cash(
     units = to_units(amount)
     signed = units if kind == DEPOSIT else -units
     before = await balances.account_money(deps, account, deps.clock())
-    earlier = await deps.store.cash.get(account.account_id, entry_id)
-    if earlier is None and kind == WITHDRAWAL and amount > before.settled_cash:
-        raise Conflict(
-            codes.INSUFFICIENT_CASH,
-            f"{amount} is more than the settled cash {before.settled_cash}",
-            "amount",
-        )
-    entry, new = await append_entry(deps, account, entry_id, kind, signed, actor, note)
+
+    async def enough(ledger: Decimal) -> None:
+        money = await balances.account_money(deps, account, deps.clock())
+        settled = money.settled_cash - money.ledger + ledger  # as of the entry it follows
+        if amount > settled:
+            raise Conflict(
+                codes.INSUFFICIENT_CASH,
+                f"{amount} is more than the settled cash {settled}",
+                "amount",
+            )
+
+    check = enough if kind == WITHDRAWAL else None
+    entry, new = await append_entry(deps, account, entry_id, kind, signed, actor, note, check)
     if new:
         after = await balances.account_money(deps, account, deps.clock())
         await audit.record(

@@ -8,10 +8,12 @@ are cash accounts (credit limit 0) with 10,000.00 deposited.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 
-from shared.services import balances, risk
+from shared.services import balances, cash, risk
+from shared.services.errors import Conflict
 from tests.support.oms import Client, Oms, Transport
 
 DAY = 86_400 * 10**9
@@ -216,3 +218,22 @@ async def test_the_risk_checks_buying_power_is_the_one_the_account_shows(
     # (+410), marked there: 5,000 - 700.70 + 410 - 2 x 410 (the short counts in equity and
     # in gross value) - 90 (the open bid) = 3,799.30
     assert (shown_long["buying_power"], shown_long["account_id"]) == ("3799.3", long_id)
+
+
+async def test_two_withdrawals_racing_cannot_take_more_than_the_settled_cash(oms: Oms):
+    account_id, _ = await oms.add_account("saver")
+    account = await oms.container.store.accounts.get(account_id)
+    assert account is not None
+    await cash.move_cash(oms.container, account, cash.DEPOSIT, Decimal(10_000), "d", "admin")
+
+    results = await asyncio.gather(
+        *(
+            cash.move_cash(oms.container, account, cash.WITHDRAWAL, Decimal(6_000), f"w{n}", "a")
+            for n in range(2)
+        ),
+        return_exceptions=True,
+    )
+
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(refused) == 1 and refused[0].reason == "INSUFFICIENT_CASH"
+    assert await balances.ledger_balance(oms.container, account_id) == Decimal(4_000)
