@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from shared.bootstrap import Container, ensure_admin_account
-from shared.domain.enums import AccountType
+from shared.domain.enums import AccountType, AssetClass
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_errors import DuplicateInstrument
@@ -49,6 +49,8 @@ INSTRUMENTS = (
         maker_fee_cbps=100,
         taker_fee_cbps=250,
         reference_price=130_000,
+        asset_class=AssetClass.CRYPTO,
+        settlement_days=0,
     ),
 )
 

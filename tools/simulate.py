@@ -21,10 +21,13 @@ function (projector) -> orders, executions and positions in SQLite. From the see
 
 It then switches the faults off, lets everything settle, and checks what a trader would:
 no acknowledged order lost or duplicated, no execution applied twice, filled + leaves +
-canceled == quantity for every order, bought == sold per instrument, and that each
+canceled == quantity for every order, bought == sold per instrument, that each
 instrument's recovered matcher state hash equals an uninterrupted run of the same command
 stream (every command the bus accepted, once, in queue order, those the venue failed on
-answered by their refusal). The last line printed is one JSON object with the figures.
+answered by their refusal), and money: the total of every account's cash and market value
+(with the paper market's) changed only by deposits and fees, and every account's balances
+and positions equal those the uninterrupted run's fills give. The last line printed is one
+JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -66,14 +69,21 @@ from shared.config.settings import Settings
 from shared.domain import reasons
 from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
-from shared.domain.events import Event
+from shared.domain.events import Event, OrderFilled
 from shared.domain.instrument import Instrument
+from shared.domain.positions import Position, after_fill, grid_of
 from shared.messages import decode_command
 from shared.ports.bus import BusError, BusMessage, MessageLockLostError, SessionLockLostError
 from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
+from shared.ports.store_codec import fill_of
+from shared.ports.store_executions import Execution
 from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
+from shared.services.balances import ledger_balance, summarize
+from shared.services.cash import DEPOSIT, move_cash
+from shared.services.marks import Mark
+from shared.services.projector import fill_execution, matched_trades
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 
 log = logging.getLogger(__name__)
@@ -81,6 +91,7 @@ log = logging.getLogger(__name__)
 T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
 ORDERS, EXECUTIONS, REQUESTS = "orders", "executions", "order-requests"
+DEPOSIT_EACH = Decimal("1000000")
 GENEROUS = RiskLimits(
     max_order_notional=Decimal("1000000000"),
     max_open_orders=100_000,
@@ -213,6 +224,7 @@ class Simulation:
         self.workers: dict[str, tuple[InstrumentWorker, Any]] = {}
         self.rounds = 0
         self.settle_seconds = 60.0
+        self.clean_fills: list[Execution] = []  # every fill of the uninterrupted run
 
     # ----------------------------------------------------------------- set-up
 
@@ -261,6 +273,7 @@ class Simulation:
                 entra_object_id=f"sim-{self.seed}-{i}",
             )
             account, key = await create_account(container, spec, actor="simulation")
+            await move_cash(container, account, DEPOSIT, DEPOSIT_EACH, f"sim-{i}", "simulation")
             traders.append(Trader(account.account_id, key, paper))
         return traders
 
@@ -550,6 +563,7 @@ class Simulation:
                 positions_ok &= p.bought_quantity == sum(
                     e.quantity for e in mine if e.side == "buy"
                 ) and p.sold_quantity == sum(e.quantity for e in mine if e.side == "sell")
+        money_conserved, money_same = await self.money_checks(store, traders)
         coids = Counter((o.account_id, o.client_order_id) for o in orders)
         dlq = 0
         for queue in (ORDERS, EXECUTIONS):
@@ -567,6 +581,8 @@ class Simulation:
             + (0 if positions_ok else 1),
             "conservation_ok": conserved and bought == sold,
             "state_hash_matches_clean_run": hashes_match,
+            "money_conserved": money_conserved,
+            "balances_match_clean_run": money_same,
             "executions": len(executions),
             "http_retries": self.tally.retries,
             "refused": dict(self.tally.refused),
@@ -614,7 +630,59 @@ class Simulation:
                 clean.handle(outcome_record(command, reasons.ENGINE_ERROR), out)
             else:
                 run_command(clean, command, out, queued=True)
+            matches = matched_trades(out)
+            self.clean_fills += [
+                fill_execution(e, e.trade_seq in matches, instrument.settlement_days)
+                for e in out
+                if isinstance(e, OrderFilled)
+            ]
         return bool(venue.state_hash() == clean.state_hash())
+
+    async def money_checks(self, store: Store, traders: list[Trader]) -> tuple[bool, bool]:
+        """(conserved, same as the clean run).
+
+        Conserved: every account's cash plus market value, at one mark per instrument, plus
+        the paper market's (the counterparty of every paper fill: it got what paper buyers
+        paid and holds what they bought), is what was deposited less every fee.
+        Same as the clean run: every account's positions (quantities, cost basis, realized
+        P&L, fees, the day's cash, unsettled cash) equal the fills of one uninterrupted run
+        of the same commands applied in order, and every account's cash ledger holds its
+        deposit once."""
+        total = house = fees = deposited = Decimal(0)
+        marks: dict[str, Mark] = {}
+        instruments: dict[str, Instrument] = {}
+        for symbol in self.symbols:
+            instrument = await store.instruments.get(symbol)
+            assert instrument is not None and instrument.reference_price
+            instruments[symbol] = instrument
+            marks[symbol] = Mark(instrument.reference_price, instrument.reference_price, "sim")
+        same = True
+        clean: dict[tuple[str, str], Position] = {}
+        for fill in sorted(
+            self.clean_fills, key=lambda e: (e.symbol, int(e.execution_id.rsplit("E", 1)[1]))
+        ):
+            key = (fill.account_id, fill.symbol)
+            clean[key] = after_fill(clean.get(key, Position(*key)), fill_of(fill))
+        for trader in traders:
+            account = await store.accounts.get(trader.account_id)
+            assert account is not None
+            positions = await store.positions.list_positions(trader.account_id)
+            for position in positions:
+                same &= clean.get((position.account_id, position.symbol)) == position
+            same &= {p.symbol for p in positions} == {s for a, s in clean if a == trader.account_id}
+            ledger = await ledger_balance(self.container, trader.account_id)
+            same &= ledger == DEPOSIT_EACH
+            deposited += account.starting_cash + ledger
+            held = [(p, instruments[p.symbol]) for p in positions]
+            money = summarize(account, self.clock.now, ledger, held, marks, Decimal(0))
+            total += money.equity
+            fees += money.fees
+            if trader.paper:  # the paper market is the other side of these fills
+                for p, instrument in held:
+                    grid = grid_of(instrument.tick_size, instrument.lot_size)
+                    mark = instrument.reference_price or 0
+                    house += grid.money(p.bought_notional - p.sold_notional - p.net_quantity * mark)
+        return total + house == deposited - fees, same
 
     # ----------------------------------------------------------------- run
 
@@ -663,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
             and summary["duplicate_executions"] == 0
             and summary["conservation_ok"]
             and summary["state_hash_matches_clean_run"]
+            and summary["money_conserved"]
+            and summary["balances_match_clean_run"]
             and summary["settled"]
             and summary["unexpected_dead_letters"] == 0
             and summary["orders_refused_wrongly"] == 0

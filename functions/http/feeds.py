@@ -39,7 +39,7 @@ from functions.http.deps import CallerDep, ContainerDep
 from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.problems import problem
-from functions.schemas import FeedState, Negotiated, Subscription, SubscriptionOut
+from functions.schemas_feeds import FeedState, Negotiated, Subscription, SubscriptionOut
 from shared.adapters.signalr_off import DiscardingNotifier
 from shared.bootstrap import Container
 from shared.domain import reasons

@@ -27,13 +27,13 @@ from functions.schemas import (
 )
 from shared.domain.enums import Side
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from shared.services import queries
+from shared.services import balances, queries
+from shared.services.money_views import valued_position_view
 from shared.services.views import (
     datetime_to_ns,
     execution_view,
     instrument_view,
     ns_to_rfc3339,
-    position_view,
     trade_view,
 )
 
@@ -142,7 +142,8 @@ async def list_executions(
         cursor=cursor,
     )
     instruments = queries.Instruments(container)
-    items = [execution_view(e, await instruments.get(e.symbol)) for e in page.items]
+    now = container.clock()
+    items = [execution_view(e, await instruments.get(e.symbol), now) for e in page.items]
     return json_response(orjson.dumps({"items": items, "next_cursor": page.next_cursor}))
 
 
@@ -203,12 +204,11 @@ async def get_book(
     "/positions",
     response_model=PositionPage,
     responses=errors(401, 429),
-    summary="The caller's positions",
+    summary="The caller's positions, with cost basis, mark, market value and P&L",
 )
 async def list_positions(container: ContainerDep, caller: PageReaderDep) -> Response:
-    positions = await queries.list_positions(container, caller.account_id)
-    instruments = queries.Instruments(container)
-    items = [position_view(p, await instruments.get(p.symbol)) for p in positions]
+    money = await balances.account_money(container, caller.account, container.clock())
+    items = [valued_position_view(row) for row in money.positions]
     return json_response(orjson.dumps({"items": items, "next_cursor": None}))
 
 

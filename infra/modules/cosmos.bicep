@@ -123,6 +123,23 @@ var collections = [
       { key: { keys: ['_id'] } }
     ]
   }
+  {
+    name: 'cash_ledger'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+      { key: { keys: ['account_id', 'seq'] }, options: { unique: true } }
+    ]
+  }
+  {
+    name: 'audit'
+    shardKey: 'target_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+      { key: { keys: ['at', '_id'] } }
+      { key: { keys: ['target_id', 'at', '_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

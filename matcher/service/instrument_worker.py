@@ -22,6 +22,9 @@ session again later costs a journal read, not a recovery. Without contention a w
 keeps its session. So an instrument with commands waits for a slot at most about
 (instruments with commands / slots) x `share_after`, however many instruments are busy.
 
+Each journal entry records the wall-clock time the command ran (`processed_at`), outside
+the engine's state: the record of when the matcher accepted and filled orders.
+
 Clock ticks (`ExpireOrders`, the GTD expiry and the paper market's clock) are made here,
 between batches, with the wall-clock time as their timestamp, and journaled like any command
 when they cause events; replay re-runs them from the journal, so it stays exact. A tick that
@@ -187,6 +190,8 @@ class InstrumentWorker:
             )
             await self.process(messages)
             now = self._clock()
+            if not messages and self._feeds is not None and self.venue is not None:
+                self._feeds.idle(self.symbol, self.venue, now)  # marks move with time
             await self._maintain(now)
             if contended() and (
                 not messages or (now - held_since) / NS >= self._config.share_after
@@ -321,7 +326,10 @@ class InstrumentWorker:
                 assert venue is not None and outbox is not None
             self._remember(command.command_id)
             if out:
-                segment.entries.append((journal_entry(self.symbol, recorded.to_dict(), out), out))
+                # The wall clock goes into the journal entry beside the events, never into
+                # the engine: it records when the matcher acted (latency analytics).
+                entry = journal_entry(self.symbol, recorded.to_dict(), out, self._clock())
+                segment.entries.append((entry, out))
             if message is not None:
                 segment.settle.append(message)
         if segment:

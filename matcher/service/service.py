@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from matcher.service.errors import InstrumentLost, ReplayDivergence
-from matcher.service.feeds import BookSink, MatcherFeeds, cache_book_sink
+from matcher.service.feeds import BookSink, MatcherFeeds, cache_book_sink, cache_mark_sink
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.parked import ParkedBooks
 from shared.config.settings import Settings
@@ -87,7 +87,8 @@ class MatcherService:
         publisher = FeedPublisher(notifier) if notifier is not None else None
         if book_sink is None and cache is not None:
             book_sink = cache_book_sink(cache)
-        self.feeds = MatcherFeeds(publisher, book_sink)
+        mark_sink = None if cache is None else cache_mark_sink(cache)
+        self.feeds = MatcherFeeds(publisher, book_sink, mark_sink=mark_sink)
         self.workers: dict[str, InstrumentWorker] = {}  # symbol -> worker holding it
         self.parked = ParkedBooks()  # books whose session went to another instrument
         self._stopping = asyncio.Event()

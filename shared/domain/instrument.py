@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from shared.domain.enums import TradingState
+from shared.domain.enums import AssetClass, TradingState
 from shared.domain.numbers import price_to_ticks, quantity_to_lots, units_to_str
 
 
@@ -20,6 +20,9 @@ class Instrument:
     `version` is the optimistic-concurrency counter of the stored instrument. `state_pending`
     says the stored trading state may not have reached the matcher yet (the kill switch
     stores a state first, then sends it; the outbox sweep sends it again while it is set).
+
+    Prices are in `currency`; a trade settles `settlement_days` business days after it
+    happens (T+n; see `shared.domain.positions.settlement_day`).
     """
 
     symbol: str
@@ -35,6 +38,9 @@ class Instrument:
     venue: str | None = None
     version: int = 0
     state_pending: bool = False
+    asset_class: AssetClass = AssetClass.EQUITY
+    settlement_days: int = 1
+    currency: str = "USD"
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)
@@ -53,3 +59,9 @@ class Instrument:
 
     def with_reference_price(self, ticks: int) -> Instrument:
         return replace(self, reference_price=ticks)
+
+
+def default_settlement_days(asset_class: AssetClass) -> int:
+    """The usual cycle: crypto settles on the trade day (T+0), equities the next business
+    day (T+1)."""
+    return 0 if asset_class is AssetClass.CRYPTO else 1

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.ports.store_accounts import AccountRepository
+from shared.ports.store_audit import AuditRepository
+from shared.ports.store_cash import CashLedgerRepository
 from shared.ports.store_executions import ExecutionRepository
 from shared.ports.store_feeds import FeedStreamRepository
 from shared.ports.store_idempotency import IdempotencyRepository
@@ -47,6 +49,8 @@ class Store:
     venues: VenueRepository
     feeds: FeedStreamRepository
     risk: RiskLedgerRepository
+    cash: CashLedgerRepository
+    audit: AuditRepository
     connection: StoreConnection
 
     async def ping(self) -> None:

@@ -1,7 +1,8 @@
 """The risk-ledger port: what each account has taken of its limits, changed atomically.
 
 One ledger per account holds the counters the pre-trade limits are checked against (open
-orders, the credit held by them, orders today, the order-rate bucket). A placement changes
+orders, in all and per instrument, the buying power held by them, orders today, the
+order-rate bucket). A placement changes
 it in the same step as the order is stored, by a rule it is handed (`LedgerChange`): the
 rule reads the ledger as stored at that instant and returns the new one, or raises to
 refuse (then nothing is written, neither the ledger nor the order). So no two concurrent
@@ -18,8 +19,8 @@ little (`shared.services.limits.rebuild` recounts it from the orders).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
@@ -28,10 +29,11 @@ from typing import Protocol
 class RiskLedger:
     """An account's use of its limits. Money is Decimal (quote currency), never float.
 
-    `open_orders` counts the account's open orders; `open_notional` is the credit they
-    hold (each order's `reserved`, added up); `day_orders` counts the orders placed on UTC
-    day `day` (yyyymmdd); `rate_tokens` is the order-rate bucket as of `rate_at` (ns).
-    `version` is the optimistic-concurrency counter: every write adds one."""
+    `open_orders` counts the account's open orders and `open_symbols` them per instrument
+    (symbols without any left out); `open_notional` is the buying power they hold (each
+    order's `reserved`, added up); `day_orders` counts the orders placed on UTC day `day`
+    (yyyymmdd); `rate_tokens` is the order-rate bucket as of `rate_at` (ns). `version` is
+    the optimistic-concurrency counter: every write adds one."""
 
     account_id: str
     open_orders: int = 0
@@ -41,6 +43,7 @@ class RiskLedger:
     rate_tokens: float = 0.0
     rate_at: int = 0
     version: int = 0
+    open_symbols: Mapping[str, int] = field(default_factory=dict)
 
 
 Rule = Callable[[RiskLedger], RiskLedger]

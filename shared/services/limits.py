@@ -1,12 +1,21 @@
 """The limits an order takes a share of, reserved in its account's risk ledger atomically
 with the order (see shared.ports.store_risk), and given back as the order fills or ends.
 
-A new order takes one order-rate token, one open order, one of today's orders and the
-credit its open quantity is worth at its price (`reserved`, kept on the order); a replace
-that raises that worth takes the difference. The projector gives back what an order no
-longer needs (`held`): the credit of what filled or was canceled, the rest and the open
-order once it has ended. Stateless checks (trading states, collar, the notional of one
-order) stay in shared.services.risk.
+A new order takes one order-rate token, one open order (on its instrument), one of today's
+orders and the buying power its open quantity is worth at its price (`reserved`, kept on
+the order); a replace that raises that worth takes the difference. The projector gives back
+what an order no longer needs (`held`): the buying power of what filled or was canceled,
+the rest and the open order once it has ended. Stateless checks (trading states, collar,
+the notional of one order) stay in shared.services.risk.
+
+Buying power (shared.services.balances, the README's rule): max(0, equity + credit limit -
+gross market value - open orders). The part before the open orders (`Ask.power`: cash,
+positions at their marks, the credit limit) is read just before the order's write; the open
+orders are the ledger's `open_notional`, so concurrent orders of an account never hold more
+than its buying power between them. An order that can only reduce the account's position
+(`Ask.reduces`, as read) needs none when no other order of the account is open on its
+instrument: the ledger's per-instrument count says so in the same atomic step, so of two
+concurrent closing orders only one is exempt. It still holds its worth, like any order.
 
 To add a limit: a counter in RiskLedger (and its codec in store_codec), its check in
 `failures`, what an order takes in `take` and what it gives back in `give_back`. Rules are
@@ -17,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +36,7 @@ from shared.domain.instrument import Instrument
 from shared.domain.order import OPEN_STATUSES, Order
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_risk import LedgerChange, RiskLedger
+from shared.services import codes
 from shared.services.errors import RateLimited, RiskRefused, ServiceError
 
 _NS = 1_000_000_000
@@ -46,16 +57,33 @@ def _money(lot_size: Decimal, tick_size: Decimal, lots: int, ticks: int) -> Deci
 class Ask:
     """What one order asks of its account's limits.
 
-    `notional`: the credit to hold (a replace: the increase); `filled`: the account's
-    filled notional as read just before (the credit its positions use); `new_order`: a new
-    order also takes a rate token, an open order and one of today's orders; `day`: today
-    (yyyymmdd) at `now` (ns)."""
+    `notional`: the buying power to hold (a replace: the increase); `power`: the account's
+    buying power before its open orders (equity + credit limit - gross market value), as
+    read just before; `new_order`: a new order also takes a rate token, an open order and
+    one of today's orders; `day`: today (yyyymmdd) at `now` (ns); `symbol`: its instrument;
+    `reduces`: it can only shrink the account's position there (as read)."""
 
     notional: Decimal
-    filled: Decimal
+    power: Decimal
     now: int
     day: str
     new_order: bool = True
+    symbol: str = ""
+    reduces: bool = False
+
+
+def buying_power_left(ledger: RiskLedger, power: Decimal) -> Decimal:
+    """What the account's open orders leave of `power` (never below 0)."""
+    return max(_ZERO, power - ledger.open_notional)
+
+
+def _exempt(ledger: RiskLedger, ask: Ask) -> bool:
+    """Whether the ask needs no buying power: it only reduces the position and no other
+    order of the account is open on the instrument (a ledger of an older version, with open
+    orders it cannot place on an instrument, exempts nothing)."""
+    if not ask.reduces or sum(ledger.open_symbols.values()) != ledger.open_orders:
+        return False
+    return ledger.open_symbols.get(ask.symbol, 0) <= (0 if ask.new_order else 1)
 
 
 def _refill(ledger: RiskLedger, limits: RiskLimits, now: int) -> float:
@@ -90,16 +118,17 @@ def failures(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> list[ServiceEr
                     f"{today} orders today (limit {limits.max_daily_orders})",
                 )
             )
-    total = ledger.open_notional + ask.filled + ask.notional
-    if ask.notional > 0 and total > limits.credit_limit:
-        found.append(
-            RiskRefused(
-                reasons.CREDIT_LIMIT_EXCEEDED,
-                f"open and filled notional {total.normalize():f} would exceed"
-                f" {limits.credit_limit}",
-                "quantity",
+    if ask.notional > 0 and not _exempt(ledger, ask):
+        power = buying_power_left(ledger, ask.power)
+        if ask.notional > power:
+            found.append(
+                RiskRefused(
+                    codes.INSUFFICIENT_BUYING_POWER,
+                    f"notional {ask.notional.normalize():f} is above the buying power"
+                    f" {power.normalize():f}",
+                    "quantity",
+                )
             )
-        )
     return found
 
 
@@ -120,11 +149,28 @@ def take(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> RiskLedger:
         _refill(ledger, limits, ask.now) - 1.0,
         max(ledger.rate_at, ask.now),
         ledger.version,
+        _counted(ledger.open_symbols, ask.symbol, 1),
     )
 
 
-def give_back(ledger: RiskLedger, open_orders: int, notional: Decimal) -> RiskLedger:
-    """The ledger with `open_orders` open orders and `notional` credit given back."""
+def _counted(counts: Mapping[str, int], symbol: str, change: int) -> Mapping[str, int]:
+    """The per-instrument open orders with `symbol`'s moved by `change` (none: left out)."""
+    if not change:
+        return counts
+    moved = dict(counts)
+    left = moved.get(symbol, 0) + change
+    if left > 0:
+        moved[symbol] = left
+    else:
+        moved.pop(symbol, None)
+    return moved
+
+
+def give_back(
+    ledger: RiskLedger, open_orders: int, notional: Decimal, symbol: str = ""
+) -> RiskLedger:
+    """The ledger with `open_orders` open orders (on `symbol`) and `notional` of buying
+    power given back."""
     return RiskLedger(  # built directly: dataclasses.replace costs more than the rest
         ledger.account_id,
         max(0, ledger.open_orders - open_orders),
@@ -134,6 +180,7 @@ def give_back(ledger: RiskLedger, open_orders: int, notional: Decimal) -> RiskLe
         ledger.rate_tokens,
         ledger.rate_at,
         ledger.version,
+        _counted(ledger.open_symbols, symbol, -open_orders),
     )
 
 
@@ -142,7 +189,7 @@ def untake(ledger: RiskLedger, ask: Ask) -> RiskLedger:
     token stays spent, as the order was asked for."""
     if not ask.new_order:
         return give_back(ledger, 0, ask.notional)
-    back = give_back(ledger, 1, ask.notional)
+    back = give_back(ledger, 1, ask.notional, ask.symbol)
     if back.day == ask.day:
         back = dataclasses.replace(back, day_orders=max(0, back.day_orders - 1))
     return back
@@ -156,6 +203,30 @@ def taking(account_id: str, ask: Ask, limits: RiskLimits, fresh: RiskLedger) -> 
         fresh,
         takes=True,
         undo=lambda ledger: untake(ledger, ask),
+    )
+
+
+def counting(account_id: str, symbol: str, day: str, fresh: RiskLedger) -> LedgerChange:
+    """The ledger change of an order placed past the pre-trade checks by an administrator
+    (a paper reset's flattening): it counts as open, on its instrument, and as one of
+    today's orders, and holds no buying power, so its end gives back what it took."""
+
+    def opened(ledger: RiskLedger) -> RiskLedger:
+        today = ledger.day_orders if ledger.day == day else 0
+        return dataclasses.replace(
+            ledger,
+            open_orders=ledger.open_orders + 1,
+            open_symbols=_counted(ledger.open_symbols, symbol, 1),
+            day=day,
+            day_orders=today + 1,
+        )
+
+    return LedgerChange(
+        account_id,
+        opened,
+        fresh,
+        takes=True,
+        undo=lambda ledger: give_back(ledger, 1, _ZERO, symbol),
     )
 
 
@@ -188,7 +259,9 @@ def release(order: Order, was_open: bool, instrument: Instrument) -> LedgerChang
     credit = had - order.reserved
     if not ended and not credit:
         return None
-    return LedgerChange(order.account_id, lambda ledger: give_back(ledger, ended, credit), None)
+    return LedgerChange(
+        order.account_id, lambda ledger: give_back(ledger, ended, credit, order.symbol), None
+    )
 
 
 def is_open(order: Order) -> bool:

@@ -1,7 +1,9 @@
-"""The executions projector: applies the matcher's events to orders, executions and
-positions, gives back what the orders no longer hold of their accounts' limits (in the
-same write as each order, see shared.services.limits), then pushes the changes to the
-owner's live feed.
+"""The executions projector: applies the matcher's events to orders (each keeps the seqs of
+its events, its audit trail in the journal, and when the matcher accepted, first filled
+and ended it, for execution analytics), executions and positions (with their money), gives
+back what the orders no longer hold of their accounts' limits (in the same write as each
+order, see shared.services.limits), then pushes the changes to the owner's live feed
+(shared.services.feed_pushes).
 
 Idempotent by construction: an order refuses an event it has applied (DuplicateEvent, by
 per-order sequence) and executions and positions are keyed by execution id, so a redelivered
@@ -23,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from typing import cast
 
 from shared.all_finished import all_finished
@@ -32,17 +34,17 @@ from shared.domain.events import Event, OrderEvent, OrderFilled, event_from_dict
 from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
-from shared.feeds.publisher import Numbers
+from shared.domain.positions import settlement_day
 from shared.messages import EventBatch
-from shared.observability import metrics, stages, tracing
-from shared.ports.notifier import NotifierError
+from shared.observability import metrics, stages
 from shared.ports.store_executions import Execution
 from shared.ports.store_journal import JournalRepository
 from shared.ports.store_risk import LedgerChange
 from shared.services import limits
 from shared.services.deps import Deps
+from shared.services.feed_pushes import Pushed, Pushes, positions_after
 from shared.services.orders_io import change_order, remember
-from shared.services.views import View, execution_view, order_view
+from shared.services.views import order_view
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,10 @@ async def project_journal(
         if older_than is not None and isinstance(ts, int) and ts > older_than:
             break
         events = tuple(event_from_dict(e) for e in entry.events)
-        batch = EventBatch(symbol, entry.command_id, entry.first_seq, entry.last_seq, events)
+        processed = ((entry.first_seq, entry.processed_at),) if entry.processed_at else ()
+        batch = EventBatch(
+            symbol, entry.command_id, entry.first_seq, entry.last_seq, events, processed
+        )
         applied += await _project(deps, batch)
         entries += 1
     return applied, entries
@@ -129,14 +134,14 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
     """`project_batch` of a batch known to follow the projected mark."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
     applied = 0
-    pushes: _Pushes | None = None
+    pushes: Pushes | None = None
     if order_events:  # else trading state changes: the admin service stored the state
         instrument = await deps.store.instruments.get(batch.symbol)
         if instrument is None:
             raise UnknownInstrument(batch.symbol)
         matches = matched_trades(batch.events)
         executions: dict[int, Execution] = {
-            event.seq: fill_execution(event, event.trade_seq in matches)
+            event.seq: fill_execution(event, event.trade_seq in matches, instrument.settlement_days)
             for event in order_events
             if isinstance(event, OrderFilled) and event.order_seq != 0
         }
@@ -153,9 +158,9 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
         # All at once (one group commit on SQLite): each write is idempotent, so whatever a
         # crash leaves undone, the redelivery completes; the mark below comes only after.
         outcomes = await all_finished(
-            [*facts, _project_orders(deps, instrument, by_order, executions, positions)]
+            [*facts, _project_orders(deps, instrument, batch, by_order, executions, positions)]
         )
-        pushes = cast("_Pushes", outcomes[-1])
+        pushes = cast("Pushes", outcomes[-1])
         applied = pushes.applied
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
@@ -182,9 +187,10 @@ def matched_trades(events: tuple[Event, ...] | list[Event]) -> set[int]:
     return {trade_seq for trade_seq, count in sides.items() if count == 2}
 
 
-def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
+def fill_execution(event: OrderFilled, matched: bool = True, settlement_days: int = 0) -> Execution:
     """The execution record of a fill event (ids derive from instrument + sequence). A
-    simulated (paper) fill gets no trade id: it is nobody's trade on the public tape."""
+    simulated (paper) fill gets no trade id: it is nobody's trade on the public tape. It
+    settles `settlement_days` business days after its day (the instrument's cycle)."""
     return Execution(
         execution_id=execution_id(event.symbol, event.seq),
         order_id=event.order_id,
@@ -197,69 +203,23 @@ def fill_execution(event: OrderFilled, matched: bool = True) -> Execution:
         fee=event.fee,
         trade_id=trade_id(event.symbol, event.trade_seq) if matched else "",
         executed_at=event.ts,
+        settle_day=settlement_day(event.ts, settlement_days),
     )
-
-
-Pushed = list[tuple[OrderEvent, View | None]]  # an order's applied events, rendered if listened
-
-
-class _Pushes:
-    """A batch's live-feed pushes, to send once its writes are done."""
-
-    def __init__(
-        self,
-        instrument: Instrument,
-        by_order: Mapping[str, list[OrderEvent]],
-        pushed: Mapping[str, Pushed],
-        executions: Mapping[int, Execution],
-        positions_after: Mapping[str, str],
-    ) -> None:
-        self.instrument = instrument
-        self.by_order = by_order
-        self.pushed = pushed
-        self.executions = executions
-        self.positions_after = positions_after
-        self.applied = sum(len(events) for events in pushed.values())
-
-    async def send(self, deps: Deps, alongside: Awaitable[None]) -> None:
-        """Take each account's stream numbers for the batch at once (one store call each,
-        run together with `alongside`), then push each order's messages in order."""
-        messages: dict[str, int] = {}
-        for order_id, events in self.by_order.items():
-            count = _messages(events, self.pushed.get(order_id, []), self.executions)
-            messages[events[0].account_id] = messages.get(events[0].account_id, 0) + count
-        wanted = [
-            (account, count, deps.feeds.account_listened(account))
-            for account, count in messages.items()
-            if count
-        ]
-        numbers = await deps.feeds.batch_numbers(wanted, alongside)
-        with tracing.stage("feed push"):
-            for order_id, events in self.by_order.items():
-                if (block := numbers.get(events[0].account_id)) is not None:
-                    done = self.pushed.get(order_id, [])
-                    await _push_order(
-                        deps,
-                        self.instrument,
-                        events,
-                        done,
-                        self.executions,
-                        self.positions_after,
-                        block,
-                    )
 
 
 async def _project_orders(
     deps: Deps,
     instrument: Instrument,
+    batch: EventBatch,
     by_order: Mapping[str, list[OrderEvent]],
     executions: Mapping[int, Execution],
     positions_written: Awaitable[object] | None = None,
-) -> _Pushes:
+) -> Pushes:
     """Apply each order's events of the batch: one read and one write for all the orders
     (an order another writer changed meanwhile goes again on its own, from a fresh read).
     Returns the pushes to send, each order's in its events' order (each fill with its
     account's position right after it)."""
+    times = batch.processing_times()
     held = {
         order_id: [event for event in events if event.order_seq != 0]
         for order_id, events in by_order.items()
@@ -272,7 +232,7 @@ async def _project_orders(
         order = stored.get(order_id)
         if order is not None and events:
             was_open = limits.is_open(order)
-            pushed[order_id] = _apply(order, events, instrument, deps)
+            pushed[order_id] = _apply(order, events, instrument, deps, times)
             if pushed[order_id]:
                 changed.append(order)
                 gives.append(limits.release(order, was_open, instrument))
@@ -287,59 +247,29 @@ async def _project_orders(
             again.append(order.order_id)
     stages.projected(order for order, ok in zip(changed, written, strict=True) if ok)
     if again:
-        redone = await all_finished([_project_alone(deps, instrument, held[oid]) for oid in again])
+        redone = await all_finished(
+            [_project_alone(deps, instrument, held[oid], times) for oid in again]
+        )
         pushed.update(zip(again, redone, strict=True))
-    after = await _positions_after(deps, instrument, executions, positions_written)
-    return _Pushes(instrument, by_order, pushed, executions, after)
+    after = await positions_after(deps, instrument, executions, positions_written)
+    return Pushes(instrument, by_order, pushed, executions, after)
 
 
-async def _positions_after(
-    deps: Deps,
+def _apply(
+    order: Order,
+    held: list[OrderEvent],
     instrument: Instrument,
-    executions: Mapping[int, Execution],
-    positions_written: Awaitable[object] | None,
-) -> dict[str, str]:
-    """Each pushed fill's `position_quantity`: its account's net position in the instrument
-    right after it (execution id -> signed decimal), for the accounts listening. Exact:
-    the batch's position writes are done by now, and one instrument's batches are projected
-    one at a time, so the stored position is the one after the batch's last fill; each
-    earlier fill's is that less the later fills. Empty when the position write failed (the
-    redelivery writes it; the fills then go out without it)."""
-    listened: dict[str, list[Execution]] = {}
-    for _, execution in sorted(executions.items()):
-        if deps.feeds.account_listened(execution.account_id):
-            listened.setdefault(execution.account_id, []).append(execution)
-    if not listened or positions_written is None:
-        return {}
-    try:
-        await positions_written
-    except Exception:
-        return {}
-    after: dict[str, str] = {}
-    for account_id, fills in listened.items():
-        position = await deps.store.positions.get(account_id, instrument.symbol)
-        net = position.net_quantity if position is not None else 0
-        for fill in reversed(fills):
-            text = instrument.quantity_str(abs(net)) if net else "0"
-            after[fill.execution_id] = "-" + text if net < 0 else text
-            net -= fill.quantity if fill.side is Side.BUY else -fill.quantity
-    return after
-
-
-def _messages(events: list[OrderEvent], pushed: Pushed, executions: Mapping[int, Execution]) -> int:
-    """How many messages `_push_order` numbers for the order."""
-    applied = sum(2 if event.seq in executions else 1 for event, _ in pushed)
-    return applied + sum(1 for event in events if event.order_seq == 0)
-
-
-def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: Deps) -> Pushed:
-    """Apply the events the order has not applied yet; each with the order's view after
-    it when the owner has a live connection to push it to."""
+    deps: Deps,
+    times: Mapping[int, int],
+) -> Pushed:
+    """Apply the events the order has not applied yet (with when the matcher ran each);
+    each with the order's view after it when the owner has a live connection to push it
+    to."""
     listened = deps.feeds.account_listened(order.account_id)
     pushed: Pushed = []
     for event in held:
         try:
-            order.apply(event)
+            order.apply(event, times.get(event.seq, 0))
         except DuplicateEvent:
             continue
         pushed.append((event, order_view(order, instrument) if listened else None))
@@ -348,14 +278,16 @@ def _apply(order: Order, held: list[OrderEvent], instrument: Instrument, deps: D
     return pushed
 
 
-async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEvent]) -> Pushed:
+async def _project_alone(
+    deps: Deps, instrument: Instrument, held: list[OrderEvent], times: Mapping[int, int]
+) -> Pushed:
     """One order's events in a write of its own, read again after each version conflict
     (NotFound when the order does not exist)."""
     pushed: Pushed = []
 
     def apply(order: Order) -> LedgerChange | None:
         was_open = limits.is_open(order)
-        pushed[:] = _apply(order, held, instrument, deps)
+        pushed[:] = _apply(order, held, instrument, deps, times)
         if not pushed:
             raise DuplicateEvent("every event applied before")  # nothing to write
         return limits.release(order, was_open, instrument)
@@ -363,59 +295,3 @@ async def _project_alone(deps: Deps, instrument: Instrument, held: list[OrderEve
     with contextlib.suppress(DuplicateEvent):
         await change_order(deps, lambda: deps.store.orders.get_any(held[0].order_id), apply)
     return pushed
-
-
-async def _push_order(
-    deps: Deps,
-    instrument: Instrument,
-    events: list[OrderEvent],
-    pushed: Pushed,
-    executions: Mapping[int, Execution],
-    positions_after: Mapping[str, str],
-    numbers: Numbers,
-) -> None:
-    """Push the order's applied events (and their executions, each with the account's
-    position right after it) to its owner's live feed, numbered from the account's
-    `numbers` (those nobody could receive are skipped)."""
-    for event, view in pushed:
-        execution = executions.get(event.seq)
-        if view is None or not numbers.heard:
-            numbers.skip(1 if execution is None else 2)
-            continue
-        await _notify_order(deps, event, view, numbers)
-        if execution is not None:
-            reported = execution_view(execution, instrument)
-            position = positions_after.get(execution.execution_id)
-            if position is not None:
-                reported["position_quantity"] = position
-            await _push(deps.feeds.execution_reported, execution.account_id, reported, numbers)
-    for event in events:
-        if event.order_seq == 0:
-            # An answer about an order the matcher no longer holds: nothing to apply.
-            if not numbers.heard:
-                numbers.skip()
-                continue
-            order = await deps.store.orders.get_any(event.order_id)
-            view = {"order_id": event.order_id} if order is None else order_view(order, instrument)
-            await _notify_order(deps, event, view, numbers)
-
-
-async def _notify_order(deps: Deps, event: OrderEvent, view: View, numbers: Numbers) -> None:
-    data: View = dict(view)
-    data["event"] = event.KIND
-    reason = getattr(event, "reason", None)
-    if reason is not None:
-        data["event_reason"] = reason
-    await _push(deps.feeds.order_updated, event.account_id, data, numbers)
-
-
-async def _push(
-    send: Callable[[str, Mapping[str, object], Numbers], Awaitable[int]],
-    account_id: str,
-    data: View,
-    numbers: Numbers,
-) -> None:
-    try:
-        await send(account_id, data, numbers)
-    except NotifierError as error:
-        log.warning("live feed push to %s failed: %s", account_id, error)

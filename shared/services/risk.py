@@ -1,9 +1,15 @@
 """Pre-trade risk checks. Each failure names a stable reason code (shared.domain.reasons).
 
 The checks of the order alone (trading states, price collar, the notional of one order) run
-here; the limits an order takes a share of (rate, open orders, orders today, credit) are
-checked and taken in the account's risk ledger, in the same atomic step as the order is
+here; the limits an order takes a share of (rate, open orders, orders today, buying power)
+are checked and taken in the account's risk ledger, in the same atomic step as the order is
 stored (shared.services.limits), so they hold however many orders arrive at once.
+
+Buying power (in place of the former check of open plus filled notional against the credit
+limit): an order's notional must not exceed the account's buying power
+(`shared.services.balances`: equity + credit limit - gross market value - open orders),
+unless it can only reduce the account's position. `ask_for` reads what the rule needs
+besides the ledger.
 
 Placing an order stops at the first failure; a preview runs every check and reports all.
 Money is Decimal in the quote currency: lots x lot size x ticks x tick size.
@@ -26,7 +32,7 @@ from shared.ports.store_accounts import Account
 from shared.ports.store_errors import VersionConflict
 from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.ports.store_risk import RiskLedger
-from shared.services import codes
+from shared.services import balances, codes
 from shared.services.deps import Deps
 from shared.services.errors import ServiceError
 from shared.services.limits import Ask, money
@@ -103,9 +109,11 @@ async def ledger_of(deps: Deps, account: Account, now: int) -> RiskLedger:
         _known_ledgers.add(account.account_id)
         return stored
     day, start = utc_day(now)
+    counts, _ = await _open_orders_of(deps, account)
     return dataclasses.replace(
         fresh,
-        open_orders=await _count_orders(deps, account, statuses=OPEN_STATUSES),
+        open_orders=sum(counts.values()),
+        open_symbols=counts,
         day=day,
         day_orders=await _count_orders(deps, account, since=start),
     )
@@ -116,18 +124,21 @@ def ledger_stored(account_id: str) -> None:
     _known_ledgers.add(account_id)
 
 
-async def _open_orders_of(deps: Deps, account: Account) -> tuple[int, Decimal]:
-    """How many open orders the account has and the credit they hold."""
-    count, held, cursor = 0, Decimal(0), None
+async def _open_orders_of(deps: Deps, account: Account) -> tuple[dict[str, int], Decimal]:
+    """How many open orders the account has on each instrument, and the buying power they
+    hold."""
+    counts: dict[str, int] = {}
+    held, cursor = Decimal(0), None
     while True:
         page = await deps.store.orders.list_orders(
             account.account_id, statuses=OPEN_STATUSES, limit=MAX_PAGE_SIZE, cursor=cursor
         )
-        count += len(page.items)
-        held += sum((order.reserved for order in page.items), Decimal(0))
+        for order in page.items:
+            counts[order.symbol] = counts.get(order.symbol, 0) + 1
+            held += order.reserved
         cursor = page.next_cursor
         if cursor is None:
-            return count, held
+            return counts, held
 
 
 async def rebuild_ledger(deps: Deps, account: Account, now: int) -> RiskLedger:
@@ -139,14 +150,19 @@ async def rebuild_ledger(deps: Deps, account: Account, now: int) -> RiskLedger:
     share before it writes the order, and a recount between the two would miss it."""
     for _ in range(50):
         stored = await deps.store.risk.get(account.account_id)
-        open_orders, held = await _open_orders_of(deps, account)
+        counts, held = await _open_orders_of(deps, account)
         day, start = utc_day(now)
         today = await _count_orders(deps, account, since=start)
         base = stored or RiskLedger(
             account.account_id, rate_tokens=float(account.risk_limits.burst), rate_at=now
         )
         counted = dataclasses.replace(
-            base, open_orders=open_orders, open_notional=held, day=day, day_orders=today
+            base,
+            open_orders=sum(counts.values()),
+            open_symbols=counts,
+            open_notional=held,
+            day=day,
+            day_orders=today,
         )
         try:
             rebuilt = await deps.store.risk.put(counted, None if stored is None else stored.version)
@@ -157,28 +173,6 @@ async def rebuild_ledger(deps: Deps, account: Account, now: int) -> RiskLedger:
     raise VersionConflict(account.account_id, -1, -1)
 
 
-async def filled_notional(deps: Deps, account: Account, known: Instrument | None = None) -> Decimal:
-    """The credit the account's positions use: the net traded cash of each position."""
-    total = Decimal(0)
-    for position in await deps.store.positions.list_positions(account.account_id):
-        instrument = known if known is not None and position.symbol == known.symbol else None
-        if instrument is None:
-            instrument = await deps.store.instruments.get(position.symbol)
-        if instrument is not None:
-            net_cash = abs(position.bought_notional - position.sold_notional)
-            total += money(instrument, 1, net_cash)
-    return total
-
-
-async def credit_left(deps: Deps, account: Account) -> Decimal:
-    """What the account's credit limit leaves now (never below 0): the limit less the
-    credit its open orders hold in its ledger and its positions' net traded cash, the
-    figures the pre-trade check takes a new order's credit against."""
-    ledger = await ledger_of(deps, account, deps.clock())
-    used = ledger.open_notional + await filled_notional(deps, account)
-    return max(Decimal(0), account.risk_limits.credit_limit - used)
-
-
 async def ask_for(
     deps: Deps,
     account: Account,
@@ -187,14 +181,28 @@ async def ask_for(
     now: int,
     replacing: Order | None = None,
 ) -> Ask:
-    """What the order asks of the account's limits: for a new order, the credit of its
-    quantity at its price; for a replace, what its new open quantity at its new price is
-    worth more than the order holds now."""
+    """What the order asks of the account's limits: for a new order, the buying power of
+    its quantity at its price; for a replace, what its new open quantity at its new price
+    is worth more than the order holds now. With it, what the rule needs besides the
+    ledger: the account's buying power before its open orders, and whether the order can
+    only reduce its position (both as read now)."""
     leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     worth = order_notional(instrument, ticket, leaves) or Decimal(0)
     notional = worth if replacing is None else max(Decimal(0), worth - replacing.reserved)
-    filled = await filled_notional(deps, account, instrument)
-    return Ask(notional, filled, now, utc_day(now)[0], new_order=replacing is None)
+    positions = await deps.store.positions.list_positions(account.account_id)
+    known: dict[str, Instrument | None] = {instrument.symbol: instrument}
+    power = await balances.power_before_orders(deps, account, now, positions, known)
+    net = next((p.net_quantity for p in positions if p.symbol == ticket.symbol), 0)
+    reduces = 0 < leaves <= (-net if ticket.side is Side.BUY else net)
+    return Ask(
+        notional,
+        power,
+        now,
+        utc_day(now)[0],
+        new_order=replacing is None,
+        symbol=ticket.symbol,
+        reduces=reduces,
+    )
 
 
 async def _state_failure(

@@ -1,5 +1,6 @@
 """External venues as data: define them, list them with their connections, route accounts
-and instruments to them. Every change is an audit line with who made it.
+and instruments to them. Every change is in the audit trail (`shared.services.audit`: who,
+when, before and after).
 
 Credentials are named, never given: a venue's `credentials` map a role to the name of a
 setting (an app setting, or a Key Vault secret mapped into the gateway's environment), so no
@@ -19,12 +20,12 @@ from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateVenue
 from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState
-from shared.services import codes
-from shared.services.admin import change_account, change_instrument
+from shared.services import audit, codes
+from shared.services.admin import change_account
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest
-
-audit = logging.getLogger("audit")
+from shared.services.instrument_admin import change_instrument
+from shared.services.views import account_view, instrument_view, venue_view
 
 INTERNAL = "internal"
 """Routing to this name means the internal matching engine (no external venue)."""
@@ -84,7 +85,8 @@ async def define_venue(deps: Deps, spec: VenueDefinition, actor: str) -> VenueDe
         await deps.store.venues.create(venue)
     except DuplicateVenue:
         raise Conflict(codes.VENUE_EXISTS, f"the venue {spec.name} exists", "name") from None
-    audit.info("venue %s (%s) defined by %s", venue.name, venue.kind.value, actor)
+    defined = venue_view(connection_state(venue, None, venue.created_at))
+    await audit.record(deps, actor, "venue.defined", "venue", venue.name, None, defined)
     try:
         message = venue_defined_message(venue.name, venue.created_at)
         await deps.bus.send(deps.settings.VENUES_QUEUE, [message])
@@ -136,8 +138,17 @@ async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> 
             )
         return replace(account, venue=target)
 
-    account = await change_account(deps, account_id, route)
-    audit.warning("account %s routed to %s by %s", account_id, target or INTERNAL, actor)
+    before, account = await change_account(deps, account_id, route)
+    await audit.record(
+        deps,
+        actor,
+        "account.routed",
+        "account",
+        account_id,
+        account_view(before),
+        account_view(account),
+        target or INTERNAL,
+    )
     return account
 
 
@@ -145,10 +156,19 @@ async def route_instrument(deps: Deps, symbol: str, venue: str, actor: str) -> I
     """Send live orders on `symbol` to `venue` whatever their account's routing
     ("internal": back to the account's own routing)."""
     target = await check_venue(deps, venue)
-    instrument = await change_instrument(
+    before, instrument = await change_instrument(
         deps, symbol, lambda instrument: replace(instrument, venue=target)
     )
-    audit.warning("instrument %s routed to %s by %s", symbol, target or INTERNAL, actor)
+    await audit.record(
+        deps,
+        actor,
+        "instrument.routed",
+        "instrument",
+        symbol,
+        instrument_view(before),
+        instrument_view(instrument),
+        target or INTERNAL,
+    )
     return instrument
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from matcher.engine.venues import InstrumentVenues
 from shared.adapters.sqlite.store import open_sqlite_store
 from tests.support.oms import Client, HttpTransport, Oms, make_oms, serve
 
@@ -42,7 +43,9 @@ async def stored(admin: Client, symbol: str = "ABC") -> dict[str, object]:
 
 async def matcher_state(oms: Oms, symbol: str = "ABC") -> str:
     await oms.settle()
-    return str(oms.pump.engine(symbol).state)
+    venue = oms.pump.engine(symbol)
+    assert isinstance(venue, InstrumentVenues)
+    return str(venue.engine.state)
 
 
 async def test_two_concurrent_patches_of_different_fields_both_stick(admin: Client):

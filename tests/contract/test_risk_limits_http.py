@@ -1,5 +1,6 @@
 """Pre-trade limits hold under concurrency: 100 orders from one account at once, over real
-HTTP, never take it past a limit, on every store adapter (SQLite, the MongoDB adapter)."""
+HTTP, never take it past a limit (buying power included), on every store adapter (SQLite,
+the MongoDB adapter)."""
 
 from __future__ import annotations
 
@@ -80,11 +81,61 @@ def outcome(replies: list[httpx.Response]) -> Counter[tuple[int, str]]:
     )
 
 
-async def test_the_credit_limit_holds(oms: Oms, http: httpx.AsyncClient):
+async def deposit(oms: Oms, http: httpx.AsyncClient, account_id: str, amount: str) -> None:
+    body = {"kind": "deposit", "amount": amount, "entry_id": f"dep-{account_id}"}
+    path = f"/api/admin/accounts/{account_id}/cash"
+    reply = await http.post(path, json=body, headers={"X-API-Key": oms.admin_key})
+    assert reply.status_code == 201, reply.text
+
+
+async def buying_power(http: httpx.AsyncClient, key: str) -> Decimal:
+    reply = await http.get("/api/account", headers={"X-API-Key": key})
+    return Decimal(reply.json()["buying_power"])
+
+
+async def test_buying_power_on_credit_holds(oms: Oms, http: httpx.AsyncClient):
     key, replies = await burst(oms, http, [buy(1)] * CONCURRENT, credit_limit=Decimal(1000))
-    assert outcome(replies) == {(202, ""): 11, (422, "CREDIT_LIMIT_EXCEEDED"): 89}
+    assert outcome(replies) == {(202, ""): 11, (422, "INSUFFICIENT_BUYING_POWER"): 89}
     orders = await stored_orders(http, key)
     assert sum(Decimal(o["quantity"]) * Decimal(o["limit_price"]) for o in orders) <= 1000
+    assert await buying_power(http, key) == Decimal(10)  # 1,000 - 11 x 90
+
+
+async def test_buying_power_on_cash_holds(oms: Oms, http: httpx.AsyncClient):
+    account_id, key = await oms.add_account("cash", **{**GENEROUS, "credit_limit": Decimal(0)})
+    await deposit(oms, http, account_id, "1000")
+    headers = {"X-API-Key": key}
+    replies = await asyncio.gather(
+        *(http.post("/api/orders", json=buy(1), headers=headers) for _ in range(CONCURRENT))
+    )
+    assert outcome(list(replies)) == {(202, ""): 11, (422, "INSUFFICIENT_BUYING_POWER"): 89}
+    assert len(await stored_orders(http, key)) == 11
+    assert await buying_power(http, key) == Decimal(10)
+
+
+async def test_of_many_orders_closing_a_position_at_once_only_one_needs_no_buying_power(
+    oms: Oms, http: httpx.AsyncClient
+):
+    # Long 10 bought at 90 with all but 100 of its cash: 100 of buying power left. A sell
+    # of the 10 only reduces the position and needs none, but two of them at once would
+    # sell 20, a short of 10 nobody paid for: of 100 at once, one goes through, the rest
+    # need 900 of buying power each.
+    account_id, key = await oms.add_account("closer", **{**GENEROUS, "credit_limit": 0})
+    _, other = await oms.add_account("other", **GENEROUS)
+    await deposit(oms, http, account_id, "1000")
+    headers = {"X-API-Key": key}
+    assert (await http.post("/api/orders", json=buy(10), headers=headers)).status_code == 202
+    sell = {**buy(10), "side": "sell"}
+    await http.post("/api/orders", json=sell, headers={"X-API-Key": other})
+    await oms.settle()
+    assert await buying_power(http, key) == Decimal(100)
+
+    replies = await asyncio.gather(
+        *(http.post("/api/orders", json=sell, headers=headers) for _ in range(CONCURRENT))
+    )
+
+    assert outcome(list(replies)) == {(202, ""): 1, (422, "INSUFFICIENT_BUYING_POWER"): 99}
+    assert len(await stored_orders(http, key)) == 2  # the buy and one sell
 
 
 async def test_the_order_notional_limit_holds(oms: Oms, http: httpx.AsyncClient):
@@ -127,7 +178,7 @@ async def test_an_open_order_comes_back_when_its_order_ends(oms: Oms, http: http
     assert (await http.post("/api/orders", json=buy(1), headers=headers)).status_code == 202
 
 
-async def test_credit_comes_back_as_orders_end_and_moves_to_the_position_as_they_fill(
+async def test_buying_power_comes_back_as_orders_end_and_moves_to_cash_as_they_fill(
     oms: Oms, http: httpx.AsyncClient
 ):
     _, key = await oms.add_account("trader", **{**GENEROUS, "credit_limit": Decimal(200)})
@@ -140,15 +191,15 @@ async def test_credit_comes_back_as_orders_end_and_moves_to_the_position_as_they
     await oms.settle()  # canceled: its 90 come back
     assert (await http.post("/api/orders", json=buy(1), headers=headers)).status_code == 202
     await oms.settle()
-    # Two resting buys hold 180; a sell fills one: its 90 move to the position (net 90
-    # bought), the other still holds 90, so one more buy at 90 does not fit; with the
-    # resting one canceled and the position sold back, it does.
+    # Two resting buys hold 180; a sell fills one: its 90 leave the cash (-90), the other
+    # still holds 90, so one more buy at 90 does not fit (200 - 90 - 90 = 20); with the
+    # resting one canceled and the position sold back at 110, it does.
     sell = {**buy(1), "side": "sell"}
     others = {"X-API-Key": other}
     assert (await http.post("/api/orders", json=sell, headers=others)).status_code == 202
     await oms.settle()
     refused = await http.post("/api/orders", json=buy(1), headers=headers)
-    assert refused.json()["reason"] == "CREDIT_LIMIT_EXCEEDED"
+    assert refused.json()["reason"] == "INSUFFICIENT_BUYING_POWER"
     resting = await http.get("/api/orders", params={"status": "new"}, headers=headers)
     for order in resting.json()["items"]:
         await http.delete(f"/api/orders/{order['order_id']}", headers=headers)

@@ -26,7 +26,7 @@ from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.commands import NewOrder
-from shared.messages import command_message
+from shared.messages import command_message, decode_event_batch
 from shared.ports.bus import BusMessage
 from shared.ports.store import Store
 from shared.ports.store_journal import JournalEntry
@@ -629,3 +629,25 @@ async def test_busy_instruments_take_turns_so_one_more_is_answered_and_books_sta
 
 async def _journaled(store: Store, symbol: str) -> bool:
     return await store.journal.last_seq(symbol) > 0
+
+
+async def test_every_published_batch_says_when_the_matcher_ran_each_of_its_commands(
+    store: Store, tmp_path: Path
+) -> None:
+    commands = random_commands(5, 60, ("AAA",))
+    clock = ManualNs()
+    clock.now = T0 + 42_000_000_000  # the matcher's clock, unlike any command's timestamp
+    bus = make_bus()
+    service = make_service(store, bus, tmp_path, clock=clock)
+    await service.start()
+    await send_commands(bus, commands)
+    await eventually(lambda: unsettled(bus) == 0)
+    await service.stop()
+
+    published = await drain_executions(bus, ("AAA",))
+    entries = [e async for e in store.journal.read_from("AAA", 1)]
+    assert entries and {e.processed_at for e in entries} == {clock.now}
+    for _, body in published.batches["AAA"]:
+        batch = decode_event_batch(body)
+        starts = [e.first_seq for e in entries if batch.first_seq <= e.first_seq <= batch.last_seq]
+        assert batch.processed == tuple((seq, clock.now) for seq in starts)

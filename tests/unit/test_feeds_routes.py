@@ -23,7 +23,7 @@ from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain.enums import AccountType
 from shared.ports.notifier import Notifier
-from shared.services import admin
+from shared.services import admin, instrument_admin
 from shared.signalr_hub import HubConnection, LocalHub
 from shared.signalr_hub.protocol import RS
 from shared.signalr_hub.tokens import USER_CLAIM, verify_token
@@ -53,8 +53,10 @@ async def _api(notifier: Notifier | None) -> tuple[Container, httpx.AsyncClient]
         cache=MemoryCache(),
         notifier=notifier,
     )
-    spec = admin.InstrumentSpec("ABC", Decimal("0.01"), Decimal("1"), reference_price="100")
-    await admin.create_instrument(container, spec, "seed")
+    spec = instrument_admin.InstrumentSpec(
+        "ABC", Decimal("0.01"), Decimal("1"), reference_price="100"
+    )
+    await instrument_admin.create_instrument(container, spec, "seed")
     app = create_app(ContainerProvider(lambda: _same(container)))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://oms")
     return container, client

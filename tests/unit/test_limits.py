@@ -22,8 +22,15 @@ NS = 1_000_000_000
 T = 1_700_000_000 * NS
 
 
-def ask(notional: str = "90", filled: str = "0", now: int = T, new: bool = True) -> limits.Ask:
-    return limits.Ask(Decimal(notional), Decimal(filled), now, "20231114", new)
+def ask(
+    notional: str = "90",
+    power: str = "1000",
+    now: int = T,
+    new: bool = True,
+    symbol: str = "ABC",
+    reduces: bool = False,
+) -> limits.Ask:
+    return limits.Ask(Decimal(notional), Decimal(power), now, "20231114", new, symbol, reduces)
 
 
 def ledger(**fields: object) -> RiskLedger:
@@ -31,7 +38,7 @@ def ledger(**fields: object) -> RiskLedger:
     return RiskLedger("acc", **values)  # type: ignore[arg-type]
 
 
-def test_a_new_order_takes_a_token_an_open_order_one_of_todays_and_its_credit():
+def test_a_new_order_takes_a_token_an_open_order_one_of_todays_and_its_buying_power():
     taken = limits.take(ledger(), ask(), LIMITS)
     assert (taken.open_orders, taken.open_notional, taken.day, taken.day_orders) == (
         1,
@@ -40,6 +47,46 @@ def test_a_new_order_takes_a_token_an_open_order_one_of_todays_and_its_credit():
         1,
     )
     assert taken.rate_tokens == 4.0
+    assert taken.open_symbols == {"ABC": 1}
+
+
+def test_buying_power_is_what_the_open_orders_leave_of_the_power_before_them():
+    held = ledger(open_orders=1, open_notional=Decimal(910), open_symbols={"XYZ": 1})
+    assert limits.take(held, ask(notional="90"), LIMITS).open_notional == Decimal(1000)
+    with pytest.raises(RiskRefused) as refused:
+        limits.take(held, ask(notional="90.01"), LIMITS)
+    assert refused.value.detail == "notional 90.01 is above the buying power 90"
+
+
+def test_an_order_that_only_reduces_needs_none_unless_another_is_open_on_its_instrument():
+    broke = ledger(open_orders=1, open_notional=Decimal(5000), open_symbols={"XYZ": 1})
+    closing = limits.take(broke, ask(notional="900", reduces=True), LIMITS)
+    assert closing.open_symbols == {"ABC": 1, "XYZ": 1}  # it still counts, and holds its worth
+    assert closing.open_notional == Decimal(5900)
+    with pytest.raises(RiskRefused):  # a second closing order: the two could flip it
+        limits.take(closing, ask(notional="900", reduces=True), LIMITS)
+    # A replace of the one open order there may still only reduce.
+    assert limits.take(closing, ask(notional="100", new=False, reduces=True), LIMITS)
+    with pytest.raises(RiskRefused):  # an older ledger, open orders on unknown instruments
+        limits.take(ledger(open_orders=1), ask(power="0", reduces=True), LIMITS)
+
+
+def test_an_ended_order_gives_its_instrument_back():
+    taken = limits.take(ledger(), ask(), LIMITS)
+    assert limits.give_back(taken, 1, Decimal(90), "ABC").open_symbols == {}
+    assert limits.untake(taken, ask()).open_symbols == {}
+
+
+def test_a_flattening_order_past_the_checks_counts_as_open_and_holds_nothing():
+    broke = ledger(open_orders=3, open_symbols={"ABC": 3}, open_notional=Decimal(99_999))
+    change = limits.counting("acc", "ABC", "20231114", broke)
+    counted = change.rule(broke)
+    assert (counted.open_orders, counted.open_symbols, counted.open_notional) == (
+        4,
+        {"ABC": 4},
+        Decimal(99_999),
+    )
+    assert change.undo is not None and change.undo(counted).open_symbols == {"ABC": 3}
 
 
 @pytest.mark.parametrize(
@@ -48,7 +95,8 @@ def test_a_new_order_takes_a_token_an_open_order_one_of_todays_and_its_credit():
         (ledger(rate_tokens=0.5), ask(), "RATE_LIMIT_EXCEEDED"),
         (ledger(open_orders=2), ask(), "MAX_OPEN_ORDERS_EXCEEDED"),
         (ledger(day="20231114", day_orders=3), ask(), "DAILY_ORDER_LIMIT_EXCEEDED"),
-        (ledger(open_notional=Decimal(900)), ask(filled="20"), "CREDIT_LIMIT_EXCEEDED"),
+        (ledger(open_notional=Decimal(900)), ask(power="980"), "INSUFFICIENT_BUYING_POWER"),
+        (ledger(), ask(power="-10"), "INSUFFICIENT_BUYING_POWER"),
     ],
 )
 def test_each_limit_refuses_the_order_that_would_pass_it(state, wanted, reason):
@@ -91,7 +139,7 @@ def order(**fields: object) -> Order:
     return Order(**values)  # type: ignore[arg-type]
 
 
-def test_a_fill_gives_back_the_credit_of_what_filled_and_the_end_gives_back_all():
+def test_a_fill_gives_back_the_buying_power_of_what_filled_and_the_end_gives_back_all():
     partly = order(status=OrderStatus.PARTIALLY_FILLED, leaves_qty=4, cum_qty=6)
     change = limits.release(partly, True, ABC)
     assert partly.reserved == Decimal(360) and change is not None
@@ -99,8 +147,8 @@ def test_a_fill_gives_back_the_credit_of_what_filled_and_the_end_gives_back_all(
     done = order(status=OrderStatus.CANCELED, leaves_qty=0, reserved=Decimal(360))
     change = limits.release(done, True, ABC)
     assert done.reserved == 0 and change is not None
-    after = change.rule(ledger(open_orders=1, open_notional=Decimal(360)))
-    assert (after.open_orders, after.open_notional) == (0, Decimal(0))
+    after = change.rule(ledger(open_orders=1, open_notional=Decimal(360), open_symbols={"ABC": 1}))
+    assert (after.open_orders, after.open_notional, after.open_symbols) == (0, Decimal(0), {})
     assert limits.release(order(), True, ABC) is None  # unchanged: nothing to give back
 
 

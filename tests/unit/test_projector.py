@@ -85,6 +85,9 @@ async def test_pushes_nobody_could_receive_are_skipped_but_numbered(oms: Oms):
 
 
 async def test_an_early_event_waits_for_the_missing_one(oms: Oms):
+    # The missing events are not in the journal either (with them there, the early batch
+    # applies them first: see the dead-lettered batch's test below).
+    oms.pump.journal = None
     alice_id, _, batches = await trade(oms)
     accepted_alice, match = batches[0], batches[1]
     with pytest.raises(EventOutOfOrder):
@@ -137,6 +140,7 @@ async def test_the_projected_mark_follows_applied_batches_and_never_goes_back(om
 
 
 async def test_a_batch_that_cannot_be_applied_leaves_the_mark_alone(oms: Oms):
+    oms.pump.journal = None  # what the batch needs first is nowhere to be found
     _, _, batches = await trade(oms)
     with pytest.raises(EventOutOfOrder):
         await projector.project_batch(oms.container, batches[-1])

@@ -42,6 +42,8 @@ SHARD_KEYS: dict[str, str] = {
     "venue_connections": "name",
     "feed_streams": "stream",
     "risk_ledgers": "account_id",
+    "cash_ledger": "account_id",
+    "audit": "target_id",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -76,6 +78,11 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "venue_connections": (),
     "feed_streams": (),
     "risk_ledgers": (),
+    "cash_ledger": (Index((("account_id", ASCENDING), ("seq", ASCENDING)), unique=True),),
+    "audit": (
+        Index((("at", ASCENDING), ("_id", ASCENDING))),
+        Index((("target_id", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING))),
+    ),
 }
 
 

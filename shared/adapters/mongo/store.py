@@ -6,6 +6,8 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from shared.adapters.mongo.accounts import MongoAccountRepository
+from shared.adapters.mongo.audit import MongoAuditRepository
+from shared.adapters.mongo.cash import MongoCashLedgerRepository
 from shared.adapters.mongo.executions import MongoExecutionRepository
 from shared.adapters.mongo.feeds import MongoFeedStreamRepository
 from shared.adapters.mongo.idempotency import MongoIdempotencyRepository
@@ -68,11 +70,13 @@ async def open_mongo_store(
         executions=MongoExecutionRepository(db["executions"]),
         journal=MongoJournalRepository(db["journal"], db["journal_marks"]),
         accounts=MongoAccountRepository(db["accounts"]),
-        positions=MongoPositionRepository(db["positions"]),
+        positions=MongoPositionRepository(db["positions"], db["executions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
         venues=MongoVenueRepository(db["venues"], db["venue_connections"]),
         feeds=MongoFeedStreamRepository(db["feed_streams"]),
         risk=ledgers,
+        cash=MongoCashLedgerRepository(db["cash_ledger"]),
+        audit=MongoAuditRepository(db["audit"]),
         connection=connection,
     )

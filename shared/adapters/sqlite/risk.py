@@ -39,6 +39,7 @@ def _versioned(ledger: RiskLedger, version: int) -> RiskLedger:
         ledger.rate_tokens,
         ledger.rate_at,
         version,
+        ledger.open_symbols,
     )
 
 

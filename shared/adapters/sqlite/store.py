@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.adapters.sqlite.accounts import SqliteAccountRepository
+from shared.adapters.sqlite.audit import SqliteAuditRepository
+from shared.adapters.sqlite.cash import SqliteCashLedgerRepository
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.executions import SqliteExecutionRepository
 from shared.adapters.sqlite.feeds import SqliteFeedStreamRepository
@@ -32,5 +34,7 @@ async def open_sqlite_store(path: str | Path, synchronous: str = "NORMAL") -> St
         venues=SqliteVenueRepository(db),
         feeds=SqliteFeedStreamRepository(db),
         risk=SqliteRiskLedgerRepository(db),
+        cash=SqliteCashLedgerRepository(db),
+        audit=SqliteAuditRepository(db),
         connection=db,
     )
