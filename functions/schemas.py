@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from shared.domain.enums import (
     AccountType,
+    AssetClass,
     Liquidity,
     OrderStatus,
     OrderType,
@@ -30,6 +31,8 @@ DecimalStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_lengt
 Symbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN, max_length=32)]
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3,5}$")]
+SettlementDays = Annotated[int, Field(ge=0, le=10)]
 Role = Literal["trader", "admin"]
 
 
@@ -147,6 +150,9 @@ class ExecutionOut(Response):
     liquidity: Liquidity
     fee: str
     executed_at: str
+    settlement_date: str | None = Field(description="The day its cash settles (T+n)")
+    settled: bool
+    settled_at: str | None = Field(description="When it was settled by hand, if it was")
 
 
 class ExecutionPage(Response):
@@ -183,6 +189,9 @@ class BookOut(Response):
 
 
 class PositionOut(Response):
+    """A position and its P&L at its mark (average cost; realized gross of fees; net P&L =
+    realized - fees). Money in the account's currency."""
+
     symbol: str
     net_quantity: str
     bought_quantity: str
@@ -191,6 +200,16 @@ class PositionOut(Response):
     average_sell_price: str | None
     fees: str
     updated_at: str
+    average_entry_price: str | None
+    cost_basis: str
+    mark_price: str | None
+    mark_source: Literal["last_trade", "paper_reference", "reference_price"] | None
+    market_value: str
+    unrealized_pnl: str
+    realized_pnl: str
+    net_pnl: str
+    pnl_today: str
+    unsettled_cash: str
 
 
 class PositionPage(Response):
@@ -210,6 +229,9 @@ class InstrumentOut(Response):
     reference_price: str | None
     trading_state: TradingState
     venue: str | None = None
+    asset_class: AssetClass
+    settlement_days: int
+    currency: str
 
 
 class InstrumentPage(Response):
@@ -257,6 +279,10 @@ class CreateAccount(Request):
     risk_limits: RiskLimitsIn | None = None
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
     entra_object_id: Identifier | None = None
+    currency: Currency = "USD"
+    starting_cash: DecimalStr | None = Field(
+        default=None, description="Paper accounts default to OMS_PAPER_STARTING_CASH, live to 0."
+    )
 
 
 VENUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -282,8 +308,18 @@ class AccountOut(Response):
     trading_state: TradingState
     stp: SelfTradePrevention
     risk_limits: RiskLimitsOut
+    currency: str
+    starting_cash: str
     created_at: str
     venue: str | None = None
+
+
+class RiskLedgerOut(Response):
+    account_id: str
+    open_orders: int
+    open_notional: str
+    day: str
+    day_orders: int
 
 
 class AccountCreated(Response):
@@ -309,6 +345,11 @@ class CreateInstrument(Request):
     maker_fee_cbps: Bps = 0
     taker_fee_cbps: Bps = 0
     reference_price: DecimalStr | None = None
+    asset_class: AssetClass = AssetClass.EQUITY
+    settlement_days: SettlementDays | None = Field(
+        default=None, description="T+n business days; default 0 for crypto, 1 for equities."
+    )
+    currency: Currency = "USD"
 
 
 class ChangeInstrument(Request):
@@ -324,6 +365,7 @@ class ChangeInstrument(Request):
         description='Route live orders on this instrument to a venue ("internal": the'
         " account's own routing).",
     )
+    settlement_days: SettlementDays | None = None
 
 
 class SetTradingState(Request):
@@ -353,42 +395,3 @@ class Problem(BaseModel):
     reason: str
     field: str | None = None
     errors: list[Failure] | None = None
-
-
-# ------------------------------------------------------------------ live feeds
-
-FeedName = Literal["trades", "book"]
-ConnectionId = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9._~+/=-]{1,128}$", max_length=128)
-]
-
-
-class Negotiated(Response):
-    """SignalR's redirect negotiate response: the hub URL and the caller's access token."""
-
-    url: str
-    accessToken: str = Field(description="Identifies the client as the caller's account.")
-
-
-class Subscription(Request):
-    """Instrument feeds to join or leave. With `connection_id`, that one connection (the
-    @microsoft/signalr clients know theirs: `connection.connectionId`); without it, every
-    connection of the caller's account, now and later (signalrcore never learns its id)."""
-
-    connection_id: ConnectionId | None = None
-    symbols: list[Symbol] = Field(min_length=1, max_length=50)
-    feeds: list[FeedName] = Field(default=["trades", "book"], min_length=1, max_length=2)
-
-
-class SubscriptionOut(Response):
-    connection_id: str | None
-    user_id: str | None
-    groups: list[str]
-
-
-class FeedState(Response):
-    """Where the caller's account stream is now (in the epoch of the process answering)."""
-
-    stream: str
-    epoch: str
-    seq: int

@@ -106,11 +106,14 @@ def make_blueprint(provider: ContainerProvider) -> func.Blueprint:
     @bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
     async def outbox_sweep(timer: func.TimerRequest) -> None:
         report = await sweep.sweep_outbox(await provider.get())
-        if report.dispatched or report.resent:
+        if report.dispatched or report.resent or report.states or report.projected:
             log.info(
-                "outbox sweep dispatched %d orders and resent the commands of %d pending ones",
+                "outbox sweep dispatched %d orders, resent the commands of %d pending ones"
+                " and the trading states of %d instruments, and applied %d journal entries",
                 report.dispatched,
                 report.resent,
+                report.states,
+                report.projected,
             )
 
     return bp

@@ -4,6 +4,11 @@ Each registered function is called the way the host would: Service Bus triggers 
 `func.ServiceBusMessage` (completed when the function returns, abandoned when it raises, so
 the queue's max delivery count dead-letters a poison message); session-enabled triggers take
 one session at a time per slot; timer triggers run on their schedule (seconds granularity).
+
+Session slots take turns as the matcher's do: while every slot holds a session, a slot gives
+its session up once it has held it SHARE_AFTER seconds or finds no message waiting, so the
+events of an instrument nobody was holding are applied within a few turns, however many
+instruments keep the others busy (otherwise a slot keeps an idle session about a second).
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
 RENEW_EVERY = 15.0  # seconds; session locks last 60 s on the queues Bicep declares
+SHARE_AFTER = 0.25  # seconds a slot holds a session while every slot is busy
+IDLE_RECEIVES = 5  # empty receives of RECEIVE_WAIT before an idle session is let go
+RECEIVE_WAIT = 0.2
+CONTENDED_WAIT = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +109,7 @@ class TriggerDispatcher:
         self._batch = batch
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._held: dict[str, int] = {}  # sessions held now, per queue
 
     @property
     def trigger_names(self) -> list[str]:
@@ -152,23 +162,32 @@ class TriggerDispatcher:
                 continue
             if receiver is None:
                 continue
+            queue = trigger.queue
+            self._held[queue] = self._held.get(queue, 0) + 1
             try:
                 idle = 0
-                renewed = loop.time()
-                while not self._stopping.is_set() and idle < 5:
+                held_since = renewed = loop.time()
+                while not self._stopping.is_set() and idle < IDLE_RECEIVES:
                     if loop.time() - renewed > RENEW_EVERY:
                         await receiver.renew_lock()  # the host's session lock renewal
                         renewed = loop.time()
-                    messages = await receiver.receive(self._batch, max_wait=0.2)
+                    contended = self._held[queue] >= self._slots
+                    wait = CONTENDED_WAIT if contended else RECEIVE_WAIT
+                    messages = await receiver.receive(self._batch, max_wait=wait)
                     if not messages:
+                        if contended:
+                            break  # others may be waiting for the slot
                         idle += 1
                         continue
                     idle = 0
                     if not await self._deliver(trigger, receiver, messages):
                         break  # release the session; it comes back in order
+                    if contended and loop.time() - held_since >= SHARE_AFTER:
+                        break  # its turn is over; it comes back behind the others
             except BusError:
-                log.warning("lost session on %s", trigger.queue, exc_info=True)
+                log.warning("lost session on %s", queue, exc_info=True)
             finally:
+                self._held[queue] -= 1
                 with contextlib.suppress(BusError):
                     await receiver.close()
 

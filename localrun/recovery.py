@@ -24,9 +24,6 @@ import logging
 from dataclasses import dataclass
 
 from shared.bootstrap import Container
-from shared.domain.events import event_from_dict
-from shared.messages import EventBatch
-from shared.ports.store_journal import JournalEntry
 from shared.services import projector, sweep
 
 log = logging.getLogger(__name__)
@@ -40,29 +37,19 @@ class ReconcileReport:
     resent: int  # pending orders whose command(s) were sent again
 
 
-def _batch(entry: JournalEntry) -> EventBatch:
-    events = tuple(event_from_dict(e) for e in entry.events)
-    return EventBatch(entry.symbol, entry.command_id, entry.first_seq, entry.last_seq, events)
-
-
 async def _project_tail(container: Container, symbol: str) -> tuple[int, int]:
     journal = container.store.journal
     projected = await journal.projected_seq(symbol)
-    batches = events = 0
-    last = projected
-    async for entry in journal.read_from(symbol, projected + 1):
-        if entry.last_seq <= projected:
-            continue
-        try:
-            events += await projector.project_batch(container, _batch(entry))
-        except Exception:
-            # Left to the matcher's re-publishing and the executions trigger (which retries
-            # and then dead-letters): the local run must still start.
-            log.exception("%s: journal entry at seq %d cannot be applied", symbol, entry.first_seq)
-            break
-        batches += 1
-        last = entry.last_seq
-    if batches:
+    end = await journal.last_seq(symbol)
+    events = batches = 0
+    try:
+        events, batches = await projector.project_journal(container, symbol, projected + 1, end)
+    except Exception:
+        # Left to the matcher's re-publishing and the executions trigger (which retries
+        # and then dead-letters) and the sweep: the local run must still start.
+        log.exception("%s: the journal after seq %d cannot be applied", symbol, projected)
+    last = await journal.projected_seq(symbol)
+    if last > projected:
         await journal.mark_published(symbol, last)  # nothing left for the matcher to publish
         log.info(
             "%s: applied %d journaled batches the bus lost (seq %d..%d)",

@@ -8,6 +8,7 @@ restarts. OMS_ADMIN_API_KEY, when set, is the admin key instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -16,9 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from shared.bootstrap import Container, ensure_admin_account
-from shared.domain.enums import AccountType
+from shared.domain.enums import AccountType, AssetClass
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import RiskLimits
+from shared.ports.store_errors import DuplicateInstrument
 from shared.services.admin import NewAccount, create_account
 
 
@@ -47,6 +49,8 @@ INSTRUMENTS = (
         maker_fee_cbps=100,
         taker_fee_cbps=250,
         reference_price=130_000,
+        asset_class=AssetClass.CRYPTO,
+        settlement_days=0,
     ),
 )
 
@@ -97,8 +101,8 @@ async def seed(container: Container) -> LocalKeys:
     data_dir.mkdir(parents=True, exist_ok=True)
     keys = _load(data_dir)
     for instrument in INSTRUMENTS:
-        if await container.store.instruments.get(instrument.symbol) is None:
-            await container.store.instruments.upsert(instrument)
+        with contextlib.suppress(DuplicateInstrument):  # kept as it is (an admin may change it)
+            await container.store.instruments.create(instrument)
     admin_key = (
         settings.OMS_ADMIN_API_KEY or keys.get("admin") or f"adm_{secrets.token_urlsafe(24)}"
     )

@@ -24,6 +24,7 @@ from shared.ports.store import Store
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
 from shared.services.background import Background
+from shared.services.read_gate import ReadGate
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Container:
     trust_client_principal: bool = False
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: Background = field(default_factory=Background)
+    read_gate: ReadGate = field(default_factory=ReadGate)
 
     async def aclose(self) -> None:
         await self.background.drain()  # their writes need the store open
@@ -122,7 +124,7 @@ async def bootstrap(
         bus=bus,
         cache=cache,
         notifier=notifier,
-        feeds=FeedPublisher(notifier),
+        feeds=FeedPublisher(notifier, streams=store.feeds),
         clock=clock or time.time_ns,
         trust_client_principal=trust_client_principal,
         closers=closers,

@@ -2,8 +2,9 @@
 
 - `orders` queue: one command per message; message id = command id (duplicate detection),
   session id = the instrument symbol (one writer per book, FIFO per instrument).
-- `executions` queue: one message per journal entry (the events one command caused);
-  message id = "<symbol>:<first_seq>", session id = the symbol.
+- `executions` queue: the events of one or more consecutive journal entries, with each
+  entry's processing time; message id = "<symbol>:<first_seq>-<last_seq>", session id =
+  the symbol.
 Both carry the trace context of their traced commands in properties (observability.tracing).
 Bodies are JSON (orjson); integers stay integers, nothing is a float.
 """
@@ -41,13 +42,37 @@ def decode_command(body: bytes) -> Command:
 @dataclass(frozen=True, slots=True)
 class EventBatch:
     """The events of one or more consecutive commands (journal entries) of an instrument, in
-    sequence order; `command_id` is the last command's."""
+    sequence order; `command_id` is the last command's. `processed`: (first_seq,
+    processed_at) of each journal entry that recorded its processing time (see
+    `JournalEntry.processed_at`), in sequence order; `processed_at(seq)` looks one up."""
 
     symbol: str
     command_id: str
     first_seq: int
     last_seq: int
     events: tuple[Event, ...]
+    processed: tuple[tuple[int, int], ...] = ()
+
+    def processed_at(self, seq: int) -> int:
+        """When the matcher ran the command that made the event at `seq` (ns; 0: unknown)."""
+        found = 0
+        for first_seq, at in self.processed:
+            if first_seq > seq:
+                break
+            found = at
+        return found
+
+    def processing_times(self) -> dict[int, int]:
+        """`processed_at` of every event of the batch, by seq, in one pass."""
+        times: dict[int, int] = {}
+        stamps = self.processed
+        n, at = 0, 0
+        for event in self.events:
+            while n < len(stamps) and stamps[n][0] <= event.seq:
+                at = stamps[n][1]
+                n += 1
+            times[event.seq] = at
+        return times
 
     @property
     def message_id(self) -> str:
@@ -65,6 +90,8 @@ def event_batch_message(batch: EventBatch, trace: Mapping[str, str] | None = Non
         "last_seq": batch.last_seq,
         "events": [e.to_dict() for e in batch.events],
     }
+    if batch.processed:
+        body["processed"] = [list(pair) for pair in batch.processed]
     return BusMessage(
         body=orjson.dumps(body),
         message_id=batch.message_id,
@@ -82,10 +109,12 @@ def decode_event_batch(body: bytes) -> EventBatch:
     if not isinstance(data, dict):
         raise ValueError("event batch body must be a JSON object")
     events = tuple(event_from_dict(e) for e in data["events"])
+    processed = tuple((int(seq), int(at)) for seq, at in data.get("processed") or ())
     return EventBatch(
         symbol=str(data["symbol"]),
         command_id=str(data["command_id"]),
         first_seq=int(data["first_seq"]),
         last_seq=int(data["last_seq"]),
         events=events,
+        processed=processed,
     )

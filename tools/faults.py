@@ -56,6 +56,9 @@ class CrashingJournal:
         self._plan.maybe("journal.read_from:before")
         return self._inner.read_from(symbol, seq)
 
+    async def entries_at(self, symbol: str, seqs: Any) -> Any:
+        return await self._inner.entries_at(symbol, seqs)
+
     async def find_by_command(self, symbol: str, command_id: str) -> Any:
         self._plan.maybe("journal.find_by_command:before")
         return await self._inner.find_by_command(symbol, command_id)

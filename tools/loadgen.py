@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from tools.bench_localrun import GENEROUS_LIMITS
+
 
 @dataclass
 class Tally:
@@ -43,14 +45,7 @@ async def create_accounts(
         body = {
             "name": f"loadgen-{i}-{int(time.time())}",
             "type": "live",
-            "risk_limits": {
-                "max_order_notional": "100000000",
-                "max_open_orders": 1_000_000,
-                "max_daily_orders": 10_000_000,
-                "rate_per_second": 100_000,
-                "burst": 100_000,
-                "credit_limit": "100000000000",
-            },
+            "risk_limits": GENEROUS_LIMITS,
         }
         async with session.post(
             f"{base}/api/admin/accounts", json=body, headers={"X-API-Key": admin_key}

@@ -11,14 +11,23 @@ function (projector) -> orders, executions and positions in SQLite. From the see
   delayed messages,
 - intake faults: the command send fails after the order is stored (the outbox sweep
   delivers it), and lost HTTP responses (the client retries with the same
-  Idempotency-Key and client order id).
+  Idempotency-Key and client order id),
+- projector faults: an `executions` batch is dead-lettered (as after its last failed
+  delivery); the next batch of the instrument, or the outbox sweep, applies its events
+  from the journal,
+- engine failures: the venue raises on some new orders after changing its state (a bug);
+  the worker rebuilds the venue from the journal and journals the order's rejection
+  (ENGINE_ERROR), and a resend of the order is skipped.
 
 It then switches the faults off, lets everything settle, and checks what a trader would:
 no acknowledged order lost or duplicated, no execution applied twice, filled + leaves +
-canceled == quantity for every order, bought == sold per instrument, and that each
+canceled == quantity for every order, bought == sold per instrument, that each
 instrument's recovered matcher state hash equals an uninterrupted run of the same command
-stream (every command the bus accepted, once, in queue order). The last line printed is
-one JSON object with the figures.
+stream (every command the bus accepted, once, in queue order, those the venue failed on
+answered by their refusal), and money: the total of every account's cash and market value
+(with the paper market's) changed only by deposits and fees, and every account's balances
+and positions equal those the uninterrupted run's fills give. The last line printed is one
+JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import logging
 import random
 import tempfile
 import time
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,7 +56,7 @@ from functions.triggers import on_execution_message
 from matcher.service.errors import InstrumentLost
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.recovery import load_venue, replay
-from matcher.service.venue import new_venue
+from matcher.service.venue import new_venue, outcome_record, run_command
 from shared.adapters.bus_faults import BusFaults, FaultRates, ManualClock
 from shared.adapters.bus_functions import to_functions_message
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
@@ -56,16 +66,24 @@ from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
+from shared.domain import reasons
 from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
-from shared.domain.events import Event
+from shared.domain.events import Event, OrderFilled
 from shared.domain.instrument import Instrument
+from shared.domain.positions import Position, after_fill, grid_of
 from shared.messages import decode_command
 from shared.ports.bus import BusError, BusMessage, MessageLockLostError, SessionLockLostError
 from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
+from shared.ports.store_codec import fill_of
+from shared.ports.store_executions import Execution
 from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
+from shared.services.balances import ledger_balance, summarize
+from shared.services.cash import DEPOSIT, move_cash
+from shared.services.marks import Mark
+from shared.services.projector import fill_execution, matched_trades
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 
 log = logging.getLogger(__name__)
@@ -73,6 +91,7 @@ log = logging.getLogger(__name__)
 T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
 ORDERS, EXECUTIONS, REQUESTS = "orders", "executions", "order-requests"
+DEPOSIT_EACH = Decimal("1000000")
 GENEROUS = RiskLimits(
     max_order_notional=Decimal("1000000000"),
     max_open_orders=100_000,
@@ -128,6 +147,40 @@ class Tally:
     retry_mismatches: int = 0
     refused: Counter[int] = field(default_factory=Counter)
     crashes: int = 0
+    dead_lettered_batches: int = 0  # executions batches the simulation dead-lettered
+
+
+ENGINE_FAILURE_PER_MILLE = 5  # new orders the venue fails on, per thousand
+
+
+class FailingVenue:
+    """A venue that raises on some new orders after it has run them (its state is then
+    half-changed, as after a bug), chosen by the seed and the command id."""
+
+    def __init__(self, inner: Any, seed: int, per_mille: int) -> None:
+        self.inner, self._seed, self._per_mille = inner, seed, per_mille
+        self.failed: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @property
+    def seq(self) -> int:
+        return int(self.inner.seq)
+
+    def handle(self, command: Command, out: list[Event]) -> None:
+        self.inner.handle(command, out)
+        if command.KIND == "new_order" and self.fails(command.command_id):
+            self.failed.append(command.command_id)
+            raise RuntimeError(f"simulated engine failure on {command.command_id}")
+
+    def fails(self, command_id: str) -> bool:
+        return engine_fails(self._seed, self._per_mille, command_id)
+
+
+def engine_fails(seed: int, per_mille: int, command_id: str) -> bool:
+    """Whether the simulated venue fails on this new order's command."""
+    return zlib.crc32(f"{seed}:{command_id}".encode()) % 1000 < per_mille
 
 
 class Simulation:
@@ -161,10 +214,17 @@ class Simulation:
         self.intake_bus = FlakyIntakeBus(
             self.bus, random.Random(seed * 31 + 7), 0.02 if faults else 0.0
         )
+        self.projector_rng = random.Random(seed * 613 + 11)
+        self.poison_rate = 0.03 if faults else 0.0
+        self.engine_failure_per_mille = ENGINE_FAILURE_PER_MILLE if faults else 0
+        self.engine_failures = 0
+        self.refused_orders = 0
+        self.refused_wrongly = 0  # refused, though the venue was not made to fail on it
         self.stopping = asyncio.Event()
         self.workers: dict[str, tuple[InstrumentWorker, Any]] = {}
         self.rounds = 0
         self.settle_seconds = 60.0
+        self.clean_fills: list[Execution] = []  # every fill of the uninterrupted run
 
     # ----------------------------------------------------------------- set-up
 
@@ -180,7 +240,7 @@ class Simulation:
             clock=self.clock,
         )
         for symbol in self.symbols:
-            await store.instruments.upsert(
+            await store.instruments.create(
                 Instrument(
                     symbol,
                     tick_size=Decimal("1"),
@@ -213,6 +273,7 @@ class Simulation:
                 entra_object_id=f"sim-{self.seed}-{i}",
             )
             account, key = await create_account(container, spec, actor="simulation")
+            await move_cash(container, account, DEPOSIT, DEPOSIT_EACH, f"sim-{i}", "simulation")
             traders.append(Trader(account.account_id, key, paper))
         return traders
 
@@ -309,7 +370,7 @@ class Simulation:
             snapshot_every_seconds=1e18,
             tick_every=None,
             receive_wait=0.0,
-            idle_release=1e18,
+            share_after=1e18,
         )
 
     def crashed(self, symbol: str) -> None:
@@ -352,7 +413,16 @@ class Simulation:
             try:
                 messages = await receiver.receive(self.config.batch_size, max_wait=0.0)
                 if messages:
-                    await worker.process(messages)
+                    venue = worker.venue
+                    if self.engine_failure_per_mille and not isinstance(venue, FailingVenue):
+                        worker.venue = FailingVenue(venue, self.seed, self.engine_failure_per_mille)
+                    failing = worker.venue
+                    try:
+                        await worker.process(messages)
+                    finally:
+                        if isinstance(failing, FailingVenue):
+                            self.engine_failures += len(failing.failed)
+                            failing.failed.clear()
                 if self.rounds % 25 == 0:
                     await worker.save_snapshot(only_if_changed=True)
             except Crash:
@@ -372,6 +442,11 @@ class Simulation:
             try:
                 messages = await receiver.receive(64, max_wait=0.0)
                 for n, message in enumerate(messages):
+                    if self.projector_rng.random() < self.poison_rate:
+                        # Its last delivery failed too: set aside for good.
+                        await receiver.dead_letter(message, "SimulatedPoison", "injected")
+                        self.tally.dead_lettered_batches += 1
+                        continue
                     try:
                         await on_execution_message(self.container, to_functions_message(message))
                     except (BusError, Crash):
@@ -394,6 +469,11 @@ class Simulation:
         self.plan.armed = False
         self.bus_faults.rates = FaultRates()
         self.intake_bus.rate = 0.0
+        self.poison_rate = 0.0
+        self.engine_failure_per_mille = 0
+        for worker, _ in self.workers.values():
+            if isinstance(worker.venue, FailingVenue):
+                worker.venue = worker.venue.inner
         while time.monotonic() < deadline:
             self.clock.now += 10_000 * MS  # past the sweep's grace
             self.bus_clock.advance(10.0)
@@ -483,6 +563,7 @@ class Simulation:
                 positions_ok &= p.bought_quantity == sum(
                     e.quantity for e in mine if e.side == "buy"
                 ) and p.sold_quantity == sum(e.quantity for e in mine if e.side == "sell")
+        money_conserved, money_same = await self.money_checks(store, traders)
         coids = Counter((o.account_id, o.client_order_id) for o in orders)
         dlq = 0
         for queue in (ORDERS, EXECUTIONS):
@@ -500,17 +581,33 @@ class Simulation:
             + (0 if positions_ok else 1),
             "conservation_ok": conserved and bought == sold,
             "state_hash_matches_clean_run": hashes_match,
+            "money_conserved": money_conserved,
+            "balances_match_clean_run": money_same,
             "executions": len(executions),
             "http_retries": self.tally.retries,
             "refused": dict(self.tally.refused),
             "matcher_crashes": self.tally.crashes,
             "bus_faults": dict(Counter(kind for kind, _ in self.bus_faults.injected)),
+            "engine_failures": self.engine_failures,
+            "orders_refused_by_engine_error": self.refused_orders,
+            "orders_refused_wrongly": self.refused_wrongly,
+            "dead_lettered_batches": self.tally.dead_lettered_batches,
             "dead_letters": dlq,
+            "unexpected_dead_letters": dlq - self.tally.dead_lettered_batches,
         }
 
     async def hash_matches(self, store: Store, snapshots_dir: Path, symbol: str) -> bool:
         """The matcher's recovered state == one uninterrupted run of every command the bus
-        accepted for the instrument (first copy of each command id, in queue order)."""
+        accepted for the instrument (first copy of each command id, in queue order; one the
+        venue failed on is answered by its refusal, as the journal records it)."""
+        refused: set[str] = set()
+        async for entry in store.journal.read_from(symbol, 1):
+            if entry.command.get("reason") == reasons.ENGINE_ERROR:
+                refused.add(entry.command_id)
+        self.refused_orders += len(refused)
+        self.refused_wrongly += sum(
+            1 for c in refused if not engine_fails(self.seed, ENGINE_FAILURE_PER_MILLE, c)
+        )
         venue, _ = await load_venue(symbol, FolderSnapshotStore(snapshots_dir), store.instruments)
         async for entry in store.journal.read_from(symbol, venue.seq + 1):
             replay(venue, entry)
@@ -529,8 +626,63 @@ class Simulation:
             seen.add(command_id)
             command: Command = decode_command(body)
             out: list[Event] = []
-            clean.handle(command, out)
+            if command_id in refused:
+                clean.handle(outcome_record(command, reasons.ENGINE_ERROR), out)
+            else:
+                run_command(clean, command, out, queued=True)
+            matches = matched_trades(out)
+            self.clean_fills += [
+                fill_execution(e, e.trade_seq in matches, instrument.settlement_days)
+                for e in out
+                if isinstance(e, OrderFilled)
+            ]
         return bool(venue.state_hash() == clean.state_hash())
+
+    async def money_checks(self, store: Store, traders: list[Trader]) -> tuple[bool, bool]:
+        """(conserved, same as the clean run).
+
+        Conserved: every account's cash plus market value, at one mark per instrument, plus
+        the paper market's (the counterparty of every paper fill: it got what paper buyers
+        paid and holds what they bought), is what was deposited less every fee.
+        Same as the clean run: every account's positions (quantities, cost basis, realized
+        P&L, fees, the day's cash, unsettled cash) equal the fills of one uninterrupted run
+        of the same commands applied in order, and every account's cash ledger holds its
+        deposit once."""
+        total = house = fees = deposited = Decimal(0)
+        marks: dict[str, Mark] = {}
+        instruments: dict[str, Instrument] = {}
+        for symbol in self.symbols:
+            instrument = await store.instruments.get(symbol)
+            assert instrument is not None and instrument.reference_price
+            instruments[symbol] = instrument
+            marks[symbol] = Mark(instrument.reference_price, instrument.reference_price, "sim")
+        same = True
+        clean: dict[tuple[str, str], Position] = {}
+        for fill in sorted(
+            self.clean_fills, key=lambda e: (e.symbol, int(e.execution_id.rsplit("E", 1)[1]))
+        ):
+            key = (fill.account_id, fill.symbol)
+            clean[key] = after_fill(clean.get(key, Position(*key)), fill_of(fill))
+        for trader in traders:
+            account = await store.accounts.get(trader.account_id)
+            assert account is not None
+            positions = await store.positions.list_positions(trader.account_id)
+            for position in positions:
+                same &= clean.get((position.account_id, position.symbol)) == position
+            same &= {p.symbol for p in positions} == {s for a, s in clean if a == trader.account_id}
+            ledger = await ledger_balance(self.container, trader.account_id)
+            same &= ledger == DEPOSIT_EACH
+            deposited += account.starting_cash + ledger
+            held = [(p, instruments[p.symbol]) for p in positions]
+            money = summarize(account, self.clock.now, ledger, held, marks, Decimal(0))
+            total += money.equity
+            fees += money.fees
+            if trader.paper:  # the paper market is the other side of these fills
+                for p, instrument in held:
+                    grid = grid_of(instrument.tick_size, instrument.lot_size)
+                    mark = instrument.reference_price or 0
+                    house += grid.money(p.bought_notional - p.sold_notional - p.net_quantity * mark)
+        return total + house == deposited - fees, same
 
     # ----------------------------------------------------------------- run
 
@@ -579,8 +731,11 @@ def main(argv: list[str] | None = None) -> int:
             and summary["duplicate_executions"] == 0
             and summary["conservation_ok"]
             and summary["state_hash_matches_clean_run"]
+            and summary["money_conserved"]
+            and summary["balances_match_clean_run"]
             and summary["settled"]
-            and summary["dead_letters"] == 0
+            and summary["unexpected_dead_letters"] == 0
+            and summary["orders_refused_wrongly"] == 0
         )
         failed += not ok
         print(json.dumps(summary), flush=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from functions.alpaca.deps import CallerDep, ContainerDep
+from functions.alpaca.deps import CallerDep, ContainerDep, PageReaderDep
 from functions.alpaca.shapes import json_response
 from shared.alpaca.account import alpaca_account
 from shared.alpaca.activities import activity_id, activity_time, fill_activity
@@ -141,7 +141,7 @@ Token = Annotated[str | None, Query(max_length=200)]
 @router.get("/account/activities")
 async def list_activities(
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     activity_types: Annotated[str | None, Query(max_length=500)] = None,
     date: date | None = None,
     after: datetime | None = None,
@@ -160,7 +160,7 @@ async def list_activities(
 async def list_activities_of_type(
     activity_type: Annotated[str, Path(max_length=20)],
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     date: date | None = None,
     after: datetime | None = None,
     until: datetime | None = None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -39,3 +40,14 @@ async def get_caller(request: Request) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_page_reader(request: Request, caller: CallerDep) -> AsyncIterator[Caller]:
+    """The caller, admitted to a page read by the process's read gate (the same fairness
+    as the native API's page reads: shared.services.read_gate) while the route runs."""
+    container = await get_container(request)
+    async with container.read_gate.admit(caller.account_id):
+        yield caller
+
+
+PageReaderDep = Annotated[Caller, Depends(get_page_reader)]

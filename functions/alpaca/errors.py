@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # Refusals that are about what the account may do, not about the request: Alpaca's 403.
 FORBIDDEN_REASONS = frozenset(
     {
-        reasons.CREDIT_LIMIT_EXCEEDED,  # the buying power check until the money model lands
+        codes.INSUFFICIENT_BUYING_POWER,
         reasons.ACCOUNT_HALTED,
         reasons.ACCOUNT_REDUCING_ONLY,
         codes.FORBIDDEN,
@@ -50,7 +50,7 @@ _CLIENT_ORDER_ID_TAKEN = (reasons.DUPLICATE_CLIENT_ORDER_ID, codes.IDEMPOTENCY_K
 _MESSAGES = {
     reasons.DUPLICATE_CLIENT_ORDER_ID: "client_order_id must be unique",
     codes.IDEMPOTENCY_KEY_REUSED: "client_order_id must be unique",
-    reasons.CREDIT_LIMIT_EXCEEDED: "insufficient buying power",
+    codes.INSUFFICIENT_BUYING_POWER: "insufficient buying power",
     reasons.RATE_LIMIT_EXCEEDED: "rate limit exceeded",
 }
 

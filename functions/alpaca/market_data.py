@@ -17,7 +17,7 @@ import orjson
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from functions.alpaca.deps import CallerDep, ContainerDep
+from functions.alpaca.deps import CallerDep, ContainerDep, PageReaderDep
 from shared.alpaca.market_data import alpaca_bar, alpaca_quote, alpaca_trade
 from shared.alpaca.symbols import alpaca_name, find_instrument
 from shared.bootstrap import Container
@@ -192,7 +192,7 @@ async def stock_latest_bars(
 @router.get("/v2/stocks/bars")
 async def stock_bars(
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     symbols: Symbols,
     timeframe: Annotated[str, Query(max_length=12)],
     start: Annotated[str | None, Query(max_length=40)] = None,
@@ -228,7 +228,7 @@ async def stock_latest_trade(
 async def stock_symbol_bars(
     symbol: SymbolPath,
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     timeframe: Annotated[str, Query(max_length=12)],
     start: Annotated[str | None, Query(max_length=40)] = None,
     end: Annotated[str | None, Query(max_length=40)] = None,
@@ -272,7 +272,7 @@ async def crypto_latest_bars(
 async def crypto_bars(
     loc: Location,
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     symbols: Symbols,
     timeframe: Annotated[str, Query(max_length=12)],
     start: Annotated[str | None, Query(max_length=40)] = None,

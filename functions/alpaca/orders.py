@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from functions.alpaca.bodies import ReplaceOrder, SubmitOrder
-from functions.alpaca.deps import CallerDep, ContainerDep
+from functions.alpaca.deps import CallerDep, ContainerDep, PageReaderDep
 from functions.alpaca.shapes import json_response, order_json, orders_page, request_of
 from shared.alpaca import codes as alpaca_codes
 from shared.alpaca import generations
@@ -53,7 +53,7 @@ async def submit_order(request: Request, container: ContainerDep, caller: Caller
 @router.get("/orders")
 async def list_orders(
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     status: Literal["open", "closed", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     after: datetime | None = None,

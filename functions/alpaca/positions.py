@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from functions.alpaca.deps import CallerDep, ContainerDep
+from functions.alpaca.deps import CallerDep, ContainerDep, PageReaderDep
 from functions.alpaca.errors import service_error
 from functions.alpaca.shapes import json_response, order_json
 from shared.alpaca import codes as alpaca_codes
@@ -26,7 +26,8 @@ from shared.domain.enums import OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import Account
 from shared.ports.store_positions import Position
-from shared.services import codes, market_data, mass_cancel, placing, queries, tickets
+from shared.services import balances, codes, mass_cancel, placing, queries, tickets
+from shared.services.balances import ValuedPosition
 from shared.services.errors import InvalidRequest, NotFound, ServiceError
 from shared.services.tickets import OrderRequest
 
@@ -58,29 +59,29 @@ async def _open_position(
     return instrument, position
 
 
-async def _json(container: Container, instrument: Instrument, position: Position) -> object:
-    return alpaca_position(
-        instrument, position, await market_data.mark_price(container, instrument)
-    )
+async def _valued(container: Container, account: Account) -> dict[str, ValuedPosition]:
+    """The account's open positions with their money (as `GET /api/positions`), by symbol."""
+    money = await balances.account_money(container, account, container.clock())
+    return {row.position.symbol: row for row in money.positions if row.position.net_quantity}
 
 
 @router.get("/positions")
-async def list_positions(container: ContainerDep, caller: CallerDep) -> Response:
-    instruments = queries.Instruments(container)
-    out = []
-    for position in await queries.list_positions(container, caller.account_id):
-        if position.net_quantity != 0:
-            instrument = await instruments.get(position.symbol)
-            out.append(await _json(container, instrument, position))
-    return json_response(out)
+async def list_positions(container: ContainerDep, caller: PageReaderDep) -> Response:
+    rows = await _valued(container, caller.account)
+    return json_response([alpaca_position(row) for row in rows.values()])
 
 
 @router.get("/positions/{symbol_or_asset_id:path}")
 async def get_position(
     symbol_or_asset_id: SymbolOrAssetId, container: ContainerDep, caller: CallerDep
 ) -> Response:
-    instrument, position = await _open_position(container, caller.account_id, symbol_or_asset_id)
-    return json_response(await _json(container, instrument, position))
+    instrument, _ = await _open_position(container, caller.account_id, symbol_or_asset_id)
+    row = (await _valued(container, caller.account)).get(instrument.symbol)
+    if row is None:  # closed meanwhile
+        raise NotFound(
+            alpaca_codes.POSITION_NOT_FOUND, f"position does not exist: {symbol_or_asset_id}"
+        )
+    return json_response(alpaca_position(row))
 
 
 def _lots_to_close(

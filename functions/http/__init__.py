@@ -6,7 +6,20 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions import alpaca, problems
-from functions.http import admin, feeds, health, me, openapi, orders, queries, venues, web
+from functions.http import (
+    account,
+    admin,
+    admin_money,
+    feeds,
+    health,
+    history,
+    me,
+    openapi,
+    orders,
+    queries,
+    venues,
+    web,
+)
 from functions.http.order_entry import OrderEntryFastPath, serves
 from functions.runtime import ContainerProvider
 from shared.observability.http import RequestTelemetry
@@ -58,7 +71,18 @@ def create_app(provider: ContainerProvider) -> FastAPI:
         },
     )
     app.state.provider = provider
-    for module in (orders, queries, me, admin, venues, feeds, health):
+    for module in (
+        orders,
+        queries,
+        account,
+        history,
+        me,
+        admin,
+        admin_money,
+        venues,
+        feeds,
+        health,
+    ):
         app.include_router(module.router)
     problems.install(app)
     openapi.install(app)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+import orjson
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from functions.http.deps import AdminDep, ContainerDep
@@ -22,14 +24,24 @@ from functions.schemas import (
     CreateAccount,
     CreateInstrument,
     InstrumentOut,
+    RiskLedgerOut,
     RiskLimitsIn,
     SetTradingState,
     TradingStateOut,
 )
+from functions.schemas_history import AuditPage
 from shared.ports.store_accounts import RiskLimits
-from shared.services import admin, codes, venues
+from shared.ports.store_audit import AuditFilter
+from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from shared.services import admin, audit, codes, instrument_admin, venues
 from shared.services.errors import InvalidRequest
-from shared.services.views import account_view, instrument_view
+from shared.services.views import (
+    account_view,
+    datetime_to_ns,
+    instrument_view,
+    ns_to_rfc3339,
+    risk_ledger_view,
+)
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -64,6 +76,8 @@ async def create_account(
         risk_limits=RiskLimits(**_limit_changes(body.risk_limits)),  # type: ignore[arg-type]
         stp=body.stp,
         entra_object_id=body.entra_object_id,
+        currency=body.currency,
+        starting_cash=None if body.starting_cash is None else Decimal(body.starting_cash),
     )
     account, api_key = await admin.create_account(container, spec, caller.account_id)
     return AccountCreated.model_validate({"account": account_view(account), "api_key": api_key})
@@ -82,6 +96,19 @@ async def get_account(
     account_id: AccountIdPath, container: ContainerDep, caller: AdminDep
 ) -> AccountOut:
     return AccountOut.model_validate(account_view(await admin.get_account(container, account_id)))
+
+
+@router.post(
+    "/accounts/{account_id}/risk-ledger/rebuild",
+    response_model=RiskLedgerOut,
+    responses=errors(401, 403, 404, 409, 422),
+    summary="Recount a halted account's risk ledger from its orders",
+)
+async def rebuild_risk_ledger(
+    account_id: AccountIdPath, container: ContainerDep, caller: AdminDep
+) -> RiskLedgerOut:
+    ledger = await admin.rebuild_risk_ledger(container, account_id, caller.account_id)
+    return RiskLedgerOut.model_validate(risk_ledger_view(ledger))
 
 
 @router.patch(
@@ -126,7 +153,7 @@ def _positive(name: str, value: str) -> Decimal:
 async def create_instrument(
     body: CreateInstrument, container: ContainerDep, caller: AdminDep
 ) -> Response:
-    spec = admin.InstrumentSpec(
+    spec = instrument_admin.InstrumentSpec(
         symbol=body.symbol,
         tick_size=_positive("tick_size", body.tick_size),
         lot_size=_positive("lot_size", body.lot_size),
@@ -136,8 +163,11 @@ async def create_instrument(
         maker_fee_cbps=body.maker_fee_cbps,
         taker_fee_cbps=body.taker_fee_cbps,
         reference_price=body.reference_price,
+        asset_class=body.asset_class,
+        settlement_days=body.settlement_days,
+        currency=body.currency,
     )
-    instrument = await admin.create_instrument(container, spec, caller.account_id)
+    instrument = await instrument_admin.create_instrument(container, spec, caller.account_id)
     return json_response(
         InstrumentOut.model_validate(instrument_view(instrument)).model_dump_json().encode(), 201
     )
@@ -147,7 +177,8 @@ async def create_instrument(
     "/instruments/{symbol}",
     response_model=InstrumentOut,
     responses=errors(401, 403, 404, 413, 422),
-    summary="Change an instrument's limits, reference price, trading state or venue",
+    summary="Change an instrument's limits, reference price, settlement cycle, trading state or"
+    " venue",
 )
 async def change_instrument(
     symbol: SymbolPath, body: ChangeInstrument, container: ContainerDep, caller: AdminDep
@@ -155,7 +186,9 @@ async def change_instrument(
     changes = body.model_dump(exclude_none=True, exclude={"venue"})
     if body.venue is not None:
         await venues.check_venue(container, body.venue)  # before anything changes
-    instrument = await admin.update_instrument(container, symbol, caller.account_id, **changes)
+    instrument = await instrument_admin.update_instrument(
+        container, symbol, caller.account_id, **changes
+    )
     if body.venue is not None:
         instrument = await venues.route_instrument(container, symbol, body.venue, caller.account_id)
     return InstrumentOut.model_validate(instrument_view(instrument))
@@ -182,8 +215,55 @@ async def set_trading_state(
     elif body.scope == "instrument":
         if body.symbol is None:
             raise InvalidRequest(codes.MISSING_FIELD, "instrument scope needs symbol", "symbol")
-        await admin.set_instrument_state(container, body.symbol, body.state, actor)
+        await instrument_admin.set_instrument_state(container, body.symbol, body.state, actor)
         target = body.symbol
     else:
         await admin.set_global_trading_state(container, body.state, actor)
     return TradingStateOut(scope=body.scope, target=target, state=body.state)
+
+
+Name = Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)]
+
+
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    responses=errors(401, 403, 422),
+    summary="The audit trail of admin actions, newest first, with filters and a cursor",
+)
+async def list_audit(
+    container: ContainerDep,
+    caller: AdminDep,
+    actor: Name = None,
+    action: Name = None,
+    target_type: Name = None,
+    target_id: Name = None,
+    since: Annotated[AwareDatetime | None, Query(description="at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="before")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    where = AuditFilter(
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        since=None if since is None else datetime_to_ns(since),
+        until=None if until is None else datetime_to_ns(until),
+    )
+    page = await audit.list_audit(container, where, limit, cursor)
+    items = [
+        {
+            "audit_id": e.audit_id,
+            "at": ns_to_rfc3339(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "target_type": e.target_type,
+            "target_id": e.target_id,
+            "before": e.before,
+            "after": e.after,
+            "detail": e.detail,
+        }
+        for e in page.items
+    ]
+    return json_response(orjson.dumps({"items": items, "next_cursor": page.next_cursor}))

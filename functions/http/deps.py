@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -46,3 +47,14 @@ async def get_admin(caller: CallerDep) -> Caller:
 
 
 AdminDep = Annotated[Caller, Depends(get_admin)]
+
+
+async def get_page_reader(request: Request, caller: CallerDep) -> AsyncIterator[Caller]:
+    """The caller, admitted to a page read by the process's read gate (fairness: see
+    shared.services.read_gate) for as long as the route runs."""
+    container = await get_container(request)
+    async with container.read_gate.admit(caller.account_id):
+        yield caller
+
+
+PageReaderDep = Annotated[Caller, Depends(get_page_reader)]

@@ -6,17 +6,18 @@ account's `orderUpdated` and `executionReported` messages reach it without subsc
 instrument feeds `trade` and `book` need `POST /api/subscriptions`.
 
 Every message is `{"stream", "epoch", "seq", "data"}`. `seq` counts 1, 2, 3, ... per stream
-within an `epoch` (a random id per publishing process; see shared.feeds.publisher). A client
-that sees a jump in `seq`, or a new `epoch`, has missed messages and re-syncs over REST:
+within an `epoch`: an account stream's epoch and numbers are kept in the store, so they go
+on across restarts and Function App instances; an instrument stream's epoch is the
+publishing matcher process's (see shared.feeds.publisher). A client that sees a jump in
+`seq` (after waiting a moment: two instances may push at once), or a new `epoch`, has
+missed messages and re-syncs over REST:
 
 - `account:{account_id}` (orderUpdated, executionReported): `GET /api/orders` (open orders, or
   `since` the last update it holds) and `GET /api/executions?since=...`. Each order carries its
   own per-order `seq`: keep the order with the higher one, so live messages that arrive while
   the REST pages load apply idempotently. Executions are keyed by `execution_id`.
-  `GET /api/feeds/state` tells where the stream stands now, so a client that has just
-  connected knows the next `seq` to expect (the process that answers also pushed the stream
-  when both are the same process, as in the local run; otherwise the epochs differ and the
-  client relies on the per-order `seq` alone).
+  `GET /api/feeds/state` tells where the stream stands now (from the store, whichever
+  instance answers), so a client that has just connected knows the next `seq` to expect.
 - `trades:{symbol}` (trade): `GET /api/trades?symbol=...`; drop live trades whose `trade_id`
   it already holds (`data.seq` is the instrument's trade sequence, in the id too).
 - `book:{symbol}` (book): each message is a whole L2 book, so the next one repairs a gap;
@@ -38,7 +39,7 @@ from functions.http.deps import CallerDep, ContainerDep
 from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.problems import problem
-from functions.schemas import FeedState, Negotiated, Subscription, SubscriptionOut
+from functions.schemas_feeds import FeedState, Negotiated, Subscription, SubscriptionOut
 from shared.adapters.signalr_off import DiscardingNotifier
 from shared.bootstrap import Container
 from shared.domain import reasons
@@ -157,5 +158,5 @@ async def unsubscribe(body: Subscription, container: ContainerDep, caller: Calle
 )
 async def feed_state(container: ContainerDep, caller: CallerDep) -> FeedState:
     stream = account_stream(caller.account_id)
-    feeds = container.feeds
-    return FeedState(stream=stream, epoch=feeds.epoch, seq=feeds.last_seq(stream))
+    position = await container.feeds.position(stream)
+    return FeedState(stream=stream, epoch=position.epoch, seq=position.seq)

@@ -9,10 +9,13 @@ problem responses), so the two can not disagree on anything but speed.
 
 Everything else goes to the FastAPI route unchanged, with the body it read replayed: a
 body FastAPI must judge (not JSON, invalid, too large), a request without an API key or with
-an Idempotency-Key, any other path or method. Authentication failures fall back as well
-(authenticating changes nothing, so doing it twice is harmless). Once the service is
-called, the answer is this path's: its ServiceError gets the same problem+json the app's
-handler renders, and an unexpected error is logged and gets the app's 500 problem.
+an Idempotency-Key, any other path or method. A declared Content-Length past the limit goes
+there before a byte of the body is read: the app's size limit answers 413 at once, where
+waiting for a body the client may hold back until it hears an answer would hang both.
+Authentication failures fall back as well (authenticating changes nothing, so doing it
+twice is harmless). Once the service is called, the answer is this path's: its
+ServiceError gets the same problem+json the app's handler renders, and an unexpected error
+is logged and gets the app's 500 problem.
 """
 
 from __future__ import annotations
@@ -127,6 +130,8 @@ def _headers_of(scope: Scope) -> tuple[str | None, bool]:
                 return None, False
         elif name == b"content-type":
             json_body = value.lower() in _JSON_TYPES
+        elif name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES):
+            return None, False  # the app's size limit answers it without reading the body
         elif name in (b"idempotency-key", b"x-ms-client-principal", b"transfer-encoding"):
             return None, False
     return api_key, json_body

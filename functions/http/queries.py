@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime
 from starlette.responses import Response
 
-from functions.http.deps import CallerDep, ContainerDep
+from functions.http.deps import CallerDep, ContainerDep, PageReaderDep
 from functions.http.openapi import errors
 from functions.http.views import json_response, order_body, orders_body
 from functions.schemas import (
@@ -27,13 +27,13 @@ from functions.schemas import (
 )
 from shared.domain.enums import Side
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from shared.services import queries
+from shared.services import balances, queries
+from shared.services.money_views import valued_position_view
 from shared.services.views import (
     datetime_to_ns,
     execution_view,
     instrument_view,
     ns_to_rfc3339,
-    position_view,
     trade_view,
 )
 
@@ -84,12 +84,12 @@ async def get_order(
 @router.get(
     "/orders",
     response_model=OrderPage,
-    responses=errors(401, 422),
+    responses=errors(401, 422, 429),
     summary="The caller's orders, newest first",
 )
 async def list_orders(
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     status: Annotated[
         list[OrderStatusFilter] | None, Query(max_length=len(OrderStatusFilter))
     ] = None,
@@ -120,12 +120,12 @@ async def list_orders(
 @router.get(
     "/executions",
     response_model=ExecutionPage,
-    responses=errors(401, 422),
+    responses=errors(401, 422, 429),
     summary="The caller's executions (fills), newest first",
 )
 async def list_executions(
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     symbol: SymbolQuery = None,
     since: Since = None,
     until: Until = None,
@@ -142,19 +142,20 @@ async def list_executions(
         cursor=cursor,
     )
     instruments = queries.Instruments(container)
-    items = [execution_view(e, await instruments.get(e.symbol)) for e in page.items]
+    now = container.clock()
+    items = [execution_view(e, await instruments.get(e.symbol), now) for e in page.items]
     return json_response(orjson.dumps({"items": items, "next_cursor": page.next_cursor}))
 
 
 @router.get(
     "/trades",
     response_model=TradePage,
-    responses=errors(401, 404, 422),
+    responses=errors(401, 404, 422, 429),
     summary="An instrument's latest public trades, newest first",
 )
 async def list_trades(
     container: ContainerDep,
-    caller: CallerDep,
+    caller: PageReaderDep,
     symbol: Annotated[str, Query(pattern=SYMBOL_PATTERN, max_length=32)],
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> Response:
@@ -202,13 +203,12 @@ async def get_book(
 @router.get(
     "/positions",
     response_model=PositionPage,
-    responses=errors(401),
-    summary="The caller's positions",
+    responses=errors(401, 429),
+    summary="The caller's positions, with cost basis, mark, market value and P&L",
 )
-async def list_positions(container: ContainerDep, caller: CallerDep) -> Response:
-    positions = await queries.list_positions(container, caller.account_id)
-    instruments = queries.Instruments(container)
-    items = [position_view(p, await instruments.get(p.symbol)) for p in positions]
+async def list_positions(container: ContainerDep, caller: PageReaderDep) -> Response:
+    money = await balances.account_money(container, caller.account, container.clock())
+    items = [valued_position_view(row) for row in money.positions]
     return json_response(orjson.dumps({"items": items, "next_cursor": None}))
 
 

@@ -120,6 +120,7 @@ resource stream 'Microsoft.App/containerApps@2025-01-01' = {
             { name: 'OMS_HOST', value: '0.0.0.0' }
             { name: 'OMS_PORT', value: string(port) }
             { name: 'OMS_DEMO_MARKET', value: 'false' }
+            { name: 'OMS_PAPER_STARTING_CASH', value: '100000' }
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'MONGODB_URI', secretRef: 'mongodb-uri' }
             { name: 'MONGODB_DATABASE', value: mongoDatabaseName }

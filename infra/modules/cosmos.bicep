@@ -109,6 +109,37 @@ var collections = [
       { key: { keys: ['_id'] } }
     ]
   }
+  {
+    name: 'feed_streams'
+    shardKey: 'stream'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
+  {
+    name: 'risk_ledgers'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
+  {
+    name: 'cash_ledger'
+    shardKey: 'account_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+      { key: { keys: ['account_id', 'seq'] }, options: { unique: true } }
+    ]
+  }
+  {
+    name: 'audit'
+    shardKey: 'target_id'
+    indexes: [
+      { key: { keys: ['_id'] } }
+      { key: { keys: ['at', '_id'] } }
+      { key: { keys: ['target_id', 'at', '_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

@@ -144,6 +144,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     OMS_HOST: '0.0.0.0'
     OMS_PORT: '7071'
     OMS_DEMO_MARKET: 'false'
+    OMS_PAPER_STARTING_CASH: '100000'
     AZURE_CLIENT_ID: identityClientId
     MONGODB_URI: '@Microsoft.KeyVault(SecretUri=${mongoSecretUri})'
     MONGODB_DATABASE: mongoDatabaseName

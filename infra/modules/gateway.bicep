@@ -103,6 +103,7 @@ var settingsEnv = [
   { name: 'OMS_HOST', value: '0.0.0.0' }
   { name: 'OMS_PORT', value: '7071' }
   { name: 'OMS_DEMO_MARKET', value: 'false' }
+  { name: 'OMS_PAPER_STARTING_CASH', value: '100000' }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
   { name: 'MONGODB_URI', secretRef: 'mongodb-uri' }
   { name: 'MONGODB_DATABASE', value: mongoDatabaseName }

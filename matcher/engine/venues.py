@@ -11,12 +11,21 @@ import hashlib
 import json
 from typing import final
 
+from matcher.engine.book import RestingOrder
 from matcher.engine.engine import MatchingEngine
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
-from shared.domain.commands import CancelOrder, Command, NewOrder, ReplaceOrder
-from shared.domain.events import Event
+from shared.domain.codes import REJECTED
+from shared.domain.commands import CancelOrder, Command, NewOrder, RecordOutcome, ReplaceOrder
+from shared.domain.events import (
+    CancelRejected,
+    Event,
+    NothingChanged,
+    OrderRejected,
+    ReplaceRejected,
+)
+from shared.domain.order_rules import working_status
 
 PAPER = "paper"
 
@@ -70,6 +79,9 @@ class InstrumentVenues:
             paper = command.venue == PAPER
         elif isinstance(command, (CancelOrder, ReplaceOrder)):
             paper = command.order_id in sim.orders
+        elif isinstance(command, RecordOutcome):
+            self.record_outcome(command, out)
+            return
         else:
             self.engine.handle(command, out)
             paper = True
@@ -79,6 +91,47 @@ class InstrumentVenues:
         sim.seq = self.engine.seq  # one sequence for the instrument's two markets
         sim.handle(command, out)
         self.engine.seq = sim.seq
+
+    def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:
+        """Answer a command that is not run (see RecordOutcome), touching no book: a new
+        order is rejected, a cancel or replace refused (the order, if still working, keeps
+        its state and counts the answer in its order_seq), anything else NothingChanged."""
+        engine = self.engine
+        symbol, ts = engine.symbol, c.ts
+        if not c.reason or c.of_kind not in (NewOrder.KIND, CancelOrder.KIND, ReplaceOrder.KIND):
+            engine.seq += 1
+            out.append(NothingChanged(symbol, engine.seq, ts, c.command_id, c.reason))
+            return
+        if c.of_kind == NewOrder.KIND:
+            engine.seq += 1
+            out.append(
+                OrderRejected(
+                    symbol, engine.seq, ts, c.order_id, c.account_id, 1, REJECTED, c.reason
+                )
+            )
+            return
+        o: RestingOrder | None = (
+            engine.orders.get(c.order_id)
+            or engine.stops.get(c.order_id)
+            or self.simulator.orders.get(c.order_id)
+        )
+        order_seq, status = 0, ""
+        if o is not None and o.account_id == c.account_id:
+            o.order_seq += 1
+            order_seq, status = o.order_seq, working_status(o.cum_qty, o.leaves_qty, 0)
+        engine.seq += 1
+        if c.of_kind == CancelOrder.KIND:
+            out.append(
+                CancelRejected(
+                    symbol, engine.seq, ts, c.order_id, c.account_id, order_seq, status, c.reason
+                )
+            )
+        else:
+            out.append(
+                ReplaceRejected(
+                    symbol, engine.seq, ts, c.order_id, c.account_id, order_seq, status, c.reason
+                )
+            )
 
     def snapshot(self) -> dict[str, object]:
         return {"engine": snapshot_engine(self.engine), "simulator": self.simulator.snapshot()}

@@ -5,7 +5,10 @@ sends them through `FeedPublisher` (SignalR groups `trades:<symbol>` and `book:<
 envelope `{"stream", "seq", "data"}`, books conflated) and hands each book to the optional
 `book_sink` in the integer shape of `shared.ports.cache.book_key` (`{"symbol", "seq", "ts",
 "bids": [[price_ticks, qty_lots, orders]], "asks": [...]}`), for the cache behind
-`GET /api/book/{symbol}`. Feeds are not a record: a failed
+`GET /api/book/{symbol}`, and the instrument's marks (last trade, the paper market's
+reference price) to the optional `mark_sink` in the shape of `shared.ports.cache.mark_key`,
+after every batch and, while an instrument is idle, every `mark_every` seconds (the paper
+market's price moves with time alone). Feeds are not a record: a failed
 send is logged and the stream's sequence moves on, so a client sees the gap and re-syncs
 over REST. If sending falls behind, the oldest updates are dropped the same visible way.
 
@@ -32,14 +35,17 @@ from shared.domain.ids import trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import units_to_str
 from shared.feeds import FeedPublisher, trades_group
-from shared.ports.cache import Cache, book_key
+from shared.ports.cache import Cache, book_key, mark_key
 from shared.ports.store_instruments import InstrumentRepository
 
 log = logging.getLogger(__name__)
 
 Data = dict[str, object]
 BookSink = Callable[[str, Mapping[str, object]], Awaitable[None]]
+MarkSink = Callable[[str, Mapping[str, object]], Awaitable[None]]
 _ONE = Decimal(1)
+_NS = 1_000_000_000
+_NS_PER_DAY = 86_400 * _NS
 
 
 def trades(symbol: str, events: list[Event], grid: tuple[Decimal, Decimal]) -> list[Data]:
@@ -81,6 +87,32 @@ def raw_book(symbol: str, venue: Venue, ts: int, levels: int) -> Data:
     }
 
 
+def paper_reference(venue: Venue, ts: int) -> int:
+    """The paper market's reference price at `ts` (ticks; 0 when the venue has no paper
+    market). Read only: before the first paper order anchors the walk, the walk's start
+    price (what that order will see) is returned, so reading never anchors it; after, the
+    simulator's own pure function of time, whose only side effect is a cache."""
+    simulator = getattr(venue, "simulator", None)
+    if simulator is None:
+        return 0
+    config = simulator.config
+    if not config.prices and simulator.anchor_step < 0:
+        return int(config.start_price)
+    return int(simulator.reference_price(ts))
+
+
+def raw_mark(symbol: str, venue: Venue, ts: int) -> Data:
+    """The instrument's marks now (ticks): its last trade and its paper reference price."""
+    return {
+        "symbol": symbol,
+        "seq": venue.seq,
+        "ts": ts,
+        "day": ts // _NS_PER_DAY,
+        "last_px": venue.last_px,
+        "paper_px": paper_reference(venue, ts),
+    }
+
+
 def book_feed(raw: Data, grid: tuple[Decimal, Decimal]) -> Data:
     """The feed shape of a raw book: decimal strings on the instrument's grid."""
     tick, lot = grid
@@ -113,6 +145,27 @@ def cache_book_sink(cache: Cache) -> BookSink:
     return sink
 
 
+def cache_mark_sink(cache: Cache) -> MarkSink:
+    """A mark sink writing each instrument's marks to `mark:{symbol}` as JSON, carrying
+    the marks the UTC day began with: the last ones written before it."""
+
+    async def sink(symbol: str, mark: Mapping[str, object]) -> None:
+        record = dict(mark)
+        raw = await cache.get(mark_key(symbol))
+        before = orjson.loads(raw) if raw is not None else None
+        for name in ("last_px", "paper_px"):
+            if before is None:
+                start = record[name]
+            elif before.get("day") != record["day"]:
+                start = before.get(name) or record[name]
+            else:
+                start = before.get(f"start_{name}") or record[name]
+            record[f"start_{name}"] = start
+        await cache.set(mark_key(symbol), orjson.dumps(record))
+
+    return sink
+
+
 class MatcherFeeds:
     """Queues feed updates from the workers and sends them from one background task."""
 
@@ -123,9 +176,15 @@ class MatcherFeeds:
         *,
         levels: int = 20,
         max_pending: int = 10_000,
+        mark_sink: MarkSink | None = None,
+        mark_every: float = 1.0,
     ) -> None:
         self._publisher = publisher
         self._book_sink = book_sink
+        self._mark_sink = mark_sink
+        self._mark_every_ns = int(mark_every * _NS)
+        self._marks: dict[str, Data] = {}  # the latest marks not sent yet, per instrument
+        self._marked_at: dict[str, int] = {}
         self._levels = levels
         self._max_pending = max_pending
         self._grids: dict[str, tuple[Decimal, Decimal]] = {}
@@ -146,10 +205,23 @@ class MatcherFeeds:
         """Queue the trades among `events` and the book after them."""
         grid = self._grid(symbol)
         self._queue(symbol, trades(symbol, events, grid), raw_book(symbol, venue, ts, self._levels))
+        self._mark(symbol, venue, ts)
+
+    def idle(self, symbol: str, venue: Venue, ts: int) -> None:
+        """The instrument had nothing to do: its marks go out if they are due."""
+        if ts - self._marked_at.get(symbol, 0) >= self._mark_every_ns:
+            self._mark(symbol, venue, ts)
+            self._wake.set()
+
+    def _mark(self, symbol: str, venue: Venue, ts: int) -> None:
+        if self._mark_sink is not None:
+            self._marks[symbol] = raw_mark(symbol, venue, ts)  # conflated: the latest wins
+            self._marked_at[symbol] = ts
 
     def book_changed(self, symbol: str, venue: Venue, ts: int) -> None:
-        """Queue the current book (after a recovery)."""
+        """Queue the current book and marks (after a recovery)."""
         self._queue(symbol, [], raw_book(symbol, venue, ts, self._levels))
+        self._mark(symbol, venue, ts)
 
     def _queue(self, symbol: str, trade_list: list[Data], book_data: Data) -> None:
         self._pending.append((symbol, trade_list, book_data))
@@ -178,6 +250,13 @@ class MatcherFeeds:
                 await self._send(symbol, trade_list, book_data)
             except Exception:
                 log.warning("%s: a live feed update was not delivered", symbol, exc_info=True)
+        marks, self._marks = self._marks, {}
+        if self._mark_sink is not None:
+            for symbol, mark in marks.items():
+                try:
+                    await self._mark_sink(symbol, mark)
+                except Exception:
+                    log.warning("%s: the marks were not published", symbol, exc_info=True)
 
     async def run(self) -> None:
         """Send queued updates, and conflated books as they fall due, until cancelled."""

@@ -2,10 +2,28 @@
 
 Per batch: decode (a body that is not a command is dead-lettered with a reason), skip
 commands already journaled or already seen, run the rest through the venue, and flush the
-outbox (journal -> publish -> complete). A command that caused no events leaves no journal
-entry; its only record is its completed message, so the segment is flushed (and the message
-completed) before a later command's entry is journaled. A crash therefore always redelivers
-a command onto exactly the state it first saw.
+outbox (journal -> publish -> complete). Every command from the queue leaves a journal
+entry before its message is completed, one that caused no events too (as a RecordOutcome
+answered by NothingChanged, see venue.run_command), so a redelivery, however late, is found
+in the journal and skipped, and a crash always redelivers a command onto exactly the state
+it first saw.
+
+A command the venue fails on (it raises: a bug, a state it cannot handle) is refused, not
+retried: the commands before it are made durable, the venue is rebuilt from the journal
+(its state may be half-changed), and the command is journaled as a RecordOutcome with
+reason ENGINE_ERROR, which answers a new order with OrderRejected (a cancel or replace with
+its rejection). The order ends `rejected` with that reason; a resend finds the entry.
+
+Sharing the slots: a replica holds at most MATCHER_MAX_SESSIONS sessions. While every slot
+is taken (`contended()`), a worker gives its session up after a batch once it has held it
+`share_after` seconds, or at once when no command is waiting; the session goes behind the
+others waiting for a slot, and the book is parked in memory (ParkedBooks), so taking the
+session again later costs a journal read, not a recovery. Without contention a worker
+keeps its session. So an instrument with commands waits for a slot at most about
+(instruments with commands / slots) x `share_after`, however many instruments are busy.
+
+Each journal entry records the wall-clock time the command ran (`processed_at`), outside
+the engine's state: the record of when the matcher accepted and filled orders.
 
 Clock ticks (`ExpireOrders`, the GTD expiry and the paper market's clock) are made here,
 between batches, with the wall-clock time as their timestamp, and journaled like any command
@@ -25,8 +43,10 @@ from dataclasses import dataclass
 from matcher.service.errors import InstrumentLost
 from matcher.service.feeds import MatcherFeeds
 from matcher.service.outbox import Outbox, Segment, journal_entry
+from matcher.service.parked import ParkedBook, ParkedBooks
 from matcher.service.recovery import encode_snapshot, recover
-from matcher.service.venue import Venue
+from matcher.service.venue import Venue, outcome_record, run_command
+from shared.domain import reasons
 from shared.domain.commands import Command, ExpireOrders
 from shared.domain.events import Event
 from shared.messages import decode_command
@@ -41,7 +61,6 @@ log = logging.getLogger(__name__)
 NS = 1_000_000_000
 MALFORMED = "MalformedCommand"
 WRONG_SESSION = "WrongSession"
-ENGINE_ERROR = "EngineError"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +75,8 @@ class WorkerConfig:
     tick_every: float | None = 1.0  # seconds between ExpireOrders ticks; None: no ticks
     receive_wait: float = 1.0
     renew_every: float = 10.0  # the session lock lasts 60 s on the queue
-    idle_release: float = 30.0  # give the session up when idle this long and asked to
+    share_after: float = 0.25  # while every slot is taken, hold a session this long at most
+    contended_wait: float = 0.02  # while every slot is taken, how long a receive waits
     remember_commands: int = 100_000  # command ids kept in memory to skip duplicates fast
 
 
@@ -73,8 +93,10 @@ class InstrumentWorker:
         feeds: MatcherFeeds | None,
         config: WorkerConfig,
         clock: Callable[[], int],
+        parked: ParkedBooks | None = None,
     ) -> None:
         self.symbol = receiver.session_id
+        self._parked = parked
         self._receiver = receiver
         self._journal = journal
         self._instruments = instruments
@@ -90,13 +112,14 @@ class InstrumentWorker:
         self._snapshot_at = 0
         self._last_tick = 0
         self._renewed_at = 0
-        self._active_at = 0
         self.snapshot_failures = 0
 
     # ----------------------------------------------------------------- lifecycle
 
     async def recover(self) -> Venue:
-        """Rebuild the venue from the latest snapshot and the journal; re-publish."""
+        """Rebuild the venue from the parked book or the latest snapshot, and the journal;
+        re-publish."""
+        parked = self._parked.take(self.symbol) if self._parked is not None else None
         published = await self._journal.published_seq(self.symbol)
         outbox = Outbox(
             self.symbol,
@@ -114,54 +137,79 @@ class InstrumentWorker:
             self._instruments,
             outbox,
             keepalive=self._renew_if_due,
+            parked=None if parked is None else (parked.venue, parked.snapshot_seq),
         )
+        resumed = parked is not None and recovered.venue is parked.venue
+        now = self._clock()
+        if resumed:
+            assert parked is not None
+            self._seen = parked.seen
+            self._snapshot_seq, self._snapshot_at = parked.snapshot_seq, parked.snapshot_at
+        else:
+            self._snapshot_at = now
+            self._snapshot_seq = recovered.snapshot_seq
         for command_id in recovered.command_ids:
             self._remember(command_id)
         self.venue, self._outbox = recovered.venue, outbox
-        now = self._clock()
-        self._snapshot_seq, self._snapshot_at = recovered.snapshot_seq, now
         # Tick at once: GTD orders that expired while nobody held the instrument must expire
         # before anything else can trade against them.
-        self._last_tick, self._active_at = 0, now
-        log.info(
-            "%s: recovered at seq %d (snapshot %d, %d replayed, %d re-published)",
+        self._last_tick = 0
+        log.log(
+            logging.DEBUG if resumed else logging.INFO,
+            "%s: %s at seq %d (snapshot %d, %d replayed, %d re-published)",
             self.symbol,
+            "resumed" if resumed else "recovered",
             self.venue.seq,
-            recovered.snapshot_seq,
+            self._snapshot_seq,
             recovered.replayed,
             recovered.republished,
         )
-        if recovered.snapshot_seq < 0:
+        if self._snapshot_seq < 0:
             # The first snapshot records how the book was created (fees, simulator seed),
             # so a later change of the reference data cannot make the replay diverge.
             await self.save_snapshot()
         if self._feeds is not None:
-            await self._feeds.instrument_loaded(self.symbol, self._instruments)
-            self._feeds.book_changed(self.symbol, self.venue, now)
+            if not resumed:
+                await self._feeds.instrument_loaded(self.symbol, self._instruments)
+            if not resumed or recovered.replayed:
+                self._feeds.book_changed(self.symbol, self.venue, now)
         return self.venue
 
     async def run(
-        self, stopping: asyncio.Event, release_idle: Callable[[], bool] = lambda: False
+        self, stopping: asyncio.Event, contended: Callable[[], bool] = lambda: False
     ) -> None:
         """Recover, then process batches until `stopping` is set (the batch in hand is
-        finished first) or the session has been idle long enough and `release_idle()`.
-        Lock loss and InstrumentLost propagate: the caller drops this worker."""
+        finished first; the book is saved) or, while `contended()`, the session is given
+        up to another instrument (see the module docstring; the book is parked). Lock loss
+        and InstrumentLost propagate: the caller drops this worker."""
         await self.recover()
+        held_since = self._clock()
         while not stopping.is_set():
             messages = await self._receiver.receive(
-                self._config.batch_size, max_wait=self._receive_wait()
+                self._config.batch_size, max_wait=self._receive_wait(contended())
             )
             await self.process(messages)
             now = self._clock()
-            if messages:
-                self._active_at = now
-            elif (now - self._active_at) / NS >= self._config.idle_release and release_idle():
-                break
+            if not messages and self._feeds is not None and self.venue is not None:
+                self._feeds.idle(self.symbol, self.venue, now)  # marks move with time
             await self._maintain(now)
+            if contended() and (
+                not messages or (now - held_since) / NS >= self._config.share_after
+            ):
+                self.park()
+                return
         await self.save_snapshot(only_if_changed=True)
 
-    def _receive_wait(self) -> float:
-        wait = self._config.receive_wait
+    def park(self) -> None:
+        """Keep the venue in memory for the next holder of the session in this process
+        (only after a clean stop: everything processed is journaled and settled)."""
+        if self._parked is not None and self.venue is not None:
+            seen = self._seen
+            book = ParkedBook(self.venue, self._snapshot_seq, self._snapshot_at, seen)
+            self._parked.park(self.symbol, book)
+
+    def _receive_wait(self, contended: bool = False) -> float:
+        wait = self._config.contended_wait if contended else self._config.receive_wait
         if self._config.tick_every is not None:
             due = self._config.tick_every - (self._clock() - self._last_tick) / NS
             wait = min(wait, max(due, 0.0))
@@ -269,17 +317,19 @@ class InstrumentWorker:
                 continue
             out: list[Event] = []
             try:
-                venue.handle(command, out)
+                recorded = run_command(venue, command, out, queued=message is not None)
             except Exception as error:
-                await self._engine_failed(segment, message, command, error)
+                events += await outbox.flush(segment)  # the commands before it: durable
+                segment = Segment()
+                recorded, out = await self._refuse(command, error)
+                venue, outbox = self.venue, self._outbox
+                assert venue is not None and outbox is not None
             self._remember(command.command_id)
             if out:
-                if segment.unrecorded:
-                    events += await outbox.flush(segment)
-                    segment = Segment()
-                segment.entries.append((journal_entry(self.symbol, command.to_dict(), out), out))
-            elif message is not None:
-                segment.unrecorded = True
+                # The wall clock goes into the journal entry beside the events, never into
+                # the engine: it records when the matcher acted (latency analytics).
+                entry = journal_entry(self.symbol, recorded.to_dict(), out, self._clock())
+                segment.entries.append((entry, out))
             if message is not None:
                 segment.settle.append(message)
         if segment:
@@ -312,14 +362,20 @@ class InstrumentWorker:
         segment.settle.append(message)
         return True
 
-    async def _engine_failed(
-        self, segment: Segment, message: BusMessage | None, command: Command, error: Exception
-    ) -> None:
-        """The venue raised: its state may be half-changed. Make the commands before it
-        durable, set the command aside, and drop this worker (recovery rebuilds the venue)."""
-        assert self._outbox is not None
-        await self._outbox.flush(segment)
-        log.error("%s: the venue failed on %r", self.symbol, command, exc_info=error)
-        if message is not None:
-            await self._receiver.dead_letter(message, ENGINE_ERROR, f"{error!r}"[:1000])
-        raise InstrumentLost(f"{self.symbol}: venue failed on {command.command_id}") from error
+    async def _refuse(self, command: Command, error: Exception) -> tuple[Command, list[Event]]:
+        """The venue raised on `command` (everything before it is durable): rebuild the
+        venue from the journal, since its state may be half-changed, and answer the command
+        with its refusal instead; the record to journal and its events."""
+        log.error(
+            "%s: the venue failed on %r; it is refused (%s)",
+            self.symbol,
+            command,
+            reasons.ENGINE_ERROR,
+            exc_info=error,
+        )
+        self.venue = None
+        venue = await self.recover()
+        record = outcome_record(command, reasons.ENGINE_ERROR)
+        out: list[Event] = []
+        venue.handle(record, out)
+        return record, out

@@ -5,7 +5,7 @@ it appends the new journal entries (the record), publishes their events to `exec
 (consecutive entries share a message, up to MAX_EVENTS_PER_MESSAGE events, so the
 projector pays its store round trips per batch, not per command; message id
 `<symbol>:<first_seq>-<last_seq>`, so duplicate detection absorbs a re-publish of the same
-range and never drops one grouped otherwise),
+range and never drops one grouped otherwise; each entry's processing time travels along),
 moves the published mark, and only then completes the command messages. A crash between any
 two steps leaves the journal ahead of the bus, never behind: recovery re-publishes, and a
 redelivered command is found in the journal and skipped.
@@ -35,16 +35,14 @@ class Segment:
     entries: list[tuple[JournalEntry, list[Event]]] = field(default_factory=list)
     republish: list[JournalEntry] = field(default_factory=list)
     settle: list[BusMessage] = field(default_factory=list)
-    # A command that caused no events is recorded only by completing its message, so it
-    # must be completed before any later command's entry is journaled: otherwise a crash
-    # would redeliver it onto a state it never saw (see InstrumentWorker).
-    unrecorded: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.entries or self.republish or self.settle)
 
 
-def journal_entry(symbol: str, command: dict[str, object], events: list[Event]) -> JournalEntry:
+def journal_entry(
+    symbol: str, command: dict[str, object], events: list[Event], processed_at: int = 0
+) -> JournalEntry:
     return JournalEntry(
         symbol=symbol,
         command_id=str(command["command_id"]),
@@ -52,6 +50,7 @@ def journal_entry(symbol: str, command: dict[str, object], events: list[Event]) 
         last_seq=events[-1].seq,
         command=command,
         events=[e.to_dict() for e in events],
+        processed_at=processed_at,
     )
 
 
@@ -82,7 +81,10 @@ def batch_messages(
 
 def _message(run: list[JournalEntry], events: list[Event]) -> BusMessage:
     first, last = run[0], run[-1]
-    batch = EventBatch(first.symbol, last.command_id, first.first_seq, last.last_seq, tuple(events))
+    processed = tuple((e.first_seq, e.processed_at) for e in run if e.processed_at)
+    batch = EventBatch(
+        first.symbol, last.command_id, first.first_seq, last.last_seq, tuple(events), processed
+    )
     return event_batch_message(batch, tracing.carry(entry.command_id for entry in run))
 
 
@@ -105,10 +107,11 @@ class Outbox:
         self._queue = executions_queue
         self._receiver = receiver
 
-    async def journal(self, entries: list[JournalEntry]) -> None:
-        """Append the entries; InstrumentLost if the journal moved under us."""
+    async def journal(self, entries: list[JournalEntry]) -> list[JournalEntry]:
+        """Append the entries; returns them as stored (a retried append finds the first
+        one, with its processing time). InstrumentLost if the journal moved under us."""
         if not entries:
-            return
+            return []
         try:
             stored = await self._journal.append(entries)
         except JournalConflict as error:
@@ -116,6 +119,7 @@ class Outbox:
         for ours, theirs in zip(entries, stored, strict=True):
             if ours != theirs:  # another worker journaled this command at other seqs
                 raise InstrumentLost(f"{self.symbol}: {ours.command_id} journaled elsewhere")
+        return stored
 
     async def publish(self, messages: list[BusMessage], up_to: int) -> None:
         """Send event batches, then record that everything up to `up_to` is published."""
@@ -143,10 +147,16 @@ class Outbox:
         commands get a span for each step, and their contexts travel with their events."""
         entries = [entry for entry, _ in segment.entries]
         with tracing.stage("journal append", traced := stages.journaled(entries)):
-            await self.journal(entries)
+            stored = await self.journal(entries)
         with tracing.stage(f"{self._queue} publish", traced, SpanKind.PRODUCER):
             messages = batch_messages([(entry, None) for entry in segment.republish])
-            messages += batch_messages(segment.entries)
+            # As stored: a re-publish (from the journal) then has the very same body.
+            messages += batch_messages(
+                [
+                    (entry, events)
+                    for entry, (_, events) in zip(stored, segment.entries, strict=True)
+                ]
+            )
             seqs = [e.last_seq for e in segment.republish] + [e.last_seq for e in entries]
             await self.publish(messages, max(seqs, default=0))
         await self.settle(segment.settle)

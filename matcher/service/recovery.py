@@ -100,12 +100,19 @@ async def recover(
     instruments: InstrumentRepository,
     outbox: Outbox,
     keepalive: Callable[[], Awaitable[None]] | None = None,
+    parked: tuple[Venue, int] | None = None,
 ) -> Recovered:
     """Snapshot + journal tail -> venue; re-publish what is journaled but unpublished.
     `keepalive` is awaited every REPUBLISH_CHUNK entries (the session lock must outlive a
-    long replay)."""
-    venue, snapshot_seq = await load_venue(symbol, snapshots, instruments)
+    long replay). `parked`: a venue this process kept at a journaled seq, and the seq of
+    its latest snapshot: the replay starts from it instead of the snapshot."""
     journaled = await journal.last_seq(symbol)
+    venue: Venue
+    snapshot_seq: int | None
+    if parked is not None and parked[0].seq <= journaled:
+        venue, snapshot_seq = parked[0], parked[1]
+    else:
+        venue, snapshot_seq = await load_venue(symbol, snapshots, instruments)
     if snapshot_seq is not None and snapshot_seq > journaled:
         # The record is the journal; a snapshot is a shortcut through it and is only ever
         # taken of journaled state. One past the journal's end belongs to another journal

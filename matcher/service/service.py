@@ -1,9 +1,12 @@
 """The matcher service: up to MATCHER_MAX_SESSIONS instrument sessions at once.
 
 Each slot accepts the next free session of `orders` (one session = one instrument), runs an
-InstrumentWorker on it until shutdown, a lost lock, or (when every slot is busy) the session
-going idle, then closes the receiver and accepts again. A lost lock or InstrumentLost only
-drops that instrument's memory: the session comes back and recovery starts from the journal.
+InstrumentWorker on it until shutdown, a lost lock, or (while every slot is busy) its turn
+is over, then closes the receiver and accepts again: the slots take turns, so an instrument
+with commands never waits for a busy one to go idle (see InstrumentWorker). A book whose
+turn is over stays in memory (`parked`), and its next turn starts from it. A lost lock or
+InstrumentLost only drops that instrument's memory: the session comes back and recovery
+starts from the journal.
 ReplayDivergence is fatal: the service stops and `run_until_stopped` raises it.
 
 Dependencies come in through the constructor, so the one-command local run can run the
@@ -19,8 +22,9 @@ import time
 from collections.abc import Callable
 
 from matcher.service.errors import InstrumentLost, ReplayDivergence
-from matcher.service.feeds import BookSink, MatcherFeeds, cache_book_sink
+from matcher.service.feeds import BookSink, MatcherFeeds, cache_book_sink, cache_mark_sink
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
+from matcher.service.parked import ParkedBooks
 from shared.config.settings import Settings
 from shared.feeds import FeedPublisher
 from shared.ports.bus import (
@@ -83,8 +87,10 @@ class MatcherService:
         publisher = FeedPublisher(notifier) if notifier is not None else None
         if book_sink is None and cache is not None:
             book_sink = cache_book_sink(cache)
-        self.feeds = MatcherFeeds(publisher, book_sink)
+        mark_sink = None if cache is None else cache_mark_sink(cache)
+        self.feeds = MatcherFeeds(publisher, book_sink, mark_sink=mark_sink)
         self.workers: dict[str, InstrumentWorker] = {}  # symbol -> worker holding it
+        self.parked = ParkedBooks()  # books whose session went to another instrument
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -183,6 +189,7 @@ class MatcherService:
             self.feeds,
             self.config,
             self._clock,
+            self.parked,
         )
         symbol = worker.symbol
         self.workers[symbol] = worker
@@ -191,6 +198,7 @@ class MatcherService:
             await worker.run(self._stopping, self._all_busy)
         except (SessionLockLostError, MessageLockLostError, InstrumentLost) as error:
             outcome = _LOST
+            self.parked.drop(symbol)  # whatever it held is no longer known to be current
             log.info(
                 "%s: session given up (%s); recovery will start from the journal", symbol, error
             )
@@ -200,6 +208,7 @@ class MatcherService:
             self._stopping.set()
         except Exception:
             log.exception("%s: the worker failed; the session will be recovered", symbol)
+            self.parked.drop(symbol)
             outcome = _FAILED
         finally:
             # After a lost lock another slot may hold this symbol now: remove only our own.

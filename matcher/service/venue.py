@@ -10,7 +10,7 @@ import zlib
 from typing import Protocol
 
 from matcher.engine.venues import InstrumentVenues
-from shared.domain.commands import Command
+from shared.domain.commands import Command, RecordOutcome
 from shared.domain.events import Event
 
 Levels = list[tuple[int, int, int]]
@@ -45,6 +45,34 @@ class Venue(Protocol):
     def state_hash(self) -> str:
         """Equal hashes mean equal states."""
         ...
+
+
+def outcome_record(command: Command, reason: str) -> RecordOutcome:
+    """The RecordOutcome journaled in place of `command` (same id and time)."""
+    return RecordOutcome(
+        command.command_id,
+        command.ts,
+        command.symbol,
+        command.KIND,
+        str(getattr(command, "order_id", "")),
+        str(getattr(command, "account_id", "")),
+        reason,
+    )
+
+
+def run_command(venue: Venue, command: Command, out: list[Event], *, queued: bool) -> Command:
+    """Run `command` on the venue, appending its events to `out`; returns the command to
+    journal with them. A command from the queue (`queued`) that caused no events is
+    recorded as a RecordOutcome, which answers NothingChanged: every command from the queue
+    is then in the journal, so a redelivery after any time is found and skipped. A clock
+    tick of the worker (not queued) that caused nothing is not recorded at all: it is never
+    delivered again. If the venue raises, so does this (the venue may be half-changed)."""
+    venue.handle(command, out)
+    if out or not queued:
+        return command
+    record = outcome_record(command, "")
+    venue.handle(record, out)
+    return record
 
 
 def simulator_seed(symbol: str) -> int:

@@ -1,8 +1,6 @@
-"""Alpaca's position object for an account's position in an instrument.
-
-Until the money model (issue 15) gives positions their cost basis, the entry price is the
-average price of the side the position is on (buys for a long, sells for a short), and
-positions are valued at the last public trade (else the instrument's reference price).
+"""Alpaca's position object for an account's position in an instrument: the position's
+money as `GET /api/positions` shows it (`shared.services.balances`: average cost, the
+account's mark, market value, unrealized P&L, the day's change).
 """
 
 from __future__ import annotations
@@ -13,6 +11,8 @@ from shared.alpaca.ids import asset_uuid
 from shared.alpaca.symbols import CRYPTO, alpaca_name
 from shared.domain.instrument import Instrument
 from shared.ports.store_positions import Position
+from shared.services.balances import ValuedPosition
+from shared.services.views import average_price
 
 _PLPC = Decimal("0.0000000001")
 
@@ -22,41 +22,24 @@ def text(value: Decimal) -> str:
     return "0" if value == 0 else format(value.normalize(), "f")
 
 
-def entry_price(instrument: Instrument, position: Position) -> Decimal:
-    """The average price of the side the position is on (0 for a flat one)."""
-    if position.net_quantity > 0 and position.bought_quantity:
-        notional, lots = position.bought_notional, position.bought_quantity
-    elif position.net_quantity < 0 and position.sold_quantity:
-        notional, lots = position.sold_notional, position.sold_quantity
-    else:
-        return Decimal(0)
-    exponent = instrument.tick_size.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    step = Decimal(1).scaleb(exponent - 6)
-    return (Decimal(notional) / Decimal(lots) * instrument.tick_size).quantize(step)
-
-
 def quantity(instrument: Instrument, position: Position) -> Decimal:
     return Decimal(position.net_quantity) * instrument.lot_size
 
 
-def market_value(instrument: Instrument, position: Position, mark: int | None) -> Decimal | None:
-    if mark is None:
-        return None
-    return quantity(instrument, position) * Decimal(mark) * instrument.tick_size
-
-
-def alpaca_position(
-    instrument: Instrument, position: Position, mark: int | None
-) -> dict[str, object]:
-    """The open position (`net_quantity` not 0), valued at `mark` (ticks; None: unknown)."""
+def alpaca_position(row: ValuedPosition) -> dict[str, object]:
+    """The open position (`net_quantity` not 0) with its money at its mark."""
+    instrument, position, mark, money = row.instrument, row.position, row.mark, row.money
     name = alpaca_name(instrument.symbol)
     qty = quantity(instrument, position)
-    entry = entry_price(instrument, position)
-    cost = qty * entry
-    value = market_value(instrument, position, mark)
-    pl = None if value is None else value - cost
+    entry = average_price(instrument, abs(position.cost), abs(position.net_quantity)) or "0"
+    cost = money.cost_basis
+    value = None if mark.price is None else money.market_value
+    pl = None if value is None else money.unrealized_pnl
     plpc = None if pl is None or cost == 0 else (pl / abs(cost)).quantize(_PLPC)
+    start = mark.start_price
+    today = None
+    if value is not None and start and mark.price is not None:
+        today = (Decimal(mark.price - start) / Decimal(start)).quantize(_PLPC)
     return {
         "asset_id": asset_uuid(instrument.symbol),
         "symbol": name.position_symbol,
@@ -65,7 +48,7 @@ def alpaca_position(
         "asset_marginable": False,
         "qty": text(qty),
         "qty_available": text(qty),
-        "avg_entry_price": text(entry),
+        "avg_entry_price": entry,
         "side": "long" if position.net_quantity > 0 else "short",
         "market_value": None if value is None else text(value),
         "cost_basis": text(cost),
@@ -73,7 +56,7 @@ def alpaca_position(
         "unrealized_plpc": None if plpc is None else text(plpc),
         "unrealized_intraday_pl": None,
         "unrealized_intraday_plpc": None,
-        "current_price": None if mark is None else instrument.price_str(mark),
-        "lastday_price": None,
-        "change_today": None,
+        "current_price": None if mark.price is None else instrument.price_str(mark.price),
+        "lastday_price": None if not start else instrument.price_str(start),
+        "change_today": None if today is None else text(today),
     }

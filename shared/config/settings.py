@@ -6,6 +6,7 @@ local values. An unset optional setting selects the embedded default adapter.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     OMS_HOST: str = "127.0.0.1"
     OMS_PORT: int = 7071
     OMS_DEMO_MARKET: bool = False
+    # The cash a new paper account starts with (a decimal, in the account's currency) unless
+    # its creation names another amount.
+    OMS_PAPER_STARTING_CASH: Decimal = Decimal("100000")
 
     # Identity: the user-assigned managed identity's client id (DefaultAzureCredential).
     AZURE_CLIENT_ID: str | None = None

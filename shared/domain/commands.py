@@ -277,6 +277,42 @@ class ConfigureInstrument(Command):
         self.taker_fee_cbps: Final = taker_fee_cbps
 
 
+@final
+class RecordOutcome(Command):
+    """The journal's record of a command that was not run through the venue as it is:
+    one from the queue that changed nothing (`reason` ""), or one the venue failed on
+    (`reason` ENGINE_ERROR). It carries the command's id, time and kind (`of_kind`, with
+    `order_id` and `account_id` when it is about an order); the venue answers it without
+    touching the book: a rejection of the order, cancel or replace, else NothingChanged.
+    So a redelivered command is found in the journal and skipped, and replaying the journal
+    gives the same events."""
+
+    KIND: ClassVar[str] = "record_outcome"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Command.FIELDS,
+        "of_kind",
+        "order_id",
+        "account_id",
+        "reason",
+    )
+
+    def __init__(
+        self,
+        command_id: str,
+        ts: int,
+        symbol: str,
+        of_kind: str,
+        order_id: str,
+        account_id: str,
+        reason: str,
+    ) -> None:
+        super().__init__(command_id, ts, symbol)
+        self.of_kind: Final = of_kind
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.reason: Final = reason
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.KIND: cls
     for cls in (
@@ -288,6 +324,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ExpireOrders,
         SetTradingState,
         ConfigureInstrument,
+        RecordOutcome,
     )
 }
 

@@ -58,6 +58,13 @@ class TradingState(StrEnum):
     HALTED = "halted"
 
 
+class AssetClass(StrEnum):
+    """What an instrument is; it sets the default settlement cycle (crypto T+0, equity T+1)."""
+
+    EQUITY = "equity"
+    CRYPTO = "crypto"
+
+
 class AccountType(StrEnum):
     PAPER = "paper"
     LIVE = "live"

@@ -455,6 +455,21 @@ class TradingStateChanged(Event):
         self.state: Final = state
 
 
+@final
+class NothingChanged(Event):
+    """A command from the queue was handled and changed nothing (`reason` ""), or could not
+    be run (`reason`, e.g. ENGINE_ERROR). It makes the command a journal entry of its own,
+    so a redelivery is recognised however late it comes."""
+
+    KIND: ClassVar[str] = "nothing_changed"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Event.FIELDS, "command_id", "reason")
+
+    def __init__(self, symbol: str, seq: int, ts: int, command_id: str, reason: str) -> None:
+        super().__init__(symbol, seq, ts)
+        self.command_id: Final = command_id
+        self.reason: Final = reason
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.KIND: cls
     for cls in (
@@ -471,6 +486,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TrailingStopMoved,
         InstrumentConfigured,
         TradingStateChanged,
+        NothingChanged,
     )
 }
 

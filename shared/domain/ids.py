@@ -37,3 +37,12 @@ def execution_id(symbol: str, seq: int) -> ExecutionId:
 def trade_id(symbol: str, trade_seq: int) -> TradeId:
     """The trade id shared by both sides of one match (the maker fill's sequence)."""
     return TradeId(f"{symbol}-T{trade_seq}")
+
+
+def trade_execution_ids(trade: str) -> tuple[ExecutionId, ExecutionId] | None:
+    """The execution ids of a trade's two sides: the maker fill's sequence is the trade's,
+    the taker fill follows it (None when `trade` is no trade id)."""
+    symbol, sep, seq = trade.rpartition("-T")
+    if not sep or not symbol or not seq.isdigit():
+        return None
+    return execution_id(symbol, int(seq)), execution_id(symbol, int(seq) + 1)

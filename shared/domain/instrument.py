@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from shared.domain.enums import TradingState
+from shared.domain.enums import AssetClass, TradingState
 from shared.domain.numbers import price_to_ticks, quantity_to_lots, units_to_str
 
 
@@ -16,6 +16,13 @@ class Instrument:
     Quantities (`min_quantity`, `max_quantity`) are in lots and `reference_price` in ticks.
     Fees are in hundredths of a basis point (250 = 2.5 bps) so the engine stays integral.
     `venue` overrides the account's routing for live orders on this instrument.
+
+    `version` is the optimistic-concurrency counter of the stored instrument. `state_pending`
+    says the stored trading state may not have reached the matcher yet (the kill switch
+    stores a state first, then sends it; the outbox sweep sends it again while it is set).
+
+    Prices are in `currency`; a trade settles `settlement_days` business days after it
+    happens (T+n; see `shared.domain.positions.settlement_day`).
     """
 
     symbol: str
@@ -29,6 +36,11 @@ class Instrument:
     reference_price: int | None = None
     trading_state: TradingState = TradingState.ACTIVE
     venue: str | None = None
+    version: int = 0
+    state_pending: bool = False
+    asset_class: AssetClass = AssetClass.EQUITY
+    settlement_days: int = 1
+    currency: str = "USD"
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)
@@ -47,3 +59,9 @@ class Instrument:
 
     def with_reference_price(self, ticks: int) -> Instrument:
         return replace(self, reference_price=ticks)
+
+
+def default_settlement_days(asset_class: AssetClass) -> int:
+    """The usual cycle: crypto settles on the trade day (T+0), equities the next business
+    day (T+1)."""
+    return 0 if asset_class is AssetClass.CRYPTO else 1

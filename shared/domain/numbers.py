@@ -5,6 +5,7 @@ Binary floats never carry money. A value off the tick or lot grid is refused, ne
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal, InvalidOperation
 
 from shared.domain import reasons
@@ -52,6 +53,9 @@ def quantity_to_lots(field: str, value: str | int | Decimal, lot_size: Decimal) 
     return to_units(field, value, lot_size, reasons.QUANTITY_OFF_LOT, reasons.INVALID_QUANTITY)
 
 
+# Remembered: a page of 500 orders renders a few thousand amounts, mostly the same few
+# quantities and prices, and the Decimal arithmetic costs more than the rest of the view.
+@functools.lru_cache(maxsize=65_536)
 def units_to_str(units: int, step: Decimal) -> str:
     """The decimal string of `units` steps, without exponent or trailing zeros noise."""
     value = (step * units).normalize()
@@ -59,6 +63,7 @@ def units_to_str(units: int, step: Decimal) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65_536)
 def fee_to_str(fee_raw: int, tick_size: Decimal, lot_size: Decimal) -> str:
     """Engine fees are integers in units of tick * lot / 1,000,000 (hundredths of a bp)."""
     value = (Decimal(fee_raw) * tick_size * lot_size / Decimal(1_000_000)).normalize()

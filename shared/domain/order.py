@@ -73,7 +73,7 @@ TERMINAL_STATUSES = _listed({s for s, allowed in TRANSITIONS.items() if not allo
 """Statuses an order never leaves."""
 
 OPEN_STATUSES = _listed(set(TRANSITIONS) - set(TERMINAL_STATUSES))
-"""Orders that may still trade: they count against the account's limits (`open_exposure`)."""
+"""Orders that may still trade: they count as open in the account's risk ledger."""
 
 PENDING_STATUSES = _listed({S.PENDING_NEW} | _REQUESTED)
 """Orders waiting for the matcher's answer: the pending-command outbox (`list_pending`)."""
@@ -177,6 +177,14 @@ class Order:
     order_class: OrderClass = OrderClass.SIMPLE
     leg: str = ""
     parent_order_id: str = ""
+    reserved: Decimal = Decimal(0)  # credit it holds in its account's risk ledger
+    # Its history: the instrument seqs of the matcher events applied (its audit trail, read
+    # from the journal), and when the matcher ran the commands that accepted it, filled it
+    # first and ended it (ns; 0: not yet, or not recorded). See `apply`'s `processed_at`.
+    event_seqs: list[int] = field(default_factory=list)
+    accepted_at: int = 0
+    first_fill_at: int = 0
+    completed_at: int = 0
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
@@ -199,9 +207,11 @@ class Order:
         """Raise InvalidTransition when `apply(request)` would refuse it; changes nothing."""
         self._check_transition(_requested_status(request))
 
-    def apply(self, event: OrderEvent | ClientRequest) -> None:
+    def apply(self, event: OrderEvent | ClientRequest, processed_at: int = 0) -> None:
         """The only way an order changes. Raises an `OrderStateError` and changes nothing
-        when the event is a repeat, comes too early, or breaks the transition table."""
+        when the event is a repeat, comes too early, or breaks the transition table.
+        `processed_at`: when the matcher ran the command behind the event (its journal
+        entry's time; 0: unknown), which dates the order's acceptance, first fill and end."""
         if isinstance(event, (CancelRequested, ReplaceRequested)):
             target = _requested_status(event)
             self._check_transition(target)
@@ -219,6 +229,7 @@ class Order:
         if target != self.status:
             self._check_transition(target)
         self._absorb(event)
+        self._record(event, target, processed_at)
         self.status = target
         self.seq = event.order_seq
         self.updated_at = event.ts
@@ -241,6 +252,17 @@ class Order:
             # is still in flight.
             return self.status
         return reported
+
+    def _record(self, event: OrderEvent, target: OrderStatus, processed_at: int) -> None:
+        self.event_seqs.append(event.seq)
+        if not processed_at:
+            return
+        if isinstance(event, OrderAccepted) and not self.accepted_at:
+            self.accepted_at = processed_at
+        elif isinstance(event, OrderFilled) and not self.first_fill_at:
+            self.first_fill_at = processed_at
+        if target in TERMINAL_STATUSES and not self.completed_at:
+            self.completed_at = processed_at
 
     def _check_transition(self, target: OrderStatus) -> None:
         if target not in TRANSITIONS[self.status]:

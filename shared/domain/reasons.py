@@ -72,3 +72,4 @@ PARENT_CANCELED: Final = "PARENT_CANCELED"  # the entry ended: the held part is 
 PARENT_REPLACED: Final = "PARENT_REPLACED"  # the entry's quantity changed: legs follow
 REDUCE_ONLY_TRIMMED: Final = "REDUCE_ONLY_TRIMMED"  # no longer reduces the position
 SELF_TRADE_DECREMENTED: Final = "SELF_TRADE_DECREMENTED"  # STP decrement
+ENGINE_ERROR: Final = "ENGINE_ERROR"  # the venue failed on the command: refused, not run

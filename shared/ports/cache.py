@@ -5,6 +5,7 @@ matcher. Keys (one place, so every writer and reader agrees):
 
 - `order:{account_id}:{order_id}`: the order document (store codec JSON), versioned.
 - `book:{symbol}`: the latest L2 book the matcher published (see `book_key`).
+- `mark:{symbol}`: the instrument's mark prices the matcher published (see `mark_key`).
 - `rate:{account_id}`: the account's order-rate token bucket.
 - `daily:{account_id}:{yyyymmdd}`: orders the account placed that UTC day.
 - `idem:{account_id}:{key}`: the response to an Idempotency-Key (fast path of the store).
@@ -28,6 +29,18 @@ def book_key(symbol: str) -> str:
     sequence of the last event the book reflects; integers only (ticks and lots).
     """
     return f"book:{symbol}"
+
+
+def mark_key(symbol: str) -> str:
+    """The matcher writes each instrument's mark prices here, as JSON bytes:
+
+    `{"symbol": "ABC", "seq": 42, "ts": <ns>, "day": <UTC day of ts, days since the epoch>,
+    "last_px": <last trade on the internal venue, ticks; 0: none>, "paper_px": <the paper
+    market's reference price, ticks; 0: no paper market>, "start_last_px": ...,
+    "start_paper_px": ...}`: the `start_` prices are the marks as the UTC day `day` began
+    (the last ones published before it; the day's first when none was), for P&L today.
+    """
+    return f"mark:{symbol}"
 
 
 def rate_key(account_id: str) -> str:

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.ports.store_accounts import AccountRepository
+from shared.ports.store_audit import AuditRepository
+from shared.ports.store_cash import CashLedgerRepository
 from shared.ports.store_executions import ExecutionRepository
+from shared.ports.store_feeds import FeedStreamRepository
 from shared.ports.store_idempotency import IdempotencyRepository
 from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalRepository
 from shared.ports.store_orders import OrderRepository
 from shared.ports.store_positions import PositionRepository
+from shared.ports.store_risk import RiskLedgerRepository
 from shared.ports.store_venues import VenueRepository
 
 
@@ -43,6 +47,10 @@ class Store:
     instruments: InstrumentRepository
     idempotency: IdempotencyRepository
     venues: VenueRepository
+    feeds: FeedStreamRepository
+    risk: RiskLedgerRepository
+    cash: CashLedgerRepository
+    audit: AuditRepository
     connection: StoreConnection
 
     async def ping(self) -> None:

@@ -25,7 +25,10 @@ class RiskLimits:
 class Account:
     """A trading account. `api_key_hash` is the sha256 hex of its API key (the key itself
     is never stored); `version` is the optimistic-concurrency counter. `venue` routes a
-    live account's orders to an external venue (None: the internal matching engine)."""
+    live account's orders to an external venue (None: the internal matching engine). Its
+    cash is in `currency`: `starting_cash` (what a paper account starts with, and returns
+    to on a reset) plus its cash ledger (deposits, withdrawals, resets) plus what its fills
+    moved."""
 
     account_id: str
     name: str
@@ -38,6 +41,8 @@ class Account:
     created_at: int = 0
     version: int = 0
     venue: str | None = None
+    currency: str = "USD"
+    starting_cash: Decimal = Decimal(0)
 
 
 class AccountRepository(Protocol):

@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.domain.enums import (
     AccountType,
+    AssetClass,
     Liquidity,
     OrderStatus,
     OrderType,
@@ -21,9 +22,10 @@ from shared.domain.enums import (
 )
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.domain.positions import Fill, Position
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
-from shared.ports.store_positions import Position
+from shared.ports.store_risk import RiskLedger
 
 Doc = dict[str, Any]
 
@@ -57,6 +59,11 @@ def order_to_doc(order: Order) -> Doc:
         "dispatched": order.dispatched,
         "client_order_id_chain": list(order.client_order_id_chain),
         "pending_command": order.pending_command,
+        "reserved": str(order.reserved),
+        "event_seqs": list(order.event_seqs),
+        "accepted_at": order.accepted_at,
+        "first_fill_at": order.first_fill_at,
+        "completed_at": order.completed_at,
     }
 
 
@@ -87,6 +94,40 @@ def order_from_doc(doc: Doc) -> Order:
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
         pending_command=doc.get("pending_command"),  # absent in documents of older versions
+        event_seqs=list(doc.get("event_seqs") or ()),
+        accepted_at=doc.get("accepted_at", 0),
+        first_fill_at=doc.get("first_fill_at", 0),
+        completed_at=doc.get("completed_at", 0),
+        reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
+    )
+
+
+def risk_ledger_to_doc(ledger: RiskLedger) -> Doc:
+    return {
+        "account_id": ledger.account_id,
+        "open_orders": ledger.open_orders,
+        "open_notional": str(ledger.open_notional),
+        "day": ledger.day,
+        "day_orders": ledger.day_orders,
+        "rate_tokens": ledger.rate_tokens,
+        "rate_at": ledger.rate_at,
+        "version": ledger.version,
+        "open_symbols": dict(ledger.open_symbols),
+    }
+
+
+def risk_ledger_from_doc(doc: Doc) -> RiskLedger:
+    return RiskLedger(
+        account_id=doc["account_id"],
+        open_orders=doc["open_orders"],
+        open_notional=Decimal(doc["open_notional"]),
+        day=doc["day"],
+        day_orders=doc["day_orders"],
+        rate_tokens=float(doc["rate_tokens"]),
+        rate_at=doc["rate_at"],
+        version=doc["version"],
+        # absent in ledgers of older versions: their open orders count on no instrument
+        open_symbols=dict(doc.get("open_symbols") or {}),
     )
 
 
@@ -103,6 +144,8 @@ def execution_to_doc(execution: Execution) -> Doc:
         "fee": execution.fee,
         "trade_id": execution.trade_id,
         "executed_at": execution.executed_at,
+        "settle_day": execution.settle_day,
+        "settled_at": execution.settled_at,
     }
 
 
@@ -119,6 +162,8 @@ def execution_from_doc(doc: Doc) -> Execution:
         fee=doc["fee"],
         trade_id=doc["trade_id"],
         executed_at=doc["executed_at"],
+        settle_day=doc.get("settle_day", 0),  # absent in documents of older versions
+        settled_at=doc.get("settled_at", 0),
     )
 
 
@@ -143,6 +188,8 @@ def account_to_doc(account: Account) -> Doc:
         "created_at": account.created_at,
         "version": account.version,
         "venue": account.venue,
+        "currency": account.currency,
+        "starting_cash": str(account.starting_cash),
     }
 
 
@@ -167,6 +214,8 @@ def account_from_doc(doc: Doc) -> Account:
         created_at=doc["created_at"],
         version=doc["version"],
         venue=doc.get("venue"),
+        currency=doc.get("currency", "USD"),  # absent in documents of older versions
+        starting_cash=Decimal(doc.get("starting_cash", "0")),
     )
 
 
@@ -183,6 +232,11 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "reference_price": instrument.reference_price,
         "trading_state": instrument.trading_state.value,
         "venue": instrument.venue,
+        "version": instrument.version,
+        "state_pending": instrument.state_pending,
+        "asset_class": instrument.asset_class.value,
+        "settlement_days": instrument.settlement_days,
+        "currency": instrument.currency,
     }
 
 
@@ -199,6 +253,12 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
         venue=doc.get("venue"),
+        version=doc.get("version", 0),  # stored before instruments had versions: 0
+        state_pending=doc.get("state_pending", False),
+        # absent in documents of older versions
+        asset_class=AssetClass(doc.get("asset_class", AssetClass.EQUITY.value)),
+        settlement_days=doc.get("settlement_days", 1),
+        currency=doc.get("currency", "USD"),
     )
 
 
@@ -209,25 +269,58 @@ POSITION_COUNTERS = (
     "bought_notional",
     "sold_notional",
     "fees",
+    "cost",
+    "realized",
+    "day",
+    "day_start_quantity",
+    "day_flow",
+    "day_fees",
 )
+"""The integer fields of a position (besides `updated_at` and the `unsettled` buckets)."""
 
 
-def fill_increments(execution: Execution) -> dict[str, int]:
-    """How one fill moves the counters of its position."""
-    quantity, notional = execution.quantity, execution.quantity * execution.price
-    if execution.side is Side.BUY:
-        moves = {"net_quantity": quantity, "bought_quantity": quantity, "bought_notional": notional}
-    else:
-        moves = {"net_quantity": -quantity, "sold_quantity": quantity, "sold_notional": notional}
-    return {**dict.fromkeys(POSITION_COUNTERS, 0), **moves, "fees": execution.fee}
+def position_to_doc(position: Position) -> Doc:
+    return {
+        "account_id": position.account_id,
+        "symbol": position.symbol,
+        **{name: getattr(position, name) for name in POSITION_COUNTERS},
+        "updated_at": position.updated_at,
+        "unsettled": [list(bucket) for bucket in position.unsettled],
+    }
 
 
 def position_from_doc(doc: Doc) -> Position:
+    """A position. A document of an older version has no cost basis: it is taken at the
+    average price of the side held (the fills alone cannot tell more after the fact), and
+    realized P&L follows from it (sold - bought notional + cost); its other new fields
+    read as 0."""
+    counters = {name: int(doc.get(name) or 0) for name in POSITION_COUNTERS}
+    if "cost" not in doc:
+        net = counters["net_quantity"]
+        side = "bought" if net > 0 else "sold"
+        held = counters[f"{side}_quantity"]
+        magnitude = abs(net) * counters[f"{side}_notional"] // held if net and held else 0
+        cost = magnitude if net > 0 else -magnitude  # truncated toward zero, as SQLite's
+        realized = counters["sold_notional"] - counters["bought_notional"] + cost
+        counters.update(cost=cost, realized=realized)
     return Position(
         account_id=doc["account_id"],
         symbol=doc["symbol"],
         updated_at=doc["updated_at"],
-        **{name: int(doc[name]) for name in POSITION_COUNTERS},
+        unsettled=tuple((int(d), int(f), int(c)) for d, f, c in doc.get("unsettled") or ()),
+        **counters,
+    )
+
+
+def fill_of(execution: Execution) -> Fill:
+    """What an execution does to its position."""
+    return Fill(
+        execution.side is Side.BUY,
+        execution.quantity,
+        execution.price,
+        execution.fee,
+        execution.executed_at,
+        execution.settle_day,
     )
 
 

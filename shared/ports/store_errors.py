@@ -52,6 +52,10 @@ class JournalConflict(StoreError):
     """A journal entry's sequence range collides with (or leaves a gap after) what is stored."""
 
 
+class DuplicateInstrument(StoreError):
+    """An instrument with this symbol exists already."""
+
+
 class DuplicateAccount(StoreError):
     """An account with this account id exists already."""
 

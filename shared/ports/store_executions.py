@@ -13,7 +13,10 @@ from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page
 @dataclass(frozen=True, slots=True)
 class Execution:
     """One side of one trade. Quantity in lots, price in ticks, fee in engine fee units;
-    `executed_at` is the command timestamp in ns. Both sides of a trade share `trade_id`."""
+    `executed_at` is the command timestamp in ns. Both sides of a trade share `trade_id`.
+    `settle_day`: the day its cash settles (days since the epoch, from the instrument's
+    settlement cycle when it was projected); `settled_at`: when it was settled by hand
+    before that day (ns; 0: not by hand)."""
 
     execution_id: str
     order_id: str
@@ -26,6 +29,8 @@ class Execution:
     fee: int
     trade_id: str
     executed_at: int
+    settle_day: int = 0
+    settled_at: int = 0
 
 
 class ExecutionRepository(Protocol):
@@ -60,6 +65,11 @@ class ExecutionRepository(Protocol):
     ) -> Page[Execution]:
         """The account's executions, newest first by (executed_at, execution_id), with
         `since <= executed_at < until`; cursor paging like the order list."""
+        ...
+
+    async def list_by_trade(self, trade_id: str) -> list[Execution]:
+        """Both sides of a trade (any account's: for administrators), by execution id
+        (found by the ids they derive from the trade id: `ids.trade_execution_ids`)."""
         ...
 
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:

@@ -8,7 +8,7 @@ and skips commands it finds here by command id.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.ports.store_errors import JournalConflict
@@ -17,7 +17,15 @@ from shared.ports.store_errors import JournalConflict
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     """One command and its events (`Command.to_dict()`, `Event.to_dict()`), which carry
-    the instrument sequence numbers `first_seq..last_seq` (inclusive, at least one event)."""
+    the instrument sequence numbers `first_seq..last_seq` (inclusive, at least one event).
+
+    `processed_at`: the matcher's wall clock (ns) when it ran the command (0: not recorded,
+    an entry of an older version). It is no input of the engine, which takes every time from
+    the command, so it changes nothing a replay computes; it is the record of when the
+    matcher acted (the latency analytics' acceptance and fill times), kept with the entry
+    so a re-publish carries the first time, not the time of the re-publish. Not part of the
+    entry's identity: a retried append of the same command at the same seqs is the same
+    entry whatever its clock said."""
 
     symbol: str
     command_id: str
@@ -25,6 +33,7 @@ class JournalEntry:
     last_seq: int
     command: dict[str, object]
     events: list[dict[str, object]]
+    processed_at: int = field(default=0, compare=False)
 
 
 class JournalRepository(Protocol):
@@ -46,6 +55,11 @@ class JournalRepository(Protocol):
     def read_from(self, symbol: str, seq: int) -> AsyncIterator[JournalEntry]:
         """Entries with last_seq >= seq, in sequence order: `async for e in j.read_from(...)`.
         Reads in pages, so a long tail is not held in memory at once."""
+        ...
+
+    async def entries_at(self, symbol: str, seqs: Sequence[int]) -> list[JournalEntry]:
+        """The entries holding the events at these sequence numbers, each once, in
+        sequence order (an order's audit trail: one indexed look-up per entry)."""
         ...
 
     async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:

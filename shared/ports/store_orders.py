@@ -9,6 +9,7 @@ from typing import Protocol
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page
+from shared.ports.store_risk import LedgerChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +31,16 @@ class OrderRepository(Protocol):
     (normally version 0) and every successful `update` adds one.
     """
 
-    async def create(self, order: Order, claim: str | None = None) -> None:
+    async def create(
+        self, order: Order, claim: str | None = None, ledger: LedgerChange | None = None
+    ) -> None:
         """Store a new order. Raises DuplicateClientOrderId (carrying the existing order's
         id) when the account already used the client order id, DuplicateOrderId when the
         order id exists.
+
+        `ledger`: the order's share of its account's limits, taken in the same atomic step
+        (see shared.ports.store_risk): whatever its rule raises is raised and nothing is
+        stored; if the order cannot be stored, nothing is taken.
 
         `claim`: also record this idempotency key (under the order's account, its body the
         order id) as held by the order, in the same transaction where the store has them
@@ -57,9 +64,13 @@ class OrderRepository(Protocol):
         """The account's order currently carrying this client order id, or None."""
         ...
 
-    async def update(self, order: Order, expected_version: int) -> None:
+    async def update(
+        self, order: Order, expected_version: int, ledger: LedgerChange | None = None
+    ) -> None:
         """Write `order` if the stored version is still `expected_version`; the stored and
-        the given order then have version `expected_version + 1`.
+        the given order then have version `expected_version + 1`. `ledger`: a change of the
+        account's risk ledger made with the write (taken before it, given back after it;
+        see shared.ports.store_risk), and not at all when the write does not happen.
 
         Raises VersionConflict when another writer got there first (re-read and retry) and
         NotFound when the order does not exist. Never changes the outbox flag
@@ -67,12 +78,18 @@ class OrderRepository(Protocol):
         """
         ...
 
-    async def update_all(self, changes: Sequence[tuple[Order, int]]) -> list[bool]:
+    async def update_all(
+        self,
+        changes: Sequence[tuple[Order, int]],
+        ledgers: Sequence[LedgerChange | None] = (),
+    ) -> list[bool]:
         """`update` of each (order, expected version), in one store call; not one
-        transaction: each write stands on its own. For each, True when written (the order's
-        version is then the expected one + 1), False when not: another writer got there
-        first, the order is missing, or its client order id clashes (`update` of a fresh
-        read tells which). Other failures raise, as `update`'s do."""
+        transaction: each write stands on its own, with its `ledgers` change if it has one
+        (same order as `changes`: what the order gives back, made with its write). For
+        each, True when written (the order's version is then the expected one + 1), False
+        when not: another writer got there first, the order is missing, or its client order
+        id clashes (`update` of a fresh read tells which). Other failures raise, as
+        `update`'s do."""
         ...
 
     async def list_orders(
@@ -102,6 +119,11 @@ class OrderRepository(Protocol):
         (symbol, price), in no particular order; `excluding` leaves one order out (the one
         being replaced). Exact: the sums are integers, whatever their size. Costs one
         aggregate query, not a read of every order."""
+        ...
+
+    async def open_symbols(self) -> list[str]:
+        """The symbols on which any account has an order in an OPEN_STATUSES status, in no
+        particular order: where a market-wide kill switch has something to cancel."""
         ...
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:

@@ -2,6 +2,11 @@
 
 The cursor is the sort key of the last item returned (base64url of a small JSON array), so
 inserts between page requests never make an item appear twice or shift the pages.
+
+A cursor is accepted only in the exact form `encode_cursor` gives (its bytes re-encode to
+the same string) and within the bounds of what the stores hold: a time that fits a signed
+64-bit integer (SQLite's and BSON's integers; a larger one overflowed the driver) and a
+key no longer than any id. Anything else is a cursor the server did not issue.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ MAX_PAGE_SIZE = 500
 """The largest page any list query returns, whatever `limit` asks for."""
 
 DEFAULT_PAGE_SIZE = 100
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+MAX_CURSOR_KEY = 128
+"""The longest key a cursor may carry (order and execution ids are far shorter)."""
 
 T = TypeVar("T")
 
@@ -48,6 +57,12 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         ts, key = orjson.loads(raw)
     except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
         raise InvalidCursor("malformed cursor") from None
-    if type(ts) is not int or not isinstance(key, str):
+    if (
+        type(ts) is not int
+        or type(key) is not str
+        or not _INT64_MIN <= ts <= _INT64_MAX
+        or len(key) > MAX_CURSOR_KEY
+        or encode_cursor(ts, key) != cursor
+    ):
         raise InvalidCursor("malformed cursor")
     return ts, key

@@ -1,33 +1,39 @@
-"""Administration: accounts (with their API key, shown once), instruments, the kill switch.
+"""Administration: accounts (with their API key, shown once), their risk ledgers, the kill
+switch for an account and for everything (instruments: `shared.services.instrument_admin`).
 
-Every change is logged as an audit line (`audit` logger) with who did it.
+Every change is recorded in the audit trail (`shared.services.audit`: who, when, the thing
+before and after) and logged as an audit line.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 
 from shared.api_keys import hash_api_key, new_api_key
 from shared.domain import reasons
-from shared.domain.commands import CancelAll, SetTradingState
+from shared.domain.commands import CancelAll
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
-from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
-from shared.services import codes
+from shared.ports.store_risk import RiskLedger
+from shared.services import audit, codes, risk
+from shared.services.cash import to_units
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
-from shared.services.errors import Conflict, InvalidRequest, NotFound
+from shared.services.errors import Conflict, NotFound
 from shared.services.mass_cancel import cancel_all
-from shared.services.states import GLOBAL_SYMBOL, set_global_state
-from shared.services.tickets import lots, ticks
-
-audit = logging.getLogger("audit")
+from shared.services.states import (
+    ATTEMPTS,
+    GLOBAL_SYMBOL,
+    StateChanging,
+    global_state,
+    set_global_state,
+)
+from shared.services.views import account_view, risk_ledger_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +44,19 @@ class NewAccount:
     risk_limits: RiskLimits = field(default_factory=RiskLimits)
     stp: SelfTradePrevention = SelfTradePrevention.CANCEL_NEWEST
     entra_object_id: str | None = None
+    currency: str = "USD"
+    starting_cash: Decimal | None = None  # None: OMS_PAPER_STARTING_CASH for paper, else 0
 
 
 async def create_account(deps: Deps, spec: NewAccount, actor: str) -> tuple[Account, str]:
-    """Create an account; returns it and its API key (the only time the key is shown)."""
+    """Create an account; returns it and its API key (the only time the key is shown).
+    A paper account starts with OMS_PAPER_STARTING_CASH unless `starting_cash` says."""
+    starting_cash = spec.starting_cash
+    if starting_cash is None:
+        paper = spec.type is AccountType.PAPER
+        starting_cash = deps.settings.OMS_PAPER_STARTING_CASH if paper else Decimal(0)
+    elif starting_cash != 0:
+        to_units(starting_cash, "starting_cash")  # positive, on the cash grid
     api_key = new_api_key()
     account = Account(
         account_id=spec.entra_object_id or f"acc_{uuid.uuid4().hex[:24]}",
@@ -52,12 +67,16 @@ async def create_account(deps: Deps, spec: NewAccount, actor: str) -> tuple[Acco
         risk_limits=spec.risk_limits,
         stp=spec.stp,
         created_at=deps.clock(),
+        currency=spec.currency,
+        starting_cash=starting_cash,
     )
     try:
         await deps.store.accounts.create(account)
     except DuplicateAccount:
         raise Conflict(codes.INVALID_VALUE, "the account exists", "entra_object_id") from None
-    audit.info("account %s created by %s", account.account_id, actor)
+    await audit.record(
+        deps, actor, "account.created", "account", account.account_id, None, account_view(account)
+    )
     return account, api_key
 
 
@@ -79,30 +98,49 @@ class AccountChanges:
     trading_state: TradingState | None = None
 
 
+async def change_account(
+    deps: Deps, account_id: str, change: Callable[[Account], Account]
+) -> tuple[Account, Account]:
+    """Store `change(account)` conditionally on the version it was read at, again from a
+    fresh read after every concurrent change, so no change is lost; returns the account
+    as read for the change that stored and as stored (before, after, for the audit
+    trail). `change` may raise to refuse. Conflict when it keeps changing."""
+    for _ in range(ATTEMPTS):
+        account = await get_account(deps, account_id)
+        try:
+            return account, await deps.store.accounts.update(change(account), account.version)
+        except VersionConflict:
+            continue
+    raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
+
+
 async def update_account(
     deps: Deps, account_id: str, changes: AccountChanges, actor: str
 ) -> Account:
     """Change an account; a trading state change is the kill switch (see set_account_state)."""
-    for _ in range(20):
-        account = await get_account(deps, account_id)
+
+    def change(account: Account) -> Account:
         limits = account.risk_limits
         if changes.risk_limits:
             limits = replace(limits, **changes.risk_limits)  # type: ignore[arg-type]
-        changed = replace(
+        return replace(
             account,
             name=changes.name or account.name,
             roles=changes.roles if changes.roles is not None else account.roles,
             stp=changes.stp or account.stp,
             risk_limits=limits,
         )
-        try:
-            account = await deps.store.accounts.update(changed, account.version)
-            break
-        except VersionConflict:
-            continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
-    audit.info("account %s changed by %s: %s", account_id, actor, changes)
+
+    before, account = await change_account(deps, account_id, change)
+    await audit.record(
+        deps,
+        actor,
+        "account.changed",
+        "account",
+        account_id,
+        account_view(before),
+        account_view(account),
+    )
     if changes.trading_state is not None:
         account = await set_account_state(deps, account_id, changes.trading_state, actor)
     return account
@@ -113,144 +151,73 @@ async def set_account_state(
 ) -> Account:
     """Kill switch for one account: halted refuses new orders and cancels its resting ones;
     reducing accepts only orders that shrink a position."""
-    for _ in range(20):
-        account = await get_account(deps, account_id)
-        try:
-            account = await deps.store.accounts.update(
-                replace(account, trading_state=state), account.version
-            )
-            break
-        except VersionConflict:
-            continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
-    audit.warning("kill switch: account %s set %s by %s", account_id, state.value, actor)
+    before, account = await change_account(
+        deps, account_id, lambda account: replace(account, trading_state=state)
+    )
+    await audit.record(
+        deps,
+        actor,
+        "kill_switch.account",
+        "account",
+        account_id,
+        {"trading_state": before.trading_state.value},
+        {"trading_state": state.value},
+    )
     if state is TradingState.HALTED:
         await cancel_all(deps, account, None, reasons.CANCELED_BY_HALT)
     return account
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentSpec:
-    """An instrument as the admin API takes it: decimal strings for sizes and prices."""
-
-    symbol: str
-    tick_size: Decimal
-    lot_size: Decimal
-    min_quantity: str | None = None
-    max_quantity: str | None = None
-    price_collar_bps: int = 1_000
-    maker_fee_cbps: int = 0
-    taker_fee_cbps: int = 0
-    reference_price: str | None = None
-
-
-async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Instrument:
-    """Add an instrument. Its tick and lot sizes never change afterwards: stored orders are
-    integers on that grid."""
-    if spec.symbol == GLOBAL_SYMBOL or await deps.store.instruments.get(spec.symbol):
-        raise Conflict(codes.INSTRUMENT_EXISTS, f"{spec.symbol} exists", "symbol")
-    grid = Instrument(spec.symbol, spec.tick_size, spec.lot_size)
-    instrument = _limits(
-        grid,
-        spec.min_quantity,
-        spec.max_quantity,
-        spec.reference_price,
-        price_collar_bps=spec.price_collar_bps,
-        maker_fee_cbps=spec.maker_fee_cbps,
-        taker_fee_cbps=spec.taker_fee_cbps,
+async def rebuild_risk_ledger(deps: Deps, account_id: str, actor: str) -> RiskLedger:
+    """Recount an account's risk ledger from its orders (after a crash of a store without
+    transactions left it holding too much). The account must be halted meanwhile, so no
+    placement is halfway through."""
+    account = await get_account(deps, account_id)
+    if account.trading_state is not TradingState.HALTED:
+        detail = "halt the account first: a placement halfway through would be missed"
+        raise Conflict(codes.ACCOUNT_NOT_HALTED, detail, "account_id")
+    before = await deps.store.risk.get(account_id)
+    try:
+        ledger = await risk.rebuild_ledger(deps, account, deps.clock())
+    except VersionConflict:
+        raise Conflict(codes.INVALID_VALUE, "the ledger keeps changing; retry", None) from None
+    await audit.record(
+        deps,
+        actor,
+        "risk_ledger.rebuilt",
+        "account",
+        account_id,
+        None if before is None else risk_ledger_view(before),
+        risk_ledger_view(ledger),
     )
-    await deps.store.instruments.upsert(instrument)
-    audit.info("instrument %s created by %s", spec.symbol, actor)
-    return instrument
-
-
-def _limits(
-    instrument: Instrument,
-    min_quantity: str | None,
-    max_quantity: str | None,
-    reference_price: str | None,
-    **others: int | None,
-) -> Instrument:
-    given: dict[str, Any] = {k: v for k, v in others.items() if v is not None}
-    changed = replace(instrument, **given)
-    if min_quantity is not None:
-        changed = replace(changed, min_quantity=lots(changed, "min_quantity", min_quantity))
-    if max_quantity is not None:
-        changed = replace(changed, max_quantity=lots(changed, "max_quantity", max_quantity))
-    if reference_price is not None:
-        changed = replace(
-            changed, reference_price=ticks(changed, "reference_price", reference_price)
-        )
-    if changed.min_quantity > changed.max_quantity:
-        raise InvalidRequest(
-            codes.INVALID_VALUE, "min_quantity is above max_quantity", "min_quantity"
-        )
-    return changed
-
-
-async def get_instrument(deps: Deps, symbol: str) -> Instrument:
-    instrument = await deps.store.instruments.get(symbol)
-    if instrument is None or symbol == GLOBAL_SYMBOL:
-        raise NotFound(reasons.UNKNOWN_INSTRUMENT, f"no instrument {symbol}", "symbol")
-    return instrument
-
-
-async def update_instrument(
-    deps: Deps,
-    symbol: str,
-    actor: str,
-    *,
-    min_quantity: str | None = None,
-    max_quantity: str | None = None,
-    reference_price: str | None = None,
-    price_collar_bps: int | None = None,
-    maker_fee_cbps: int | None = None,
-    taker_fee_cbps: int | None = None,
-    trading_state: TradingState | None = None,
-) -> Instrument:
-    instrument = await get_instrument(deps, symbol)
-    changed = _limits(
-        instrument,
-        min_quantity,
-        max_quantity,
-        reference_price,
-        price_collar_bps=price_collar_bps,
-        maker_fee_cbps=maker_fee_cbps,
-        taker_fee_cbps=taker_fee_cbps,
-    )
-    await deps.store.instruments.upsert(changed)
-    audit.info("instrument %s changed by %s", symbol, actor)
-    if trading_state is not None:
-        changed = await set_instrument_state(deps, symbol, trading_state, actor)
-    return changed
-
-
-async def set_instrument_state(
-    deps: Deps, symbol: str, state: TradingState, actor: str
-) -> Instrument:
-    """Kill switch for one instrument: stored for the risk checks and sent to the matcher
-    (halted: it rejects new orders and cancels the resting ones)."""
-    instrument = (await get_instrument(deps, symbol)).with_state(state)
-    # The matcher first: it is the authority on what trades. If the send fails nothing is
-    # stored and the caller retries; if storing fails after it, the matcher is already in the
-    # new state (a halted matcher rejects what the stale risk check lets through).
-    await send_commands(deps, [SetTradingState(new_command_id(), deps.clock(), symbol, state)])
-    await deps.store.instruments.upsert(instrument)
-    audit.warning("kill switch: instrument %s set %s by %s", symbol, state.value, actor)
-    return instrument
+    return ledger
 
 
 async def set_global_trading_state(deps: Deps, state: TradingState, actor: str) -> None:
-    """Kill switch for everything: halted refuses every new order and cancels every resting
-    order on every instrument (the instruments' own states stay as they were)."""
-    await set_global_state(deps.store, state)
-    audit.warning("kill switch: everything set %s by %s", state.value, actor)
+    """Kill switch for everything: halted refuses every new order (the risk check reads
+    the stored global state) and cancels every resting order: one CancelAll to each
+    instrument that has open orders, and to no other (an instrument without any has
+    nothing to cancel, and waking its book would only take a matcher slot). The
+    instruments' own states stay as they were; resuming sends nothing."""
+    before = await global_state(deps.store)
+    try:
+        await set_global_state(deps.store, state)
+    except StateChanging:
+        raise Conflict(
+            codes.INVALID_VALUE, "the global state keeps changing; retry", None
+        ) from None
+    await audit.record(
+        deps,
+        actor,
+        "kill_switch.global",
+        "global",
+        GLOBAL_SYMBOL,
+        {"trading_state": before.value},
+        {"trading_state": state.value},
+    )
     if state is TradingState.HALTED:
         now = deps.clock()
-        for instrument in await deps.store.instruments.list_instruments():
-            if instrument.symbol != GLOBAL_SYMBOL:
-                command = CancelAll(
-                    new_command_id(), now, instrument.symbol, "", reasons.CANCELED_BY_HALT
-                )
+        for symbol in sorted(await deps.store.orders.open_symbols()):
+            if symbol != GLOBAL_SYMBOL:
+                command = CancelAll(new_command_id(), now, symbol, "", reasons.CANCELED_BY_HALT)
                 await send_commands(deps, [command])

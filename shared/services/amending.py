@@ -22,7 +22,8 @@ from shared.domain.order import (
     ReplaceRequested,
 )
 from shared.ports.store_accounts import Account
-from shared.services import client_order_ids, codes, risk
+from shared.ports.store_risk import LedgerChange
+from shared.services import client_order_ids, codes, limits, risk
 from shared.services.deps import Deps
 from shared.services.dispatch import send_pending
 from shared.services.errors import Conflict, InvalidRequest
@@ -147,6 +148,13 @@ async def replace_order(
             deps, account, instrument, ticket, now, first_only=True, replacing=current
         )
     )
+    # A replace worth more than the order holds takes the difference of the credit limit
+    # with the order's write (given back if the matcher refuses the replace).
+    ask = await risk.ask_for(deps, account, instrument, ticket, now, replacing=current)
+    share = None
+    if ask.notional > 0:
+        fresh = await risk.ledger_of(deps, account, now)
+        share = limits.taking(account.account_id, ask, account.risk_limits, fresh)
     new_client_id = request.client_order_id
     if new_client_id == current.client_order_id:
         new_client_id = None
@@ -164,8 +172,10 @@ async def replace_order(
         new_client_id or "",
     )
 
-    def request_replace(order: Order) -> None:
+    def request_replace(order: Order) -> LedgerChange | None:
         _request(order, ReplaceRequested(now, command.to_dict()))
+        order.reserved += ask.notional
+        return share
 
     order = await change_order(
         deps, lambda: deps.store.orders.get(account.account_id, order_id), request_replace

@@ -85,6 +85,9 @@ async def run_once(
             account_id, _KEY_PREFIX + key, request_hash, status, body, deps.clock()
         )
         await deps.cache.set(cache_key, _encode(record), _CACHE_TTL)
+        if (record.request_hash, record.status_code, record.body) == (request_hash, status, body):
+            return StoredResponse(status, body, False)  # ours: the first answer, no replay
+        # Another request with the key stored its answer first (the lock is only a cache's).
         return _replay(request_hash, record.request_hash, record.status_code, record.body)
     finally:
         await deps.cache.delete(lock)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from shared.domain.instrument import Instrument
 from shared.ports.cache import book_key
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import MAX_PAGE_SIZE
@@ -103,13 +102,6 @@ async def last_trade(deps: Deps, symbol: str) -> Execution | None:
     """The instrument's latest public trade (the maker's row), None before any."""
     trades = await deps.store.executions.list_trades(symbol, 1)
     return trades[0] if trades else None
-
-
-async def mark_price(deps: Deps, instrument: Instrument) -> int | None:
-    """What a position is valued at (ticks): the last public trade, else the instrument's
-    reference price."""
-    trade = await last_trade(deps, instrument.symbol)
-    return trade.price if trade is not None else instrument.reference_price
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from shared.domain.order import Order
 from shared.ports.cache import order_key
 from shared.ports.store_codec import order_from_doc, order_to_doc
 from shared.ports.store_errors import VersionConflict
+from shared.ports.store_risk import LedgerChange
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import NotFound
@@ -41,17 +42,18 @@ async def load_order(deps: Deps, account_id: str, order_id: str) -> Order:
 async def change_order(
     deps: Deps,
     read: Callable[[], Awaitable[Order | None]],
-    change: Callable[[Order], None],
+    change: Callable[[Order], LedgerChange | None],
 ) -> Order:
     """Read, change and write the order, again from a fresh read when another writer got
-    there first. `change` raises to give up (the order is then left as it was)."""
+    there first. `change` raises to give up (the order is then left as it was); it may
+    return a change of the account's risk ledger to make with the write."""
     for _ in range(_MAX_ATTEMPTS):
         order = await read()
         if order is None:
             raise NotFound(codes.ORDER_NOT_FOUND, "the order does not exist", "order_id")
-        change(order)
+        ledger = change(order)
         try:
-            await deps.store.orders.update(order, order.version)
+            await deps.store.orders.update(order, order.version, ledger)
         except VersionConflict:
             continue
         await remember(deps, order)

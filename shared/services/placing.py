@@ -1,8 +1,10 @@
 """Placing an order (and previewing one): the only writer of new orders.
 
-Rate limit -> instrument and grid -> risk -> claim the client order id and store the order
-PENDING_NEW, undispatched (one write) -> send NewOrder -> mark dispatched. A crash or a bus
-failure after the store write leaves the order undispatched: the outbox sweep sends it.
+Instrument and grid -> the order's own risk checks -> take its share of the account's
+limits (rate, open orders, orders today, credit), claim the client order id and store the
+order PENDING_NEW, undispatched (one atomic write on SQLite) -> send NewOrder -> mark
+dispatched. A crash or a bus failure after the store write leaves the order undispatched:
+the outbox sweep sends it.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from shared.domain import reasons
 from shared.domain.ids import new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
 from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
-from shared.services import client_order_ids, codes, risk
+from shared.ports.store_risk import LedgerChange, RiskLedger
+from shared.services import client_order_ids, codes, limits, risk
 from shared.services.deps import Deps
 from shared.services.dispatch import dispatch
 from shared.services.errors import Conflict, ServiceError
@@ -59,10 +64,12 @@ async def place_order(
         earlier = await _earlier_attempt(deps, account, order_id, ticket)
         if earlier is not None:
             return Placed(earlier, instrument)
-    await risk.take_rate_token(deps, account, now)
     risk.raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
-    order = await _store_new(deps, account, ticket, order_id, now)
-    await risk.count_order_placed(deps, account, now)
+    ask = await risk.ask_for(deps, account, instrument, ticket, now)
+    fresh = await risk.ledger_of(deps, account, now)
+    share = limits.taking(account.account_id, ask, account.risk_limits, fresh)
+    order = await _store_new(deps, account, ticket, order_id, now, ask.notional, share)
+    risk.ledger_stored(account.account_id)
     await dispatch(deps, account, order, mark_in_background=True)
     await remember(deps, order)
     return Placed(order, instrument)
@@ -104,14 +111,22 @@ def _same_order(order: Order, ticket: Ticket) -> bool:
 
 
 async def _store_new(
-    deps: Deps, account: Account, ticket: Ticket, order_id: str, now: int
+    deps: Deps,
+    account: Account,
+    ticket: Ticket,
+    order_id: str,
+    now: int,
+    reserved: Decimal,
+    share: LedgerChange,
 ) -> Order:
-    """Store the order and its claim of the client order id in one write (so the id is the
-    order's for good); Conflict when another stored order holds the client order id."""
+    """Store the order, its claim of the client order id and its share of the account's
+    limits in one write (so the id is the order's for good, and the share is taken if and
+    only if the order stores); Conflict when another stored order holds the client order
+    id, the first limit it would break otherwise."""
     client_order_id = ticket.client_order_id or order_id
-    order = _new_order(account, ticket, order_id, client_order_id, now)
+    order = _new_order(account, ticket, order_id, client_order_id, now, reserved)
     try:
-        await deps.store.orders.create(order, client_order_ids.claim_key(client_order_id))
+        await deps.store.orders.create(order, client_order_ids.claim_key(client_order_id), share)
         return order
     except DuplicateClientOrderId as error:
         held_by = error.existing_order_id
@@ -119,9 +134,9 @@ async def _store_new(
         raise client_order_ids.duplicate(client_order_id, order_id) from None
     await client_order_ids.refuse_if_held(deps, account.account_id, client_order_id, held_by)
     # Claimed by an attempt that stopped before storing its order: take its order id over.
-    order = _new_order(account, ticket, held_by, client_order_id, now)
+    order = _new_order(account, ticket, held_by, client_order_id, now, reserved)
     try:
-        await deps.store.orders.create(order, None)
+        await deps.store.orders.create(order, None, share)
     except DuplicateClientOrderId as error:  # an order holds the client order id now
         raise client_order_ids.duplicate(client_order_id, error.existing_order_id) from None
     except DuplicateOrderId:
@@ -130,7 +145,12 @@ async def _store_new(
 
 
 def _new_order(
-    account: Account, ticket: Ticket, order_id: str, client_order_id: str, now: int
+    account: Account,
+    ticket: Ticket,
+    order_id: str,
+    client_order_id: str,
+    now: int,
+    reserved: Decimal,
 ) -> Order:
     return Order(
         order_id=order_id,
@@ -145,6 +165,7 @@ def _new_order(
         stop_price=ticket.stop_price,
         created_at=now,
         expire_at=ticket.expire_at,
+        reserved=reserved,
     )
 
 
@@ -157,23 +178,34 @@ class Preview:
     notional: str | None = None
 
 
+def _taken(
+    ledger: RiskLedger, ask: limits.Ask, account: Account
+) -> tuple[list[RiskFailure], list[RiskFailure]]:
+    """The ledger's failures of the ask: (the rate limit's, the others')."""
+    found = [
+        RiskFailure(error.reason, error.detail, error.field)
+        for error in limits.failures(ledger, ask, account.risk_limits)
+    ]
+    rate = [f for f in found if f.reason == reasons.RATE_LIMIT_EXCEEDED]
+    return rate, [f for f in found if f.reason != reasons.RATE_LIMIT_EXCEEDED]
+
+
 async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> Preview:
     """Run every check of `place_order` and report the outcome; changes nothing."""
     now = deps.clock()
-    try:
-        await risk.take_rate_token(deps, account, now, peek=True)
-        rate_failures: list[RiskFailure] = []
-    except ServiceError as error:
-        rate_failures = [RiskFailure(error.reason, error.detail, error.field)]
+    ledger = await risk.ledger_of(deps, account, now)
     try:
         instrument = await instrument_for(deps, request.symbol)
         ticket = to_ticket(request, instrument, now)
     except ServiceError as error:
         failure = RiskFailure(error.reason, error.detail, error.field)
-        return Preview(False, [*rate_failures, failure])
-    failures = rate_failures + await risk.evaluate(
-        deps, account, instrument, ticket, now, first_only=False
-    )
+        nothing = limits.Ask(Decimal(0), Decimal(0), now, risk.utc_day(now)[0])
+        rate, _ = _taken(ledger, nothing, account)
+        return Preview(False, [*rate, failure])
+    ask = await risk.ask_for(deps, account, instrument, ticket, now)
+    rate, others = _taken(ledger, ask, account)
+    failures = rate + await risk.evaluate(deps, account, instrument, ticket, now, first_only=False)
+    failures += others
     if request.client_order_id:
         try:
             await client_order_ids.refuse_if_taken(

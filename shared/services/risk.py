@@ -1,11 +1,23 @@
 """Pre-trade risk checks. Each failure names a stable reason code (shared.domain.reasons).
 
+The checks of the order alone (trading states, price collar, the notional of one order) run
+here; the limits an order takes a share of (rate, open orders, orders today, buying power)
+are checked and taken in the account's risk ledger, in the same atomic step as the order is
+stored (shared.services.limits), so they hold however many orders arrive at once.
+
+Buying power (in place of the former check of open plus filled notional against the credit
+limit): an order's notional must not exceed the account's buying power
+(`shared.services.balances`: equity + credit limit - gross market value - open orders),
+unless it can only reduce the account's position. `ask_for` reads what the rule needs
+besides the ledger.
+
 Placing an order stops at the first failure; a preview runs every check and reports all.
 Money is Decimal in the quote currency: lots x lot size x ticks x tick size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,17 +26,21 @@ from decimal import Decimal
 from shared.domain import reasons
 from shared.domain.enums import Side, TradingState
 from shared.domain.instrument import Instrument
+from shared.domain.order import OPEN_STATUSES as _OPEN_STATUSES
 from shared.domain.order import Order
-from shared.ports.cache import daily_key, rate_key
 from shared.ports.store_accounts import Account
+from shared.ports.store_errors import VersionConflict
 from shared.ports.store_paging import MAX_PAGE_SIZE
-from shared.services import codes
+from shared.ports.store_risk import RiskLedger
+from shared.services import balances, codes
 from shared.services.deps import Deps
-from shared.services.errors import RateLimited, ServiceError
+from shared.services.errors import ServiceError
+from shared.services.limits import Ask, money
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
-_DAY_TTL = 2 * 86_400.0
+OPEN_STATUSES = frozenset(_OPEN_STATUSES)
+_known_ledgers: set[str] = set()  # accounts whose ledger is stored (ledgers are never deleted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +57,6 @@ def raise_first(failures: list[RiskFailure]) -> None:
         raise ServiceError(first.reason, first.detail, first.field)
 
 
-def money(instrument: Instrument, lots: int, ticks: int) -> Decimal:
-    return Decimal(lots) * instrument.lot_size * Decimal(ticks) * instrument.tick_size
-
-
 def valuation_price(instrument: Instrument, ticket: Ticket) -> int | None:
     """The price an order is valued at: its limit, else its stop, else the reference."""
     return ticket.limit_price or ticket.stop_price or instrument.reference_price
@@ -53,25 +65,6 @@ def valuation_price(instrument: Instrument, ticket: Ticket) -> int | None:
 def order_notional(instrument: Instrument, ticket: Ticket, lots: int) -> Decimal | None:
     price = valuation_price(instrument, ticket)
     return None if price is None else money(instrument, lots, price)
-
-
-async def take_rate_token(deps: Deps, account: Account, now: int, *, peek: bool = False) -> None:
-    """Take one token of the account's order-rate bucket; RateLimited when it is empty."""
-    limits = account.risk_limits
-    allowed = await deps.cache.take_token(
-        rate_key(account.account_id),
-        float(limits.rate_per_second),
-        limits.burst,
-        now,
-        take=0 if peek else 1,
-    )
-    if not allowed:
-        retry_after = 1.0 / max(limits.rate_per_second, 1)
-        raise RateLimited(
-            reasons.RATE_LIMIT_EXCEEDED,
-            f"more than {limits.rate_per_second} orders per second (burst {limits.burst})",
-            retry_after,
-        )
 
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
@@ -88,74 +81,128 @@ def utc_day(now: int) -> tuple[str, int]:
     return _yyyymmdd(day_number), day_number * _NS_PER_DAY
 
 
-async def orders_today(deps: Deps, account: Account, now: int) -> int:
-    """Orders the account placed this UTC day: a cache counter, rebuilt from the store."""
-    day, start = utc_day(now)
-    key = daily_key(account.account_id, day)
-    cached = await deps.cache.get(key)
-    if cached is not None:
-        return int(cached)
+async def _count_orders(deps: Deps, account: Account, **filters: object) -> int:
     count, cursor = 0, None
-    cap = account.risk_limits.max_daily_orders
-    while count <= cap:
+    while True:
         page = await deps.store.orders.list_orders(
-            account.account_id, since=start, limit=MAX_PAGE_SIZE, cursor=cursor
+            account.account_id,
+            limit=MAX_PAGE_SIZE,
+            cursor=cursor,
+            **filters,  # type: ignore[arg-type]
         )
         count += len(page.items)
         cursor = page.next_cursor
         if cursor is None:
-            break
-    await deps.cache.set(key, str(count).encode(), _DAY_TTL)
-    return count
+            return count
 
 
-async def count_order_placed(deps: Deps, account: Account, now: int) -> None:
-    day, _ = utc_day(now)
-    if await deps.cache.get(daily_key(account.account_id, day)) is not None:
-        await deps.cache.incr(daily_key(account.account_id, day), 1, _DAY_TTL)
+async def ledger_of(deps: Deps, account: Account, now: int) -> RiskLedger:
+    """The account's ledger as stored, or the one to start it with: a full rate bucket,
+    and (an account with orders from before ledgers) its open orders and today's orders
+    counted from the store; those older orders hold no credit."""
+    burst = float(account.risk_limits.burst)
+    fresh = RiskLedger(account.account_id, rate_tokens=burst, rate_at=now)
+    if account.account_id in _known_ledgers:
+        return fresh  # only used if none is stored, which cannot happen any more
+    stored = await deps.store.risk.get(account.account_id)
+    if stored is not None:
+        _known_ledgers.add(account.account_id)
+        return stored
+    day, start = utc_day(now)
+    counts, _ = await _open_orders_of(deps, account)
+    return dataclasses.replace(
+        fresh,
+        open_orders=sum(counts.values()),
+        open_symbols=counts,
+        day=day,
+        day_orders=await _count_orders(deps, account, since=start),
+    )
 
 
-@dataclass(slots=True)
-class Exposure:
-    open_orders: int = 0
-    open_notional: Decimal = Decimal(0)
-    filled_notional: Decimal = Decimal(0)
+def ledger_stored(account_id: str) -> None:
+    """Remember that the account's ledger is stored (so `ledger_of` reads nothing)."""
+    _known_ledgers.add(account_id)
 
 
-async def exposure(
-    deps: Deps, account: Account, excluding: str | None = None, known: Instrument | None = None
-) -> Exposure:
-    """The account's open orders (count and notional) and its filled notional: the net
-    traded cash of each position. `excluding` leaves out one order (the one replaced);
-    `known` is an instrument the caller has read already (saves reading it again)."""
-    instruments: dict[str, Instrument | None] = {}
-    if known is not None:
-        instruments[known.symbol] = known
+async def _open_orders_of(deps: Deps, account: Account) -> tuple[dict[str, int], Decimal]:
+    """How many open orders the account has on each instrument, and the buying power they
+    hold."""
+    counts: dict[str, int] = {}
+    held, cursor = Decimal(0), None
+    while True:
+        page = await deps.store.orders.list_orders(
+            account.account_id, statuses=OPEN_STATUSES, limit=MAX_PAGE_SIZE, cursor=cursor
+        )
+        for order in page.items:
+            counts[order.symbol] = counts.get(order.symbol, 0) + 1
+            held += order.reserved
+        cursor = page.next_cursor
+        if cursor is None:
+            return counts, held
 
-    async def instrument_of(symbol: str) -> Instrument | None:
-        if symbol not in instruments:
-            instruments[symbol] = await deps.store.instruments.get(symbol)
-        return instruments[symbol]
 
-    result = Exposure()
-    units: dict[str, int] = {}  # lots x ticks per instrument: exact integers, priced once
-    for group in await deps.store.orders.open_exposure(account.account_id, excluding):
-        result.open_orders += group.open_orders
-        instrument = await instrument_of(group.symbol)
-        if instrument is None:
+async def rebuild_ledger(deps: Deps, account: Account, now: int) -> RiskLedger:
+    """Recount the account's ledger from its orders (its open orders and the credit they
+    hold, today's orders; the rate bucket as it is) and store it, conditionally on the
+    version read first (again from the top if anything changed it meanwhile).
+
+    Run it while the account is halted: a store without transactions takes a placement's
+    share before it writes the order, and a recount between the two would miss it."""
+    for _ in range(50):
+        stored = await deps.store.risk.get(account.account_id)
+        counts, held = await _open_orders_of(deps, account)
+        day, start = utc_day(now)
+        today = await _count_orders(deps, account, since=start)
+        base = stored or RiskLedger(
+            account.account_id, rate_tokens=float(account.risk_limits.burst), rate_at=now
+        )
+        counted = dataclasses.replace(
+            base,
+            open_orders=sum(counts.values()),
+            open_symbols=counts,
+            open_notional=held,
+            day=day,
+            day_orders=today,
+        )
+        try:
+            rebuilt = await deps.store.risk.put(counted, None if stored is None else stored.version)
+        except VersionConflict:
             continue
-        price = group.price or instrument.reference_price or 0
-        units[group.symbol] = units.get(group.symbol, 0) + group.leaves_qty * price
-    for symbol, amount in units.items():
-        instrument = instruments[symbol]
-        assert instrument is not None
-        result.open_notional += money(instrument, 1, amount)
-    for position in await deps.store.positions.list_positions(account.account_id):
-        instrument = await instrument_of(position.symbol)
-        if instrument is not None:
-            net_cash = abs(position.bought_notional - position.sold_notional)
-            result.filled_notional += money(instrument, 1, net_cash)
-    return result
+        _known_ledgers.add(account.account_id)
+        return rebuilt
+    raise VersionConflict(account.account_id, -1, -1)
+
+
+async def ask_for(
+    deps: Deps,
+    account: Account,
+    instrument: Instrument,
+    ticket: Ticket,
+    now: int,
+    replacing: Order | None = None,
+) -> Ask:
+    """What the order asks of the account's limits: for a new order, the buying power of
+    its quantity at its price; for a replace, what its new open quantity at its new price
+    is worth more than the order holds now. With it, what the rule needs besides the
+    ledger: the account's buying power before its open orders, and whether the order can
+    only reduce its position (both as read now)."""
+    leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
+    worth = order_notional(instrument, ticket, leaves) or Decimal(0)
+    notional = worth if replacing is None else max(Decimal(0), worth - replacing.reserved)
+    positions = await deps.store.positions.list_positions(account.account_id)
+    known: dict[str, Instrument | None] = {instrument.symbol: instrument}
+    power = await balances.power_before_orders(deps, account, now, positions, known)
+    net = next((p.net_quantity for p in positions if p.symbol == ticket.symbol), 0)
+    reduces = 0 < leaves <= (-net if ticket.side is Side.BUY else net)
+    return Ask(
+        notional,
+        power,
+        now,
+        utc_day(now)[0],
+        new_order=replacing is None,
+        symbol=ticket.symbol,
+        reduces=reduces,
+    )
 
 
 async def _state_failure(
@@ -203,10 +250,10 @@ async def evaluate(
     first_only: bool,
     replacing: Order | None = None,
 ) -> list[RiskFailure]:
-    """Run the checks in order; with `first_only`, stop at the first failure.
+    """Run the checks of the order alone, in order; with `first_only`, stop at the first
+    failure. (The limits it takes a share of are checked in the ledger: limits.py.)
 
-    For a replace (`replacing` = the order as stored), the order's own open quantity is not
-    counted twice and the per-order counts (open orders, daily orders) do not apply."""
+    For a replace (`replacing` = the order as stored), its new open quantity counts."""
     failures: list[RiskFailure] = []
 
     def fail(failure: RiskFailure | None) -> bool:
@@ -223,28 +270,8 @@ async def evaluate(
     notional = order_notional(instrument, ticket, ticket.quantity)
     if notional is None:
         detail = "no reference price yet to value a market order: send a limit order"
-        if fail(RiskFailure(reasons.INSTRUMENT_NOT_TRADING, detail, "type")):
-            return failures
+        fail(RiskFailure(reasons.INSTRUMENT_NOT_TRADING, detail, "type"))
     elif notional > limits.max_order_notional:
         detail = f"notional {notional} is above the limit {limits.max_order_notional}"
-        if fail(RiskFailure(reasons.NOTIONAL_EXCEEDS_LIMIT, detail, "quantity")):
-            return failures
-    current = await exposure(
-        deps, account, replacing.order_id if replacing else None, known=instrument
-    )
-    if replacing is None and current.open_orders >= limits.max_open_orders:
-        detail = f"{current.open_orders} open orders (limit {limits.max_open_orders})"
-        if fail(RiskFailure(reasons.MAX_OPEN_ORDERS_EXCEEDED, detail)):
-            return failures
-    if replacing is None:
-        today = await orders_today(deps, account, now)
-        if today >= limits.max_daily_orders:
-            detail = f"{today} orders today (limit {limits.max_daily_orders})"
-            if fail(RiskFailure(reasons.DAILY_ORDER_LIMIT_EXCEEDED, detail)):
-                return failures
-    added = order_notional(instrument, ticket, leaves) or Decimal(0)
-    total = current.open_notional + current.filled_notional + added
-    if total > limits.credit_limit:
-        detail = f"open and filled notional {total} would exceed {limits.credit_limit}"
-        fail(RiskFailure(reasons.CREDIT_LIMIT_EXCEEDED, detail, "quantity"))
+        fail(RiskFailure(reasons.NOTIONAL_EXCEEDS_LIMIT, detail, "quantity"))
     return failures

@@ -2,6 +2,11 @@
 
 - Undispatched orders (a crash or a bus failure between the store write and the send) get
   their NewOrder sent, and are marked dispatched.
+- Instruments whose stored trading state may not have reached the matcher (a send that
+  failed after the state was stored) get it sent (`shared.services.states`).
+- Published events the projector never applied (their batch was dead-lettered, and no
+  later batch of the instrument came to fill the gap) are applied from the journal, once
+  older than the grace (`projector.fill_projection_gaps`).
 - Pending orders (pending_new, pending_cancel, pending_replace) that have waited longer than
   the grace get their pending command sent again: a pending_new order its NewOrder (rebuilt
   from the order), the others the request command stored on the order, preceded by the
@@ -25,6 +30,8 @@ from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.services.deps import Deps
 from shared.services.dispatch import dispatch, new_order_command, send_commands
+from shared.services.projector import fill_projection_gaps
+from shared.services.states import resend_pending_states
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,8 @@ GRACE_NS = 5_000_000_000
 class SweepReport:
     dispatched: int  # undispatched orders whose NewOrder was sent
     resent: int  # pending orders whose command(s) were sent again
+    states: int = 0  # instruments whose stored trading state was sent again
+    projected: int = 0  # journal entries applied that the projector had missed
 
 
 async def resend_undispatched(deps: Deps, grace_ns: int = GRACE_NS, limit: int = 100) -> int:
@@ -131,7 +140,10 @@ async def _resend(deps: Deps, account: Account, order: Order) -> bool:
 
 
 async def sweep_outbox(deps: Deps, grace_ns: int = GRACE_NS, limit: int = 100) -> SweepReport:
-    """One sweep: undispatched NewOrders first, then the pending commands."""
+    """One sweep: undispatched NewOrders first, then the pending commands, then the
+    instruments' trading states that may not have reached the matcher."""
     dispatched = await _dispatch_undispatched(deps, grace_ns, limit)
     resent = await resend_pending(deps, grace_ns, limit, skip=frozenset(dispatched))
-    return SweepReport(len(dispatched), resent)
+    states = await resend_pending_states(deps)
+    projected = await fill_projection_gaps(deps, grace_ns)
+    return SweepReport(len(dispatched), resent, states, projected)

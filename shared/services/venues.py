@@ -1,5 +1,6 @@
 """External venues as data: define them, list them with their connections, route accounts
-and instruments to them. Every change is an audit line with who made it.
+and instruments to them. Every change is in the audit trail (`shared.services.audit`: who,
+when, before and after).
 
 Credentials are named, never given: a venue's `credentials` map a role to the name of a
 setting (an app setting, or a Key Vault secret mapped into the gateway's environment), so no
@@ -16,15 +17,15 @@ from shared.domain.enums import AccountType
 from shared.domain.instrument import Instrument
 from shared.gateway_messages import venue_defined_message
 from shared.ports.store_accounts import Account
-from shared.ports.store_errors import DuplicateVenue, VersionConflict
+from shared.ports.store_errors import DuplicateVenue
 from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState
-from shared.services import codes
-from shared.services.admin import get_account, get_instrument
+from shared.services import audit, codes
+from shared.services.admin import change_account
 from shared.services.deps import Deps
 from shared.services.errors import Conflict, InvalidRequest
-
-audit = logging.getLogger("audit")
+from shared.services.instrument_admin import change_instrument
+from shared.services.views import account_view, instrument_view, venue_view
 
 INTERNAL = "internal"
 """Routing to this name means the internal matching engine (no external venue)."""
@@ -84,7 +85,8 @@ async def define_venue(deps: Deps, spec: VenueDefinition, actor: str) -> VenueDe
         await deps.store.venues.create(venue)
     except DuplicateVenue:
         raise Conflict(codes.VENUE_EXISTS, f"the venue {spec.name} exists", "name") from None
-    audit.info("venue %s (%s) defined by %s", venue.name, venue.kind.value, actor)
+    defined = venue_view(connection_state(venue, None, venue.created_at))
+    await audit.record(deps, actor, "venue.defined", "venue", venue.name, None, defined)
     try:
         message = venue_defined_message(venue.name, venue.created_at)
         await deps.bus.send(deps.settings.VENUES_QUEUE, [message])
@@ -125,8 +127,8 @@ async def check_venue(deps: Deps, name: str) -> str | None:
 async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> Account:
     """Send a live account's orders to `venue` ("internal": the matching engine)."""
     target = await check_venue(deps, venue)
-    for _ in range(20):
-        account = await get_account(deps, account_id)
+
+    def route(account: Account) -> Account:
         if account.type is not AccountType.LIVE:
             raise Conflict(
                 codes.ACCOUNT_NOT_LIVE,
@@ -134,16 +136,19 @@ async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> 
                 f" {account.type.value}",
                 "venue",
             )
-        try:
-            account = await deps.store.accounts.update(
-                replace(account, venue=target), account.version
-            )
-            break
-        except VersionConflict:
-            continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
-    audit.warning("account %s routed to %s by %s", account_id, target or INTERNAL, actor)
+        return replace(account, venue=target)
+
+    before, account = await change_account(deps, account_id, route)
+    await audit.record(
+        deps,
+        actor,
+        "account.routed",
+        "account",
+        account_id,
+        account_view(before),
+        account_view(account),
+        target or INTERNAL,
+    )
     return account
 
 
@@ -151,9 +156,19 @@ async def route_instrument(deps: Deps, symbol: str, venue: str, actor: str) -> I
     """Send live orders on `symbol` to `venue` whatever their account's routing
     ("internal": back to the account's own routing)."""
     target = await check_venue(deps, venue)
-    instrument = replace(await get_instrument(deps, symbol), venue=target)
-    await deps.store.instruments.upsert(instrument)
-    audit.warning("instrument %s routed to %s by %s", symbol, target or INTERNAL, actor)
+    before, instrument = await change_instrument(
+        deps, symbol, lambda instrument: replace(instrument, venue=target)
+    )
+    await audit.record(
+        deps,
+        actor,
+        "instrument.routed",
+        "instrument",
+        symbol,
+        instrument_view(before),
+        instrument_view(instrument),
+        target or INTERNAL,
+    )
     return instrument
 
 

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import fee_to_str
 from shared.domain.order import Order
+from shared.domain.positions import date_of, utc_day
 from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
+from shared.ports.store_risk import RiskLedger
 
 if TYPE_CHECKING:
     from shared.services.venues import VenueStatus
@@ -84,7 +86,11 @@ def order_view(order: Order, instrument: Instrument) -> View:
     }
 
 
-def execution_view(execution: Execution, instrument: Instrument) -> View:
+def execution_view(execution: Execution, instrument: Instrument, now: int | None = None) -> View:
+    """An execution; `settled` as of `now` (ns; None: as of the execution itself): settled
+    by hand, or its settlement day has begun."""
+    today = utc_day(execution.executed_at if now is None else now)
+    settle_day = execution.settle_day
     return {
         "execution_id": execution.execution_id,
         "order_id": execution.order_id,
@@ -96,6 +102,9 @@ def execution_view(execution: Execution, instrument: Instrument) -> View:
         "liquidity": execution.liquidity.value,
         "fee": fee_to_str(execution.fee, instrument.tick_size, instrument.lot_size),
         "executed_at": ns_to_rfc3339(execution.executed_at),
+        "settlement_date": date_of(settle_day) if settle_day else None,
+        "settled": bool(execution.settled_at) or settle_day <= today,
+        "settled_at": ns_to_rfc3339(execution.settled_at) if execution.settled_at else None,
     }
 
 
@@ -144,7 +153,20 @@ def instrument_view(instrument: Instrument) -> View:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": _price(instrument, instrument.reference_price),
         "trading_state": instrument.trading_state.value,
+        "asset_class": instrument.asset_class.value,
+        "settlement_days": instrument.settlement_days,
+        "currency": instrument.currency,
         "venue": instrument.venue,
+    }
+
+
+def risk_ledger_view(ledger: RiskLedger) -> View:
+    return {
+        "account_id": ledger.account_id,
+        "open_orders": ledger.open_orders,
+        "open_notional": format(ledger.open_notional.normalize(), "f"),
+        "day": ledger.day,
+        "day_orders": ledger.day_orders,
     }
 
 
@@ -165,6 +187,8 @@ def account_view(account: Account) -> View:
             "burst": limits.burst,
             "credit_limit": format(limits.credit_limit, "f"),
         },
+        "currency": account.currency,
+        "starting_cash": format(account.starting_cash, "f"),
         "created_at": ns_to_rfc3339(account.created_at),
         "venue": account.venue,
     }

@@ -77,11 +77,14 @@ async def test_positions_and_the_account_after_fills(oms: AlpacaOms):
     assert (position.qty, position.side) == ("6", PositionSide.LONG)
     assert Decimal(position.avg_entry_price) == Decimal(bought["price"])
     assert Decimal(position.cost_basis) == 6 * Decimal(bought["price"])
-    cash = sum(
+    admin = {"X-API-Key": oms.admin_key}
+    native = (await oms.http.get(f"/api/admin/accounts/{bot.account_id}", headers=admin)).json()
+    cash = Decimal(native["starting_cash"]) + sum(
         Decimal(f["quantity"]) * Decimal(f["price"]) * (1 if f["side"] == "sell" else -1)
         - Decimal(f["fee"])
         for f in fills
     )
+    assert Decimal(native["starting_cash"]) > 0  # a paper account starts with cash
     assert Decimal(account.cash) == cash
     assert Decimal(account.equity) == cash + Decimal(account.long_market_value)
     assert Decimal(account.long_market_value) == Decimal(position.market_value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import orjson
 
@@ -31,6 +32,7 @@ async def test_same_idempotency_key_and_body_returns_the_same_order_once(
     second = await alice.place(**BUY, headers=key)
     assert (first.status, second.status) == (202, 202)
     assert second.json() == first.json()
+    assert "idempotent-replayed" not in first.headers  # the first answer is no replay
     assert second.headers.get("idempotent-replayed") == "true"
     assert len((await alice.call("GET", "/api/orders")).json()["items"]) == 1
 
@@ -218,3 +220,35 @@ async def test_a_filter_on_a_status_no_order_takes_matches_nothing(oms: Oms, tra
     assert (await alice.call("GET", "/api/orders", params={"status": every})).status == 200
     bad = await alice.call("GET", "/api/orders", params={"status": ["halted"]})
     assert (bad.status, bad.json()["field"]) == (422, "status.0")
+
+
+def _crafted_cursor(ts: object, key: object) -> str:
+    raw = json.dumps([ts, key], separators=(",", ":")).encode()  # orjson stops at 64 bits
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_a_cursor_the_server_did_not_issue_is_a_422_never_a_500(
+    oms: Oms, transport: Transport
+):
+    alice, *_ = await setup(oms, transport)
+    for _ in range(3):
+        await alice.place(**BUY)
+    issued = (await alice.call("GET", "/api/orders", params={"limit": 2})).json()["next_cursor"]
+    crafted = [
+        _crafted_cursor(2**63, "x"),  # past SQLite's int64: OverflowError
+        _crafted_cursor(2**64 - 1, "x"),
+        _crafted_cursor(-(2**63) - 1, "x"),
+        _crafted_cursor(1, "x" * 200),  # longer than any id
+        _crafted_cursor(1.5, "x"),
+        base64.urlsafe_b64encode(b'[1, "x"]').decode(),  # not the server's own spelling
+        issued + "=",
+    ]
+    for path in ("/api/orders", "/api/executions"):
+        for cursor in crafted:
+            reply = await alice.call("GET", path, params={"cursor": cursor})
+            assert (reply.status, reply.json()["reason"], reply.json()["field"]) == (
+                422,
+                "INVALID_CURSOR",
+                "cursor",
+            ), (path, cursor)
+    assert (await alice.call("GET", "/api/orders", params={"cursor": issued})).status == 200

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.domain.enums import TradingState
-from shared.services import admin
+from shared.services import admin, instrument_admin
 from tests.support.oms import Client, Oms, Reply, Transport
 
 LIMIT = {"symbol": "ABC", "side": "buy", "type": "limit", "quantity": "10", "limit_price": "100"}
@@ -36,7 +36,7 @@ async def with_state(oms: Oms, client: Client, scope: str, state: TradingState) 
         me = next(a for a in accounts if a.name == "trader")
         await admin.set_account_state(oms.container, me.account_id, state, "test")
     elif scope == "instrument":
-        await admin.set_instrument_state(oms.container, "ABC", state, "test")
+        await instrument_admin.set_instrument_state(oms.container, "ABC", state, "test")
     else:
         await admin.set_global_trading_state(oms.container, state, "test")
     return await place(client)
@@ -90,7 +90,12 @@ CASES: dict[str, tuple[int, str | None, dict[str, Any], Case]] = {
         {"burst": 1, "rate_per_second": 1},
         lambda o, c: after_one(c),
     ),
-    "CREDIT_LIMIT_EXCEEDED": (422, "quantity", {"credit_limit": 1500}, lambda o, c: after_one(c)),
+    "INSUFFICIENT_BUYING_POWER": (
+        422,
+        "quantity",
+        {"credit_limit": 1500},
+        lambda o, c: after_one(c),
+    ),
     "DUPLICATE_CLIENT_ORDER_ID": (
         409,
         "client_order_id",
@@ -168,7 +173,7 @@ _ONE_ORDER_FIRST = {
     "MAX_OPEN_ORDERS_EXCEEDED",
     "DAILY_ORDER_LIMIT_EXCEEDED",
     "RATE_LIMIT_EXCEEDED",
-    "CREDIT_LIMIT_EXCEEDED",
+    "INSUFFICIENT_BUYING_POWER",
     "DUPLICATE_CLIENT_ORDER_ID",
 }
 
@@ -199,7 +204,7 @@ async def test_preview_reports_every_failure_and_places_nothing(
     assert [f["reason"] for f in body["failures"]] == [
         "PRICE_OUTSIDE_COLLAR",
         "NOTIONAL_EXCEEDS_LIMIT",
-        "CREDIT_LIMIT_EXCEEDED",
+        "INSUFFICIENT_BUYING_POWER",
     ]
     assert body["notional"] == "1200"
     ok = await client.call("POST", "/api/orders/preview", json=order(quantity="0.5"))

@@ -38,7 +38,7 @@ from shared.adapters.sqlite.store import open_sqlite_store
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.ports.cache import book_key
-from shared.services import admin
+from shared.services import instrument_admin
 from shared.signalr_hub import LocalHub
 from tests.support.oms import ADMIN_KEY
 from tests.support.redis_server import free_port
@@ -69,8 +69,10 @@ async def seeded_container() -> Container:
         notifier=LocalNotifier(hub, "http://127.0.0.1:1/signalr"),
     )
     for symbol, tick, lot in (("ABC", "0.01", "1"), ("XYZ", "0.5", "10")):
-        spec = admin.InstrumentSpec(symbol, Decimal(tick), Decimal(lot), reference_price="100")
-        await admin.create_instrument(container, spec, "seed")
+        spec = instrument_admin.InstrumentSpec(
+            symbol, Decimal(tick), Decimal(lot), reference_price="100"
+        )
+        await instrument_admin.create_instrument(container, spec, "seed")
     book = {"symbol": "ABC", "seq": 7, "ts": 1, "bids": [[9999, 5, 2]], "asks": [[10001, 3, 1]]}
     await cache.set(book_key("ABC"), orjson.dumps(book))
     return container

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from decimal import Decimal
@@ -14,9 +15,11 @@ from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import (
     DuplicateAccount,
     DuplicateApiKey,
+    DuplicateInstrument,
     NotFound,
     VersionConflict,
 )
+from shared.ports.store_feeds import FeedPosition
 
 
 def key_hash(key: str) -> str:
@@ -100,15 +103,26 @@ async def test_a_rotated_key_replaces_the_old_one(store):
     await store.accounts.create(account("acc-3", "old"))  # the old key is free again
 
 
-async def test_instruments_upsert_and_list(store):
+async def test_instruments_are_created_once_and_changed_by_version(store):
     aapl = Instrument("AAPL", Decimal("0.01"), Decimal("1"), reference_price=15_000)
     msft = Instrument("MSFT", Decimal("0.05"), Decimal("0.5"), maker_fee_cbps=-20)
-    await store.instruments.upsert(msft)
-    await store.instruments.upsert(aapl)
+    await store.instruments.create(msft)
+    await store.instruments.create(aapl)
     assert await store.instruments.get("AAPL") == aapl
-    await store.instruments.upsert(aapl.with_state(TradingState.HALTED))
+    with pytest.raises(DuplicateInstrument):  # a second creator of the symbol
+        await store.instruments.create(dataclasses.replace(aapl, tick_size=Decimal("0.05")))
+    assert await store.instruments.get("AAPL") == aapl
 
-    assert await store.instruments.get("AAPL") == aapl.with_state(TradingState.HALTED)
+    halted = await store.instruments.update(aapl.with_state(TradingState.HALTED), 0)
+    assert halted == dataclasses.replace(aapl, trading_state=TradingState.HALTED, version=1)
+    assert await store.instruments.get("AAPL") == halted
+    with pytest.raises(VersionConflict) as stale:  # a writer that read version 0
+        await store.instruments.update(dataclasses.replace(aapl, maker_fee_cbps=5), 0)
+    assert stale.value.actual_version == 1
+    assert await store.instruments.get("AAPL") == halted
+    with pytest.raises(NotFound):
+        await store.instruments.update(Instrument("TSLA", Decimal("1"), Decimal("1")), 0)
+
     assert await store.instruments.get("TSLA") is None
     assert [i.symbol for i in await store.instruments.list_instruments()] == ["AAPL", "MSFT"]
 
@@ -123,3 +137,15 @@ async def test_the_first_response_to_an_idempotency_key_is_kept(store):
     assert other_account.request_hash == "h3" and other_account.created_at > 0
     assert await store.idempotency.get("acc-1", "k1") == first
     assert await store.idempotency.get("acc-1", "k2") is None
+
+
+async def test_feed_streams_hand_out_each_number_once_under_one_epoch(store):
+    assert await store.feeds.position("account:acc-1") is None
+    first = await store.feeds.advance("account:acc-1", 0)  # a reader gets the epoch first
+    assert first.seq == 0
+    positions = await asyncio.gather(*(store.feeds.advance("account:acc-1", 2) for _ in range(8)))
+    assert {p.epoch for p in positions} == {first.epoch}
+    assert sorted(p.seq for p in positions) == list(range(2, 17, 2))  # no block handed twice
+    assert await store.feeds.position("account:acc-1") == FeedPosition(first.epoch, 16)
+    other = await store.feeds.advance("account:acc-2", 1)
+    assert other.seq == 1 and other.epoch != first.epoch

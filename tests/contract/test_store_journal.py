@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from shared.domain.commands import CancelAll, command_from_dict
@@ -141,3 +143,30 @@ async def test_a_projected_mark_set_first_leaves_the_published_mark_at_zero(stor
 
     await store.journal.mark_published("AAPL", 9)
     assert await store.journal.projected_seq("AAPL") == 3
+
+
+async def test_an_entry_keeps_the_time_the_matcher_ran_its_command(store):
+    timed = dataclasses.replace(entry("c1", 1, 2), processed_at=1_700_000_000_123_456_789)
+    untimed = entry("c2", 3)
+
+    await store.journal.append([timed, untimed])
+
+    stored = await read_all(store.journal, "AAPL")
+    assert [e.processed_at for e in stored] == [1_700_000_000_123_456_789, 0]
+    found = await store.journal.find_by_command("AAPL", "c1")
+    assert found is not None and found.processed_at == 1_700_000_000_123_456_789
+    # A retried append of the same command (its clock said something else) is the same
+    # entry, and what comes back is the first one, with the first time.
+    again = dataclasses.replace(timed, processed_at=5)
+    assert await store.journal.append([again]) == [timed]
+    assert (await store.journal.append([again]))[0].processed_at == timed.processed_at
+
+
+async def test_the_entries_holding_some_events_are_found_each_once(store):
+    await store.journal.append([entry("c1", 1, 2), entry("c2", 3), entry("c3", 4, 3)])
+
+    found = await store.journal.entries_at("AAPL", [5, 2, 1, 4, 9])
+
+    assert [e.command_id for e in found] == ["c1", "c3"]
+    assert await store.journal.entries_at("AAPL", []) == []
+    assert await store.journal.entries_at("MSFT", [1]) == []

@@ -393,6 +393,20 @@ async def test_open_exposure_adds_up_open_orders_by_symbol_and_price(store, make
     assert await store.orders.open_exposure("acc-3") == []
 
 
+async def test_the_symbols_with_open_orders_of_any_account(store, make_order):
+    assert await store.orders.open_symbols() == []
+    done = make_order(symbol="DONE", status=OrderStatus.FILLED, leaves_qty=0)
+    orders = [
+        make_order(symbol="AAPL"),
+        make_order(symbol="AAPL", account_id="acc-2"),
+        make_order(symbol="MSFT", account_id="acc-3", status=OrderStatus.PENDING_CANCEL),
+        done,
+    ]
+    for order in orders:
+        await store.orders.create(order)
+    assert sorted(await store.orders.open_symbols()) == ["AAPL", "MSFT"]
+
+
 async def test_open_exposure_follows_fills_replaces_and_closes(store, make_order):
     order = make_order(quantity=10, limit_price=100)
     await store.orders.create(order)

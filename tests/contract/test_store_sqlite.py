@@ -15,7 +15,7 @@ from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
-from shared.domain.enums import OrderStatus
+from shared.domain.enums import OrderStatus, Side
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId, StoreUnavailable
 from shared.ports.store_journal import JournalEntry
 
@@ -397,4 +397,42 @@ async def test_writes_queued_behind_a_commit_succeed_fail_or_cancel_each_on_thei
     for order in (first, *fine):
         assert await reopened.orders.get(order.account_id, order.order_id) == order
     assert await reopened.orders.get(dropped.account_id, dropped.order_id) is None
+    await reopened.close()
+
+
+async def test_positions_of_the_previous_version_gain_a_cost_basis_and_realized_pnl(
+    tmp_path: Path, make_execution
+):
+    path = tmp_path / "old.sqlite3"
+    store = await open_sqlite_store(path)
+    buys = [
+        make_execution(side=Side.BUY, quantity=10, price=100, fee=0, executed_at=1),
+        make_execution(side=Side.BUY, quantity=5, price=103, fee=0, executed_at=2),
+        make_execution(side=Side.SELL, quantity=6, price=104, fee=0, executed_at=3),
+    ]
+    await store.executions.append_all(buys)
+    await store.positions.apply_fills(buys)
+    await store.close()
+    with closing(sqlite3.connect(path)) as conn:  # what the previous version had
+        for column in ("cost", "realized", "day", "day_start_quantity", "day_flow", "day_fees"):
+            conn.execute(f"ALTER TABLE positions DROP COLUMN {column}")
+        conn.execute("ALTER TABLE positions DROP COLUMN unsettled")
+        conn.execute("ALTER TABLE executions DROP COLUMN settle_day")
+        conn.execute("ALTER TABLE executions DROP COLUMN settled_at")
+        conn.execute("ALTER TABLE position_fills DROP COLUMN settled_at")
+        conn.execute("ALTER TABLE journal DROP COLUMN processed_at")
+        conn.commit()
+
+    reopened = await open_sqlite_store(path)
+
+    position = await reopened.positions.get("acc-1", "AAPL")
+    # 9 held, costed at the average buy price: 9 x 1515 / 15 = 909; realized follows:
+    # sold 624 - bought 1515 + 909 = 18 (the same as average cost gives here)
+    assert position is not None and (position.cost, position.realized) == (909, 18)
+    old = await reopened.executions.get("acc-1", buys[0].execution_id)
+    assert old is not None and old.settle_day == 0
+    later = make_execution(side=Side.SELL, quantity=9, price=101, fee=0, executed_at=4)
+    assert await reopened.positions.apply_fills([later]) == [True]
+    flat = await reopened.positions.get("acc-1", "AAPL")
+    assert flat is not None and (flat.net_quantity, flat.cost, flat.realized) == (0, 0, 18)
     await reopened.close()

@@ -74,8 +74,10 @@ async def test_accounts_and_instruments_keep_their_routing(store):
     account = Account("acc-9", "Desk", AccountType.LIVE, key, venue="acme")
     await store.accounts.create(account)
     routed = Instrument("AAPL", Decimal("0.01"), Decimal("1"), venue="zeta")
-    await store.instruments.upsert(routed)
+    await store.instruments.create(routed)
     internal = await store.accounts.update(dataclasses.replace(account, venue=None), 0)
 
     assert (await store.instruments.get("AAPL")).venue == "zeta"
+    rerouted = await store.instruments.update(dataclasses.replace(routed, venue="acme"), 0)
+    assert rerouted.version == 1 and (await store.instruments.get("AAPL")).venue == "acme"
     assert internal.venue is None and (await store.accounts.get("acc-9")).venue is None

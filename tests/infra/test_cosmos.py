@@ -20,6 +20,10 @@ EXPECTED = {
     "idempotency": ("account_id", {("account_id", "key")}),
     "venues": ("name", set()),
     "venue_connections": ("name", set()),
+    "feed_streams": ("stream", set()),
+    "risk_ledgers": ("account_id", set()),
+    "cash_ledger": ("account_id", {("account_id", "seq")}),
+    "audit": ("target_id", set()),
 }
 
 

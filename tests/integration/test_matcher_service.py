@@ -26,7 +26,7 @@ from shared.adapters.snapshots_local import FolderSnapshotStore
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.commands import NewOrder
-from shared.messages import command_message
+from shared.messages import command_message, decode_event_batch
 from shared.ports.bus import BusMessage
 from shared.ports.store import Store
 from shared.ports.store_journal import JournalEntry
@@ -103,7 +103,7 @@ def make_service(
     **config: Any,
 ) -> MatcherService:
     app = app or settings(tmp_path)
-    values = {"tick_every": None, "receive_wait": 0.02, "idle_release": 3600.0}
+    values = {"tick_every": None, "receive_wait": 0.02, "share_after": 3600.0}
     values.update(config)
     return MatcherService(
         store,
@@ -406,7 +406,7 @@ async def test_an_idle_session_makes_way_when_every_slot_is_busy_and_is_kept_oth
 ) -> None:
     bus = make_bus()
     one_slot = settings(tmp_path, MATCHER_MAX_SESSIONS=1)
-    service = make_service(store, bus, tmp_path, app=one_slot, idle_release=0.2)
+    service = make_service(store, bus, tmp_path, app=one_slot, share_after=0.2)
     await service.start()
     await send_commands(bus, random_commands(2, 5, ("AAA",)))
     await eventually(lambda: unsettled(bus) == 0)
@@ -416,7 +416,7 @@ async def test_an_idle_session_makes_way_when_every_slot_is_busy_and_is_kept_oth
     assert await store.journal.last_seq("BBB") > 0
     await service.stop()
 
-    roomy = make_service(store, bus, tmp_path, idle_release=0.05)  # 4 slots
+    roomy = make_service(store, bus, tmp_path, share_after=0.05)  # 4 slots
     await roomy.start()
     await send_commands(bus, random_commands(4, 5, ("CCC",)))
     await eventually(lambda: unsettled(bus) == 0)
@@ -586,3 +586,68 @@ async def test_a_held_session_keeps_its_lock_past_the_lock_duration(
     await eventually(lambda: unsettled(bus) == 0)
     assert service.workers["AAA"] is worker  # never lost the session, never re-recovered
     await service.stop()
+
+
+async def test_busy_instruments_take_turns_so_one_more_is_answered_and_books_stay_exact(
+    store: Store, tmp_path: Path
+) -> None:
+    """Four times as many busy instruments as slots, none ever idle: an instrument with a
+    command still gets a slot, and the books that gave theirs up (parked in memory) end in
+    exactly the state of one uninterrupted run."""
+    bus = make_bus()
+    two_slots = settings(tmp_path, MATCHER_MAX_SESSIONS=2)
+    service = make_service(store, bus, tmp_path, app=two_slots, share_after=0.05)
+    busy = tuple(f"BUSY{n}" for n in range(8))
+    stream = random_commands(11, 4_000, busy)
+    await service.start()
+    sent = 0
+
+    async def keep_busy() -> None:
+        nonlocal sent
+        while sent < len(stream):
+            await send_commands(bus, stream[sent : sent + 8])
+            sent += 8
+            await asyncio.sleep(0.002)
+
+    feeder = asyncio.create_task(keep_busy())
+    await asyncio.sleep(0.2)  # both slots are taken by busy instruments
+    newcomer = random_commands(12, 3, ("NEW",))
+    await send_commands(bus, newcomer)
+    try:
+        await eventually(lambda: _journaled(store, "NEW"), timeout=20)
+        assert not feeder.done()  # answered while the others were still busy
+    finally:
+        await feeder
+    await eventually(lambda: unsettled(bus) == 0, timeout=60)
+    assert len(service.parked) > 0  # turns were taken: books were parked and resumed
+    await service.stop()
+    expected = reference([*stream, *newcomer])
+    for symbol, (journal, state_hash) in expected.items():
+        assert await journal_of(store, symbol) == journal, symbol
+        assert await recovered_hash(store, tmp_path / "snapshots", symbol) == state_hash
+
+
+async def _journaled(store: Store, symbol: str) -> bool:
+    return await store.journal.last_seq(symbol) > 0
+
+
+async def test_every_published_batch_says_when_the_matcher_ran_each_of_its_commands(
+    store: Store, tmp_path: Path
+) -> None:
+    commands = random_commands(5, 60, ("AAA",))
+    clock = ManualNs()
+    clock.now = T0 + 42_000_000_000  # the matcher's clock, unlike any command's timestamp
+    bus = make_bus()
+    service = make_service(store, bus, tmp_path, clock=clock)
+    await service.start()
+    await send_commands(bus, commands)
+    await eventually(lambda: unsettled(bus) == 0)
+    await service.stop()
+
+    published = await drain_executions(bus, ("AAA",))
+    entries = [e async for e in store.journal.read_from("AAA", 1)]
+    assert entries and {e.processed_at for e in entries} == {clock.now}
+    for _, body in published.batches["AAA"]:
+        batch = decode_event_batch(body)
+        starts = [e.first_seq for e in entries if batch.first_seq <= e.first_seq <= batch.last_seq]
+        assert batch.processed == tuple((seq, clock.now) for seq in starts)

@@ -14,7 +14,7 @@ from typing import Any
 from matcher.service.errors import InstrumentLost
 from matcher.service.instrument_worker import InstrumentWorker, WorkerConfig
 from matcher.service.recovery import load_venue, replay
-from matcher.service.venue import Venue, new_venue
+from matcher.service.venue import Venue, new_venue, run_command
 from shared.adapters.bus_faults import BusFaults
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
 from shared.adapters.snapshots_local import FolderSnapshotStore
@@ -114,13 +114,13 @@ def reference(
     commands: Sequence[Command],
 ) -> dict[str, tuple[list[tuple[str, list[dict[str, object]]]], str]]:
     """What a crash-free matcher must end with, per symbol: the journal (command id and
-    events of each command that caused events) and the state hash."""
+    events of each command: every one from the queue is journaled) and the state hash."""
     venues: dict[str, Venue] = {}
     journals: dict[str, list[tuple[str, list[dict[str, object]]]]] = {}
     for command in commands:
         venue = venues.setdefault(command.symbol, new_venue(command.symbol))
         out: list[Event] = []
-        venue.handle(command, out)
+        run_command(venue, command, out, queued=True)
         if out:
             journals.setdefault(command.symbol, []).append(
                 (command.command_id, [e.to_dict() for e in out])
@@ -139,7 +139,7 @@ def drain_config(**overrides: Any) -> WorkerConfig:
         "keep_snapshots": 2,
         "tick_every": None,
         "receive_wait": 0.0,
-        "idle_release": 0.0,
+        "share_after": 0.0,
     }
     values.update(overrides)
     return WorkerConfig(**values)

@@ -1,6 +1,7 @@
 """A stand-in for the matcher service in tests: drains the `orders` queue through the real
-matching engine (one per instrument), publishes each command's events as one EventBatch on
-`executions`, and feeds those messages to the Function App's executions trigger handler."""
+venues (the matching engine and the paper fill simulator, one pair per instrument),
+publishes each command's events as one EventBatch on `executions`, and feeds those messages
+to the Function App's executions trigger handler."""
 
 from __future__ import annotations
 
@@ -8,29 +9,40 @@ from collections.abc import Awaitable, Callable
 
 import azure.functions as func
 
-from matcher.engine.engine import MatchingEngine
+from matcher.service.outbox import journal_entry
+from matcher.service.venue import Venue, new_venue
 from shared.adapters.bus_functions import to_functions_message
 from shared.domain.events import Event
 from shared.messages import EventBatch, decode_command, event_batch_message
 from shared.ports.bus import Bus, BusMessage
+from shared.ports.store_journal import JournalRepository
 
 Handler = Callable[[func.ServiceBusMessage], Awaitable[object]]
 
 
 class MatcherPump:
     def __init__(
-        self, bus: Bus, orders_queue: str = "orders", executions_queue: str = "executions"
+        self,
+        bus: Bus,
+        orders_queue: str = "orders",
+        executions_queue: str = "executions",
+        clock: Callable[[], int] | None = None,
+        journal: JournalRepository | None = None,
     ):
         self.bus = bus
+        self.clock = clock  # the matcher's wall clock: each batch's processing time
+        self.journal = journal  # where the matcher journals each command's events
         self.orders_queue = orders_queue
         self.executions_queue = executions_queue
-        self.engines: dict[str, MatchingEngine] = {}
+        self.engines: dict[str, Venue] = {}
         self.done_commands: set[str] = set()
         self.batches: list[EventBatch] = []
+        # symbol -> (maker fee, taker fee, reference price), as the matcher reads them
+        self.instruments: dict[str, tuple[int, int, int]] = {}
 
-    def engine(self, symbol: str) -> MatchingEngine:
+    def engine(self, symbol: str) -> Venue:
         if symbol not in self.engines:
-            self.engines[symbol] = MatchingEngine(symbol)
+            self.engines[symbol] = new_venue(symbol, *self.instruments.get(symbol, (0, 0, 0)))
         return self.engines[symbol]
 
     async def match(self) -> int:
@@ -48,12 +60,18 @@ class MatcherPump:
                         out: list[Event] = []
                         self.engine(command.symbol).handle(command, out)
                         if out:
+                            at = 0 if self.clock is None else self.clock()
+                            processed = ((out[0].seq, at),) if at else ()
+                            if self.journal is not None:
+                                entry = journal_entry(command.symbol, command.to_dict(), out, at)
+                                await self.journal.append([entry])
                             batch = EventBatch(
                                 command.symbol,
                                 command.command_id,
                                 out[0].seq,
                                 out[-1].seq,
                                 tuple(out),
+                                processed,
                             )
                             self.batches.append(batch)
                             await self.bus.send(self.executions_queue, [event_batch_message(batch)])

@@ -32,8 +32,9 @@ from shared.domain.enums import AccountType
 from shared.ports.bus import Bus, BusMessage
 from shared.ports.cache import Cache
 from shared.ports.notifier import ClientAccess
+from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
-from shared.services import admin
+from shared.services import admin, instrument_admin
 from tests.support.matcher_pump import MatcherPump
 from tests.support.redis_server import free_port
 
@@ -230,8 +231,13 @@ class Oms:
     async def add_instrument(
         self, symbol: str, tick: str = "0.01", lot: str = "1", **kw: Any
     ) -> None:
-        spec = admin.InstrumentSpec(symbol, _decimal(tick), _decimal(lot), **kw)
-        await admin.create_instrument(self.container, spec, "test")
+        spec = instrument_admin.InstrumentSpec(symbol, _decimal(tick), _decimal(lot), **kw)
+        instrument = await instrument_admin.create_instrument(self.container, spec, "test")
+        self.pump.instruments[symbol] = (
+            instrument.maker_fee_cbps,
+            instrument.taker_fee_cbps,
+            instrument.reference_price or 0,
+        )
 
 
 def _decimal(value: str) -> Any:
@@ -240,14 +246,19 @@ def _decimal(value: str) -> Any:
     return Decimal(value)
 
 
-async def make_oms(cache: Cache | None = None) -> Oms:
+async def make_oms(cache: Cache | None = None, store: Store | None = None) -> Oms:
+    """`store`: SQLite in memory by default. An in-memory database reads on its writer
+    connection, so a read sees writes not yet committed; a file database (as in the local
+    run) reads committed data only, which lets concurrent requests interleave as they do
+    in production."""
     settings = Settings(OMS_ADMIN_API_KEY=ADMIN_KEY)
     bus = InMemoryBus(memory_queues(settings))
     notifier = RecordingNotifier()
     clock = FakeClock()
+    store = store or await open_sqlite_store(":memory:")
     container = await bootstrap(
         settings,
-        store=await open_sqlite_store(":memory:"),
+        store=store,
         bus=bus,
         cache=cache or MemoryCache(),
         notifier=notifier,
@@ -259,4 +270,6 @@ async def make_oms(cache: Cache | None = None) -> Oms:
         return container
 
     app = create_app(ContainerProvider(factory))
-    return Oms(container, app, MatcherPump(bus), notifier, clock)
+    return Oms(
+        container, app, MatcherPump(bus, clock=clock, journal=store.journal), notifier, clock
+    )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
 from shared.adapters.signalr_local import LocalNotifier
+from shared.adapters.sqlite.store import open_sqlite_store
 from shared.feeds import BookConflater, FeedPublisher, FeedSequencer, book_group, trades_group
 from shared.ports.notifier import UnknownConnectionError
+from shared.ports.store_feeds import FeedPosition
 from shared.signalr_hub import HubConnection, LocalHub
 from shared.signalr_hub.protocol import RS
 
@@ -110,7 +114,7 @@ async def test_an_account_without_connections_is_not_listened_to_until_one_conne
     hub = LocalHub(KEY)
     feeds = FeedPublisher(LocalNotifier(hub, "http://127.0.0.1:1/signalr"))
     assert not feeds.account_listened("alice")
-    feeds.pass_over("alice", 2)  # two messages nobody could receive
+    await feeds.pass_over("alice", 2)  # two messages nobody could receive
 
     alice = _connect(hub, "alice")
     assert feeds.account_listened("alice") and not feeds.account_listened("bob")
@@ -152,7 +156,7 @@ async def test_held_back_books_go_out_on_flush_with_the_next_sequence_number() -
     assert [(e["seq"], e["data"]["v"]) for e in got] == [(1, 1), (2, 3)]
 
 
-async def test_every_message_names_its_publishers_epoch_and_a_new_publisher_starts_a_new_one() -> (
+async def test_without_a_store_a_new_publisher_starts_the_account_stream_under_a_new_epoch() -> (
     None
 ):
     hub = LocalHub(KEY)
@@ -171,5 +175,64 @@ async def test_every_message_names_its_publishers_epoch_and_a_new_publisher_star
         (after.epoch, 1),
     ]
     assert before.epoch != after.epoch
-    assert before.last_seq("account:alice") == 2
+    assert await before.position("account:alice") == FeedPosition(before.epoch, 2)
     assert FeedPublisher(notifier, epoch="fixed").epoch == "fixed"
+
+
+async def test_an_account_stream_kept_in_the_store_continues_across_restarts_and_replicas(
+    tmp_path: Path,
+) -> None:
+    hub = LocalHub(KEY)
+    alice = _connect(hub, "alice")
+    notifier = LocalNotifier(hub, "http://127.0.0.1:1/signalr")
+    store = await open_sqlite_store(tmp_path / "oms.db")
+    try:
+        first = FeedPublisher(notifier, streams=store.feeds)
+        expected = await first.position("account:alice")  # what a client reads first
+        assert expected.seq == 0
+        await first.order_updated("alice", {"order_id": "o1"})
+        await first.pass_over("alice")  # one nobody could receive (still counted)
+        restarted = FeedPublisher(notifier, streams=store.feeds)
+        replica = FeedPublisher(notifier, streams=store.feeds)
+        await restarted.order_updated("alice", {"order_id": "o1"})
+        blocks = await asyncio.gather(  # two instances push batches at once
+            restarted.account_numbers("alice", 3), replica.account_numbers("alice", 3)
+        )
+        for block in blocks:
+            for _ in range(3):
+                await replica.order_updated("alice", {"order_id": "o2"}, block)
+
+        got = [m["arguments"][0] for m in _drain(alice)]  # type: ignore[index]
+        assert {e["epoch"] for e in got} == {expected.epoch}  # one epoch, whoever sent
+        assert [e["seq"] for e in got[:2]] == [1, 3]  # 2 was passed over: a visible gap
+        assert sorted(e["seq"] for e in got[2:]) == [4, 5, 6, 7, 8, 9]  # none twice
+        assert await replica.position("account:alice") == FeedPosition(expected.epoch, 9)
+        assert restarted.epoch != replica.epoch  # instrument streams stay per process
+    finally:
+        await store.close()
+
+
+async def test_an_unheard_stretch_of_a_stored_stream_costs_one_number_and_still_shows_a_gap(
+    tmp_path: Path,
+) -> None:
+    hub = LocalHub(KEY)
+    notifier = LocalNotifier(hub, "http://127.0.0.1:1/signalr")
+    store = await open_sqlite_store(tmp_path / "oms.db")
+    try:
+        feeds = FeedPublisher(notifier, streams=store.feeds)
+        alice = _connect(hub, "alice")
+        await feeds.order_updated("alice", {"order_id": "o1"})  # seq 1, heard
+        assert [m["arguments"][0]["seq"] for m in _drain(alice)] == [1]  # type: ignore[index]
+        for _ in range(3):  # three batches while she is away: one number for the stretch
+            numbers = await feeds.batch_numbers([("alice", 5, False)])
+            numbers["alice"].skip(5)
+        assert (await store.feeds.position("account:alice")).seq == 2  # type: ignore[union-attr]
+        seen = await feeds.position("account:alice")  # a client reads where it stands...
+        await feeds.batch_numbers([("alice", 5, False)])  # ...and is away again: a gap again
+        assert (await feeds.position("account:alice")).seq == seen.seq + 1
+        heard = await feeds.batch_numbers([("alice", 2, True)])
+        await feeds.order_updated("alice", {"order_id": "o1"}, heard["alice"])
+        got = [m["arguments"][0]["seq"] for m in _drain(alice)]  # type: ignore[index]
+        assert got == [seen.seq + 2]  # after the gap
+    finally:
+        await store.close()

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from functions.triggers import on_order_request
+from matcher.engine.venues import InstrumentVenues
 from shared.adapters.bus_functions import to_functions_message
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.ports.bus import BusMessage
@@ -185,13 +186,22 @@ async def test_a_second_replace_waits_for_the_first_answer(oms: Oms):
     assert stored is not None and stored.quantity == 3 and stored.status is OrderStatus.NEW
 
 
-async def test_an_instrument_halt_the_bus_refused_changes_nothing(oms: Oms):
+async def test_an_instrument_halt_the_bus_refused_reaches_the_matcher_with_the_sweep(oms: Oms):
     from shared.domain.enums import TradingState
-    from shared.services import admin
+    from shared.services import instrument_admin, sweep
 
-    with bus_down(oms.container.bus), pytest.raises(ConnectionError):
-        await admin.set_instrument_state(oms.container, "ABC", TradingState.HALTED, "test")
+    with bus_down(oms.container.bus), pytest.raises(ConnectionError):  # the admin is told
+        await instrument_admin.set_instrument_state(
+            oms.container, "ABC", TradingState.HALTED, "test"
+        )
     stored = await oms.container.store.instruments.get("ABC")
-    assert stored is not None and stored.trading_state is TradingState.ACTIVE
-    halted = await admin.set_instrument_state(oms.container, "ABC", TradingState.HALTED, "test")
-    assert halted.trading_state is TradingState.HALTED
+    # Stored (the risk check refuses new orders at once), marked as not yet at the matcher.
+    assert stored is not None and stored.trading_state is TradingState.HALTED
+    assert stored.state_pending
+    assert (await sweep.sweep_outbox(oms.container)).states == 1
+    await oms.settle()
+    venue = oms.pump.engine("ABC")
+    assert isinstance(venue, InstrumentVenues) and venue.engine.state == "halted"
+    stored = await oms.container.store.instruments.get("ABC")
+    assert stored is not None and not stored.state_pending
+    assert (await sweep.sweep_outbox(oms.container)).states == 0

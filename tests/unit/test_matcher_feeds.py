@@ -6,11 +6,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from matcher.service.feeds import MatcherFeeds, book_feed, raw_book, trades
+import orjson
+
+from matcher.service.feeds import (
+    MatcherFeeds,
+    book_feed,
+    cache_mark_sink,
+    paper_reference,
+    raw_book,
+    raw_mark,
+    trades,
+)
 from matcher.service.venue import new_venue
+from shared.adapters.cache_memory import MemoryCache
 from shared.domain.commands import NewOrder
 from shared.domain.events import Event
 from shared.feeds import FeedPublisher
+from shared.ports.cache import mark_key
 
 T = 1_700_000_000_000_000_000
 GRID = (Decimal("0.01"), Decimal("1"))
@@ -78,3 +90,41 @@ async def test_lost_feed_updates_leave_a_gap_subscribers_can_see() -> None:
     seqs = [envelope["seq"] for group, envelope in notifier.sent if group == "trades:AAA"]
     assert seqs == [4]  # 1, 2 dropped, 3 failed: the subscriber sees 4 and re-syncs
     assert feeds.dropped == 2
+
+
+def test_reading_the_paper_price_for_a_mark_changes_nothing_the_matcher_replays() -> None:
+    venue = new_venue("AAA", reference_price=10_000)
+    untouched = new_venue("AAA", reference_price=10_000)
+    assert paper_reference(venue, T) == 10_000  # the walk's start, not anchored by reading
+    paper = NewOrder(
+        "c1", T + 5 * 10**9, "AAA", "o1", "p", "buy", "market", "ioc", 1, venue="paper"
+    )
+    out: list[Event] = []
+    venue.handle(paper, out)
+    untouched.handle(paper, [])
+    later = T + 3_600 * 10**9
+    assert paper_reference(venue, later) > 0
+    assert venue.state_hash() == untouched.state_hash()
+    assert raw_mark("AAA", venue, later)["paper_px"] == paper_reference(venue, later)
+
+
+async def test_marks_reach_the_cache_with_the_marks_the_day_began_with() -> None:
+    cache = MemoryCache()
+    feeds = MatcherFeeds(None, mark_sink=cache_mark_sink(cache), mark_every=1.0)
+    venue, events = run(order(1, "a", "sell", 9, 100), order(2, "b", "buy", 1, 100))
+    day = 86_400 * 10**9
+    feeds.events("AAA", events, venue, T)
+    await feeds.drain()
+    first = orjson.loads(await cache.get(mark_key("AAA")) or b"{}")
+    assert (first["last_px"], first["start_last_px"], first["seq"]) == (100, 100, venue.seq)
+    for later in (order(3, "b", "buy", 8, 100), order(4, "a", "sell", 1, 105)):
+        venue.handle(later, [])
+    venue.handle(order(5, "b", "buy", 1, 105), [])
+    feeds.idle("AAA", venue, T + 10**8)  # not due yet: nothing goes out
+    await feeds.drain()
+    assert orjson.loads(await cache.get(mark_key("AAA")) or b"{}")["last_px"] == 100
+    feeds.idle("AAA", venue, T + day)  # the next day: the day began at the last mark, 100
+    await feeds.drain()
+    nextday = orjson.loads(await cache.get(mark_key("AAA")) or b"{}")
+    assert (nextday["last_px"], nextday["start_last_px"]) == (105, 100)
+    assert nextday["day"] == (T + day) // day

@@ -10,7 +10,8 @@ import pytest
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.order import EventOutOfOrder
 from shared.messages import EventBatch
-from shared.services import amending, projector
+from shared.ports.store_journal import JournalEntry
+from shared.services import amending, projector, sweep
 from shared.services.placing import place_order
 from shared.services.tickets import OrderRequest
 from tests.support.oms import Oms, make_oms
@@ -73,14 +74,20 @@ async def test_pushes_nobody_could_receive_are_skipped_but_numbered(oms: Oms):
     assert oms.notifier.envelopes(bob_id)  # bob is connected: his pushes went out
     resting = (await oms.container.store.orders.list_orders(alice_id)).items[0]
     assert (resting.cum_qty, resting.leaves_qty) == (4, 6)
-    # Her stream counted what she missed (accepted; filled and its execution), so her
-    # next push, once she is back, shows the gap and she re-syncs over REST.
+    # Her stream took a number for what she missed (one for the stretch: the stream is
+    # kept in the store, so one write shows the gap), so her next push, once she is
+    # back, shows the gap and she re-syncs over REST.
+    position = await oms.container.feeds.position(f"account:{alice_id}")
+    assert position.seq == 1
     oms.notifier.offline.clear()
     await oms.container.feeds.order_updated(alice_id, {"order_id": resting.order_id})
-    assert [e["seq"] for e in oms.notifier.envelopes(alice_id)] == [4]
+    assert [e["seq"] for e in oms.notifier.envelopes(alice_id)] == [2]
 
 
 async def test_an_early_event_waits_for_the_missing_one(oms: Oms):
+    # The missing events are not in the journal either (with them there, the early batch
+    # applies them first: see the dead-lettered batch's test below).
+    oms.pump.journal = None
     alice_id, _, batches = await trade(oms)
     accepted_alice, match = batches[0], batches[1]
     with pytest.raises(EventOutOfOrder):
@@ -133,6 +140,7 @@ async def test_the_projected_mark_follows_applied_batches_and_never_goes_back(om
 
 
 async def test_a_batch_that_cannot_be_applied_leaves_the_mark_alone(oms: Oms):
+    oms.pump.journal = None  # what the batch needs first is nowhere to be found
     _, _, batches = await trade(oms)
     with pytest.raises(EventOutOfOrder):
         await projector.project_batch(oms.container, batches[-1])
@@ -192,3 +200,61 @@ async def test_each_pushed_fill_carries_the_position_right_after_it(oms: Oms):
 
     assert positions(bob_id) == ["3", "8"]
     assert positions(alice_id) == ["-3", "-8"]
+
+
+async def journal_batches(oms: Oms, batches: list[EventBatch]) -> None:
+    """What the matcher journals (and marks published) before it publishes the batches."""
+    entries = [
+        JournalEntry(
+            b.symbol,
+            b.command_id,
+            b.first_seq,
+            b.last_seq,
+            {"kind": "new_order", "command_id": b.command_id, "ts": b.events[0].ts},
+            [e.to_dict() for e in b.events],
+        )
+        for b in batches
+    ]
+    journal = oms.container.store.journal
+    await journal.append(entries)
+    await journal.mark_published("ABC", batches[-1].last_seq)
+
+
+async def test_a_dead_lettered_batch_is_applied_from_the_journal_before_the_next_one(oms: Oms):
+    alice_id, bob_id, batches = await trade(oms)
+    await journal_batches(oms, batches)
+    lost, *rest = batches  # alice's accept never got through: dead-lettered
+    assert rest
+
+    for batch in rest:
+        await projector.project_batch(oms.container, batch)
+
+    store = oms.container.store
+    order = (await store.orders.list_orders(alice_id)).items[0]
+    assert (order.status, order.cum_qty, order.leaves_qty) == (
+        OrderStatus.PARTIALLY_FILLED,
+        4,
+        6,
+    )
+    assert order.seq == 2  # accepted, then filled: both applied, in order
+    assert await store.journal.projected_seq("ABC") == batches[-1].last_seq
+    position = await store.positions.get(bob_id, "ABC")
+    assert position is not None and position.net_quantity == 4
+    await projector.project_batch(oms.container, lost)  # a late copy changes nothing
+    assert (await store.orders.get(alice_id, order.order_id)) == order
+
+
+async def test_the_sweep_applies_published_events_whose_batches_all_went_missing(oms: Oms):
+    alice_id, bob_id, batches = await trade(oms)
+    await journal_batches(oms, batches)  # and every batch is dead-lettered
+
+    young = await sweep.sweep_outbox(oms.container)
+    assert young.projected == 0  # within the grace they may still be on their way
+    oms.clock.advance(sweep.GRACE_NS / 1e9 + 1)
+    report = await sweep.sweep_outbox(oms.container)
+
+    assert report.projected == len(batches)
+    order = (await oms.container.store.orders.list_orders(alice_id)).items[0]
+    assert (order.status, order.cum_qty) == (OrderStatus.PARTIALLY_FILLED, 4)
+    assert len((await oms.container.store.executions.list_by_account(bob_id)).items) == 1
+    assert (await sweep.sweep_outbox(oms.container)).projected == 0

@@ -47,4 +47,13 @@ def test_an_order_stored_by_an_earlier_version_reads_back_with_its_fills() -> No
 
 def test_an_order_is_stored_under_the_names_earlier_versions_read() -> None:
     doc = order_to_doc(order_from_doc(dict(WRITTEN_BY_AN_EARLIER_VERSION)))
-    assert doc == {**WRITTEN_BY_AN_EARLIER_VERSION, "pending_command": None}
+    # Every name it wrote kept; the fields added since come with their "nothing" values.
+    added: dict[str, object] = {
+        "pending_command": None,
+        "reserved": "0",
+        "event_seqs": [],
+        "accepted_at": 0,
+        "first_fill_at": 0,
+        "completed_at": 0,
+    }
+    assert doc == {**WRITTEN_BY_AN_EARLIER_VERSION, **added}

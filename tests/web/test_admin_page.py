@@ -15,7 +15,7 @@ async def test_kill_switch_asks_first_then_halts_and_resumes(
     admin = await sign_in(browser, oms.url, oms.keys.admin)
     page = admin.page
     await expect(rows_of(page, "Accounts", "Administrator")).to_contain_text("admin")
-    await expect(page.get_by_text("No audit list in this API yet")).to_be_visible()
+    await expect(page.get_by_role("table", name="Audit", exact=True)).to_be_visible()
     msft = rows_of(page, "Instruments", "MSFT")
     msft_state = msft.get_by_role("cell").nth(4)  # Trading state
     await expect(msft_state).to_have_text("active")
@@ -38,6 +38,10 @@ async def test_kill_switch_asks_first_then_halts_and_resumes(
     stored = await oms.http.get("/api/instruments/MSFT", headers={"X-API-Key": oms.keys.admin})
     assert stored.json()["trading_state"] == "halted"
     await expect(page.get_by_role("log", name="Activity")).to_contain_text("Kill switch")
+    # The audit trail shows who did it, to what, and the state before and after.
+    halted = rows_of(page, "Audit", "kill_switch.instrument")
+    await expect(halted).to_contain_text("MSFT")
+    await expect(halted).to_contain_text("halted")
 
     # Resume from the instrument's own row.
     await msft.get_by_label("New trading state for MSFT").select_option("active")

@@ -26,4 +26,8 @@ Shard keys (the collections are declared with them in Bicep; `indexes.SHARD_KEYS
 - `positions`: account_id; unique (account_id, symbol).
 - `instruments`: symbol (`_id` = symbol).
 - `idempotency`: account_id; unique (account_id, key).
+- `risk_ledgers`: account_id (`_id` = account id): each account's use of its limits,
+  changed by a conditional write on its version (shared.ports.store_risk).
+- `feed_streams`: stream (`_id` = stream name, e.g. `account:<id>`): one small document
+  per live-feed stream with its epoch and last sequence number.
 """

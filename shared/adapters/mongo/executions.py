@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.adapters.mongo.query import find_list, keyset_after
 from shared.adapters.mongo.throttle import with_retry
 from shared.all_finished import all_finished
+from shared.domain.ids import trade_execution_ids
 from shared.ports.store_codec import Doc, execution_from_doc, execution_to_doc, one_row_per_trade
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, Page, clamp_limit, encode_cursor
@@ -76,6 +77,14 @@ class MongoExecutionRepository:
         items = [execution_from_doc(doc) for doc in docs[:limit]]
         last = items[-1] if len(docs) > limit else None
         return Page(items, encode_cursor(last.executed_at, last.execution_id) if last else None)
+
+    async def list_by_trade(self, trade_id: str) -> list[Execution]:
+        ids = trade_execution_ids(trade_id)
+        if ids is None:
+            return []
+        query = {"_id": {"$in": list(ids)}, "trade_id": trade_id}
+        docs = await with_retry(partial(find_list, self._executions, query, [("_id", 1)], 0))
+        return [execution_from_doc(doc) for doc in docs]
 
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
         limit = clamp_limit(limit)

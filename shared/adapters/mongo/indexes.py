@@ -40,6 +40,10 @@ SHARD_KEYS: dict[str, str] = {
     "idempotency": "account_id",
     "venues": "name",
     "venue_connections": "name",
+    "feed_streams": "stream",
+    "risk_ledgers": "account_id",
+    "cash_ledger": "account_id",
+    "audit": "target_id",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -72,6 +76,13 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
     "venues": (),
     "venue_connections": (),
+    "feed_streams": (),
+    "risk_ledgers": (),
+    "cash_ledger": (Index((("account_id", ASCENDING), ("seq", ASCENDING)), unique=True),),
+    "audit": (
+        Index((("at", ASCENDING), ("_id", ASCENDING))),
+        Index((("target_id", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING))),
+    ),
 }
 
 

@@ -33,6 +33,7 @@ def _doc(entry: JournalEntry) -> Doc:
         "last_seq": entry.last_seq,
         "command": entry.command,
         "events": entry.events,
+        "processed_at": entry.processed_at,
     }
 
 
@@ -44,6 +45,7 @@ def _entry(doc: Doc) -> JournalEntry:
         doc["last_seq"],
         doc["command"],
         doc["events"],
+        doc.get("processed_at", 0),  # absent in entries of older versions
     )
 
 
@@ -125,6 +127,17 @@ class MongoJournalRepository:
             if len(docs) < READ_PAGE:
                 return
             seq = docs[-1]["last_seq"] + 1
+
+    async def entries_at(self, symbol: str, seqs: Sequence[int]) -> list[JournalEntry]:
+        found: list[JournalEntry] = []
+        for seq in sorted(set(seqs)):
+            if found and found[-1].last_seq >= seq:
+                continue  # in the entry found for an earlier seq
+            query = {"symbol": symbol, "last_seq": {"$gte": seq}}
+            docs = await with_retry(partial(find_list, self._journal, query, [("last_seq", 1)], 1))
+            if docs and docs[0]["first_seq"] <= seq:
+                found.append(_entry(docs[0]))
+        return found
 
     async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:
         query = {"symbol": symbol, "command_id": command_id}

@@ -30,6 +30,7 @@ from shared.ports.store_paging import (
     clamp_limit,
     encode_cursor,
 )
+from shared.ports.store_risk import LedgerChange, RiskLedgerRepository
 
 _OPEN = [status.value for status in OPEN_STATUSES]
 _PRICE = {"$ifNull": ["$limit_price", "$stop_price"]}
@@ -48,11 +49,32 @@ def _summed_here(docs: list[Doc]) -> list[OpenExposure]:
 class MongoOrderRepository:
     """The OrderRepository on MongoDB."""
 
-    def __init__(self, collection: AsyncCollection[Doc], claims: IdempotencyRepository) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Doc],
+        claims: IdempotencyRepository,
+        ledgers: RiskLedgerRepository,
+    ) -> None:
         self._orders = collection
         self._claims = claims
+        self._ledgers = ledgers
 
-    async def create(self, order: Order, claim: str | None = None) -> None:
+    async def create(
+        self, order: Order, claim: str | None = None, ledger: LedgerChange | None = None
+    ) -> None:
+        # No transactions: the ledger first (a crash after it leaves it holding too much,
+        # never too little), then the claim, then the order; a refusal writes nothing.
+        if ledger is not None:
+            await self._ledgers.change(ledger)
+        try:
+            await self._create(order, claim)
+        except BaseException:
+            if ledger is not None and ledger.undo is not None:
+                undo = LedgerChange(ledger.account_id, ledger.undo, None)
+                await self._ledgers.change(undo)
+            raise
+
+    async def _create(self, order: Order, claim: str | None) -> None:
         if claim is not None:
             # No multi-document transactions on Cosmos: the claim goes first, so a crash
             # between the two leaves a claim without its order (placing reuses its id).
@@ -95,7 +117,23 @@ class MongoOrderRepository:
     async def get_by_client_order_id(self, account_id: str, client_order_id: str) -> Order | None:
         return await self._find_one({"account_id": account_id, "client_order_id": client_order_id})
 
-    async def update(self, order: Order, expected_version: int) -> None:
+    async def update(
+        self, order: Order, expected_version: int, ledger: LedgerChange | None = None
+    ) -> None:
+        if ledger is not None and ledger.takes:
+            await self._ledgers.change(ledger)  # first: the order never holds more than taken
+            try:
+                await self._update(order, expected_version)
+            except BaseException:
+                if ledger.undo is not None:
+                    await self._ledgers.change(LedgerChange(ledger.account_id, ledger.undo, None))
+                raise
+            return
+        await self._update(order, expected_version)
+        if ledger is not None:
+            await self._ledgers.change(ledger)  # after: a crash between leaves it too full
+
+    async def _update(self, order: Order, expected_version: int) -> None:
         new_version = expected_version + 1
         fields = order_to_doc(order)
         del fields["dispatched"]  # the outbox flag belongs to mark_dispatched
@@ -116,15 +154,21 @@ class MongoOrderRepository:
             raise VersionConflict(order.order_id, expected_version, stored.version)
         order.version = new_version
 
-    async def update_all(self, changes: Sequence[tuple[Order, int]]) -> list[bool]:
-        async def one(order: Order, expected: int) -> bool:
+    async def update_all(
+        self,
+        changes: Sequence[tuple[Order, int]],
+        ledgers: Sequence[LedgerChange | None] = (),
+    ) -> list[bool]:
+        gives = list(ledgers) or [None] * len(changes)
+
+        async def one(order: Order, expected: int, ledger: LedgerChange | None) -> bool:
             try:
-                await self.update(order, expected)
+                await self.update(order, expected, ledger)
             except (VersionConflict, NotFound, DuplicateClientOrderId):
                 return False
             return True
 
-        return await all_finished([one(order, expected) for order, expected in changes])
+        return await all_finished([one(o, v, g) for (o, v), g in zip(changes, gives, strict=True)])
 
     async def list_orders(
         self,
@@ -201,6 +245,11 @@ class MongoOrderRepository:
 
     async def _find_all(self, query: Doc, fields: Doc) -> list[Doc]:
         return await self._orders.find(query, fields).to_list()
+
+    async def open_symbols(self) -> list[str]:
+        query = {"status": {"$in": _OPEN}}
+        symbols = await with_retry(partial(self._orders.distinct, "symbol", query))
+        return [str(symbol) for symbol in symbols]
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         if account_id is None:

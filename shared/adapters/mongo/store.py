@@ -6,13 +6,17 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from shared.adapters.mongo.accounts import MongoAccountRepository
+from shared.adapters.mongo.audit import MongoAuditRepository
+from shared.adapters.mongo.cash import MongoCashLedgerRepository
 from shared.adapters.mongo.executions import MongoExecutionRepository
+from shared.adapters.mongo.feeds import MongoFeedStreamRepository
 from shared.adapters.mongo.idempotency import MongoIdempotencyRepository
 from shared.adapters.mongo.indexes import ensure_indexes
 from shared.adapters.mongo.instruments import MongoInstrumentRepository
 from shared.adapters.mongo.journal import MongoJournalRepository
 from shared.adapters.mongo.orders import MongoOrderRepository
 from shared.adapters.mongo.positions import MongoPositionRepository
+from shared.adapters.mongo.risk import MongoRiskLedgerRepository
 from shared.adapters.mongo.venues import MongoVenueRepository
 from shared.ports.store import Store
 from shared.ports.store_codec import Doc
@@ -60,14 +64,19 @@ async def open_mongo_store(
         await client.close()
         raise
     idempotency = MongoIdempotencyRepository(db["idempotency"])
+    ledgers = MongoRiskLedgerRepository(db["risk_ledgers"])
     return Store(
-        orders=MongoOrderRepository(db["orders"], idempotency),
+        orders=MongoOrderRepository(db["orders"], idempotency, ledgers),
         executions=MongoExecutionRepository(db["executions"]),
         journal=MongoJournalRepository(db["journal"], db["journal_marks"]),
         accounts=MongoAccountRepository(db["accounts"]),
-        positions=MongoPositionRepository(db["positions"]),
+        positions=MongoPositionRepository(db["positions"], db["executions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
         venues=MongoVenueRepository(db["venues"], db["venue_connections"]),
+        feeds=MongoFeedStreamRepository(db["feed_streams"]),
+        risk=ledgers,
+        cash=MongoCashLedgerRepository(db["cash_ledger"]),
+        audit=MongoAuditRepository(db["audit"]),
         connection=connection,
     )

@@ -22,6 +22,12 @@ class DecodedDocs(Generic[T]):
         self._size = size
         self._known: dict[bytes, T] = {}
 
+    def remember(self, raw: bytes, value: T) -> None:
+        """`value` is what `raw` decodes to (a writer that just encoded it knows)."""
+        if len(self._known) >= self._size:
+            self._known.clear()
+        self._known[raw] = value
+
     def __call__(self, raw: bytes) -> T:
         value = self._known.get(raw)
         if value is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.paging import add_time_window
+from shared.domain.ids import trade_execution_ids
 from shared.ports.store_codec import execution_from_doc, execution_to_doc, one_row_per_trade
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import (
@@ -29,6 +30,8 @@ _FIELDS = (
     "fee",
     "trade_id",
     "executed_at",
+    "settle_day",
+    "settled_at",
 )
 _COLUMNS = ", ".join(_FIELDS)
 _INSERT = (
@@ -104,6 +107,17 @@ class SqliteExecutionRepository:
         items = [_execution(row) for row in rows[:limit]]
         last = items[-1] if len(rows) > limit else None
         return Page(items, encode_cursor(last.executed_at, last.execution_id) if last else None)
+
+    async def list_by_trade(self, trade_id: str) -> list[Execution]:
+        ids = trade_execution_ids(trade_id)
+        if ids is None:
+            return []
+        rows = self._db.reader.execute(
+            f"SELECT {_COLUMNS} FROM executions WHERE execution_id IN (?, ?) AND trade_id = ?"
+            " ORDER BY execution_id",
+            (*ids, trade_id),
+        ).fetchall()
+        return [_execution(row) for row in rows]
 
     async def list_trades(self, symbol: str, limit: int = DEFAULT_PAGE_SIZE) -> list[Execution]:
         limit = clamp_limit(limit)

@@ -1,6 +1,9 @@
-"""Instruments on SQLite: one JSON document per symbol."""
+"""Instruments on SQLite: one JSON document per symbol, its version in a column too."""
 
 from __future__ import annotations
+
+import dataclasses
+import sqlite3
 
 import orjson
 
@@ -8,6 +11,7 @@ from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.decoded import DecodedDocs
 from shared.domain.instrument import Instrument
 from shared.ports.store_codec import instrument_from_doc, instrument_to_doc
+from shared.ports.store_errors import DuplicateInstrument, NotFound, VersionConflict
 
 
 class SqliteInstrumentRepository:
@@ -17,13 +21,36 @@ class SqliteInstrumentRepository:
         self._db = db
         self._decoded = DecodedDocs[Instrument](lambda raw: instrument_from_doc(orjson.loads(raw)))
 
-    async def upsert(self, instrument: Instrument) -> None:
-        row = (instrument.symbol, orjson.dumps(instrument_to_doc(instrument)))
-        await self._db.write_one(
-            "INSERT INTO instruments (symbol, doc) VALUES (?, ?)"
-            " ON CONFLICT (symbol) DO UPDATE SET doc = excluded.doc",
-            row,
+    async def create(self, instrument: Instrument) -> None:
+        row = (
+            instrument.symbol,
+            orjson.dumps(instrument_to_doc(instrument)),
+            instrument.version,
         )
+        try:
+            await self._db.write_one(
+                "INSERT INTO instruments (symbol, doc, version) VALUES (?, ?, ?)", row
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateInstrument(instrument.symbol) from None
+
+    async def update(self, instrument: Instrument, expected_version: int) -> Instrument:
+        stored = dataclasses.replace(instrument, version=expected_version + 1)
+        params = (
+            orjson.dumps(instrument_to_doc(stored)),
+            stored.version,
+            instrument.symbol,
+            expected_version,
+        )
+        cursor = await self._db.write_one(
+            "UPDATE instruments SET doc = ?, version = ? WHERE symbol = ? AND version = ?", params
+        )
+        if cursor.rowcount == 0:
+            current = await self.get(instrument.symbol)
+            if current is None:
+                raise NotFound(f"instrument {instrument.symbol}")
+            raise VersionConflict(instrument.symbol, expected_version, current.version)
+        return stored
 
     async def get(self, symbol: str) -> Instrument | None:
         row = self._db.reader.execute(

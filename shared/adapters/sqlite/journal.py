@@ -13,11 +13,13 @@ from shared.ports.store_errors import JournalConflict
 from shared.ports.store_journal import JournalEntry, check_batch, check_next
 
 READ_PAGE = 500
-_COLUMNS = "symbol, command_id, first_seq, last_seq, command, events"
+_COLUMNS = "symbol, command_id, first_seq, last_seq, command, events, processed_at"
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    return JournalEntry(row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]))
+    return JournalEntry(
+        row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]), row[6]
+    )
 
 
 class SqliteJournalRepository:
@@ -52,7 +54,7 @@ class SqliteJournalRepository:
                     return stored, error  # keep the entries before it, then report
                 try:
                     conn.execute(
-                        f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (
                             symbol,
                             entry.command_id,
@@ -60,6 +62,7 @@ class SqliteJournalRepository:
                             entry.last_seq,
                             orjson.dumps(entry.command),
                             orjson.dumps(entry.events),
+                            entry.processed_at,
                         ),
                     )
                 except sqlite3.IntegrityError:
@@ -104,6 +107,20 @@ class SqliteJournalRepository:
             if len(rows) < READ_PAGE:
                 return
             seq = rows[-1][3] + 1
+
+    async def entries_at(self, symbol: str, seqs: Sequence[int]) -> list[JournalEntry]:
+        found: list[JournalEntry] = []
+        for seq in sorted(set(seqs)):
+            if found and found[-1].last_seq >= seq:
+                continue  # in the entry found for an earlier seq
+            row = self._db.reader.execute(
+                f"SELECT {_COLUMNS} FROM journal WHERE symbol = ? AND last_seq >= ?"
+                " ORDER BY last_seq LIMIT 1",
+                (symbol, seq),
+            ).fetchone()
+            if row is not None and row[2] <= seq:
+                found.append(_entry(row))
+        return found
 
     async def find_by_command(self, symbol: str, command_id: str) -> JournalEntry | None:
         return self._find(self._db.reader, symbol, command_id)

@@ -11,6 +11,7 @@ import orjson
 from shared.adapters.sqlite.database import SqliteDatabase
 from shared.adapters.sqlite.idempotency import claim_key
 from shared.adapters.sqlite.paging import add_time_window
+from shared.adapters.sqlite.risk import apply_change, apply_changes
 from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import Order
@@ -28,6 +29,7 @@ from shared.ports.store_paging import (
     clamp_limit,
     encode_cursor,
 )
+from shared.ports.store_risk import LedgerChange
 
 # OR FAIL: a one-row statement checks its constraints before it changes anything, so FAIL
 # backs out the same nothing ABORT would, without the statement journal SQLite keeps for
@@ -61,6 +63,10 @@ _OPEN_ORDERS_OF = (
 _COLUMNS = "version, dispatched, doc"
 
 
+class _NotWritten(Exception):
+    """The order's version moved: roll its write back, the ledger change with it."""
+
+
 def _order(row: tuple[Any, ...]) -> Order:
     doc = orjson.loads(row[2])
     doc["version"] = row[0]
@@ -90,7 +96,9 @@ class SqliteOrderRepository:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    async def create(self, order: Order, claim: str | None = None) -> None:
+    async def create(
+        self, order: Order, claim: str | None = None, ledger: LedgerChange | None = None
+    ) -> None:
         doc = order_to_doc(order)
         row = (
             order.order_id,
@@ -110,6 +118,8 @@ class SqliteOrderRepository:
         ours = order.order_id.encode()
 
         def insert(conn: sqlite3.Connection) -> None:
+            if ledger is not None:
+                apply_change(conn, ledger)  # refuses (raises) before anything is written
             if claim is not None:
                 holder = claim_key(conn, order.account_id, claim, ours, order.created_at)
                 if holder != ours:
@@ -121,7 +131,8 @@ class SqliteOrderRepository:
             except sqlite3.IntegrityError:
                 _raise_duplicate(conn, order)
 
-        await self._db.write(insert, one_change=claim is None)  # a claim: both or neither
+        # A claim or a ledger change: all or nothing (a savepoint).
+        await self._db.write(insert, one_change=claim is None and ledger is None)
 
     async def get(self, account_id: str, order_id: str) -> Order | None:
         row = self._db.reader.execute(
@@ -157,16 +168,29 @@ class SqliteOrderRepository:
         ).fetchone()
         return None if row is None else _order(row)
 
-    async def update(self, order: Order, expected_version: int) -> None:
+    async def update(
+        self, order: Order, expected_version: int, ledger: LedgerChange | None = None
+    ) -> None:
         params = _update_params(order, expected_version)
 
         def change(conn: sqlite3.Connection) -> int:
+            if ledger is not None and ledger.takes:
+                apply_change(conn, ledger)  # refuses (raises) before anything is written
             try:
-                return conn.execute(_UPDATE, params).rowcount
+                written: int = conn.execute(_UPDATE, params).rowcount
             except sqlite3.IntegrityError:
                 _raise_duplicate(conn, order)
+            if written == 0 and ledger is not None and ledger.takes:
+                raise _NotWritten  # give the ledger change back with the savepoint
+            if written and ledger is not None and not ledger.takes:
+                apply_change(conn, ledger)
+            return written
 
-        if await self._db.write(change, one_change=True) == 0:
+        try:
+            written = await self._db.write(change, one_change=ledger is None)
+        except _NotWritten:
+            written = 0
+        if written == 0:
             row = self._db.reader.execute(
                 "SELECT version FROM orders WHERE order_id = ? AND account_id = ?",
                 (order.order_id, order.account_id),
@@ -176,16 +200,26 @@ class SqliteOrderRepository:
             raise VersionConflict(order.order_id, expected_version, row[0])
         order.version = expected_version + 1
 
-    async def update_all(self, changes: Sequence[tuple[Order, int]]) -> list[bool]:
+    async def update_all(
+        self,
+        changes: Sequence[tuple[Order, int]],
+        ledgers: Sequence[LedgerChange | None] = (),
+    ) -> list[bool]:
         rows = [_update_params(order, expected) for order, expected in changes]
+        gives = list(ledgers) or [None] * len(rows)
 
         def change_all(conn: sqlite3.Connection) -> list[bool]:
             written: list[bool] = []
-            for params in rows:
+            given: list[LedgerChange] = []
+            for params, ledger in zip(rows, gives, strict=True):
                 try:
-                    written.append(conn.execute(_UPDATE, params).rowcount == 1)
+                    ok = conn.execute(_UPDATE, params).rowcount == 1
                 except sqlite3.IntegrityError:  # a client order id clash: update() names it
-                    written.append(False)
+                    ok = False
+                if ok and ledger is not None:
+                    given.append(ledger)
+                written.append(ok)
+            apply_changes(conn, given)  # what the written ones give back, in the transaction
             return written
 
         written = await self._db.write(change_all) if rows else []
@@ -250,6 +284,10 @@ class SqliteOrderRepository:
                 group[0] -= 1
                 group[1] -= row[2]
         return [OpenExposure(s, p, n, leaves) for (s, p), (n, leaves) in groups.items() if n]
+
+    async def open_symbols(self) -> list[str]:
+        rows = self._db.reader.execute("SELECT DISTINCT symbol FROM order_exposure").fetchall()
+        return [row[0] for row in rows]
 
     async def mark_dispatched(self, order_id: str, account_id: str | None = None) -> None:
         await self._db.write_one(_MARK_DISPATCHED, (order_id,))

@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS executions (
     liquidity TEXT NOT NULL,
     fee INTEGER NOT NULL,
     trade_id TEXT NOT NULL,
-    executed_at INTEGER NOT NULL
+    executed_at INTEGER NOT NULL,
+    settle_day INTEGER NOT NULL DEFAULT 0,
+    settled_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_by_order ON executions (account_id, order_id, executed_at);
 CREATE INDEX IF NOT EXISTS executions_by_account
@@ -58,6 +60,7 @@ CREATE TABLE IF NOT EXISTS journal (
     command_id TEXT NOT NULL,
     command BLOB NOT NULL,
     events BLOB NOT NULL,
+    processed_at INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (symbol, first_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS journal_command ON journal (symbol, command_id);
@@ -86,16 +89,37 @@ CREATE TABLE IF NOT EXISTS positions (
     sold_notional INTEGER NOT NULL,
     fees INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
+    cost INTEGER NOT NULL DEFAULT 0,
+    realized INTEGER NOT NULL DEFAULT 0,
+    day INTEGER NOT NULL DEFAULT 0,
+    day_start_quantity INTEGER NOT NULL DEFAULT 0,
+    day_flow INTEGER NOT NULL DEFAULT 0,
+    day_fees INTEGER NOT NULL DEFAULT 0,
+    unsettled TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (account_id, symbol)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS position_fills (
     execution_id TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL
+    account_id TEXT NOT NULL,
+    settled_at INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS instruments (
     symbol TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS risk_ledgers (
+    account_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
     doc BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS feed_streams (
+    stream TEXT PRIMARY KEY,
+    epoch TEXT NOT NULL,
+    seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS venues (
@@ -106,6 +130,32 @@ CREATE TABLE IF NOT EXISTS venue_connections (
     name TEXT PRIMARY KEY,
     doc BLOB NOT NULL
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS cash_ledger (
+    account_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    entry_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    balance INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    note TEXT NOT NULL,
+    PRIMARY KEY (account_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS cash_ledger_entry ON cash_ledger (account_id, entry_id);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    audit_id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at DESC, audit_id DESC);
+CREATE INDEX IF NOT EXISTS audit_log_by_target ON audit_log (target_id, at DESC, audit_id DESC);
 
 CREATE TABLE IF NOT EXISTS idempotency (
     account_id TEXT NOT NULL,
@@ -143,6 +193,35 @@ MIGRATIONS = (
         "INTEGER NOT NULL DEFAULT 0",
         "UPDATE orders SET leaves_quantity = json_extract(CAST(doc AS TEXT), '$.leaves_quantity')",
     ),
+    ("instruments", "version", "INTEGER NOT NULL DEFAULT 0", None),
+    ("journal", "processed_at", "INTEGER NOT NULL DEFAULT 0", None),
+    ("executions", "settle_day", "INTEGER NOT NULL DEFAULT 0", None),
+    ("executions", "settled_at", "INTEGER NOT NULL DEFAULT 0", None),
+    ("position_fills", "settled_at", "INTEGER NOT NULL DEFAULT 0", None),
+    # Positions of an older version: their cost basis is taken at the average price of the
+    # side they hold (what the fills alone cannot tell after the fact), and realized P&L
+    # follows from it (realized = sold - bought notional + cost).
+    (
+        "positions",
+        "cost",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE positions SET cost = CASE"
+        " WHEN net_quantity > 0 AND bought_quantity > 0"
+        " THEN net_quantity * bought_notional / bought_quantity"
+        " WHEN net_quantity < 0 AND sold_quantity > 0"
+        " THEN net_quantity * sold_notional / sold_quantity ELSE 0 END",
+    ),
+    (
+        "positions",
+        "realized",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE positions SET realized = sold_notional - bought_notional + cost",
+    ),
+    ("positions", "day", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "day_start_quantity", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "day_flow", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "day_fees", "INTEGER NOT NULL DEFAULT 0", None),
+    ("positions", "unsettled", "TEXT NOT NULL DEFAULT '[]'", None),
 )
 
 
