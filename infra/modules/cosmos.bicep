@@ -109,6 +109,13 @@ var collections = [
       { key: { keys: ['_id'] } }
     ]
   }
+  {
+    name: 'venue_sessions'
+    shardKey: 'key'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

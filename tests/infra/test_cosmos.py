@@ -20,6 +20,7 @@ EXPECTED = {
     "idempotency": ("account_id", {("account_id", "key")}),
     "venues": ("name", set()),
     "venue_connections": ("name", set()),
+    "venue_sessions": ("key", set()),
 }
 
 

@@ -40,6 +40,7 @@ SHARD_KEYS: dict[str, str] = {
     "idempotency": "account_id",
     "venues": "name",
     "venue_connections": "name",
+    "venue_sessions": "key",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -72,6 +73,7 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     "idempotency": (Index((("account_id", ASCENDING), ("key", ASCENDING)), unique=True),),
     "venues": (),
     "venue_connections": (),
+    "venue_sessions": (),
 }
 
 

@@ -68,6 +68,6 @@ async def open_mongo_store(
         positions=MongoPositionRepository(db["positions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
-        venues=MongoVenueRepository(db["venues"], db["venue_connections"]),
+        venues=MongoVenueRepository(db["venues"], db["venue_connections"], db["venue_sessions"]),
         connection=connection,
     )

@@ -100,11 +100,17 @@ CREATE TABLE IF NOT EXISTS instruments (
 
 CREATE TABLE IF NOT EXISTS venues (
     name TEXT PRIMARY KEY,
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS venue_connections (
     name TEXT PRIMARY KEY,
     doc BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS venue_sessions (
+    key TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -143,6 +149,7 @@ MIGRATIONS = (
         "INTEGER NOT NULL DEFAULT 0",
         "UPDATE orders SET leaves_quantity = json_extract(CAST(doc AS TEXT), '$.leaves_quantity')",
     ),
+    ("venues", "version", "INTEGER NOT NULL DEFAULT 0", None),
 )
 
 
