@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.fix.connector import FixConnector
+from gateway.fix.durable import DurableSession, session_key
 from gateway.fix.session import SessionConfig
 from gateway.ratelimit import TokenBucket
 from gateway.worker import VenueWorker, WorkerConfig
@@ -36,7 +37,12 @@ from shared.ports.bus import (
     SessionReceiver,
 )
 from shared.ports.store import Store
-from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
+from shared.ports.store_venues import (
+    VenueConnection,
+    VenueDefinition,
+    VenueKind,
+    VenueRepository,
+)
 from shared.ports.venue import ConnectionState, ReportSink, VenueConnector, VenueReport
 
 log = logging.getLogger(__name__)
@@ -50,8 +56,12 @@ class MissingCredential(Exception):
     """A venue names a setting that is not in this gateway's environment."""
 
 
-def fix_connector_factory(environ: Mapping[str, str] = os.environ) -> ConnectorFactory:
-    """Connectors for FIX venues; credentials read from `environ` by setting name."""
+def fix_connector_factory(
+    environ: Mapping[str, str] = os.environ, sessions: VenueRepository | None = None
+) -> ConnectorFactory:
+    """Connectors for FIX venues; credentials read from `environ` by setting name. With
+    `sessions`, each session's sequence numbers are kept there too, so another replica
+    continues the session (see gateway.fix.durable)."""
 
     def build(venue: VenueDefinition, state_dir: Path) -> VenueConnector:
         if venue.kind is not VenueKind.FIX or venue.fix is None:
@@ -75,8 +85,16 @@ def fix_connector_factory(environ: Mapping[str, str] = os.environ) -> ConnectorF
             session_end=fix.session_end,
         )
         bucket = TokenBucket(venue.rate_per_second, venue.burst)
+        durable = None
+        if sessions is not None:
+            durable = DurableSession(sessions, session_key(venue.name, config))
         return FixConnector(
-            venue.name, config, username=fix.username, password=password, bucket=bucket
+            venue.name,
+            config,
+            username=fix.username,
+            password=password,
+            bucket=bucket,
+            durable=durable,
         )
 
     return build
@@ -139,7 +157,7 @@ class GatewayService:
         self._store = store
         self._bus = bus
         self.config = config
-        self._connectors = connectors or fix_connector_factory()
+        self._connectors = connectors or fix_connector_factory(sessions=store.venues)
         self._sinks = sinks
         self._clock = clock
         self.workers: dict[str, VenueWorker] = {}
