@@ -27,7 +27,7 @@ from gateway.fix.connector import FixConnector
 from gateway.fix.durable import DurableSession, session_key
 from gateway.fix.session import SessionConfig
 from gateway.ratelimit import TokenBucket
-from gateway.worker import VenueWorker, WorkerConfig
+from gateway.worker import VenueRedefined, VenueWorker, WorkerConfig
 from shared.config.settings import Settings
 from shared.ports.bus import (
     Bus,
@@ -272,6 +272,8 @@ class GatewayService:
             await worker.run(self._stopping)
         except (SessionLockLostError, MessageLockLostError) as error:
             log.warning("venue %s: lease lost (%s); connection closed", worker.name, error)
+        except VenueRedefined as change:
+            log.info("%s; connection closed, the venue is taken again as now defined", change)
         except Exception:
             log.exception("venue %s: the worker failed; the venue will be taken again", worker.name)
             self._failed_at[worker.name] = self._clock()

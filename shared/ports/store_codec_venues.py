@@ -37,6 +37,7 @@ def venue_to_doc(venue: VenueDefinition) -> Doc:
         "credentials": [[role, setting] for role, setting in venue.credentials],
         "created_at": venue.created_at,
         "version": venue.version,
+        "deleting": venue.deleting,
         "alpaca": None
         if venue.alpaca is None
         else {"environment": venue.alpaca.environment, "base_url": venue.alpaca.base_url},
@@ -67,6 +68,7 @@ def venue_from_doc(doc: Doc) -> VenueDefinition:
         created_at=doc["created_at"],
         # Venues stored before they had versions are version 0.
         version=int(doc.get("version") or 0),
+        deleting=bool(doc.get("deleting", False)),
         alpaca=None
         if alpaca is None
         else AlpacaVenueSettings(alpaca["environment"], alpaca.get("base_url")),

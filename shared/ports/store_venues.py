@@ -63,6 +63,7 @@ class VenueDefinition:
     created_at: int = 0
     version: int = 0
     alpaca: AlpacaVenueSettings | None = None
+    deleting: bool = False  # a DELETE is checking that nothing routes here (see services)
 
     def credential(self, role: str) -> str | None:
         """The setting name holding the credential for `role`, if any."""

@@ -10,26 +10,33 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from shared.domain.enums import AccountType
 from shared.domain.instrument import Instrument
-from shared.gateway_messages import venue_defined_message
+from shared.gateway_messages import VENUE_CHANGED, VENUE_DEFINED, VENUE_DELETED, venue_notice
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateVenue, VersionConflict
+from shared.ports.store_errors import NotFound as StoredNotFound
 from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState
 from shared.services import codes
 from shared.services.admin import get_account, get_instrument
 from shared.services.deps import Deps
-from shared.services.errors import Conflict, InvalidRequest
+from shared.services.errors import Conflict, InvalidRequest, NotFound
 
 audit = logging.getLogger("audit")
 
 INTERNAL = "internal"
 """Routing to this name means the internal matching engine (no external venue)."""
 RESERVED_NAMES = frozenset({INTERNAL, "paper"})
-CREDENTIAL_ROLES: dict[VenueKind, frozenset[str]] = {VenueKind.FIX: frozenset({"password"})}
+CREDENTIAL_ROLES: dict[VenueKind, frozenset[str]] = {
+    VenueKind.FIX: frozenset({"password"}),
+    VenueKind.ALPACA: frozenset({"key_id", "secret_key"}),
+}
+ATTEMPTS = 20
+"""Conditional writes retried from a fresh read this many times before a 409."""
 SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,127}$")
 STALE_AFTER_NS = 60 * 1_000_000_000
 """A connection record older than this says nothing now: no gateway is holding the venue."""
@@ -52,6 +59,14 @@ def _check(spec: VenueDefinition) -> None:
         raise InvalidRequest(codes.INVALID_VALUE, f"{spec.name!r} is a reserved name", "name")
     if spec.kind is VenueKind.FIX and spec.fix is None:
         raise InvalidRequest(codes.MISSING_FIELD, "a FIX venue needs its session", "host")
+    if spec.kind is VenueKind.ALPACA and spec.alpaca is None:
+        raise InvalidRequest(codes.MISSING_FIELD, "an Alpaca venue needs its environment", "kind")
+    if spec.alpaca is not None and (spec.alpaca.environment == "custom") != bool(
+        spec.alpaca.base_url
+    ):
+        raise InvalidRequest(
+            codes.INVALID_VALUE, "base_url is given with environment custom only", "base_url"
+        )
     if spec.fix is not None and spec.fix.begin_string != "FIX.4.4":
         raise InvalidRequest(
             codes.INVALID_VALUE, "the FIX connector speaks FIX.4.4 only", "begin_string"
@@ -59,6 +74,13 @@ def _check(spec: VenueDefinition) -> None:
     if spec.burst < 1 or spec.rate_per_second < 1:
         raise InvalidRequest(codes.INVALID_VALUE, "rate and burst must be positive", "burst")
     allowed = CREDENTIAL_ROLES.get(spec.kind, frozenset())
+    missing = sorted(allowed - {role for role, _ in spec.credentials})
+    if spec.kind is VenueKind.ALPACA and missing:
+        raise InvalidRequest(
+            codes.MISSING_FIELD,
+            "an Alpaca venue names both keys' settings",
+            f"credentials.{missing[0]}",
+        )
     for role, setting in spec.credentials:
         if role not in allowed:
             raise InvalidRequest(
@@ -85,13 +107,125 @@ async def define_venue(deps: Deps, spec: VenueDefinition, actor: str) -> VenueDe
     except DuplicateVenue:
         raise Conflict(codes.VENUE_EXISTS, f"the venue {spec.name} exists", "name") from None
     audit.info("venue %s (%s) defined by %s", venue.name, venue.kind.value, actor)
+    await _notify(deps, VENUE_DEFINED, venue.name)
+    return venue
+
+
+async def _notify(deps: Deps, kind: str, name: str) -> None:
     try:
-        message = venue_defined_message(venue.name, venue.created_at)
-        await deps.bus.send(deps.settings.VENUES_QUEUE, [message])
+        await deps.bus.send(deps.settings.VENUES_QUEUE, [venue_notice(kind, name, deps.clock())])
     except Exception:
         # The gateways scan the store too; the message only saves them the wait.
-        logging.getLogger(__name__).warning("venue %s: gateways not notified", venue.name)
+        logging.getLogger(__name__).warning("venue %s: gateways not notified", name)
+
+
+async def get_venue(deps: Deps, name: str) -> VenueDefinition:
+    venue = await deps.store.venues.get(name)
+    if venue is None:
+        raise NotFound(codes.VENUE_NOT_FOUND, f"no venue {name}", "name")
     return venue
+
+
+def _stale(name: str, expected: int, actual: int) -> Conflict:
+    return Conflict(
+        codes.VENUE_VERSION_CONFLICT,
+        f"the venue {name} is at version {actual}, not {expected}: read it again",
+        "version",
+    )
+
+
+VenueChange = Callable[[VenueDefinition], VenueDefinition]
+
+
+async def change_venue(
+    deps: Deps, name: str, change: VenueChange, actor: str, expected_version: int | None = None
+) -> VenueDefinition:
+    """Apply `change` to the stored venue: a conditional write from a fresh read, again
+    after every concurrent change, so two changes never lose one. With `expected_version`
+    the change applies only to that version (VENUE_VERSION_CONFLICT otherwise). The gateway
+    holding the venue reconnects with the new definition."""
+    for _ in range(ATTEMPTS):
+        venue = await get_venue(deps, name)
+        if expected_version is not None and venue.version != expected_version:
+            raise _stale(name, expected_version, venue.version)
+        changed = change(venue)
+        _check(changed)
+        try:
+            stored = await deps.store.venues.update(changed, venue.version)
+            break
+        except StoredNotFound:
+            raise NotFound(codes.VENUE_NOT_FOUND, f"no venue {name}", "name") from None
+        except VersionConflict as conflict:
+            if expected_version is not None:
+                raise _stale(name, expected_version, conflict.actual_version) from None
+    else:
+        raise Conflict(codes.VENUE_VERSION_CONFLICT, "the venue keeps changing; retry", None)
+    audit.warning("venue %s changed by %s (version %d)", name, actor, stored.version)
+    await _notify(deps, VENUE_CHANGED, name)
+    return stored
+
+
+async def _unmark(deps: Deps, name: str) -> None:
+    for _ in range(ATTEMPTS):
+        venue = await deps.store.venues.get(name)
+        if venue is None or not venue.deleting:
+            return
+        try:
+            await deps.store.venues.update(replace(venue, deleting=False), venue.version)
+            return
+        except VersionConflict:
+            continue
+
+
+async def routed_to(deps: Deps, name: str) -> tuple[list[str], list[str]]:
+    """The accounts and instruments whose orders go to the venue."""
+    accounts = [a.account_id for a in await deps.store.accounts.list_accounts() if a.venue == name]
+    instruments = [
+        i.symbol for i in await deps.store.instruments.list_instruments() if i.venue == name
+    ]
+    return accounts, instruments
+
+
+async def delete_venue(
+    deps: Deps, name: str, actor: str, expected_version: int | None = None
+) -> None:
+    """Remove a venue nothing routes to (VENUE_IN_USE otherwise, naming what does).
+
+    Routing and deleting race safely: the venue is first marked `deleting` (a conditional
+    write), then the routes are read; routing writes the route first and then reads the
+    venue, undoing its write if the venue is marked or gone. Of two such races one side
+    always sees the other's write, so no route is left pointing at a deleted venue."""
+    venues = deps.store.venues
+    for _ in range(ATTEMPTS):
+        venue = await get_venue(deps, name)
+        if expected_version is not None and venue.version != expected_version:
+            raise _stale(name, expected_version, venue.version)
+        try:
+            marked = venue
+            if not venue.deleting:
+                marked = await venues.update(replace(venue, deleting=True), venue.version)
+            accounts, instruments = await routed_to(deps, name)
+            if accounts or instruments:
+                await venues.update(replace(marked, deleting=False), marked.version)
+                routes = ", ".join([*(f"account {a}" for a in accounts), *instruments])
+                raise Conflict(
+                    codes.VENUE_IN_USE,
+                    f"the venue {name} is in use by {routes}; route them elsewhere first",
+                    "name",
+                )
+            await venues.delete(name, marked.version)
+            break
+        except StoredNotFound:
+            raise NotFound(codes.VENUE_NOT_FOUND, f"no venue {name}", "name") from None
+        except VersionConflict as conflict:
+            if expected_version is not None:  # the caller's version is gone: nothing done
+                await _unmark(deps, name)
+                raise _stale(name, expected_version, conflict.actual_version) from None
+            continue  # changed meanwhile (a PATCH): again from a fresh read
+    else:
+        raise Conflict(codes.VENUE_VERSION_CONFLICT, "the venue keeps changing; retry", None)
+    audit.warning("venue %s deleted by %s", name, actor)
+    await _notify(deps, VENUE_DELETED, name)
 
 
 def connection_state(
@@ -114,18 +248,45 @@ async def list_venues(deps: Deps) -> list[VenueStatus]:
 
 
 async def check_venue(deps: Deps, name: str) -> str | None:
-    """The venue to route to (None for "internal"); UNKNOWN_VENUE if it is not defined."""
+    """The venue to route to (None for "internal"); UNKNOWN_VENUE if it is not defined,
+    VENUE_BEING_DELETED while a DELETE of it runs."""
     if name == INTERNAL:
         return None
-    if await deps.store.venues.get(name) is None:
+    venue = await deps.store.venues.get(name)
+    if venue is None:
         raise InvalidRequest(codes.UNKNOWN_VENUE, f"no venue {name}", "venue")
+    if venue.deleting:
+        raise Conflict(codes.VENUE_BEING_DELETED, f"the venue {name} is being deleted", "venue")
     return name
 
 
+async def _still_routable(deps: Deps, name: str | None) -> bool:
+    """After a route was written: the venue is still there and no DELETE has begun."""
+    if name is None:
+        return True
+    venue = await deps.store.venues.get(name)
+    return venue is not None and not venue.deleting
+
+
 async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> Account:
-    """Send a live account's orders to `venue` ("internal": the matching engine)."""
-    target = await check_venue(deps, venue)
-    for _ in range(20):
+    """Send a live account's orders to `venue` ("internal": the matching engine). The route
+    is written first, then the venue read again: a DELETE that began meanwhile (see
+    `delete_venue`) undoes it and the route is tried again from the start."""
+    for _ in range(ATTEMPTS):
+        target = await check_venue(deps, venue)  # raises: unknown or being deleted
+        previous, account = await _write_account_route(deps, account_id, target)
+        if await _still_routable(deps, target):
+            audit.warning("account %s routed to %s by %s", account_id, target or INTERNAL, actor)
+            return account
+        await _undo_account_route(deps, account_id, target, previous)
+    raise Conflict(codes.VENUE_BEING_DELETED, f"the venue {venue} is being deleted", "venue")
+
+
+async def _write_account_route(
+    deps: Deps, account_id: str, target: str | None
+) -> tuple[str | None, Account]:
+    """(the account's venue before, the account as stored with `target`)."""
+    for _ in range(ATTEMPTS):
         account = await get_account(deps, account_id)
         if account.type is not AccountType.LIVE:
             raise Conflict(
@@ -135,26 +296,46 @@ async def route_account(deps: Deps, account_id: str, venue: str, actor: str) -> 
                 "venue",
             )
         try:
-            account = await deps.store.accounts.update(
+            stored = await deps.store.accounts.update(
                 replace(account, venue=target), account.version
             )
-            break
+            return account.venue, stored
         except VersionConflict:
             continue
-    else:
-        raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
-    audit.warning("account %s routed to %s by %s", account_id, target or INTERNAL, actor)
-    return account
+    raise Conflict(codes.INVALID_VALUE, "the account keeps changing; retry", None)
+
+
+async def _undo_account_route(
+    deps: Deps, account_id: str, venue: str | None, previous: str | None
+) -> None:
+    """Put back the route a DELETE of `venue` took away meanwhile (unless changed since)."""
+    for _ in range(ATTEMPTS):
+        account = await get_account(deps, account_id)
+        if account.venue != venue:
+            return
+        try:
+            await deps.store.accounts.update(replace(account, venue=previous), account.version)
+            return
+        except VersionConflict:
+            continue
 
 
 async def route_instrument(deps: Deps, symbol: str, venue: str, actor: str) -> Instrument:
     """Send live orders on `symbol` to `venue` whatever their account's routing
-    ("internal": back to the account's own routing)."""
-    target = await check_venue(deps, venue)
-    instrument = replace(await get_instrument(deps, symbol), venue=target)
-    await deps.store.instruments.upsert(instrument)
-    audit.warning("instrument %s routed to %s by %s", symbol, target or INTERNAL, actor)
-    return instrument
+    ("internal": back to the account's own routing). Written, then checked as routing an
+    account is (see `route_account`)."""
+    for _ in range(ATTEMPTS):
+        target = await check_venue(deps, venue)
+        before = await get_instrument(deps, symbol)
+        instrument = replace(before, venue=target)
+        await deps.store.instruments.upsert(instrument)
+        if await _still_routable(deps, target):
+            audit.warning("instrument %s routed to %s by %s", symbol, target or INTERNAL, actor)
+            return instrument
+        current = await get_instrument(deps, symbol)
+        if current.venue == target:
+            await deps.store.instruments.upsert(replace(current, venue=before.venue))
+    raise Conflict(codes.VENUE_BEING_DELETED, f"the venue {venue} is being deleted", "venue")
 
 
 def venue_for(account: Account, instrument: Instrument) -> str | None:

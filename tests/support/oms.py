@@ -32,6 +32,7 @@ from shared.domain.enums import AccountType
 from shared.ports.bus import Bus, BusMessage
 from shared.ports.cache import Cache
 from shared.ports.notifier import ClientAccess
+from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
 from shared.services import admin
 from tests.support.matcher_pump import MatcherPump
@@ -240,14 +241,18 @@ def _decimal(value: str) -> Any:
     return Decimal(value)
 
 
-async def make_oms(cache: Cache | None = None) -> Oms:
+async def make_oms(cache: Cache | None = None, store: Store | None = None) -> Oms:
+    """`store`: SQLite in memory by default. An in-memory database reads on its writer
+    connection, so a read sees writes not yet committed; a file database (as in the local
+    run) reads committed data only, which lets concurrent requests interleave as they do
+    in production."""
     settings = Settings(OMS_ADMIN_API_KEY=ADMIN_KEY)
     bus = InMemoryBus(memory_queues(settings))
     notifier = RecordingNotifier()
     clock = FakeClock()
     container = await bootstrap(
         settings,
-        store=await open_sqlite_store(":memory:"),
+        store=store or await open_sqlite_store(":memory:"),
         bus=bus,
         cache=cache or MemoryCache(),
         notifier=notifier,
