@@ -44,6 +44,7 @@ from shared.ports.store_venues import (
     VenueRepository,
 )
 from shared.ports.venue import ConnectionState, ReportSink, VenueConnector, VenueReport
+from shared.venue_messages import bus_sink
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -117,6 +118,16 @@ def audit_sink(venue: VenueDefinition) -> ReportSink:
         )
 
     return sink
+
+
+def bus_sinks(store: Store, bus: Bus, orders_queue: str) -> SinkFactory:
+    """Phase two's sinks: each report as a `venue_report` command on its instrument's
+    session (shared.venue_messages). For when the matcher applies them (#18, part 2b)."""
+
+    def build(venue: VenueDefinition) -> ReportSink:
+        return bus_sink(venue.name, bus, orders_queue, store.instruments, store.orders)
+
+    return build
 
 
 @dataclass(frozen=True, slots=True)
