@@ -67,12 +67,7 @@ def fix_connector_factory(
     def build(venue: VenueDefinition, state_dir: Path) -> VenueConnector:
         if venue.kind is not VenueKind.FIX or venue.fix is None:
             raise ValueError(f"{venue.name}: no connector for kind {venue.kind.value}")
-        password = None
-        setting = venue.credential("password")
-        if setting is not None:
-            password = environ.get(setting)
-            if not password:
-                raise MissingCredential(f"the setting {setting} (the password) is not set")
+        password = _setting(environ, venue, "password")
         fix = venue.fix
         config = SessionConfig(
             host=fix.host,
@@ -97,6 +92,51 @@ def fix_connector_factory(
             bucket=bucket,
             durable=durable,
         )
+
+    return build
+
+
+def _setting(environ: Mapping[str, str], venue: VenueDefinition, role: str) -> str | None:
+    setting = venue.credential(role)
+    if setting is None:
+        return None
+    value = environ.get(setting)
+    if not value:
+        raise MissingCredential(f"the setting {setting} (the {role}) is not set")
+    return value
+
+
+def alpaca_connector(venue: VenueDefinition, environ: Mapping[str, str]) -> VenueConnector:
+    """An Alpaca account's connector; its keys read from `environ` by setting name."""
+    # alpaca-py is in the gateway's requirements only (requirements-gateway.txt).
+    from gateway.alpaca.connector import AlpacaConnector
+
+    settings = venue.alpaca
+    if venue.kind is not VenueKind.ALPACA or settings is None:
+        raise ValueError(f"{venue.name}: not an Alpaca venue")
+    key_id, secret_key = _setting(environ, venue, "key_id"), _setting(environ, venue, "secret_key")
+    if key_id is None or secret_key is None:
+        raise MissingCredential("an Alpaca venue names the settings of both its keys")
+    return AlpacaConnector(
+        venue.name,
+        key_id,
+        secret_key,
+        environment=settings.environment,
+        base_url=settings.base_url,
+        bucket=TokenBucket(venue.rate_per_second, venue.burst),
+    )
+
+
+def venue_connector_factory(
+    environ: Mapping[str, str] = os.environ, sessions: VenueRepository | None = None
+) -> ConnectorFactory:
+    """Connectors for every kind of venue (FIX, Alpaca)."""
+    fix = fix_connector_factory(environ, sessions)
+
+    def build(venue: VenueDefinition, state_dir: Path) -> VenueConnector:
+        if venue.kind is VenueKind.ALPACA:
+            return alpaca_connector(venue, environ)
+        return fix(venue, state_dir)
 
     return build
 
@@ -168,7 +208,7 @@ class GatewayService:
         self._store = store
         self._bus = bus
         self.config = config
-        self._connectors = connectors or fix_connector_factory(sessions=store.venues)
+        self._connectors = connectors or venue_connector_factory(sessions=store.venues)
         self._sinks = sinks
         self._clock = clock
         self.workers: dict[str, VenueWorker] = {}
