@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.fix.connector import FixConnector
+from gateway.fix.durable import DurableSession, session_key
 from gateway.fix.session import SessionConfig
 from gateway.ratelimit import TokenBucket
-from gateway.worker import VenueWorker, WorkerConfig
+from gateway.worker import VenueRedefined, VenueWorker, WorkerConfig
 from shared.config.settings import Settings
 from shared.ports.bus import (
     Bus,
@@ -36,8 +37,14 @@ from shared.ports.bus import (
     SessionReceiver,
 )
 from shared.ports.store import Store
-from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueKind
+from shared.ports.store_venues import (
+    VenueConnection,
+    VenueDefinition,
+    VenueKind,
+    VenueRepository,
+)
 from shared.ports.venue import ConnectionState, ReportSink, VenueConnector, VenueReport
+from shared.venue_messages import bus_sink
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -50,18 +57,17 @@ class MissingCredential(Exception):
     """A venue names a setting that is not in this gateway's environment."""
 
 
-def fix_connector_factory(environ: Mapping[str, str] = os.environ) -> ConnectorFactory:
-    """Connectors for FIX venues; credentials read from `environ` by setting name."""
+def fix_connector_factory(
+    environ: Mapping[str, str] = os.environ, sessions: VenueRepository | None = None
+) -> ConnectorFactory:
+    """Connectors for FIX venues; credentials read from `environ` by setting name. With
+    `sessions`, each session's sequence numbers are kept there too, so another replica
+    continues the session (see gateway.fix.durable)."""
 
     def build(venue: VenueDefinition, state_dir: Path) -> VenueConnector:
         if venue.kind is not VenueKind.FIX or venue.fix is None:
             raise ValueError(f"{venue.name}: no connector for kind {venue.kind.value}")
-        password = None
-        setting = venue.credential("password")
-        if setting is not None:
-            password = environ.get(setting)
-            if not password:
-                raise MissingCredential(f"the setting {setting} (the password) is not set")
+        password = _setting(environ, venue, "password")
         fix = venue.fix
         config = SessionConfig(
             host=fix.host,
@@ -75,9 +81,62 @@ def fix_connector_factory(environ: Mapping[str, str] = os.environ) -> ConnectorF
             session_end=fix.session_end,
         )
         bucket = TokenBucket(venue.rate_per_second, venue.burst)
+        durable = None
+        if sessions is not None:
+            durable = DurableSession(sessions, session_key(venue.name, config))
         return FixConnector(
-            venue.name, config, username=fix.username, password=password, bucket=bucket
+            venue.name,
+            config,
+            username=fix.username,
+            password=password,
+            bucket=bucket,
+            durable=durable,
         )
+
+    return build
+
+
+def _setting(environ: Mapping[str, str], venue: VenueDefinition, role: str) -> str | None:
+    setting = venue.credential(role)
+    if setting is None:
+        return None
+    value = environ.get(setting)
+    if not value:
+        raise MissingCredential(f"the setting {setting} (the {role}) is not set")
+    return value
+
+
+def alpaca_connector(venue: VenueDefinition, environ: Mapping[str, str]) -> VenueConnector:
+    """An Alpaca account's connector; its keys read from `environ` by setting name."""
+    # alpaca-py is in the gateway's requirements only (requirements-gateway.txt).
+    from gateway.alpaca.connector import AlpacaConnector
+
+    settings = venue.alpaca
+    if venue.kind is not VenueKind.ALPACA or settings is None:
+        raise ValueError(f"{venue.name}: not an Alpaca venue")
+    key_id, secret_key = _setting(environ, venue, "key_id"), _setting(environ, venue, "secret_key")
+    if key_id is None or secret_key is None:
+        raise MissingCredential("an Alpaca venue names the settings of both its keys")
+    return AlpacaConnector(
+        venue.name,
+        key_id,
+        secret_key,
+        environment=settings.environment,
+        base_url=settings.base_url,
+        bucket=TokenBucket(venue.rate_per_second, venue.burst),
+    )
+
+
+def venue_connector_factory(
+    environ: Mapping[str, str] = os.environ, sessions: VenueRepository | None = None
+) -> ConnectorFactory:
+    """Connectors for every kind of venue (FIX, Alpaca)."""
+    fix = fix_connector_factory(environ, sessions)
+
+    def build(venue: VenueDefinition, state_dir: Path) -> VenueConnector:
+        if venue.kind is VenueKind.ALPACA:
+            return alpaca_connector(venue, environ)
+        return fix(venue, state_dir)
 
     return build
 
@@ -99,6 +158,16 @@ def audit_sink(venue: VenueDefinition) -> ReportSink:
         )
 
     return sink
+
+
+def bus_sinks(store: Store, bus: Bus, orders_queue: str) -> SinkFactory:
+    """Phase two's sinks: each report as a `venue_report` command on its instrument's
+    session (shared.venue_messages). For when the matcher applies them (#18, part 2b)."""
+
+    def build(venue: VenueDefinition) -> ReportSink:
+        return bus_sink(venue.name, bus, orders_queue, store.instruments, store.orders)
+
+    return build
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +208,7 @@ class GatewayService:
         self._store = store
         self._bus = bus
         self.config = config
-        self._connectors = connectors or fix_connector_factory()
+        self._connectors = connectors or venue_connector_factory(sessions=store.venues)
         self._sinks = sinks
         self._clock = clock
         self.workers: dict[str, VenueWorker] = {}
@@ -254,6 +323,8 @@ class GatewayService:
             await worker.run(self._stopping)
         except (SessionLockLostError, MessageLockLostError) as error:
             log.warning("venue %s: lease lost (%s); connection closed", worker.name, error)
+        except VenueRedefined as change:
+            log.info("%s; connection closed, the venue is taken again as now defined", change)
         except Exception:
             log.exception("venue %s: the worker failed; the venue will be taken again", worker.name)
             self._failed_at[worker.name] = self._clock()

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.gateway_messages import VENUE_DEFINED, decode
+from shared.gateway_messages import VENUE_CHANGED, VENUE_DELETED, VENUE_NOTICES, decode
 from shared.ports.bus import BusMessage, SessionReceiver
 from shared.ports.store_venues import VenueConnection, VenueDefinition, VenueRepository
 from shared.ports.venue import (
@@ -41,6 +41,16 @@ MALFORMED = "MalformedGatewayMessage"
 WRONG_VENUE = "WrongVenue"
 UNKNOWN_ORDER = "5"
 NS = 1_000_000_000
+
+
+class VenueRedefined(Exception):
+    """The venue's definition changed or it was deleted: this worker lets it go (and the
+    gateway takes it again with the new definition, if there is one)."""
+
+
+def _connection(venue: VenueDefinition | None) -> VenueDefinition | None:
+    """What the connection depends on (not the version or a DELETE's mark)."""
+    return None if venue is None else dataclasses.replace(venue, version=0, deleting=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +152,12 @@ class VenueWorker:
         if venue != self.name:
             await self.receiver.dead_letter(message, WRONG_VENUE, f"{venue} on {self.name}")
             return
-        if kind == VENUE_DEFINED or request is None:
+        if kind in VENUE_NOTICES or request is None:
             await self.receiver.complete(message)
+            if kind in (VENUE_CHANGED, VENUE_DELETED):
+                current = await self._venues.get(self.name)
+                if _connection(current) != _connection(self.venue):
+                    raise VenueRedefined(f"{self.name}: {kind.replace('_', ' ')}")
             return
         ambiguous = message.delivery_count > 1  # we may have sent it before a crash
         # Held until sent: the venue's requests go out in the order they came.

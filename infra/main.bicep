@@ -61,6 +61,10 @@ param alpacaStreamMaxReplicas int = 4
 @description('Gateway image, set by azd deploy (SERVICE_GATEWAY_IMAGE_NAME).')
 param gatewayImageName string = ''
 
+@minValue(1)
+@description('Gateway replicas: each venue is held by one, another takes it over when it goes.')
+param gatewayReplicas int = 2
+
 @description('Venue credentials for the gateway: [{ setting, secretName }], Key Vault secrets you add yourself, mapped to the setting names the venue definitions name.')
 param gatewayVenueSecrets array = []
 
@@ -389,6 +393,7 @@ module gateway './modules/gateway.bicep' = {
     identityId: gatewayIdentity.outputs.id
     identityClientId: gatewayIdentity.outputs.clientId
     imageName: gatewayImageName
+    replicas: gatewayReplicas
     venueSecrets: gatewayVenueSecrets
     keyVaultEndpoint: keyVault.outputs.endpoint
     applicationInsightsConnectionString: appInsights.outputs.connectionString

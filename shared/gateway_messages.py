@@ -4,6 +4,8 @@ holding a venue's session (its lease) gets them, in order.
 Bodies are JSON objects with a `kind`:
 - `venue_defined` {venue, ts}: a venue was defined; its session becomes available at once,
   so a gateway takes the venue without waiting for its next scan of the store.
+- `venue_changed` / `venue_deleted` {venue, ts}: the venue's definition changed or is gone;
+  the gateway holding it reconnects with the new definition, or lets it go.
 - `place` / `cancel` / `replace` {venue, symbol, request}: a request for the venue
   (`symbol` is our instrument; `request` the port's request with decimal strings).
 The message id is the duplicate-detection key: requests use their client order id, so a
@@ -23,6 +25,9 @@ from shared.ports.bus import BusMessage
 from shared.ports.venue import VenueCancel, VenueOrder, VenueReplace, VenueRequest
 
 VENUE_DEFINED = "venue_defined"
+VENUE_CHANGED = "venue_changed"
+VENUE_DELETED = "venue_deleted"
+VENUE_NOTICES = frozenset({VENUE_DEFINED, VENUE_CHANGED, VENUE_DELETED})
 KIND_OF: dict[type[Any], str] = {
     VenueOrder: "place",
     VenueCancel: "cancel",
@@ -38,8 +43,15 @@ _ENUMS: dict[str, type[Any]] = {
 
 
 def venue_defined_message(venue: str, ts: int) -> BusMessage:
-    body = orjson.dumps({"kind": VENUE_DEFINED, "venue": venue, "ts": ts})
-    return BusMessage(body, f"venue-defined:{venue}:{ts}", session_id=venue)
+    return venue_notice(VENUE_DEFINED, venue, ts)
+
+
+def venue_notice(kind: str, venue: str, ts: int) -> BusMessage:
+    """A venue was defined, changed or deleted (`kind`), for the gateway holding it."""
+    if kind not in VENUE_NOTICES:
+        raise ValueError(f"not a venue notice: {kind}")
+    body = orjson.dumps({"kind": kind, "venue": venue, "ts": ts})
+    return BusMessage(body, f"{kind.replace('_', '-')}:{venue}:{ts}", session_id=venue)
 
 
 def request_message(venue: str, symbol: str, request: VenueRequest) -> BusMessage:
@@ -58,7 +70,7 @@ def decode(body: bytes) -> tuple[str, str, str, VenueRequest | None]:
     if not isinstance(data, dict):
         raise ValueError("a gateway message is a JSON object")
     kind, venue = str(data.get("kind")), str(data.get("venue", ""))
-    if kind == VENUE_DEFINED:
+    if kind in VENUE_NOTICES:
         return kind, venue, "", None
     cls = TYPE_OF.get(kind)
     if cls is None:

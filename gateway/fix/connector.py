@@ -15,6 +15,10 @@ while the session is enabled, and the supervisor disables it between attempts.
 Our resend policy (the venue asked for messages it missed): cancels always go again; a new
 order or a replace older than `resend_max_age` does not (QuickFIX sends a gap fill instead)
 and the sink gets an UNDELIVERED report for it, so the order is not left hanging.
+
+With a `DurableSession` the sequence numbers are also kept in the store (see
+`gateway.fix.durable`): restored into QuickFIX's store before the first logon when the local
+one is missing or stale, reserved a block ahead of the session, synced every second.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import quickfix as fix
 
 from gateway.fix import codec
 from gateway.fix.answers import StatusAnswers, business_reject, not_resent
+from gateway.fix.durable import DurableSession, LocalSession, created_at, read_local
 from gateway.fix.session import (
     Bridge,
     FixApplication,
@@ -85,6 +90,7 @@ class FixConnector:
         first_backoff: float = 1.0,
         max_backoff: float = 60.0,
         throttle_retries: int = 5,
+        durable: DurableSession | None = None,
     ) -> None:
         self._name = name
         self._config = config
@@ -110,6 +116,8 @@ class FixConnector:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: dict[str, _Pending] = {}
         self._answers = StatusAnswers()
+        self._durable = durable
+        self._reserving = False
         self.reconnects = 0
 
     # ------------------------------------------------------------------ the port
@@ -134,10 +142,15 @@ class FixConnector:
             self._on_message_thread,
             self._on_resend_thread,
             lambda: (self._username, self._password),
+            self._on_sending_thread,
         )
         self._set_state(ConnectionState.CONNECTING)
+        if self._durable is not None:
+            await self._durable.restore(self._config, self._call)
         self._initiator = await self._call(self._create_initiator, bridge)
         self._supervisor = asyncio.create_task(self._supervise(), name=f"fix-{self._name}")
+        if self._durable is not None:
+            self._spawn(self._sync_every(self._durable))
 
     def _create_initiator(self, bridge: Bridge) -> Initiator:
         return Initiator.start(self._config, FixApplication(bridge), f"quickfix-{self._name}")
@@ -158,6 +171,11 @@ class FixConnector:
             await asyncio.wait(tasks, timeout=5)
         # Logs out and joins QuickFIX's thread; a blocked fromApp sees _stopping.
         await self._call(self._destroy_initiator)
+        if self._durable is not None:
+            try:
+                await self._durable.sync(await self._call(read_local, self._config))
+            except Exception:
+                log.exception("%s: the session state was not saved at the stop", self._name)
         self._answers.fail_all(VenueUnavailable(f"{self._name}: stopped"))
         if self._executor is not None:
             self._executor.shutdown(wait=True)
@@ -219,7 +237,8 @@ class FixConnector:
         the connection drops under is resent by the session layer after the next logon."""
         await self._bucket.take()
         self._require_logged_on()
-        await self._call(self._send_now, msg_type, fields)
+        if not await self._call(self._send_now, msg_type, fields):
+            raise VenueUnavailable(f"{self._name}: not sent (no sequence number reserved)")
 
     async def _request(self, request: VenueRequest) -> None:
         self._require_logged_on()
@@ -242,10 +261,74 @@ class FixConnector:
             except VenueUnavailable:
                 log.warning("%s: %s not resent (disconnected)", self._name, cl_ord_id)
 
-        task = asyncio.create_task(again())
+        self._spawn(again())
+        return True
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ durable numbers
+
+    def _on_sending_thread(self, seq: int, application: bool) -> bool:
+        """On the thread sending message `seq` (QuickFIX's or ours): below the floor it
+        goes; within half a block of it the next block is reserved in the background; at
+        the floor it waits for that write. An application message is dropped (the request
+        raises VenueUnavailable) if the store cannot be written; an administrative one
+        waits for it, unless we are stopping."""
+        durable, loop = self._durable, self._loop
+        if durable is None or loop is None or seq + durable.block // 2 < durable.floor:
+            return True
+        if seq < durable.floor:
+            loop.call_soon_threadsafe(self._reserve_soon, seq)
+            return True
+        while not self._wait_on_loop(durable.reserve(seq)):
+            if application or self._stopping:
+                log.error("%s: sequence number %d not reserved", self._name, seq)
+                return False
+            time.sleep(0.2)
         return True
+
+    def _reserve_soon(self, seq: int) -> None:
+        if self._reserving or self._durable is None:
+            return
+        self._reserving = True
+        durable = self._durable
+
+        async def reserve() -> None:
+            try:
+                await durable.reserve(seq)
+            except Exception:
+                log.exception("%s: reserving sequence numbers failed", self._name)
+            finally:
+                self._reserving = False
+
+        self._spawn(reserve())
+
+    def _numbers(self) -> LocalSession | None:
+        session = self._session()
+        if session is None:
+            return None
+        return LocalSession(
+            int(session.getExpectedSenderNum()),
+            int(session.getExpectedTargetNum()),
+            created_at(self._config),
+        )
+
+    async def _sync_every(self, durable: DurableSession) -> None:
+        """Write the session's numbers to the store when they moved (lazily: see
+        gateway.fix.durable)."""
+        while not self._stopping:
+            await asyncio.sleep(durable.sync_every)
+            try:
+                numbers = self._numbers()
+                if numbers is not None:
+                    await durable.sync(numbers)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: the session state was not saved; trying again", self._name)
 
     # ------------------------------------------------------------------ connection
 

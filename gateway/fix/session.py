@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sysconfig
 import threading
 import time
@@ -29,6 +30,8 @@ from gateway.fix import codec
 log = logging.getLogger(__name__)
 
 LOGON, LOGOUT, REJECT = "A", "5", "3"
+# QuickFIX's words (and many venues'): "MsgSeqNum too low, expecting 25 but received 10".
+TOO_LOW = re.compile(r"MsgSeqNum too low, expecting (\d+)", re.IGNORECASE)
 
 
 def data_dictionary(begin_string: str) -> Path:
@@ -194,12 +197,16 @@ class Bridge:
         on_message: Callable[[str], bool],
         on_resend: Callable[[str], bool],
         credentials: Callable[[], tuple[str | None, str | None]],
+        on_sending: Callable[[int, bool], bool] = lambda seq, app: True,
     ) -> None:
         self.on_logon = on_logon  # called on QuickFIX's thread; must not block
         self.on_logout = on_logout
         self.on_message = on_message  # blocks until taken; False: not taken (resend it)
         self.on_resend = on_resend  # False: do not resend this message (gap-fill it)
         self.credentials = credentials
+        # Before a new message (not a resend) gets its sequence number out: may block
+        # until that number is reserved; False: do not send it (application messages).
+        self.on_sending = on_sending
 
 
 class FixApplication(fix.Application):  # type: ignore[misc]
@@ -227,9 +234,21 @@ class FixApplication(fix.Application):  # type: ignore[misc]
         except Exception:
             log.exception("onLogout failed")
 
+    @staticmethod
+    def _new_seq(header: Any) -> int:
+        """The sequence number of a message about to go out for the first time (0 for a
+        resend, whose number was used before)."""
+        if header.isSetField(codec.POSS_DUP_FLAG) and header.getField(codec.POSS_DUP_FLAG) == "Y":
+            return 0
+        return int(header.getField(codec.MSG_SEQ_NUM))
+
     def toAdmin(self, message: Any, session_id: Any) -> None:
         try:
-            msg_type = message.getHeader().getField(codec.MSG_TYPE)
+            header = message.getHeader()
+            seq = self._new_seq(header)
+            if seq:
+                self._bridge.on_sending(seq, False)
+            msg_type = header.getField(codec.MSG_TYPE)
             if msg_type == LOGON:
                 username, password = self._bridge.credentials()
                 if username:
@@ -246,6 +265,7 @@ class FixApplication(fix.Application):  # type: ignore[misc]
             if msg_type == LOGOUT:
                 self._logout_text = fields.get(codec.TEXT, "") or "the venue logged out"
                 self._keep_gap(session_id, int(fields.get(codec.MSG_SEQ_NUM, "0") or 0))
+                self._catch_up(session_id, self._logout_text)
             elif msg_type == REJECT:
                 log.warning(
                     "session-level reject of our message %s: %s",
@@ -269,18 +289,32 @@ class FixApplication(fix.Application):  # type: ignore[misc]
         if seq != expected and expected > 1:
             session.setNextTargetMsgSeqNum(expected - 1)
 
+    @staticmethod
+    def _catch_up(session_id: Any, text: str) -> None:
+        """The venue refused our numbers as used before (a session restored from a store
+        that lagged): continue from the number it expects. The messages it has under the
+        numbers in between are the ones a previous holder of the session sent."""
+        match = TOO_LOW.search(text)
+        session = fix.Session.lookupSession(session_id)
+        if match is None or session is None:
+            return
+        expected = int(match.group(1))
+        if expected > int(session.getExpectedSenderNum()):
+            log.warning("the venue expects our sequence number %d; continuing from it", expected)
+            session.setNextSenderMsgSeqNum(expected)
+
     def toApp(self, message: Any, session_id: Any) -> None:
-        resend = True
+        send = True
         try:
             header = message.getHeader()
-            if (
-                header.isSetField(codec.POSS_DUP_FLAG)
-                and header.getField(codec.POSS_DUP_FLAG) == "Y"
-            ):
-                resend = self._bridge.on_resend(message.toString())
+            seq = self._new_seq(header)
+            if seq == 0:
+                send = self._bridge.on_resend(message.toString())
+            else:
+                send = self._bridge.on_sending(seq, True)
         except Exception:
             log.exception("toApp failed")
-        if not resend:
+        if not send:
             raise fix.DoNotSend()
 
     def fromApp(self, message: Any, session_id: Any) -> None:

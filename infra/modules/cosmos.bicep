@@ -140,6 +140,13 @@ var collections = [
       { key: { keys: ['target_id', 'at', '_id'] } }
     ]
   }
+  {
+    name: 'venue_sessions'
+    shardKey: 'key'
+    indexes: [
+      { key: { keys: ['_id'] } }
+    ]
+  }
 ]
 
 var provisionedCapabilities = [

@@ -2,11 +2,12 @@
 // connections to external venues (FIX sessions). A venue is held by holding its session
 // on the `venues` queue: of all replicas exactly one owns a venue at a time.
 //
-// FIX session state (sequence numbers, sent messages) lives in GATEWAY_STATE_DIR on a
-// replica-scoped volume: it survives a crashed or killed container (the replica restarts
-// it), not the replica's replacement. One replica by default: a standby replica would
-// take a venue over with a session store of its own, which the venue's sequence numbers
-// would not match; more replicas pay off once that state is shared.
+// FIX session state: QuickFIX's store (sequence numbers, sent messages) lives in
+// GATEWAY_STATE_DIR on a replica-scoped volume, and the sequence numbers are also kept in
+// the database (gateway/fix/durable.py): a replica that takes a venue over from another,
+// or replaces one, continues the venue's session from there (no sequence reset; the
+// venue resends what it reported meanwhile). So several replicas run: each venue is held
+// by one of them, and another takes it over when that one goes.
 //
 // Venue credentials: each entry of `venueSecrets` maps a Key Vault secret into the
 // environment under the setting name the venue definition names (never a value here).
@@ -23,8 +24,8 @@ param identityClientId string
 param imageName string = ''
 
 @minValue(1)
-@description('Replicas (each venue has one owner); see the note on session state above.')
-param replicas int = 1
+@description('Replicas (each venue has one owner at a time; the others stand by or hold other venues).')
+param replicas int = 2
 
 param cpu string = '0.5'
 param memory string = '1Gi'

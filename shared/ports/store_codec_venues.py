@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from shared.ports.store_codec import Doc
 from shared.ports.store_venues import (
+    AlpacaVenueSettings,
+    FixSessionState,
     FixVenueSettings,
     VenueConnection,
     VenueDefinition,
@@ -34,11 +36,16 @@ def venue_to_doc(venue: VenueDefinition) -> Doc:
         "burst": venue.burst,
         "credentials": [[role, setting] for role, setting in venue.credentials],
         "created_at": venue.created_at,
+        "version": venue.version,
+        "deleting": venue.deleting,
+        "alpaca": None
+        if venue.alpaca is None
+        else {"environment": venue.alpaca.environment, "base_url": venue.alpaca.base_url},
     }
 
 
 def venue_from_doc(doc: Doc) -> VenueDefinition:
-    fix = doc.get("fix")
+    fix, alpaca = doc.get("fix"), doc.get("alpaca")
     return VenueDefinition(
         name=doc["name"],
         kind=VenueKind(doc["kind"]),
@@ -59,6 +66,12 @@ def venue_from_doc(doc: Doc) -> VenueDefinition:
         burst=doc["burst"],
         credentials=tuple((role, setting) for role, setting in doc["credentials"]),
         created_at=doc["created_at"],
+        # Venues stored before they had versions are version 0.
+        version=int(doc.get("version") or 0),
+        deleting=bool(doc.get("deleting", False)),
+        alpaca=None
+        if alpaca is None
+        else AlpacaVenueSettings(alpaca["environment"], alpaca.get("base_url")),
     )
 
 
@@ -79,4 +92,28 @@ def connection_from_doc(doc: Doc) -> VenueConnection:
         last_error=doc["last_error"],
         updated_at=doc["updated_at"],
         owner=doc["owner"],
+    )
+
+
+def session_state_to_doc(state: FixSessionState) -> Doc:
+    return {
+        "key": state.key,
+        "created_at": state.created_at,
+        "next_sender_floor": state.next_sender_floor,
+        "next_target": state.next_target,
+        "owner": state.owner,
+        "updated_at": state.updated_at,
+        "version": state.version,
+    }
+
+
+def session_state_from_doc(doc: Doc) -> FixSessionState:
+    return FixSessionState(
+        key=doc["key"],
+        created_at=doc["created_at"],
+        next_sender_floor=doc["next_sender_floor"],
+        next_target=doc["next_target"],
+        owner=doc["owner"],
+        updated_at=doc["updated_at"],
+        version=doc["version"],
     )

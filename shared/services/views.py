@@ -196,25 +196,32 @@ def account_view(account: Account) -> View:
 
 def venue_view(status: VenueStatus) -> View:
     """A venue with its connection (credentials as setting names only)."""
-    venue, fix = status.venue, status.venue.fix
-    assert fix is not None
-    return {
+    venue, fix, alpaca = status.venue, status.venue.fix, status.venue.alpaca
+    view: View = {
         "name": venue.name,
         "kind": venue.kind.value,
+        "version": venue.version,
+        "deleting": venue.deleting,
         "state": status.state.value,
         "last_error": status.last_error,
         "state_at": ns_to_rfc3339(status.updated_at) if status.updated_at else None,
-        "host": fix.host,
-        "port": fix.port,
-        "sender_comp_id": fix.sender_comp_id,
-        "target_comp_id": fix.target_comp_id,
-        "begin_string": fix.begin_string,
-        "heartbeat_seconds": fix.heartbeat_seconds,
-        "session_start": fix.session_start,
-        "session_end": fix.session_end,
-        "username": fix.username,
         "rate_per_second": venue.rate_per_second,
         "burst": venue.burst,
         "credentials": dict(venue.credentials),
         "created_at": ns_to_rfc3339(venue.created_at),
     }
+    if fix is not None:
+        view |= {
+            "host": fix.host,
+            "port": fix.port,
+            "sender_comp_id": fix.sender_comp_id,
+            "target_comp_id": fix.target_comp_id,
+            "begin_string": fix.begin_string,
+            "heartbeat_seconds": fix.heartbeat_seconds,
+            "session_start": fix.session_start,
+            "session_end": fix.session_end,
+            "username": fix.username,
+        }
+    if alpaca is not None:
+        view |= {"environment": alpaca.environment, "base_url": alpaca.base_url}
+    return view

@@ -90,7 +90,10 @@ def test_gateway_dockerfile_builds_a_non_root_image_running_python_m_gateway() -
     text = (ROOT / "gateway" / "Dockerfile").read_text()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     assert lines[0] == "FROM python:3.11-slim"
-    assert "COPY requirements.txt ./" in lines and "RUN pip install -r requirements.txt" in lines
+    assert "COPY requirements.txt requirements-gateway.txt ./" in lines
+    assert "RUN pip install -r requirements-gateway.txt" in lines
+    gateway_requirements = (ROOT / "requirements-gateway.txt").read_text().splitlines()
+    assert gateway_requirements[:4].count("-r requirements.txt") == 1
     assert "COPY gateway ./gateway" in lines and "COPY shared ./shared" in lines
     user = [ln for ln in lines if ln.startswith("USER ")]
     assert user and user[-1] not in ("USER root", "USER 0")

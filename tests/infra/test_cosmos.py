@@ -24,6 +24,7 @@ EXPECTED = {
     "risk_ledgers": ("account_id", set()),
     "cash_ledger": ("account_id", {("account_id", "seq")}),
     "audit": ("target_id", set()),
+    "venue_sessions": ("key", set()),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.config.settings import Settings
-from tests.infra.bicep_model import body, module
+from tests.infra.bicep_model import body, module, parse
 
 
 def _gateway() -> dict[str, Any]:
@@ -53,4 +53,7 @@ def test_no_ingress_and_a_fixed_replica_count() -> None:
     assert "ingress" not in app["properties"]["configuration"]
     scale = app["properties"]["template"]["scale"]
     assert scale["minReplicas"] == scale["maxReplicas"] == "replicas"
-    assert _gateway()["parameters"]["replicas"]["default"] == 1
+    # Several replicas: the session state is in the database, so one takes a venue over.
+    assert _gateway()["parameters"]["replicas"]["default"] == 2
+    main = parse("main.bicep")
+    assert main["parameters"]["gatewayReplicas"]["default"] == 2

@@ -5,6 +5,7 @@ store, and no second order when a request's outcome is unknown."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,11 +19,12 @@ from shared.adapters.factory import memory_queues
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderType, Side, TimeInForce
-from shared.gateway_messages import request_message
+from shared.gateway_messages import VENUE_CHANGED, VENUE_DELETED, request_message, venue_notice
 from shared.ports.store import Store
 from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState, ReportKind, VenueOrder, VenueReport
 from tests.support.fix_exchange import FixExchange, eventually
+from tools.fix_exchange.__main__ import free_port
 
 # QuickFIX runs threads of its own: a hang fails the test with its stacks instead.
 pytestmark = pytest.mark.timeout(180)
@@ -195,4 +197,33 @@ async def test_a_venue_whose_password_setting_is_missing_shows_why(exchange, sto
     (record,) = await store.venues.connections()
     assert record.state is ConnectionState.DISCONNECTED
     assert record.last_error == "the setting NOT_SET_ANYWHERE (the password) is not set"
+    assert (await exchange.state())["logged_on"] is False
+
+
+async def test_a_changed_venue_is_reconnected_as_now_defined_and_a_deleted_one_let_go(
+    exchange, store, tmp_path
+):
+    settings = Settings()
+    bus = InMemoryBus(memory_queues(settings))
+    wrong = FixVenueSettings("127.0.0.1", free_port(), "OMS", "EXCH", heartbeat_seconds=5)
+    await store.venues.create(venue_for(exchange, fix=wrong))
+    service = gateway(store, bus, settings, tmp_path, Sink())
+    await service.start()
+    try:
+        await eventually(lambda: "acme" in service.workers)
+        venue = await store.venues.get("acme")
+        assert venue is not None and venue.fix is not None
+        right = dataclasses.replace(venue.fix, port=exchange.fix_port)
+        await store.venues.update(dataclasses.replace(venue, fix=right), venue.version)
+        await bus.send(settings.VENUES_QUEUE, [venue_notice(VENUE_CHANGED, "acme", 1)])
+        await eventually(lambda: connected(store))
+        assert (await exchange.state())["logged_on"] is True
+
+        await store.venues.delete("acme", 1)
+        await bus.send(settings.VENUES_QUEUE, [venue_notice(VENUE_DELETED, "acme", 2)])
+        await eventually(lambda: not service.workers)
+        await asyncio.sleep(0.5)  # a few of the gateway's rounds: it does not take it again
+        assert not service.workers
+    finally:
+        await service.stop()
     assert (await exchange.state())["logged_on"] is False

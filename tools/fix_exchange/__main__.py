@@ -5,7 +5,8 @@ control channel over local HTTP. It prints one JSON line when both listen:
 `{"fix_port": N, "control_port": M}`, and runs until SIGTERM / SIGINT.
 
 Control (JSON bodies; answers are JSON):
-  GET  /state                          logged_on, orders, received message types
+  GET  /state                          logged_on, orders, received message types, the
+                                       initiator's logon sequence numbers, next numbers
   POST /fill      {cl_ord_id, quantity, price?}      a partial or full fill
   POST /report    {cl_ord_id, exec_type, text?, ref?} any other ExecType (C, 3, 7, 9, B, D,
                                                       G, H) for an order
@@ -144,6 +145,8 @@ def control_server(exchange: Exchange) -> ThreadingHTTPServer:
                     "logged_on": exchange.logged_on,
                     "orders": exchange.view(),
                     "received": list(exchange.received),
+                    "logon_seqs": list(exchange.logon_seqs),
+                    **exchange.numbers(),
                 }
             self._answer(200, state)
 

@@ -40,6 +40,7 @@ class Exchange(fix.Application):  # type: ignore[misc]
         self.rules: list[Rule] = []
         self.received: list[str] = []  # MsgType of every application message received
         self.flag_next: dict[str, str] = {}  # exec id -> "poss_dup" for the next send
+        self.logon_seqs: list[int] = []  # MsgSeqNum of every Logon the initiator sent
         self._ids = 0
         self._execs = 0
 
@@ -174,6 +175,16 @@ class Exchange(fix.Application):  # type: ignore[misc]
     def view(self) -> list[dict[str, object]]:
         with self.lock:
             return [o.view() for o in self.orders.values()]
+
+    def numbers(self) -> dict[str, int]:
+        """The session's next sequence numbers: to send, and expected from the initiator."""
+        session = fix.Session.lookupSession(self.session_id) if self.session_id else None
+        if session is None:
+            return {"next_sender_seq": 0, "next_target_seq": 0}
+        return {
+            "next_sender_seq": int(session.getExpectedSenderNum()),
+            "next_target_seq": int(session.getExpectedTargetNum()),
+        }
 
     # ------------------------------------------------------------ requests
 
@@ -373,9 +384,11 @@ class Exchange(fix.Application):  # type: ignore[misc]
     def fromAdmin(self, message: Any, session_id: Any) -> None:
         refuse = False
         try:
-            if message.getHeader().getField(codec.MSG_TYPE) == "A":
+            header = message.getHeader()
+            if header.getField(codec.MSG_TYPE) == "A":
                 with self.lock:
                     refuse = self.refuse_logon
+                    self.logon_seqs.append(int(header.getField(codec.MSG_SEQ_NUM)))
         except Exception:
             log.exception("fromAdmin failed")
         if refuse:

@@ -44,6 +44,7 @@ SHARD_KEYS: dict[str, str] = {
     "risk_ledgers": "account_id",
     "cash_ledger": "account_id",
     "audit": "target_id",
+    "venue_sessions": "key",
 }
 
 # Every key ascending: newest-first queries walk the same index backwards, and the keys
@@ -83,6 +84,7 @@ INDEXES: dict[str, tuple[Index, ...]] = {
         Index((("at", ASCENDING), ("_id", ASCENDING))),
         Index((("target_id", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING))),
     ),
+    "venue_sessions": (),
 }
 
 

@@ -73,7 +73,7 @@ async def open_mongo_store(
         positions=MongoPositionRepository(db["positions"], db["executions"]),
         instruments=MongoInstrumentRepository(db["instruments"]),
         idempotency=idempotency,
-        venues=MongoVenueRepository(db["venues"], db["venue_connections"]),
+        venues=MongoVenueRepository(db["venues"], db["venue_connections"], db["venue_sessions"]),
         feeds=MongoFeedStreamRepository(db["feed_streams"]),
         risk=ledgers,
         cash=MongoCashLedgerRepository(db["cash_ledger"]),

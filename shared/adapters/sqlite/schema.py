@@ -124,11 +124,17 @@ CREATE TABLE IF NOT EXISTS feed_streams (
 
 CREATE TABLE IF NOT EXISTS venues (
     name TEXT PRIMARY KEY,
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS venue_connections (
     name TEXT PRIMARY KEY,
     doc BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS venue_sessions (
+    key TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    version INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS cash_ledger (
@@ -222,6 +228,7 @@ MIGRATIONS = (
     ("positions", "day_flow", "INTEGER NOT NULL DEFAULT 0", None),
     ("positions", "day_fees", "INTEGER NOT NULL DEFAULT 0", None),
     ("positions", "unsettled", "TEXT NOT NULL DEFAULT '[]'", None),
+    ("venues", "version", "INTEGER NOT NULL DEFAULT 0", None),
 )
 
 
