@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import Side, TradingState
+from shared.domain.enums import TradingState
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
 from shared.ports.cache import daily_key, rate_key
@@ -21,6 +21,7 @@ from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import RateLimited, ServiceError
+from shared.services.reducing import any_order, increase_field
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
@@ -159,7 +160,12 @@ async def exposure(
 
 
 async def _state_failure(
-    deps: Deps, account: Account, instrument: Instrument, ticket: Ticket, leaves: int
+    deps: Deps,
+    account: Account,
+    instrument: Instrument,
+    ticket: Ticket,
+    leaves: int,
+    replacing: str | None,
 ) -> RiskFailure | None:
     scopes = (
         (await global_state(deps.store), reasons.TRADING_HALTED, codes.TRADING_REDUCING_ONLY),
@@ -170,13 +176,14 @@ async def _state_failure(
         if state is TradingState.HALTED:
             return RiskFailure(halted, "trading is halted")
         if state is TradingState.REDUCING:
-            position = await deps.store.positions.get(account.account_id, ticket.symbol)
-            net = position.net_quantity if position else 0
-            reduces = (ticket.side is Side.BUY and 0 < leaves <= -net) or (
-                ticket.side is Side.SELL and 0 < leaves <= net
+            # With the account's other open orders on that side: together they may not
+            # flip the position (shared.services.reducing).
+            field = await increase_field(
+                deps, account.account_id, ticket.symbol, ticket.side, leaves, any_order, replacing
             )
-            if not reduces:
-                return RiskFailure(reducing, "only orders that reduce the position are allowed")
+            if field is not None:
+                detail = "only orders that reduce the position (with the open ones) are allowed"
+                return RiskFailure(reducing, detail, field)
     return None
 
 
@@ -216,7 +223,8 @@ async def evaluate(
 
     leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     limits = account.risk_limits
-    if fail(await _state_failure(deps, account, instrument, ticket, leaves)):
+    replacing_id = replacing.order_id if replacing else None
+    if fail(await _state_failure(deps, account, instrument, ticket, leaves, replacing_id)):
         return failures
     if fail(_collar_failure(instrument, ticket)):
         return failures
