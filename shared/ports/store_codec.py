@@ -12,6 +12,7 @@ from typing import Any
 from shared.domain.enums import (
     AccountType,
     Liquidity,
+    OrderClass,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -57,6 +58,16 @@ def order_to_doc(order: Order) -> Doc:
         "dispatched": order.dispatched,
         "client_order_id_chain": list(order.client_order_id_chain),
         "pending_command": order.pending_command,
+        "held_quantity": order.held_qty,
+        "display_quantity": order.display_qty,
+        "post_only": order.post_only,
+        "reduce_only": order.reduce_only,
+        "trail_amount": order.trail_amount,
+        "trail_cbps": order.trail_cbps,
+        "high_water_mark": order.high_water_mark,
+        "order_class": order.order_class.value,
+        "leg": order.leg,
+        "parent_order_id": order.parent_order_id,
     }
 
 
@@ -86,7 +97,18 @@ def order_from_doc(doc: Doc) -> Order:
         version=doc["version"],
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
-        pending_command=doc.get("pending_command"),  # absent in documents of older versions
+        # Absent from documents stored by older versions: their defaults are a simple order's.
+        pending_command=doc.get("pending_command"),
+        held_qty=doc.get("held_quantity", 0),
+        display_qty=doc.get("display_quantity", 0),
+        post_only=bool(doc.get("post_only", False)),
+        reduce_only=bool(doc.get("reduce_only", False)),
+        trail_amount=doc.get("trail_amount", 0),
+        trail_cbps=doc.get("trail_cbps", 0),
+        high_water_mark=doc.get("high_water_mark"),
+        order_class=OrderClass(doc.get("order_class", OrderClass.SIMPLE.value)),
+        leg=doc.get("leg", ""),
+        parent_order_id=doc.get("parent_order_id", ""),
     )
 
 
