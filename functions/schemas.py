@@ -13,7 +13,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from shared.domain.enums import (
     AccountType,
+    Leg,
     Liquidity,
+    OrderClass,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -70,16 +72,56 @@ class Response(BaseModel):
 # ------------------------------------------------------------------ orders
 
 
+class TakeProfit(Request):
+    """A bracket's (or OTO's, OCO's) take-profit exit: a limit order on the other side."""
+
+    limit_price: DecimalStr
+    client_order_id: Identifier | None = Field(
+        default=None, description="Default: the order's client_order_id + `-tp`."
+    )
+
+
+class StopLoss(Request):
+    """A stop-loss exit: `stop_price` (a stop order; with `limit_price` a stop-limit), or
+    `trail_amount` / `trail_percent` (a trailing stop)."""
+
+    stop_price: DecimalStr | None = None
+    limit_price: DecimalStr | None = None
+    trail_amount: DecimalStr | None = None
+    trail_percent: DecimalStr | None = None
+    client_order_id: Identifier | None = Field(
+        default=None, description="Default: the order's client_order_id + `-sl`."
+    )
+
+
 class PlaceOrder(Request):
+    """A new order, or a contingent group (`order_class` bracket, oto, oco) in Alpaca's
+    shape: the top-level fields are the entry (for oco: the take-profit leg, and `side` is
+    the exits' side), `take_profit` and `stop_loss` the exits."""
+
     symbol: Symbol
     side: Side
     type: OrderType
     quantity: DecimalStr
     limit_price: DecimalStr | None = None
     stop_price: DecimalStr | None = None
+    trail_amount: DecimalStr | None = Field(
+        default=None, description="trailing_stop: the trail as a price distance."
+    )
+    trail_percent: DecimalStr | None = Field(
+        default=None, description="trailing_stop: the trail in percent of the price."
+    )
     time_in_force: TimeInForce = TimeInForce.DAY
     expire_at: AwareDatetime | None = None
     client_order_id: Identifier | None = None
+    display_quantity: DecimalStr | None = Field(
+        default=None, description="Iceberg (limit only): the part shown in the book."
+    )
+    post_only: bool = False
+    reduce_only: bool = False
+    order_class: OrderClass = OrderClass.SIMPLE
+    take_profit: TakeProfit | None = None
+    stop_loss: StopLoss | None = None
 
 
 class ReplaceOrder(Request):
@@ -88,6 +130,8 @@ class ReplaceOrder(Request):
     quantity: DecimalStr | None = None
     limit_price: DecimalStr | None = None
     stop_price: DecimalStr | None = None
+    trail_amount: DecimalStr | None = None
+    trail_percent: DecimalStr | None = None
     client_order_id: Identifier | None = None
 
 
@@ -114,6 +158,22 @@ class OrderOut(Response):
     created_at: str
     updated_at: str
     seq: int
+    held_quantity: str = Field(description="A contingent leg's part not live yet.")
+    display_quantity: str | None
+    post_only: bool
+    reduce_only: bool
+    trail_amount: str | None
+    trail_percent: str | None
+    high_water_mark: str | None = Field(
+        description="A trailing stop's best price reached (highest for a sell)."
+    )
+    order_class: OrderClass
+    leg: Leg | None
+    parent_order_id: str | None
+    legs: list[OrderOut] | None = Field(
+        description="A group's parent: its child orders (on one order's answer, and in lists"
+        " with nested=true); null otherwise."
+    )
 
 
 class OrderPage(Response):

@@ -99,6 +99,13 @@ async def list_orders(
     until: Until = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
+    nested: Annotated[
+        bool,
+        Query(
+            description="Show a group's legs under its head (and not again at the top level"
+            " when the head is on the same page); by default every order is listed flat."
+        ),
+    ] = False,
 ) -> Response:
     statuses = [s for s in (f.status() for f in status or ()) if s is not None]
     if status and not statuses:
@@ -114,7 +121,7 @@ async def list_orders(
         limit=limit,
         cursor=cursor,
     )
-    return json_response(await orders_body(container, page.items, page.next_cursor))
+    return json_response(await orders_body(container, page.items, page.next_cursor, nested))
 
 
 @router.get(

@@ -15,20 +15,22 @@ def claim_key(client_order_id: str) -> str:
     return _CLAIM + client_order_id
 
 
-def duplicate(client_order_id: str, holder: str) -> Conflict:
+def duplicate(client_order_id: str, holder: str, field: str = "client_order_id") -> Conflict:
     return Conflict(
         reasons.DUPLICATE_CLIENT_ORDER_ID,
         f"client_order_id {client_order_id!r} was used by order {holder}",
-        "client_order_id",
+        field,
     )
 
 
-async def refuse_if_held(deps: Deps, account_id: str, client_order_id: str, holder: str) -> None:
-    """Conflict when the claim's holder is a stored order. A holder that was never stored
-    is an attempt that stopped between its claim and its order (a store without
-    transactions writes the claim first): its claim may be taken over."""
+async def refuse_if_held(
+    deps: Deps, account_id: str, client_order_id: str, holder: str, field: str = "client_order_id"
+) -> None:
+    """Conflict (naming `field`) when the claim's holder is a stored order. A holder that
+    was never stored is an attempt that stopped between its claim and its order (a store
+    without transactions writes the claim first): its claim may be taken over."""
     if await deps.store.orders.get(account_id, holder) is not None:
-        raise duplicate(client_order_id, holder)
+        raise duplicate(client_order_id, holder, field)
 
 
 async def refuse_if_taken(deps: Deps, account_id: str, client_order_id: str) -> None:

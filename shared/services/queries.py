@@ -19,6 +19,7 @@ from shared.ports.store_positions import Position
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest, NotFound
+from shared.services.groups import is_parent, legs_of
 from shared.services.orders_io import load_order
 from shared.services.states import GLOBAL_SYMBOL
 
@@ -60,6 +61,18 @@ async def get_order_by_client_id(deps: Deps, account_id: str, client_order_id: s
         detail = f"no order with client_order_id {client_order_id}"
         raise NotFound(codes.ORDER_NOT_FOUND, detail, "client_order_id")
     return order
+
+
+async def with_legs(deps: Deps, order: Order) -> tuple[Order, list[Order] | None]:
+    """The order and, when it heads a group, its legs (as one order's answer shows it)."""
+    return order, await legs_of(deps, order)
+
+
+async def nested(deps: Deps, orders: list[Order]) -> list[tuple[Order, list[Order] | None]]:
+    """A page of orders with each group's head carrying its legs, and a leg whose head is
+    on the same page left out of the top level (Alpaca's `nested=true`)."""
+    heads = {order.order_id for order in orders if is_parent(order)}
+    return [await with_legs(deps, order) for order in orders if order.parent_order_id not in heads]
 
 
 async def list_orders(

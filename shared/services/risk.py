@@ -21,7 +21,7 @@ from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import RateLimited, ServiceError
-from shared.services.reducing import any_order, increase_field
+from shared.services.reducing import any_order, increase_field, reduce_only_order
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
@@ -110,10 +110,10 @@ async def orders_today(deps: Deps, account: Account, now: int) -> int:
     return count
 
 
-async def count_order_placed(deps: Deps, account: Account, now: int) -> None:
+async def count_order_placed(deps: Deps, account: Account, now: int, orders: int = 1) -> None:
     day, _ = utc_day(now)
     if await deps.cache.get(daily_key(account.account_id, day)) is not None:
-        await deps.cache.incr(daily_key(account.account_id, day), 1, _DAY_TTL)
+        await deps.cache.incr(daily_key(account.account_id, day), orders, _DAY_TTL)
 
 
 @dataclass(slots=True)
@@ -209,11 +209,13 @@ async def evaluate(
     *,
     first_only: bool,
     replacing: Order | None = None,
+    orders: int = 1,
 ) -> list[RiskFailure]:
     """Run the checks in order; with `first_only`, stop at the first failure.
 
     For a replace (`replacing` = the order as stored), the order's own open quantity is not
-    counted twice and the per-order counts (open orders, daily orders) do not apply."""
+    counted twice and the per-order counts (open orders, daily orders) do not apply.
+    `orders`: how many orders the request places (a contingent group's)."""
     failures: list[RiskFailure] = []
 
     def fail(failure: RiskFailure | None) -> bool:
@@ -226,6 +228,21 @@ async def evaluate(
     replacing_id = replacing.order_id if replacing else None
     if fail(await _state_failure(deps, account, instrument, ticket, leaves, replacing_id)):
         return failures
+    if ticket.reduce_only:
+        field = await increase_field(
+            deps,
+            account.account_id,
+            ticket.symbol,
+            ticket.side,
+            leaves,
+            reduce_only_order,
+            replacing_id,
+        )
+        detail = "with the open reduce-only orders it would exceed the position"
+        if field is not None and fail(
+            RiskFailure(reasons.REDUCE_ONLY_WOULD_INCREASE, detail, field)
+        ):
+            return failures
     if fail(_collar_failure(instrument, ticket)):
         return failures
     notional = order_notional(instrument, ticket, ticket.quantity)
@@ -240,13 +257,13 @@ async def evaluate(
     current = await exposure(
         deps, account, replacing.order_id if replacing else None, known=instrument
     )
-    if replacing is None and current.open_orders >= limits.max_open_orders:
+    if replacing is None and current.open_orders + orders > limits.max_open_orders:
         detail = f"{current.open_orders} open orders (limit {limits.max_open_orders})"
         if fail(RiskFailure(reasons.MAX_OPEN_ORDERS_EXCEEDED, detail)):
             return failures
     if replacing is None:
         today = await orders_today(deps, account, now)
-        if today >= limits.max_daily_orders:
+        if today + orders > limits.max_daily_orders:
             detail = f"{today} orders today (limit {limits.max_daily_orders})"
             if fail(RiskFailure(reasons.DAILY_ORDER_LIMIT_EXCEEDED, detail)):
                 return failures

@@ -64,3 +64,54 @@ async def test_a_reducing_instrument_counts_the_open_orders_of_the_account_too(
 
     assert [r.status for r in replies] == [202, 202, 422]
     assert replies[2].json()["reason"] == "INSTRUMENT_REDUCING_ONLY"
+
+
+async def test_reduce_only_orders_together_never_exceed_the_position(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    alice, _ = await long_position(oms, functions_transport, 10)
+
+    first = await alice.place(**SELL, quantity="6", reduce_only=True)
+    too_much = await alice.place(**SELL, quantity="5", reduce_only=True)
+    wrong_side = await alice.place(
+        symbol="ABC", side="buy", type="limit", limit_price="99", quantity="1", reduce_only=True
+    )
+    plain = await alice.place(**SELL, quantity="10")  # not reduce-only: not counted
+    rest = await alice.place(**SELL, quantity="4", reduce_only=True)
+
+    assert first.status == 202 and first.json()["reduce_only"] is True
+    assert (too_much.status, too_much.json()["reason"], too_much.json()["field"]) == (
+        422,
+        "REDUCE_ONLY_WOULD_INCREASE",
+        "quantity",
+    )
+    assert (wrong_side.json()["reason"], wrong_side.json()["field"]) == (
+        "REDUCE_ONLY_WOULD_INCREASE",
+        "side",
+    )
+    assert (plain.status, rest.status) == (202, 202)
+
+    bigger = await alice.call(
+        "PATCH", f"/api/orders/{first.json()['order_id']}", json={"quantity": "7"}
+    )
+    smaller = await alice.call(
+        "PATCH", f"/api/orders/{first.json()['order_id']}", json={"quantity": "5"}
+    )
+    assert (bigger.json()["reason"], bigger.json()["field"]) == (
+        "REDUCE_ONLY_WOULD_INCREASE",
+        "quantity",
+    )
+    assert smaller.status == 202
+
+
+async def test_without_a_position_a_reduce_only_order_is_refused(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, key = await oms.add_account("flat")
+    reply = await Client(functions_transport, key).place(**SELL, quantity="1", reduce_only=True)
+    assert (reply.status, reply.json()["reason"], reply.json()["field"]) == (
+        422,
+        "REDUCE_ONLY_WOULD_INCREASE",
+        "side",
+    )
