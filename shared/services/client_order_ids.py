@@ -4,6 +4,7 @@ in the idempotency store whose body is the order id that holds it."""
 from __future__ import annotations
 
 from shared.domain import reasons
+from shared.domain.order import Order
 from shared.services.deps import Deps
 from shared.services.errors import Conflict
 
@@ -38,6 +39,21 @@ async def refuse_if_taken(deps: Deps, account_id: str, client_order_id: str) -> 
     record = await deps.store.idempotency.get(account_id, claim_key(client_order_id))
     if record is not None:
         await refuse_if_held(deps, account_id, client_order_id, record.body.decode())
+
+
+async def holder(deps: Deps, account_id: str, client_order_id: str) -> Order | None:
+    """The stored order that claimed the client order id (it may carry another one since a
+    replace), None if none did."""
+    record = await deps.store.idempotency.get(account_id, claim_key(client_order_id))
+    if record is None:
+        return None
+    order = await deps.store.orders.get(account_id, record.body.decode())
+    if order is None or client_order_id not in (
+        order.client_order_id,
+        *order.client_order_id_chain,
+    ):
+        return None  # a claim whose attempt stopped before storing its order
+    return order
 
 
 async def claim(deps: Deps, account_id: str, client_order_id: str, order_id: str) -> None:

@@ -16,7 +16,7 @@ from shared.ports.store_errors import InvalidCursor
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import Page
 from shared.ports.store_positions import Position
-from shared.services import codes
+from shared.services import client_order_ids, codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest, NotFound
 from shared.services.groups import is_parent, legs_of
@@ -56,7 +56,11 @@ async def get_order(deps: Deps, account_id: str, order_id: str) -> Order:
 
 
 async def get_order_by_client_id(deps: Deps, account_id: str, client_order_id: str) -> Order:
+    """The order carrying the client order id, or that carried it before a replace (its
+    claim names the order for good, see client_order_ids)."""
     order = await deps.store.orders.get_by_client_order_id(account_id, client_order_id)
+    if order is None:
+        order = await client_order_ids.holder(deps, account_id, client_order_id)
     if order is None:
         detail = f"no order with client_order_id {client_order_id}"
         raise NotFound(codes.ORDER_NOT_FOUND, detail, "client_order_id")
