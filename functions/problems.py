@@ -100,7 +100,12 @@ def unavailable_problem() -> Response:
 
 
 def _field(loc: Sequence[int | str]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # `@...` parts are the tags of a union's branches (functions.schemas), not fields.
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header") and not str(p).startswith("@")
+    ]
     return ".".join(parts) or None
 
 

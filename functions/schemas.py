@@ -9,7 +9,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 
 from shared.domain.enums import (
     AccountType,
@@ -258,6 +266,42 @@ class PositionPage(Response):
     next_cursor: None = None
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}:[0-9]{2}$")]
+
+
+class Session(Request):
+    """When an instrument trades: local times of an IANA time zone, on the weekdays it opens
+    (default Monday to Friday; a close not after the open runs into the next day).
+    `"24h"` instead: it trades around the clock and its trading day ends at 00:00 UTC."""
+
+    open: ClockTime = Field(examples=["09:30"])
+    close: ClockTime = Field(examples=["16:00"])
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        examples=["America/New_York"]
+    )
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
+
+
+def _session_kind(value: object) -> str:
+    return "@24h" if isinstance(value, str) else "@hours"
+
+
+# One branch is validated (picked by the value's kind), so an error names the field inside
+# the session (`session.close`); the `@` tags leave the field names (functions.problems).
+SessionIn = Annotated[
+    Annotated[Session, Tag("@hours")] | Annotated[Literal["24h"], Tag("@24h")],
+    Discriminator(_session_kind),
+]
+
+
+class SessionOut(Response):
+    open: str
+    close: str
+    timezone: str
+    days: list[Weekday]
+
+
 class InstrumentOut(Response):
     symbol: str
     tick_size: str
@@ -269,6 +313,7 @@ class InstrumentOut(Response):
     taker_fee_cbps: int
     reference_price: str | None
     trading_state: TradingState
+    session: Literal["24h"] | SessionOut
 
 
 class InstrumentPage(Response):
@@ -360,6 +405,7 @@ class CreateInstrument(Request):
     maker_fee_cbps: Bps = 0
     taker_fee_cbps: Bps = 0
     reference_price: DecimalStr | None = None
+    session: SessionIn = "24h"
 
 
 class ChangeInstrument(Request):
@@ -370,6 +416,7 @@ class ChangeInstrument(Request):
     taker_fee_cbps: Bps | None = None
     reference_price: DecimalStr | None = None
     trading_state: TradingState | None = None
+    session: SessionIn | None = None
 
 
 class SetTradingState(Request):

@@ -23,6 +23,7 @@ from functions.schemas import (
     CreateInstrument,
     InstrumentOut,
     RiskLimitsIn,
+    Session,
     SetTradingState,
     TradingStateOut,
 )
@@ -131,6 +132,7 @@ async def create_instrument(
         maker_fee_cbps=body.maker_fee_cbps,
         taker_fee_cbps=body.taker_fee_cbps,
         reference_price=body.reference_price,
+        session=_session(body.session),
     )
     instrument = await admin.create_instrument(container, spec, caller.account_id)
     return json_response(
@@ -142,15 +144,24 @@ async def create_instrument(
     "/instruments/{symbol}",
     response_model=InstrumentOut,
     responses=errors(401, 403, 404, 413, 422),
-    summary="Change an instrument's limits, reference price or trading state",
+    summary="Change an instrument's limits, fees, reference price, session or trading state",
 )
 async def change_instrument(
     symbol: SymbolPath, body: ChangeInstrument, container: ContainerDep, caller: AdminDep
 ) -> InstrumentOut:
+    changes = body.model_dump(exclude_none=True, exclude={"session"})
+    session = None if body.session is None else _session(body.session)
     instrument = await admin.update_instrument(
-        container, symbol, caller.account_id, **body.model_dump(exclude_none=True)
+        container, symbol, caller.account_id, session=session, **changes
     )
     return InstrumentOut.model_validate(instrument_view(instrument))
+
+
+def _session(session: str | Session) -> admin.SessionSpec | str:
+    if isinstance(session, str):
+        return session
+    days = None if session.days is None else tuple(session.days)
+    return admin.SessionSpec(session.open, session.close, session.timezone, days)
 
 
 @router.post(

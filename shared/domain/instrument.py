@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from shared.domain.enums import TradingState
 from shared.domain.numbers import price_to_ticks, quantity_to_lots, units_to_str
+from shared.domain.sessions import TradingSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,7 @@ class Instrument:
 
     Quantities (`min_quantity`, `max_quantity`) are in lots and `reference_price` in ticks.
     Fees are in hundredths of a basis point (250 = 2.5 bps) so the engine stays integral.
+    `session`: when it trades (shared.domain.sessions); None trades around the clock.
     """
 
     symbol: str
@@ -27,6 +29,7 @@ class Instrument:
     taker_fee_cbps: int = 0
     reference_price: int | None = None
     trading_state: TradingState = TradingState.ACTIVE
+    session: TradingSession | None = None
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)

@@ -22,6 +22,7 @@ from shared.domain.enums import (
 )
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.domain.sessions import ALL_DAY, describe, from_description
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
@@ -202,6 +203,7 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": instrument.reference_price,
         "trading_state": instrument.trading_state.value,
+        "session": describe(instrument.session),
     }
 
 
@@ -217,6 +219,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         taker_fee_cbps=doc["taker_fee_cbps"],
         reference_price=doc["reference_price"],
         trading_state=TradingState(doc["trading_state"]),
+        session=from_description(doc.get("session", ALL_DAY)),  # absent: older documents
     )
 
 

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.api_keys import hash_api_key, new_api_key
 from shared.domain import reasons
@@ -17,6 +18,13 @@ from shared.domain.commands import CancelAll, SetTradingState
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
+from shared.domain.sessions import (
+    ALL_DAY,
+    MONDAY_TO_FRIDAY,
+    WEEKDAYS,
+    TradingSession,
+    parse_clock,
+)
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
 from shared.services import codes
@@ -131,6 +139,49 @@ async def set_account_state(
 
 
 @dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """A trading session as the admin API takes it: local "HH:MM" times, an IANA time zone,
+    the weekdays it opens on ("mon" ... "sun"; default Monday to Friday)."""
+
+    open: str
+    close: str
+    timezone: str
+    days: tuple[str, ...] | None = None
+
+
+def trading_session(spec: SessionSpec | str) -> TradingSession | None:
+    """The session a spec describes ("24h": None, a market that never closes);
+    InvalidRequest names the field at fault."""
+    if isinstance(spec, str):
+        if spec != ALL_DAY:
+            raise InvalidRequest(codes.INVALID_VALUE, 'a session or "24h"', "session")
+        return None
+    try:
+        opens = parse_clock(spec.open)
+    except ValueError as error:
+        raise InvalidRequest(codes.INVALID_VALUE, str(error), "session.open") from None
+    try:
+        closes = parse_clock(spec.close, end_of_day=True)
+    except ValueError as error:
+        raise InvalidRequest(codes.INVALID_VALUE, str(error), "session.close") from None
+    if opens == closes % (24 * 60):
+        detail = 'a session that never closes is "24h"'
+        raise InvalidRequest(codes.INVALID_VALUE, detail, "session.close")
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        detail = f"{spec.timezone!r} is not an IANA time zone"
+        raise InvalidRequest(codes.INVALID_VALUE, detail, "session.timezone") from None
+    days: tuple[int, ...] = MONDAY_TO_FRIDAY
+    if spec.days is not None:
+        if not spec.days or any(day not in WEEKDAYS for day in spec.days):
+            detail = f"weekdays among {', '.join(WEEKDAYS)}"
+            raise InvalidRequest(codes.INVALID_VALUE, detail, "session.days")
+        days = tuple(sorted({WEEKDAYS.index(day) for day in spec.days}))
+    return TradingSession(opens, closes, spec.timezone, days)
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentSpec:
     """An instrument as the admin API takes it: decimal strings for sizes and prices."""
 
@@ -143,6 +194,7 @@ class InstrumentSpec:
     maker_fee_cbps: int = 0
     taker_fee_cbps: int = 0
     reference_price: str | None = None
+    session: SessionSpec | str = ALL_DAY
 
 
 async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Instrument:
@@ -150,7 +202,9 @@ async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Ins
     integers on that grid."""
     if spec.symbol == GLOBAL_SYMBOL or await deps.store.instruments.get(spec.symbol):
         raise Conflict(codes.INSTRUMENT_EXISTS, f"{spec.symbol} exists", "symbol")
-    grid = Instrument(spec.symbol, spec.tick_size, spec.lot_size)
+    grid = Instrument(
+        spec.symbol, spec.tick_size, spec.lot_size, session=trading_session(spec.session)
+    )
     instrument = _limits(
         grid,
         spec.min_quantity,
@@ -208,8 +262,13 @@ async def update_instrument(
     maker_fee_cbps: int | None = None,
     taker_fee_cbps: int | None = None,
     trading_state: TradingState | None = None,
+    session: SessionSpec | str | None = None,
 ) -> Instrument:
+    """Change an instrument's limits, fees, reference price, session (None: unchanged) or
+    trading state (the kill switch, see set_instrument_state)."""
     instrument = await get_instrument(deps, symbol)
+    if session is not None:
+        instrument = replace(instrument, session=trading_session(session))
     changed = _limits(
         instrument,
         min_quantity,

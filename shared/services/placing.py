@@ -25,7 +25,7 @@ from shared.services.errors import Conflict, ServiceError
 from shared.services.groups import client_order_ids, group_tickets, leg_order_id, placed_with
 from shared.services.orders_io import remember
 from shared.services.risk import RiskFailure
-from shared.services.tickets import OrderRequest, Ticket, instrument_for
+from shared.services.tickets import OrderRequest, Ticket, check_session, instrument_for
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = uuid.UUID("6f1c2a8e-4b1d-5f7a-9c3e-0a1b2c3d4e5f")  # namespace of attempt order ids
@@ -57,6 +57,7 @@ async def place_order(
     409 when the retry asks for a different order under the same key."""
     now = deps.clock()
     instrument = await instrument_for(deps, request.symbol)
+    check_session(instrument, now)
     tickets = group_tickets(request, instrument, now)
     order_id: str
     if attempt_key is None:
@@ -261,6 +262,7 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
         rate_failures = [RiskFailure(error.reason, error.detail, error.field)]
     try:
         instrument = await instrument_for(deps, request.symbol)
+        check_session(instrument, now)
         tickets = group_tickets(request, instrument, now)
     except ServiceError as error:
         failure = RiskFailure(error.reason, error.detail, error.field)

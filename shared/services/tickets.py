@@ -9,6 +9,7 @@ from shared.domain import order_rules, reasons
 from shared.domain.enums import OrderClass, OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import GridError, percent_to_cbps
+from shared.domain.sessions import WEEKDAYS, clock_str, is_open
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest
@@ -94,6 +95,16 @@ async def instrument_for(deps: Deps, symbol: str) -> Instrument:
     if instrument is None or symbol == "*":
         raise InvalidRequest(reasons.UNKNOWN_INSTRUMENT, f"no instrument {symbol}", "symbol")
     return instrument
+
+
+def check_session(instrument: Instrument, now: int) -> None:
+    """InvalidRequest (MARKET_CLOSED) outside the instrument's trading session."""
+    session = instrument.session
+    if session is not None and not is_open(session, now):
+        hours = f"{clock_str(session.open)}-{clock_str(session.close)} {session.timezone}"
+        days = ",".join(WEEKDAYS[day] for day in session.days)
+        detail = f"{instrument.symbol} trades {hours} ({days}); it is closed now"
+        raise InvalidRequest(reasons.MARKET_CLOSED, detail, "symbol")
 
 
 def refused(error: GridError) -> InvalidRequest:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from shared.domain.instrument import Instrument
 from shared.domain.numbers import cbps_to_percent, fee_to_str
 from shared.domain.order import Order
+from shared.domain.sessions import describe
 from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
@@ -155,6 +156,7 @@ def instrument_view(instrument: Instrument) -> View:
         "taker_fee_cbps": instrument.taker_fee_cbps,
         "reference_price": _price(instrument, instrument.reference_price),
         "trading_state": instrument.trading_state.value,
+        "session": describe(instrument.session),
     }
 
 
