@@ -25,6 +25,7 @@ from shared.services.errors import (
     RateLimited,
     ServiceError,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ _STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (InvalidRequest, 422),
+    (Unavailable, 503),
 )
 
 # Which reason a malformed value of a field gets (else INVALID_VALUE).

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.api_keys import hash_api_key, new_api_key
 from shared.domain import reasons
-from shared.domain.commands import CancelAll, SetTradingState
+from shared.domain.commands import CancelAll, ConfigureInstrument, SetTradingState
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
@@ -30,7 +30,7 @@ from shared.ports.store_errors import DuplicateAccount, VersionConflict
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
-from shared.services.errors import Conflict, InvalidRequest, NotFound
+from shared.services.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from shared.services.mass_cancel import cancel_all
 from shared.services.states import GLOBAL_SYMBOL, set_global_state
 from shared.services.tickets import lots, ticks
@@ -267,8 +267,6 @@ async def update_instrument(
     """Change an instrument's limits, fees, reference price, session (None: unchanged) or
     trading state (the kill switch, see set_instrument_state)."""
     instrument = await get_instrument(deps, symbol)
-    if session is not None:
-        instrument = replace(instrument, session=trading_session(session))
     changed = _limits(
         instrument,
         min_quantity,
@@ -278,6 +276,18 @@ async def update_instrument(
         maker_fee_cbps=maker_fee_cbps,
         taker_fee_cbps=taker_fee_cbps,
     )
+    if session is not None:
+        changed = replace(changed, session=trading_session(session))
+    fees = (changed.maker_fee_cbps, changed.taker_fee_cbps)
+    if fees != (instrument.maker_fee_cbps, instrument.taker_fee_cbps):
+        # The matcher first, as for the kill switch: if the send fails nothing is stored
+        # and the caller retries; its venues charge the new fees from this command on.
+        command = ConfigureInstrument(new_command_id(), deps.clock(), symbol, *fees)
+        try:
+            await send_commands(deps, [command])
+        except Exception as error:
+            detail = "the matcher's queue cannot be reached: nothing changed, retry"
+            raise Unavailable(codes.SERVICE_UNAVAILABLE, detail) from error
     await deps.store.instruments.upsert(changed)
     audit.info("instrument %s changed by %s", symbol, actor)
     if trading_state is not None:
