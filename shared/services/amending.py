@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from shared.domain import order_rules, reasons
 from shared.domain.commands import CancelOrder, ReplaceOrder
-from shared.domain.enums import Leg, OrderStatus, OrderType
+from shared.domain.enums import OrderStatus, OrderType
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import (
@@ -35,8 +35,6 @@ from shared.services.tickets import (
     ticks,
     trail_of,
 )
-
-_EXITS = (Leg.TAKE_PROFIT.value, Leg.STOP_LOSS.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +109,8 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
     # refusing here answers at once, with the field.
     quantity = order.quantity
     if request.quantity is not None:
-        if order.leg in _EXITS:
-            detail = "a leg's quantity follows its entry's (replace the entry's quantity)"
-            raise InvalidRequest(reasons.LEG_QUANTITY_FOLLOWS_ENTRY, detail, "quantity")
+        reason = order_rules.replace_leg_problem(order.leg, True)
+        _refuse(reason, "a leg's quantity follows its entry's (replace the entry's)", "quantity")
         quantity = lots(instrument, "quantity", request.quantity)
         reason = order_rules.replace_quantity_problem(quantity, order.cum_qty)
         _refuse(reason, f"{order.cum_qty} lots are filled already", "quantity")
@@ -157,11 +154,10 @@ def _new_trail(order: Order, instrument: Instrument, request: ReplaceRequest) ->
     amount, percent = request.trail_amount, request.trail_percent
     if amount is None and percent is None:
         return order.trail_amount, order.trail_cbps
-    if order.type is not OrderType.TRAILING_STOP:
-        field = "trail_amount" if amount is not None else "trail_percent"
-        raise InvalidRequest(reasons.REPLACE_INVALID, "only trailing stops trail", field)
+    field = "trail_amount" if amount is not None else "trail_percent"
+    reason = order_rules.replace_trail_problem(order.type.value, 1, 0)  # any new trail
+    _refuse(reason, "only trailing stops trail", field)
     if (amount is not None and order.trail_cbps) or (percent is not None and order.trail_amount):
-        field = "trail_amount" if amount is not None else "trail_percent"
         detail = "the order trails by " + ("a percentage" if order.trail_cbps else "an amount")
         raise InvalidRequest(reasons.INVALID_TRAIL, detail, field)
     return trail_of(instrument, order.type, amount, percent)

@@ -157,6 +157,9 @@ def _oco(request: OrderRequest, instrument: Instrument, now: int) -> tuple[Ticke
     if request.limit_price is not None:
         detail = "an oco's limit price is take_profit.limit_price"
         raise InvalidRequest(reasons.UNEXPECTED_PRICE, detail, "limit_price")
+    if request.post_only:
+        detail = "an oco's exits are never post-only (one must be able to fill)"
+        raise InvalidRequest(reasons.INVALID_LEG, detail, "post_only")
     if request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
         detail = "an oco's exits rest until one of them fills: day, gtc or gtd"
         raise InvalidRequest(reasons.INVALID_TIME_IN_FORCE, detail, "time_in_force")

@@ -18,7 +18,7 @@ from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
 from shared.services import client_order_ids as client_order_ids_
-from shared.services import codes, risk
+from shared.services import codes, risk, venue_rules
 from shared.services.deps import Deps
 from shared.services.dispatch import dispatch
 from shared.services.errors import Conflict, ServiceError
@@ -67,6 +67,8 @@ async def place_order(
         earlier = await _earlier_attempt(deps, account, order_id, tickets)
         if earlier is not None:
             return _placed(earlier, instrument)
+    client_ids = client_order_ids(tickets, tickets[0].client_order_id or order_id)
+    venue_rules.check(account, _new_orders(account, tickets, order_id, client_ids, now))
     await risk.take_rate_token(deps, account, now)
     # A group is checked as its head (the entry, an OCO's take-profit): the exits reduce
     # the position the entry opens (an OCO's the one held), they add no exposure of their
@@ -264,6 +266,9 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
         instrument = await instrument_for(deps, request.symbol)
         check_session(instrument, now)
         tickets = group_tickets(request, instrument, now)
+        head_id = new_order_id()
+        client_ids = client_order_ids(tickets, request.client_order_id or head_id)
+        venue_rules.check(account, _new_orders(account, tickets, head_id, client_ids, now))
     except ServiceError as error:
         failure = RiskFailure(error.reason, error.detail, error.field)
         return Preview(False, [*rate_failures, failure])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from shared.domain import order_rules
 from shared.domain.enums import Side
 from shared.domain.order import OPEN_STATUSES, Order
 from shared.ports.store_paging import MAX_PAGE_SIZE
@@ -72,9 +73,8 @@ async def increase_field(
     does not reduce the position (or there is none), `quantity` when it is too much."""
     position = await deps.store.positions.get(account_id, symbol)
     net = position.net_quantity if position is not None else 0
-    room = net if side is Side.SELL else -net
-    if room <= 0:
-        return "side"
-    if quantity + await open_on_side(deps, account_id, symbol, side, counted, excluding) > room:
-        return "quantity"
-    return None
+    already = await open_on_side(deps, account_id, symbol, side, counted, excluding)
+    if not order_rules.reduce_only_problem(side.value, quantity, net, already):
+        return None
+    reduces = net > 0 if side is Side.SELL else net < 0
+    return "quantity" if reduces else "side"

@@ -253,6 +253,14 @@ REFUSALS: list[tuple[dict[str, Any], int, str, str]] = [
         "take_profit.client_order_id",
     ),
     ({**OCO, "order_class": "triangle"}, 422, "INVALID_VALUE", "order_class"),
+    ({**OCO, "post_only": True}, 422, "INVALID_LEG", "post_only"),
+    # What the venue's own rules (order_rules.group_problem) refuse, named at intake too:
+    (
+        _bracket(stop_loss={"stop_price": "101"}),
+        422,
+        "INVALID_BRACKET_PRICES",
+        "stop_loss.stop_price",
+    ),
 ]
 
 

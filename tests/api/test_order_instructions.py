@@ -114,6 +114,16 @@ REFUSALS: list[tuple[dict[str, Any], str, str]] = [
         "POST_ONLY_NOT_LIMIT",
         "post_only",
     ),
+    (
+        {**LIMIT, "display_quantity": "2", "time_in_force": "ioc"},
+        "INVALID_DISPLAY_QUANTITY",
+        "display_quantity",
+    ),
+    (
+        {**LIMIT, "post_only": True, "time_in_force": "fok"},
+        "INVALID_TIME_IN_FORCE",
+        "time_in_force",
+    ),
     ({**LIMIT, "time_in_force": "opg"}, "TIME_IN_FORCE_NOT_SUPPORTED", "time_in_force"),
     ({**LIMIT, "time_in_force": "cls"}, "TIME_IN_FORCE_NOT_SUPPORTED", "time_in_force"),
     ({**LIMIT, "take_profit": {"limit_price": "110"}}, "INVALID_ORDER_CLASS", "take_profit"),
