@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import TradingState
+from shared.domain.enums import Leg, TradingState
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
 from shared.ports.cache import daily_key, rate_key
@@ -176,6 +176,9 @@ async def _state_failure(
         if state is TradingState.HALTED:
             return RiskFailure(halted, "trading is halted")
         if state is TradingState.REDUCING:
+            if ticket.leg == Leg.ENTRY.value:  # its exits would open the position again
+                detail = "only orders that reduce the position: no bracket or oto entries"
+                return RiskFailure(reducing, detail, "order_class")
             # With the account's other open orders on that side: together they may not
             # flip the position (shared.services.reducing).
             field = await increase_field(

@@ -115,3 +115,31 @@ async def test_without_a_position_a_reduce_only_order_is_refused(
         "REDUCE_ONLY_WOULD_INCREASE",
         "side",
     )
+
+
+async def test_a_reducing_account_may_protect_its_position_with_an_oco_but_not_open_a_bracket(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    alice, alice_id = await long_position(oms, functions_transport, 10)
+    await admin.set_account_state(oms.container, alice_id, TradingState.REDUCING, "test")
+    exits = {"take_profit": {"limit_price": "105"}, "stop_loss": {"stop_price": "95"}}
+
+    oco = await alice.place(
+        symbol="ABC", side="sell", type="limit", quantity="10", order_class="oco", **exits
+    )
+    bracket = await alice.place(
+        symbol="ABC",
+        side="sell",
+        type="limit",
+        quantity="5",
+        limit_price="100",
+        order_class="bracket",
+        take_profit={"limit_price": "95"},
+        stop_loss={"stop_price": "105"},
+    )
+
+    assert oco.status == 202, oco.body
+    assert (bracket.json()["reason"], bracket.json()["field"]) == (
+        "ACCOUNT_REDUCING_ONLY",
+        "order_class",
+    )
