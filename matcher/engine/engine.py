@@ -137,8 +137,9 @@ class MatchingEngine(BookMarket):
         for o in members:
             self._track_expiry(o)
         ts = g.ts
-        for o in members:
-            if o.where != DONE and o.held_qty == 0 and o.leaves_qty > 0:
+        live = [o for o in members if o.held_qty == 0]  # (not the legs its fills release)
+        for o in live:
+            if o.where == IN_HAND and o.leaves_qty > 0:  # (an OCO sibling's fill may end it)
                 self._work_new(o, ts, out)
         if self.pending or self.buy_stops or self.sell_stops:
             self._settle(ts, out)

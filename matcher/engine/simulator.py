@@ -177,8 +177,9 @@ class FillSimulator(ContingentMarket):
         members = self._accept_group(g, out, ref)
         for o in members:
             self._enter(o, ts)
-        for o in members:
-            if o.where == IN_BOOK:
+        live = [o for o in members if o.where == IN_BOOK]  # (not the legs its fills release)
+        for o in live:
+            if o.where == IN_BOOK:  # (an OCO sibling's fill may end it)
                 self._work(o, ts, ref, out)
         self._settle(ts, ref, out, None)
 
