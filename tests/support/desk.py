@@ -97,12 +97,14 @@ class Desk:
         trail in ticks."""
         self.tick()
         exit_side = "sell" if side == "buy" else "buy"
+        venue = entry_kw.get("venue", "internal")
         orders = [
             self.new(
                 entry, side, qty, account=account, order_class=order_class, leg="entry", **entry_kw
             )
         ]
         common = {"account": account, "order_class": order_class, "parent_order_id": entry}
+        common["venue"] = venue
         if take_profit:
             orders.append(
                 self.new(
