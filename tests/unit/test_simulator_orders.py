@@ -4,6 +4,8 @@ reduce-only, icebergs (accepted, nothing to show), DAY expiry."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from matcher.engine.simulator import SimulatorConfig
 from shared.domain.events import OrderTriggered
 from tests.support.desk import Desk, accepted, ended, fills, moved, rejected, restated
@@ -17,7 +19,7 @@ def paper_desk(prices: list[tuple[int, int]], **cfg: int) -> Desk:
     return d
 
 
-def at(d: Desk, seconds: float) -> list[object]:
+def at(d: Desk, seconds: float) -> list[Any]:
     """Let the paper market move to `seconds` (a clock tick)."""
     return d.expire(int(seconds * S))
 
