@@ -49,10 +49,8 @@ from shared.domain.codes import (
 )
 from shared.domain.commands import NewOrder, NewOrderGroup
 
-_ORDER_TYPES = frozenset({MARKET, LIMIT, STOP, STOP_LIMIT, TRAILING_STOP})
 _TIFS = frozenset({DAY, GTC, IOC, FOK, GTD})
 _AUCTION_TIFS = frozenset({OPG, CLS})  # need auctions, which the venues do not run (yet)
-_STP_MODES = frozenset({CANCEL_NEWEST, CANCEL_OLDEST, CANCEL_BOTH, DECREMENT})
 _CLASSES = frozenset({SIMPLE, BRACKET, OCO, OTO})
 _EXITS = frozenset({TAKE_PROFIT, STOP_LOSS})
 _ENTRY_TYPES = frozenset({MARKET, LIMIT, STOP, STOP_LIMIT})
@@ -137,6 +135,8 @@ def new_order_problem(c: NewOrder, halted: bool, duplicate: bool, in_group: bool
 
     `in_group`: the order arrived inside a NewOrderGroup (whose shape `group_problem`
     checks); an order of another class than "simple" arriving alone is refused."""
+    # Plain comparisons with the constants, most frequent first: this runs for every order
+    # (a module-level set is a global lookup for each test under mypyc).
     if halted:
         return reasons.INSTRUMENT_HALTED
     if duplicate:
@@ -144,41 +144,36 @@ def new_order_problem(c: NewOrder, halted: bool, duplicate: bool, in_group: bool
     if c.side != BUY and c.side != SELL:
         return reasons.INVALID_SIDE
     order_type = c.order_type
-    if order_type not in _ORDER_TYPES:
+    if order_type not in (LIMIT, MARKET, STOP, STOP_LIMIT, TRAILING_STOP):
         return reasons.INVALID_ORDER_TYPE
     tif = c.time_in_force
-    reason = time_in_force_problem(tif)
-    if reason:
-        return reason
-    if c.stp not in _STP_MODES:
+    if tif not in (GTC, DAY, IOC, FOK, GTD):
+        return time_in_force_problem(tif)
+    if c.stp not in (CANCEL_NEWEST, CANCEL_OLDEST, CANCEL_BOTH, DECREMENT):
         return reasons.INVALID_STP_MODE
     if c.quantity <= 0:
         return reasons.INVALID_QUANTITY
-    needs_price = has_limit_price(order_type)
+    needs_price = order_type in (LIMIT, STOP_LIMIT)
     if needs_price and c.price <= 0:
         return reasons.MISSING_LIMIT_PRICE
     if not needs_price and c.price != 0:
         return reasons.UNEXPECTED_PRICE
-    needs_stop = has_stop_price(order_type)
+    needs_stop = order_type in (STOP, STOP_LIMIT)
     if needs_stop and c.stop_price <= 0:
         return reasons.MISSING_STOP_PRICE
     if not needs_stop and c.stop_price != 0:
         return reasons.UNEXPECTED_PRICE
-    if c.trail_amount != 0 or c.trail_cbps != 0 or order_type == TRAILING_STOP:
-        reason = trail_problem(order_type, c.trail_amount, c.trail_cbps)
-        if reason:
-            return reason
-    if c.display_qty != 0:
-        reason = display_problem(order_type, tif, c.quantity, c.display_qty)
-        if reason:
-            return reason
-    if c.post_only:
-        if order_type != LIMIT:
-            return reasons.POST_ONLY_NOT_LIMIT
-        if tif in (IOC, FOK):
-            return reasons.INVALID_TIME_IN_FORCE  # it could never rest: it would only cancel
-    if c.order_class != SIMPLE or c.leg or c.parent_order_id:
-        reason = class_problem(c.order_class, c.leg, c.parent_order_id, in_group)
+    if (
+        c.trail_amount != 0
+        or c.trail_cbps != 0
+        or c.display_qty != 0
+        or c.post_only
+        or c.leg
+        or c.parent_order_id
+        or c.order_class != SIMPLE
+        or order_type == TRAILING_STOP
+    ):
+        reason = instructions_problem(c, in_group)
         if reason:
             return reason
     if tif == GTD:
@@ -189,9 +184,26 @@ def new_order_problem(c: NewOrder, halted: bool, duplicate: bool, in_group: bool
     return ""
 
 
+def instructions_problem(c: NewOrder, in_group: bool) -> str:
+    """What is wrong with a new order's newer instructions: its trail, display quantity,
+    post-only, and class and leg (`new_order_problem` asks only when it has some)."""
+    reason = trail_problem(c.order_type, c.trail_amount, c.trail_cbps)
+    if reason:
+        return reason
+    reason = display_problem(c.order_type, c.time_in_force, c.quantity, c.display_qty)
+    if reason:
+        return reason
+    if c.post_only:
+        if c.order_type != LIMIT:
+            return reasons.POST_ONLY_NOT_LIMIT
+        if c.time_in_force in (IOC, FOK):
+            return reasons.INVALID_TIME_IN_FORCE  # it could never rest: it would only cancel
+    return class_problem(c.order_class, c.leg, c.parent_order_id, in_group)
+
+
 def display_problem(order_type: str, time_in_force: str, quantity: int, display_qty: int) -> str:
     """An iceberg shows `display_qty` of a resting limit order: more than 0, at most the
-    quantity, and only on a limit order that may rest (not IOC / FOK)."""
+    quantity, and only on a limit order that may rest (not IOC / FOK); 0: not an iceberg."""
     if display_qty < 0 or display_qty > quantity:
         return reasons.INVALID_DISPLAY_QUANTITY
     if display_qty > 0 and (order_type != LIMIT or time_in_force in (IOC, FOK)):
