@@ -102,8 +102,8 @@ async def list_orders(
     nested: Annotated[
         bool,
         Query(
-            description="Show a group's legs under its head (and not again at the top level"
-            " when the head is on the same page); by default every order is listed flat."
+            description="List the orders that are no group's leg (the filters apply to them),"
+            " each group's legs under its head; by default every order is listed flat."
         ),
     ] = False,
 ) -> Response:
@@ -120,6 +120,7 @@ async def list_orders(
         until=_ns(until),
         limit=limit,
         cursor=cursor,
+        top_level=nested,
     )
     return json_response(await orders_body(container, page.items, page.next_cursor, nested))
 

@@ -104,11 +104,13 @@ class OrderRepository(Protocol):
         until: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        top_level: bool = False,
     ) -> Page[Order]:
         """The account's orders, newest first by (created_at, order_id).
 
         Filters: any of `statuses` (empty = all), `symbol`, `side`, and
-        `since <= created_at < until` (ns). `limit` is capped at MAX_PAGE_SIZE. Pass the
+        `since <= created_at < until` (ns); `top_level`: no group's legs (simple orders
+        and the groups' heads only). `limit` is capped at MAX_PAGE_SIZE. Pass the
         returned `next_cursor` to get the next page; raises InvalidCursor for a bad one.
         """
         ...

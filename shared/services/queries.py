@@ -19,7 +19,7 @@ from shared.ports.store_positions import Position
 from shared.services import client_order_ids, codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest, NotFound
-from shared.services.groups import is_parent, legs_of
+from shared.services.groups import legs_of
 from shared.services.orders_io import load_order
 from shared.services.states import GLOBAL_SYMBOL
 
@@ -73,10 +73,9 @@ async def with_legs(deps: Deps, order: Order) -> tuple[Order, list[Order] | None
 
 
 async def nested(deps: Deps, orders: list[Order]) -> list[tuple[Order, list[Order] | None]]:
-    """A page of orders with each group's head carrying its legs, and a leg whose head is
-    on the same page left out of the top level (Alpaca's `nested=true`)."""
-    heads = {order.order_id for order in orders if is_parent(order)}
-    return [await with_legs(deps, order) for order in orders if order.parent_order_id not in heads]
+    """A page of top-level orders (`list_orders(top_level=True)`), each group's head with
+    its legs (Alpaca's `nested=true`)."""
+    return [await with_legs(deps, order) for order in orders]
 
 
 async def list_orders(
@@ -90,7 +89,9 @@ async def list_orders(
     until: int | None = None,
     limit: int,
     cursor: str | None = None,
+    top_level: bool = False,
 ) -> Page[Order]:
+    """The account's orders, newest first; `top_level`: no group's legs (they nest)."""
     try:
         return await deps.store.orders.list_orders(
             account_id,
@@ -101,6 +102,7 @@ async def list_orders(
             until=_clamp(until),
             limit=limit,
             cursor=cursor,
+            top_level=top_level,
         )
     except InvalidCursor:
         raise _bad_cursor() from None

@@ -97,6 +97,9 @@ async def test_a_bracket_is_placed_whole_with_its_legs_held(oms: Oms, transport:
     assert len(flat) == 3 and all(item["legs"] is None for item in flat)
     nested = (await client.call("GET", "/api/orders", params={"nested": "true"})).json()["items"]
     assert [(o["order_id"], len(o["legs"])) for o in nested] == [(entry["order_id"], 2)]
+    one = await client.call("GET", "/api/orders", params={"nested": "true", "limit": 1})
+    assert [o["order_id"] for o in one.json()["items"]] == [entry["order_id"]]
+    assert one.json()["next_cursor"] is None
 
 
 async def test_an_oco_is_two_live_exits_headed_by_its_take_profit(

@@ -201,3 +201,19 @@ async def test_an_order_stored_before_the_newer_fields_reads_as_a_simple_order(s
     await store.orders.update(order, order.version)
     again = await store.orders.get("acc-1", "old-1")
     assert again is not None and again.reduce_only
+
+
+async def test_top_level_orders_leave_the_legs_out(store, make_order):
+    group = bracket(make_order)
+    await store.orders.create_group(group, claims(group))
+    simple = make_order(created_at=group[0].created_at + 1)
+    await store.orders.create(simple)
+    await _store_raw(store, OLDER_DOCUMENT)  # no parent_order_id at all: top level
+
+    page = await store.orders.list_orders("acc-1", top_level=True)
+
+    assert [o.order_id for o in page.items] == [simple.order_id, "e1", "old-1"]
+    assert len((await store.orders.list_orders("acc-1")).items) == 5
+    first = await store.orders.list_orders("acc-1", top_level=True, limit=1)
+    rest = await store.orders.list_orders("acc-1", top_level=True, cursor=first.next_cursor)
+    assert [o.order_id for o in first.items + rest.items] == [simple.order_id, "e1", "old-1"]

@@ -182,9 +182,12 @@ class MongoOrderRepository:
         until: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        top_level: bool = False,
     ) -> Page[Order]:
         limit = clamp_limit(limit)
         query: Doc = {"account_id": account_id}
+        if top_level:  # no group's leg (documents stored before groups have no parent)
+            query["parent_order_id"] = {"$in": ["", None]}
         if statuses:
             query["status"] = {"$in": [OrderStatus(status).value for status in statuses]}
         if symbol is not None:

@@ -59,6 +59,8 @@ _OPEN_ORDERS_OF = (
     f" WHERE account_id = ? AND {OPEN_ORDERS}"
 )
 _COLUMNS = "version, dispatched, doc"
+# No group's leg (documents stored before groups have no parent_order_id).
+_TOP_LEVEL = "COALESCE(json_extract(CAST(doc AS TEXT), '$.parent_order_id'), '') = ''"
 
 
 def _order(row: tuple[Any, ...]) -> Order:
@@ -197,10 +199,13 @@ class SqliteOrderRepository:
         until: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        top_level: bool = False,
     ) -> Page[Order]:
         limit = clamp_limit(limit)
         where: list[str] = ["account_id = ?"]
         args: list[object] = [account_id]
+        if top_level:
+            where.append(_TOP_LEVEL)
         if statuses:
             where.append(f"status IN ({', '.join('?' * len(statuses))})")
             args.extend(OrderStatus(status).value for status in statuses)
