@@ -173,8 +173,9 @@ class EngineVsOracle(RuleBasedStateMachine):
         price=prices,
         gap=st.integers(min_value=-1, max_value=4),
         trailing=st.booleans(),
-        exit_tif=st.sampled_from(["gtc", "gtc", "day"]),
-        entry_tif=st.sampled_from(["gtc", "gtc", "day", "ioc"]),
+        exit_tif=st.sampled_from(["gtc", "gtc", "day", "gtd"]),
+        entry_tif=st.sampled_from(["gtc", "gtc", "day", "ioc", "gtd"]),
+        life=st.integers(min_value=1, max_value=4),
         oto_leg=st.sampled_from(["take_profit", "stop_loss"]),
     )
     def new_group(
@@ -190,6 +191,7 @@ class EngineVsOracle(RuleBasedStateMachine):
         exit_tif: str,
         entry_tif: str,
         oto_leg: str,
+        life: int,
     ) -> None:
         ts = self.tick()
         cid = f"g{ts}"
@@ -198,6 +200,7 @@ class EngineVsOracle(RuleBasedStateMachine):
 
         def leg(name: str, leg_side: str, **kw: object) -> NewOrder:
             order_id = self.new_id()
+            tif = str(kw.pop("tif", exit_tif))
             return NewOrder(
                 f"{cid}.{len(orders)}",
                 ts,
@@ -206,11 +209,11 @@ class EngineVsOracle(RuleBasedStateMachine):
                 account,
                 leg_side,
                 str(kw.pop("kind")),
-                str(kw.pop("tif", exit_tif)),
+                tif,
                 qty,
                 int(kw.pop("price", 0)),  # type: ignore[call-overload]
                 int(kw.pop("stop", 0)),  # type: ignore[call-overload]
-                0,
+                ts + life * 1_000 if tif == "gtd" else 0,
                 ACCOUNTS[account],
                 order_class=order_class,
                 leg=name,
