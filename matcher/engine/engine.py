@@ -134,8 +134,10 @@ class MatchingEngine(BookMarket):
             self._reject_group(g, at, reason, out)
             return
         members = self._accept_group(g, out, self.last_px)
-        for o in members:
-            self._track_expiry(o)
+        first_seq = self.seq - len(members) + 1  # each member's OrderAccepted, in order
+        for i, o in enumerate(members):
+            if o.time_in_force == GTD:
+                heappush(self.gtd_heap, (o.expire_at, first_seq + i, o.order_id))
         ts = g.ts
         live = [o for o in members if o.held_qty == 0]  # (not the legs its fills release)
         for o in live:

@@ -13,8 +13,6 @@ the stops the last trade reached trigger (one at a time, each its own step).
 
 from __future__ import annotations
 
-from heapq import heappush
-
 from matcher.engine.book import BookSide
 from matcher.engine.contingent import ContingentMarket
 from matcher.engine.emit import closed_event, trailing_moved_event, triggered_event
@@ -94,10 +92,6 @@ class BookMarket(ContingentMarket):
 
     def _post_only_takes(self, c: NewOrder) -> bool:
         return self._would_take(c.side == BUY, c.price)
-
-    def _track_expiry(self, o: RestingOrder) -> None:
-        if o.time_in_force == GTD:
-            heappush(self.gtd_heap, (o.expire_at, self.seq, o.order_id))
 
     # ----------------------------------------------------------------- a matching step
 
