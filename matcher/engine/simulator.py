@@ -20,6 +20,14 @@ Fill rules (prices in ticks, quantities in lots):
 - Partial fills: each fill step takes `fill_ratio_pct` of the order quantity (at least 1
   lot), steps at least `fill_interval_ns` apart. FOK fills all at once or is canceled;
   IOC takes one step, then its remainder is canceled.
+- Trailing stops trail the reference price (it plays the last trade): the high-water mark
+  starts at the reference when the order goes live and follows it at every command.
+- Post-only: rejected when the reference already reaches its limit at acceptance (or at a
+  replace's new limit); it fills only as maker, at its limit. An iceberg's display
+  quantity changes nothing here (there is no book to show): it is checked and kept.
+- Contingent groups, reduce-only orders and STP decrement follow the engine's rules with the
+  same events (matcher.engine.contingent); a leg released by its entry's fill works in the
+  same command, right after the entry. Paper orders never meet each other, so no self-trade.
 """
 
 from __future__ import annotations
@@ -27,109 +35,55 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import final
 
-from matcher.engine.book import RestingOrder
+from matcher.engine.contingent import ContingentMarket
 from matcher.engine.emit import (
-    closed_event,
     replace_refused_event,
     replaced_event,
+    trailing_moved_event,
     triggered_event,
 )
-from matcher.engine.market import Market
-from matcher.engine.walk import MICRO, bridge_spreads, walk_micro
+from matcher.engine.extra_state import extra_state, restore_extra_state
+from matcher.engine.sim_config import SimulatorConfig
+from matcher.engine.walk import MICRO, walk_micro
+from matcher.engine.working import DONE, HELD, IN_BOOK, IN_HAND, PENDING, RestingOrder
 from shared.domain import reasons
-from shared.domain.codes import DAY, FILLED, FOK, GTD, HALTED, IOC, MAKER, PARTIALLY_FILLED, TAKER
-from shared.domain.commands import NewOrder, ReplaceOrder
+from shared.domain.codes import (
+    BUY,
+    DAY,
+    FILLED,
+    FOK,
+    GTD,
+    HALTED,
+    IOC,
+    MAKER,
+    PARTIALLY_FILLED,
+    TAKER,
+    TRAILING_STOP,
+)
+from shared.domain.commands import ConfigureInstrument, NewOrder, NewOrderGroup, ReplaceOrder
 from shared.domain.events import Event, OrderFilled
 from shared.domain.order_rules import (
-    has_stop_price,
     new_order_problem,
     replace_problem,
+    trailing_stop_price,
+    waits_for_trigger,
     works_as_market,
 )
 
-
-@final
-class SimulatorConfig:
-    """How the simulated market behaves. All integers (ticks, lots, ns, cbps)."""
-
-    def __init__(
-        self,
-        seed: int = 0,
-        start_price: int = 10_000,
-        step_ns: int = 1_000_000_000,
-        step_ticks: int = 1,
-        slippage_cbps: int = 0,
-        impact_cbps_per_lot: int = 0,
-        latency_ns: int = 0,
-        fill_ratio_pct: int = 100,
-        fill_interval_ns: int = 0,
-        maker_fee_cbps: int = 0,
-        taker_fee_cbps: int = 0,
-        prices: list[tuple[int, int]] | None = None,
-    ) -> None:
-        if not 1 <= fill_ratio_pct <= 100:
-            raise ValueError("fill_ratio_pct must be within 1..100")
-        if step_ns <= 0 or start_price <= 0:
-            raise ValueError("step_ns and start_price must be positive")
-        self.seed = seed
-        self.start_price = start_price
-        self.step_ns = step_ns
-        self.step_ticks = step_ticks
-        self.slippage_cbps = slippage_cbps
-        self.impact_cbps_per_lot = impact_cbps_per_lot
-        self.latency_ns = latency_ns
-        self.fill_ratio_pct = fill_ratio_pct
-        self.fill_interval_ns = fill_interval_ns
-        self.maker_fee_cbps = maker_fee_cbps
-        self.taker_fee_cbps = taker_fee_cbps
-        self.prices: list[tuple[int, int]] = sorted(prices) if prices else []
-        self.spreads = bridge_spreads(step_ticks)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "seed": self.seed,
-            "start_price": self.start_price,
-            "step_ns": self.step_ns,
-            "step_ticks": self.step_ticks,
-            "slippage_cbps": self.slippage_cbps,
-            "impact_cbps_per_lot": self.impact_cbps_per_lot,
-            "latency_ns": self.latency_ns,
-            "fill_ratio_pct": self.fill_ratio_pct,
-            "fill_interval_ns": self.fill_interval_ns,
-            "maker_fee_cbps": self.maker_fee_cbps,
-            "taker_fee_cbps": self.taker_fee_cbps,
-            "prices": [[t, p] for t, p in self.prices],
-        }
-
-    @staticmethod
-    def from_dict(data: dict[str, object]) -> SimulatorConfig:
-        raw_prices = data.get("prices") or []
-        assert isinstance(raw_prices, list)
-        return SimulatorConfig(
-            int(str(data["seed"])),
-            int(str(data["start_price"])),
-            int(str(data["step_ns"])),
-            int(str(data["step_ticks"])),
-            int(str(data["slippage_cbps"])),
-            int(str(data["impact_cbps_per_lot"])),
-            int(str(data["latency_ns"])),
-            int(str(data["fill_ratio_pct"])),
-            int(str(data["fill_interval_ns"])),
-            int(str(data["maker_fee_cbps"])),
-            int(str(data["taker_fee_cbps"])),
-            [(int(p[0]), int(p[1])) for p in raw_prices],
-        )
+__all__ = ["FillSimulator", "SimulatorConfig"]
 
 
 @final
-class FillSimulator(Market):
+class FillSimulator(ContingentMarket):
     """Paper orders of one instrument against its simulated reference price."""
 
     def __init__(self, symbol: str, config: SimulatorConfig) -> None:
         super().__init__(symbol)
         self.config = config
         self.halted = False
-        self.orders: dict[str, RestingOrder] = {}  # working paper orders, in entry order
+        self.orders: dict[
+            str, RestingOrder
+        ] = {}  # open paper orders (held legs too), in entry order
         self.next_fill: dict[str, int] = {}  # order id -> earliest ts of its next fill step
         self.triggered: set[str] = set()  # stop orders whose stop price was reached
         self.anchor_step = -1  # the walk's step where it equals start_price (-1: not yet)
@@ -168,17 +122,73 @@ class FillSimulator(Market):
     # ----------------------------------------------------------------- commands
 
     def _stop_waiting(self, o: RestingOrder) -> bool:
-        return has_stop_price(o.order_type) and o.order_id not in self.triggered
+        return waits_for_trigger(o.order_type) and o.order_id not in self.triggered
+
+    def _has(self, order_id: str) -> bool:
+        return order_id in self.orders
+
+    def _live_orders(self) -> list[RestingOrder]:
+        return list(self.orders.values())
+
+    def _post_only_takes(self, c: NewOrder) -> bool:
+        ref = self.reference_price(c.ts)
+        return ref <= c.price if c.side == BUY else ref >= c.price
 
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
-        self.advance(c.ts, out)
+        ts = c.ts
+        self.advance(ts, out)
         reason = new_order_problem(c, self.halted, c.order_id in self.orders)
-        if not self._answer_new(c, reason, out):
+        if not reason and (c.post_only or c.reduce_only):
+            if c.post_only and self._post_only_takes(c):
+                reason = reasons.POST_ONLY_WOULD_TAKE
+            elif c.reduce_only:
+                reason = self._reduce_only_refusal(c.side, c.quantity, c.account_id, out)
+        trailing = c.order_type == TRAILING_STOP
+        if trailing and not reason:
+            ref = self.reference_price(ts)
+            first_stop = trailing_stop_price(c.side == BUY, ref, c.trail_amount, c.trail_cbps)
+            if not self._answer_new(c, reason, out, 0, first_stop):
+                return
+        elif not self._answer_new(c, reason, out):
             return
         o = RestingOrder.accepted(c, self.seq)
+        self._enter(o, ts)
+        ref = self.reference_price(ts)
+        if trailing:
+            self._start_trailing(o, ref)
+        if o.reduce_only:
+            self._add_reduce_only(o, out)
+        elif self.running and o.account_id in self.running:
+            o.linked = True  # its account's reduce-only orders follow its fills
+        self._work(o, ts, ref, out)
+        self._settle(ts, ref, out, None)
+
+    def new_group(self, g: NewOrderGroup, out: list[Event]) -> None:
+        """A contingent group of paper orders, accepted or rejected whole."""
+        if not g.orders:
+            return
+        ts = g.ts
+        self.advance(ts, out)
+        at, reason = self._group_refusal(g, self.halted)
+        if reason:
+            self._reject_group(g, at, reason, out)
+            return
+        ref = self.reference_price(ts)
+        members = self._accept_group(g, out, ref)
+        for o in members:
+            self._enter(o, ts)
+        live = [o for o in members if o.where == IN_BOOK]  # (not the legs its fills release)
+        for o in live:
+            if o.where == IN_BOOK:  # (an OCO sibling's fill may end it)
+                self._work(o, ts, ref, out)
+        self._settle(ts, ref, out, None)
+
+    def _enter(self, o: RestingOrder, ts: int) -> None:
+        """An accepted order joins the working paper orders (a held leg as held)."""
+        if o.where != HELD:
+            o.where = IN_BOOK
         self.orders[o.order_id] = o
-        self.next_fill[o.order_id] = c.ts + self.config.latency_ns
-        self._work(o, c.ts, self.reference_price(c.ts), out)
+        self.next_fill[o.order_id] = ts + self.config.latency_ns
 
     def cancel(self, order_id: str, account_id: str, ts: int, out: list[Event]) -> None:
         self.advance(ts, out)
@@ -187,42 +197,64 @@ class FillSimulator(Market):
             self._close(o, ts, reasons.CANCELED_BY_CLIENT, False, out)
 
     def replace(self, c: ReplaceOrder, out: list[Event]) -> None:
-        self.advance(c.ts, out)
+        ts = c.ts
+        self.advance(ts, out)
         o = self._replace_target(self.orders.get(c.order_id), c, out)
         if o is None:
             return
         new_qty = c.quantity if c.quantity > 0 else o.quantity
         reason = replace_problem(
             o.order_type,
-            o.cum_qty,
+            o.quantity - o.leaves_qty - o.held_qty,
             new_qty,
             c.price > 0,
             c.stop_price > 0,
             self._stop_waiting(o),
+            o.leg,
+            new_qty != o.quantity,
+            c.trail_amount,
+            c.trail_cbps,
         )
+        ref = self.reference_price(ts)
+        moves_price = c.price > 0 and c.price != o.price
+        takes = ref <= c.price if o.is_buy else ref >= c.price
+        if not reason and o.post_only and moves_price and takes:
+            reason = reasons.POST_ONLY_WOULD_TAKE
+        if not reason and o.reduce_only and new_qty > o.quantity:
+            reason = self._reduce_only_refusal(o.side, new_qty - o.quantity, o.account_id, out)
         seq = self._next_event(o)
         if reason:
-            out.append(replace_refused_event(self.symbol, seq, c.ts, o, reason))
+            out.append(replace_refused_event(self.symbol, seq, ts, o, reason))
             return
         kept = (c.price == 0 or c.price == o.price) and new_qty <= o.quantity
+        delta = new_qty - o.quantity
         o.quantity = new_qty
-        o.leaves_qty = new_qty - o.cum_qty
+        o.leaves_qty += delta
         if c.price > 0:
             o.price = c.price
         if c.stop_price > 0:
             o.stop_price = c.stop_price
-        out.append(replaced_event(self.symbol, seq, c.ts, o, kept, c.client_order_id))
-        self._work(o, c.ts, self.reference_price(c.ts), out)
+        if c.trail_amount or c.trail_cbps:
+            o.trail_amount = c.trail_amount
+            o.trail_cbps = c.trail_cbps
+            o.stop_price = trailing_stop_price(o.is_buy, o.hwm, o.trail_amount, o.trail_cbps)
+        out.append(replaced_event(self.symbol, seq, ts, o, kept, c.client_order_id))
+        self._legs_follow(o, delta, ts, out)
+        if o.where == IN_BOOK:
+            self._work(o, ts, ref, out)
+        self._settle(ts, ref, out, None)
 
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
         self.advance(ts, out)
         for o in list(self.orders.values()):
-            if not account_id or o.account_id == account_id:
-                self._close(o, ts, reason, False, out)
+            if o.where != DONE and (not account_id or o.account_id == account_id):
+                self._close(o, ts, reason, False, out, False)
 
     def expire(self, ts: int, end_of_day: bool, out: list[Event]) -> None:
         self.advance(ts, out)
         for o in list(self.orders.values()):
+            if o.where == DONE:
+                continue  # (a group rule ended it already)
             if o.time_in_force == GTD and o.expire_at <= ts:
                 self._close(o, ts, reasons.EXPIRED_GTD, True, out)
             elif end_of_day and o.time_in_force == DAY:
@@ -235,14 +267,38 @@ class FillSimulator(Market):
         if self.halted:
             self.cancel_all("", ts, reasons.CANCELED_BY_HALT, out)
 
+    def configure(self, c: ConfigureInstrument, out: list[Event]) -> None:
+        """New fees for paper fills from now on (the engine reports InstrumentConfigured)."""
+        self.config.maker_fee_cbps = c.maker_fee_cbps
+        self.config.taker_fee_cbps = c.taker_fee_cbps
+
     # ----------------------------------------------------------------- fills
 
     def advance(self, ts: int, out: list[Event]) -> None:
-        """Let every working order meet the market as it is at `ts`, oldest first."""
+        """Let every working order meet the market as it is at `ts`, oldest first (a leg
+        released on the way works right after its entry, once)."""
         if not self.orders:
             return
         ref = self.reference_price(ts)
+        worked: set[str] = set()
         for o in list(self.orders.values()):
+            if o.where == IN_BOOK and o.order_id not in worked:
+                self._work(o, ts, ref, out)
+                if self.pending:
+                    self._settle(ts, ref, out, worked)
+
+    def _settle(self, ts: int, ref: int, out: list[Event], worked: set[str] | None) -> None:
+        """Work the legs released since the last step, in release order."""
+        while self.pending:
+            o = self.pending.pop(0)
+            o.where = IN_BOOK
+            if worked is not None:
+                worked.add(o.order_id)
+            if (o.trail_amount or o.trail_cbps) and o.hwm == 0:
+                before = o.stop_price
+                self._start_trailing(o, ref)
+                if o.stop_price != before:
+                    out.append(trailing_moved_event(self.symbol, self._next_event(o), ts, o))
             self._work(o, ts, ref, out)
 
     def _work(self, o: RestingOrder, ts: int, ref: int, out: list[Event]) -> None:
@@ -252,6 +308,8 @@ class FillSimulator(Market):
         if self.next_fill[o.order_id] > ts:
             return
         if self._stop_waiting(o):
+            if o.trail_amount or o.trail_cbps:
+                self._trail(o, ref, ts, out)
             if not (ref >= o.stop_price if o.is_buy else ref <= o.stop_price):
                 return
             self.triggered.add(o.order_id)
@@ -264,7 +322,7 @@ class FillSimulator(Market):
         liquidity = TAKER
         if not is_market:
             within = px <= o.price if o.is_buy else px >= o.price
-            if not within:
+            if not within or o.post_only:
                 ref_within = ref <= o.price if o.is_buy else ref >= o.price
                 if ref_within:
                     px = o.price
@@ -273,11 +331,25 @@ class FillSimulator(Market):
                     px = 0
         if px > 0:
             self._fill(o, ts, step, px, liquidity, out)
-        if o.leaves_qty == 0:
+        if o.where != IN_BOOK or o.leaves_qty == 0:
             return
         if o.time_in_force == IOC or o.time_in_force == FOK:
             reason = reasons.FOK_NOT_FILLABLE if o.time_in_force == FOK else reasons.IOC_REMAINDER
-            self._close(o, ts, reason, False, out)
+            self._reduce(o, o.leaves_qty, reason, ts, out)
+
+    def _trail(self, o: RestingOrder, ref: int, ts: int, out: list[Event]) -> None:
+        """A trailing stop follows the reference price (its high-water mark)."""
+        hwm = o.hwm
+        if o.is_buy:
+            if hwm != 0 and ref >= hwm:
+                return
+        elif ref <= hwm:
+            return
+        o.hwm = ref
+        stop = trailing_stop_price(o.is_buy, ref, o.trail_amount, o.trail_cbps)
+        if stop != o.stop_price:
+            o.stop_price = stop
+            out.append(trailing_moved_event(self.symbol, self._next_event(o), ts, o))
 
     def _fill(
         self, o: RestingOrder, ts: int, qty: int, px: int, liquidity: str, out: list[Event]
@@ -287,6 +359,7 @@ class FillSimulator(Market):
         o.leaves_qty -= qty
         o.cum_qty += qty
         seq = self._next_event(o)
+        done = o.leaves_qty == 0 and o.held_qty == 0
         out.append(
             OrderFilled(
                 self.symbol,
@@ -295,7 +368,7 @@ class FillSimulator(Market):
                 o.order_id,
                 o.account_id,
                 o.order_seq,
-                FILLED if o.leaves_qty == 0 else PARTIALLY_FILLED,
+                FILLED if done else PARTIALLY_FILLED,
                 o.side,
                 qty,
                 px,
@@ -308,35 +381,67 @@ class FillSimulator(Market):
         )
         self.next_fill[o.order_id] = ts + cfg.fill_interval_ns
         if o.leaves_qty == 0:
-            self._forget(o)
+            if done:
+                self._drop(o)
+            if o.linked:
+                self._filled_out(o)
+        if o.group is not None:
+            self._group_fill(o, qty, ts, out)
+        if o.linked:
+            self._filled_for(o, qty, ts, out)
 
-    def _close(
-        self, o: RestingOrder, ts: int, reason: str, expired: bool, out: list[Event]
-    ) -> None:
-        canceled = o.leaves_qty
-        o.leaves_qty = 0
-        out.append(closed_event(self.symbol, self._next_event(o), ts, o, canceled, reason, expired))
-        self._forget(o)
+    # ----------------------------------------------------------------- contingent hooks
 
-    def _forget(self, o: RestingOrder) -> None:
-        del self.orders[o.order_id]
-        del self.next_fill[o.order_id]
+    def _cut_live(self, o: RestingOrder, qty: int) -> None:
+        o.leaves_qty -= qty
+        if o.leaves_qty == 0:
+            if o.where == PENDING:
+                self.pending.remove(o)
+            o.where = IN_HAND
+
+    def _hold(self, o: RestingOrder) -> None:
+        o.where = HELD
         self.triggered.discard(o.order_id)
+        if o.trail_amount or o.trail_cbps:
+            o.hwm = 0  # it trails again from the reference when it is live again
+
+    def _drop(self, o: RestingOrder) -> None:
+        if o.where == PENDING:
+            self.pending.remove(o)
+        if o.order_id in self.orders:
+            del self.orders[o.order_id]
+            del self.next_fill[o.order_id]
+        self.triggered.discard(o.order_id)
+        o.leaves_qty = 0
+        o.where = DONE
+
+    def _grow_live(self, o: RestingOrder, qty: int) -> None:
+        o.held_qty -= qty
+        o.leaves_qty += qty
+        if o.where != PENDING:
+            o.where = PENDING
+            self.pending.append(o)
 
     # ----------------------------------------------------------------- state
 
     def snapshot(self) -> dict[str, object]:
-        rows = [
-            [*o.to_row(), self.next_fill[o.order_id], o.order_id in self.triggered]
-            for o in self.orders.values()
-        ]
-        return {
+        rows = []
+        for o in self.orders.values():
+            row = o.to_row()
+            extras = row.pop() if isinstance(row[-1], dict) else None
+            row += [self.next_fill[o.order_id], o.order_id in self.triggered]
+            if extras is not None:
+                row.append(extras)
+            rows.append(row)
+        data: dict[str, object] = {
             "config": self.config.to_dict(),
             "halted": self.halted,
             "anchor_step": self.anchor_step,
             "anchor_micro": self.anchor_micro,
             "orders": rows,
         }
+        data.update(extra_state({}, self.reduce_only))
+        return data
 
     @staticmethod
     def restore(symbol: str, seq: int, data: dict[str, object]) -> FillSimulator:
@@ -349,10 +454,14 @@ class FillSimulator(Market):
         sim.anchor_micro = int(str(data["anchor_micro"]))
         rows = data["orders"]
         assert isinstance(rows, list)
+        restored: list[RestingOrder] = []
         for r in rows:
             o = RestingOrder.from_row(r)
+            o.where = HELD if o.leaves_qty == 0 and o.held_qty > 0 else IN_BOOK
             sim.orders[o.order_id] = o
             sim.next_fill[o.order_id] = int(r[14])
             if r[15]:
                 sim.triggered.add(o.order_id)
+            restored.append(o)
+        restore_extra_state(sim.reduce_only, restored, data)
         return sim

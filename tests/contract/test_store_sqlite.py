@@ -8,14 +8,17 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
+import orjson
 import pytest
 
 from shared.adapters.factory import store_from_settings
 from shared.adapters.sqlite.database import SqliteDatabase
-from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
+from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS, status_in
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus, Side
+from shared.domain.order import OPEN_STATUSES
+from shared.ports.store_codec import order_to_doc
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId, StoreUnavailable
 from shared.ports.store_journal import JournalEntry
 
@@ -435,4 +438,37 @@ async def test_positions_of_the_previous_version_gain_a_cost_basis_and_realized_
     assert await reopened.positions.apply_fills([later]) == [True]
     flat = await reopened.positions.get("acc-1", "AAPL")
     assert flat is not None and (flat.net_quantity, flat.cost, flat.realized) == (0, 0, 18)
+    await reopened.close()
+
+
+async def test_a_database_made_before_held_orders_counts_them_open_once_reopened(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "old.sqlite3"
+    await (await open_sqlite_store(path)).close()
+    held = make_order(status=OrderStatus.HELD, leaves_qty=0, held_qty=5, limit_price=150)
+    with closing(sqlite3.connect(path)) as conn:
+        # The previous version's exposure triggers, spelled before `held` was open...
+        older_open = [s for s in OPEN_STATUSES if s is not OrderStatus.HELD]
+        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        for name, sql in triggers.fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+            for row in ("NEW.", "OLD."):
+                sql = sql.replace(status_in(OPEN_STATUSES, row), status_in(older_open, row))
+            conn.execute(sql)
+        # ... which do not count a held order it stores.
+        conn.execute(
+            "INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
+            " created_at, version, dispatched, doc, updated_at, order_price, leaves_quantity)"
+            " VALUES (?, 'acc-1', ?, 'AAPL', 'buy', 'held', 1, 0, 0, ?, 1, 150, 0)",
+            (held.order_id, held.client_order_id, orjson.dumps(order_to_doc(held))),
+        )
+        conn.commit()
+        assert conn.execute("SELECT COUNT(*) FROM order_exposure").fetchone()[0] == 0
+
+    reopened = await open_sqlite_store(path)
+
+    rows = await reopened.orders.open_exposure("acc-1")
+    assert [(r.price, r.open_orders, r.leaves_qty) for r in rows] == [(150, 1, 0)]
+    assert await reopened.orders.get("acc-1", held.order_id) == held
     await reopened.close()

@@ -1,65 +1,63 @@
-"""A deliberately simple, obviously correct book: the test oracle for the fast engine.
+"""A deliberately simple, obviously correct model of the venue: the test oracle for the fast
+engine.
 
-Everything is a linear scan over plain lists. It speaks the same commands and reports a
-normalized event stream (tuples) that the engine's events are compared against.
+Everything is a linear scan over one plain list of open orders (no price levels, no queues,
+no stop lists): the best maker is the minimum of a list comprehension, a fill-or-kill check
+runs the step on a deep copy and throws it away, positions are a dict updated at every fill.
+It speaks the same commands and reports a normalized event stream (tuples) that the
+engine's events are compared against. Validation of a single order and of a group's shape
+uses the shared order rules (`shared.domain.order_rules`); everything that depends on the
+book, the clock or other orders is modeled here from the published rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
 
 from shared.domain.commands import (
     CancelAll,
     CancelOrder,
     Command,
+    ConfigureInstrument,
     ExpireOrders,
     NewOrder,
+    NewOrderGroup,
     ReplaceOrder,
     SetTradingState,
 )
+from shared.domain.order_rules import (
+    group_problem,
+    new_order_problem,
+    trail_problem,
+    trailing_stop_price,
+)
+from tests.property.oracle_orders import Norm, OGroup, OOrder
 
-Norm = tuple[object, ...]
-
-
-@dataclass
-class OOrder:
-    id: str
-    acct: str
-    buy: bool
-    type: str
-    tif: str
-    qty: int
-    px: int
-    stop: int
-    expire: int
-    stp: str
-    leaves: int
-    cum: int = 0
-    prio: int = 0
-    accept: int = 0
-
-    @property
-    def market(self) -> bool:
-        return self.type in ("market", "stop")
+OPEN = ("book", "parked", "held")
 
 
 class Oracle:
-    def __init__(self) -> None:
-        self.book: list[OOrder] = []
-        self.parked: list[OOrder] = []
+    def __init__(self, maker_fee: int = 0, taker_fee: int = 0) -> None:
+        self.orders: list[OOrder] = []  # every order not done, wherever it is
+        self.pending: list[OOrder] = []
+        self.positions: dict[str, int] = {}
         self.last = 0
         self.halted = False
         self.counter = 0
+        self.accepts = 0
         self.now = 0
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
         self.out: list[Norm] = []
+        self.fees: list[tuple[int, int]] = []  # (maker fee, taker fee) of each trade
 
     def _next(self) -> int:
         self.counter += 1
         return self.counter
 
     def live(self, order_id: str) -> OOrder | None:
-        for o in self.book + self.parked:
-            if o.id == order_id:
+        for o in self.orders:
+            if o.id == order_id and o.place in OPEN:
                 return o
         return None
 
@@ -69,40 +67,30 @@ class Oracle:
         self.now = c.ts
         if isinstance(c, NewOrder):
             self.new(c)
+        elif isinstance(c, NewOrderGroup):
+            self.new_group(c)
         elif isinstance(c, CancelOrder):
             o = self.live(c.order_id)
             if o is None or o.acct != c.account_id:
                 self.out.append(("cancel_rejected", c.order_id))
             else:
-                self.remove(o, "cancel", "CANCELED_BY_CLIENT")
+                self.end(o, "cancel", "CANCELED_BY_CLIENT")
         elif isinstance(c, ReplaceOrder):
             self.replace(c)
         elif isinstance(c, CancelAll):
-            for o in sorted(self.book + self.parked, key=lambda o: o.prio):
-                if not c.account_id or o.acct == c.account_id:
-                    self.remove(o, "cancel", c.reason or "CANCELED_BY_CLIENT")
+            self.cancel_all(c.account_id, c.reason or "CANCELED_BY_CLIENT")
         elif isinstance(c, ExpireOrders):
-            gtd = [o for o in self.book + self.parked if o.tif == "gtd" and o.expire <= c.ts]
-            for o in sorted(gtd, key=lambda o: (o.expire, o.accept)):
-                self.remove(o, "expire", "EXPIRED_GTD")
-            if c.end_of_day:
-                for o in sorted(self.book + self.parked, key=lambda o: o.prio):
-                    if o.tif == "day":
-                        self.remove(o, "expire", "EXPIRED_DAY")
+            self.expire(c.end_of_day)
         elif isinstance(c, SetTradingState):
             self.halted = c.state == "halted"
             self.out.append(("state", c.state))
             if self.halted:
-                for o in sorted(self.book + self.parked, key=lambda o: o.prio):
-                    self.remove(o, "cancel", "CANCELED_BY_HALT")
+                self.cancel_all("", "CANCELED_BY_HALT")
+        elif isinstance(c, ConfigureInstrument):
+            self.maker_fee, self.taker_fee = c.maker_fee_cbps, c.taker_fee_cbps
+            self.out.append(("configured", c.maker_fee_cbps, c.taker_fee_cbps))
 
-    def new(self, c: NewOrder) -> None:
-        if self.halted:
-            self.out.append(("rejected", c.order_id, "INSTRUMENT_HALTED"))
-            return
-        if self.live(c.order_id) is not None:
-            self.out.append(("rejected", c.order_id, "DUPLICATE_ORDER_ID"))
-            return
+    def _order(self, c: NewOrder, held: int) -> OOrder:
         o = OOrder(
             c.order_id,
             c.account_id,
@@ -114,61 +102,329 @@ class Oracle:
             c.stop_price,
             c.expire_at,
             c.stp,
-            c.quantity,
-            accept=self._next(),
+            c.quantity - held,
+            held=held,
+            display=c.display_qty,
+            post_only=c.post_only,
+            reduce_only=c.reduce_only,
+            trail_amount=c.trail_amount,
+            trail_cbps=c.trail_cbps,
+            leg=c.leg,
         )
-        self.out.append(("accepted", o.id))
-        if o.type in ("stop", "stop_limit"):
-            if self.stop_reached(o):
+        if o.trailing and held == 0:
+            o.hwm = self.last
+            o.stop = trailing_stop_price(o.buy, self.last, o.trail_amount, o.trail_cbps)
+        self.accepts += 1
+        o.accept = self.accepts
+        self.out.append(("accepted", o.id, o.leaves, o.held, o.stop))
+        self.orders.append(o)
+        if held:
+            o.place = "held"
+            o.prio = self._next()
+        return o
+
+    def new(self, c: NewOrder) -> None:
+        reason = new_order_problem(c, self.halted, self.live(c.order_id) is not None)
+        if not reason and c.post_only and self.would_take(c.side == "buy", c.price):
+            reason = "POST_ONLY_WOULD_TAKE"
+        elif not reason and c.reduce_only:
+            reason = self.reduce_only_refusal(c.account_id, c.side == "buy", c.quantity)
+        if reason:
+            self.out.append(("rejected", c.order_id, reason))
+            return
+        o = self._order(c, 0)
+        if o.waits:
+            if self.reached(o):
                 self.trigger(o)
             else:
-                o.prio = self._next()
-                self.parked.append(o)
+                self.park(o)
                 return
         else:
             self.work(o)
-        self.cascade()
+        self.settle()
+
+    def new_group(self, g: NewOrderGroup) -> None:
+        if not g.orders:
+            return
+        at, reason = -1, ""
+        for i, c in enumerate(g.orders):
+            reason = new_order_problem(c, self.halted, self.live(c.order_id) is not None, True)
+            if reason:
+                at = i
+                break
+        if not reason:
+            at, reason = group_problem(g)
+        entry = g.orders[0]
+        if not reason and entry.post_only and self.would_take(entry.side == "buy", entry.price):
+            at, reason = 0, "POST_ONLY_WOULD_TAKE"
+        if reason:
+            for i, c in enumerate(g.orders):
+                self.out.append(("rejected", c.order_id, reason if i == at else "GROUP_REJECTED"))
+            return
+        group = OGroup(g.order_class)
+        members = []
+        for c in g.orders:
+            held = c.quantity if c.leg != "entry" and g.order_class != "oco" else 0
+            o = self._order(c, held)
+            o.group = group
+            if c.leg == "entry":
+                group.entry = o
+            elif c.leg == "take_profit":
+                group.tp = o
+            else:
+                group.sl = o
+            members.append(o)
+        for o in [m for m in members if m.held == 0]:
+            if o.place == "hand" and o.leaves > 0:
+                if o.waits:
+                    if self.reached(o):
+                        self.trigger(o)
+                    else:
+                        self.park(o)
+                else:
+                    self.work(o)
+        self.settle()
 
     def replace(self, c: ReplaceOrder) -> None:
         o = self.live(c.order_id)
         if o is None or o.acct != c.account_id:
             self.out.append(("replace_rejected", c.order_id))
             return
-        parked = o in self.parked
+        parked = o.place == "parked"
         qty = c.quantity or o.qty
+        new_trail = c.trail_amount != 0 or c.trail_cbps != 0
+        reason = ""
+        if o.leg in ("take_profit", "stop_loss") and qty != o.qty:
+            reason = "LEG_QUANTITY_FOLLOWS_ENTRY"
+        elif qty <= o.done_qty:
+            reason = "REPLACE_QTY_AT_OR_BELOW_FILLED"
+        elif (
+            (c.price and o.type not in ("limit", "stop_limit"))
+            or (
+                c.stop_price
+                and not (o.place in ("parked", "held") and o.type in ("stop", "stop_limit"))
+            )
+            or (new_trail and not o.trailing)
+        ):
+            reason = "REPLACE_INVALID"
+        elif new_trail:
+            reason = trail_problem(o.type, c.trail_amount, c.trail_cbps)
+        moves = c.price != 0 and c.price != o.px
+        if not reason and o.post_only and moves and self.would_take(o.buy, c.price):
+            reason = "POST_ONLY_WOULD_TAKE"
+        if not reason and o.reduce_only and qty > o.qty:
+            reason = self.reduce_only_refusal(o.acct, o.buy, qty - o.qty)
+        if reason:
+            self.out.append(("replace_rejected", o.id, reason))
+            return
         px = c.price or o.px
         stop = c.stop_price or o.stop
-        if qty <= o.cum:
-            self.out.append(("replace_rejected", o.id, "REPLACE_QTY_AT_OR_BELOW_FILLED"))
-            return
-        if (c.price and o.type not in ("limit", "stop_limit")) or (c.stop_price and not parked):
-            self.out.append(("replace_rejected", o.id, "REPLACE_INVALID"))
-            return
+        if new_trail:
+            o.trail_amount, o.trail_cbps = c.trail_amount, c.trail_cbps
+            stop = trailing_stop_price(o.buy, o.hwm, o.trail_amount, o.trail_cbps)
         kept = px == o.px and stop == o.stop and qty <= o.qty and not parked
-        o.qty, o.px, o.stop, o.leaves = qty, px, stop, qty - o.cum
+        delta = qty - o.qty
+        was = o.place
+        if not (kept and was == "book") and was in ("book", "parked"):
+            o.place = "hand"
+            o.shown = 0
+        o.qty, o.px, o.stop = qty, px, stop
+        o.leaves += delta
+        if o.display:
+            o.shown = min(o.shown, o.leaves)
         self.out.append(("replaced", o.id, qty, px, stop, o.leaves, kept))
-        if kept:
+        self.legs_follow(o, delta)
+        if (kept and was == "book") or was == "held":
             return
-        (self.parked if parked else self.book).remove(o)
         if parked:
-            if self.stop_reached(o):
+            if self.reached(o):
                 self.trigger(o)
             else:
-                o.prio = self._next()
-                self.parked.append(o)
+                self.park(o)
         else:
             self.work(o)
-        self.cascade()
+        self.settle()
 
-    # ------------------------------------------------------------------ mechanics
+    def cancel_all(self, account: str, reason: str) -> None:
+        targets = [o for o in self.orders if o.place in OPEN and (not account or o.acct == account)]
+        for o in sorted(targets, key=lambda o: o.prio):
+            if o.place != "done":
+                self.end(o, "cancel", reason, cascade=False)
 
-    def remove(self, o: OOrder, kind: str, reason: str) -> None:
-        (self.parked if o in self.parked else self.book).remove(o)
-        self.out.append((kind, o.id, o.leaves, reason))
-        o.leaves = 0
+    def expire(self, end_of_day: bool) -> None:
+        gtd = [
+            o for o in self.orders if o.place in OPEN and o.tif == "gtd" and o.expire <= self.now
+        ]
+        for o in sorted(gtd, key=lambda o: (o.expire, o.accept)):
+            if o.place != "done":
+                self.end(o, "expire", "EXPIRED_GTD")
+        if end_of_day:
+            day = [o for o in self.orders if o.place in OPEN and o.tif == "day"]
+            for o in sorted(day, key=lambda o: o.prio):
+                if o.place != "done":
+                    self.end(o, "expire", "EXPIRED_DAY")
 
-    def stop_reached(self, o: OOrder) -> bool:
-        if self.last == 0:
+    # ------------------------------------------------------------------ places
+
+    def rest(self, o: OOrder) -> None:
+        o.place = "book"
+        o.prio = self._next()
+        if o.display:
+            o.shown = min(o.display, o.leaves)
+
+    def park(self, o: OOrder) -> None:
+        o.place = "parked"
+        o.prio = self._next()
+
+    def to_held(self, o: OOrder) -> None:
+        if o.place == "pending":
+            self.pending.remove(o)
+        o.place = "held"
+        o.prio = self._next()
+        o.shown = 0
+        o.was_triggered = False
+        if o.trailing:
+            o.hwm = 0
+
+    def filled_out(self, o: OOrder) -> None:
+        if o.held:
+            self.to_held(o)
+        else:
+            o.place = "done"
+            self.orders.remove(o)
+
+    def end(self, o: OOrder, kind: str, reason: str, cascade: bool = True) -> None:
+        canceled = o.open
+        if o.place == "pending":
+            self.pending.remove(o)
+        o.place = "done"
+        o.leaves = o.held = o.shown = 0
+        self.orders.remove(o)
+        self.out.append((kind, o.id, canceled, reason))
+        if o.group is not None and cascade:
+            self.after_end(o, reason, kind == "expire")
+
+    def after_end(self, o: OOrder, reason: str, expired: bool) -> None:
+        g = o.group
+        assert g is not None
+        if o.leg == "entry":
+            self.sync_legs(g, 0)
+            return
+        if reason != "CANCELED_BY_CLIENT" and not expired:
+            return
+        other = g.other_exit(o)
+        if other is not None:
+            if expired:
+                self.end(other, "expire", reason)
+            else:
+                self.end(other, "cancel", "GROUP_CANCELED")
+        entry = g.live_entry()
+        if entry is not None:
+            self.end(entry, "cancel", "GROUP_CANCELED")
+
+    # ------------------------------------------------------------------ restatements
+
+    def restated(self, o: OOrder, reason: str, canceled: int) -> None:
+        self.out.append(("restated", o.id, reason, o.leaves, o.held, canceled, o.qty))
+
+    def reduce(self, o: OOrder, qty: int, reason: str) -> None:
+        live = min(qty, o.leaves)
+        held = qty - live
+        if o.leaves == live and o.held == held:
+            self.end(o, "cancel", reason)
+            return
+        o.leaves -= live
+        o.shown = min(o.shown, o.leaves)
+        if o.leaves == 0 and live:
+            self.to_held(o)
+        o.held -= held
+        self.restated(o, reason, qty)
+        if o.leg == "entry" and o.group is not None:
+            self.sync_legs(o.group, o.leaves)
+
+    def cut_held(self, o: OOrder, qty: int, reason: str) -> None:
+        if o.leaves == 0 and o.held == qty:
+            self.end(o, "cancel", reason)
+            return
+        o.held -= qty
+        self.restated(o, reason, qty)
+
+    def sync_legs(self, g: OGroup, entry_open: int) -> None:
+        for leg in g.exits():
+            if leg.held > entry_open:
+                self.cut_held(leg, leg.held - entry_open, "PARENT_CANCELED")
+
+    def legs_follow(self, o: OOrder, delta: int) -> None:
+        g = o.group
+        if g is None or o.leg != "entry" or delta == 0:
+            return
+        for leg in g.exits():
+            held = max(0, leg.held + delta)
+            change = held - leg.held
+            if change == 0:
+                continue
+            if leg.leaves == 0 and held == 0:
+                self.end(leg, "cancel", "PARENT_REPLACED")
+                continue
+            leg.held = held
+            leg.qty += change
+            self.restated(leg, "PARENT_REPLACED", 0)
+
+    def group_fill(self, o: OOrder, qty: int) -> None:
+        g = o.group
+        assert g is not None
+        if o.leg == "entry":
+            for leg in g.exits():
+                if leg.held > 0:
+                    release = min(qty, leg.held)
+                    if leg.place != "pending":
+                        leg.was_triggered = leg.place == "book" and leg.waits
+                        leg.place = "pending"
+                        leg.shown = 0
+                        self.pending.append(leg)
+                    leg.held -= release
+                    leg.leaves += release
+                    self.restated(leg, "LEG_RELEASED", 0)
+            if o.place == "done" or o.open == 0:
+                self.sync_legs(g, 0)
+            return
+        other = g.other_exit(o)
+        if other is not None:
+            self.reduce(other, min(qty, other.open), "OCO_SIBLING_FILLED")
+
+    # ------------------------------------------------------------------ reduce-only
+
+    def reduce_only_refusal(self, account: str, buy: bool, qty: int) -> str:
+        net = self.positions.get(account, 0)
+        open_qty = sum(
+            o.open for o in self.orders if o.reduce_only and o.acct == account and o.buy == buy
+        )
+        reduces = net < 0 if buy else net > 0
+        return "" if reduces and qty + open_qty <= abs(net) else "REDUCE_ONLY_WOULD_INCREASE"
+
+    def trim(self, account: str) -> None:
+        mine = [o for o in self.orders if o.reduce_only and o.acct == account]
+        if not mine:
+            return
+        mine.sort(key=lambda o: o.accept)
+        net = self.positions.get(account, 0)
+        sells = sum(o.open for o in mine if not o.buy) - max(net, 0)
+        buys = sum(o.open for o in mine if o.buy) - max(-net, 0)
+        for o in reversed(mine):
+            excess = buys if o.buy else sells
+            if excess <= 0:
+                continue
+            cut = min(excess, o.open)
+            if o.buy:
+                buys -= cut
+            else:
+                sells -= cut
+            self.reduce(o, cut, "REDUCE_ONLY_TRIMMED")
+
+    # ------------------------------------------------------------------ stops
+
+    def reached(self, o: OOrder) -> bool:
+        if self.last == 0 or o.stop == 0:
             return False
         return self.last >= o.stop if o.buy else self.last <= o.stop
 
@@ -176,87 +432,160 @@ class Oracle:
         self.out.append(("triggered", o.id))
         self.work(o)
 
-    def cascade(self) -> None:
+    def settle(self) -> None:
         while True:
-            buys = [o for o in self.parked if o.buy and self.stop_reached(o)]
-            sells = [o for o in self.parked if not o.buy and self.stop_reached(o)]
+            if self.pending:
+                self.work_released(self.pending.pop(0))
+                continue
+            parked = [o for o in self.orders if o.place == "parked" and self.reached(o)]
+            buys = [o for o in parked if o.buy]
+            sells = [o for o in parked if not o.buy]
             if buys:
-                o = min(buys, key=lambda o: (o.stop, o.prio))
+                self.trigger(min(buys, key=lambda o: (o.stop, o.prio)))
             elif sells:
-                o = min(sells, key=lambda o: (-o.stop, o.prio))
+                self.trigger(min(sells, key=lambda o: (-o.stop, o.prio)))
             else:
                 return
-            self.parked.remove(o)
-            self.trigger(o)
 
-    def crosses(self, t: OOrder, m: OOrder) -> bool:
-        if t.market:
-            return True
-        return m.px <= t.px if t.buy else m.px >= t.px
+    def work_released(self, o: OOrder) -> None:
+        o.place = "hand"
+        if o.was_triggered or not o.waits:
+            o.was_triggered = False
+            self.work(o)
+            return
+        if o.trailing and o.hwm == 0:
+            before = o.stop
+            o.hwm = self.last
+            o.stop = trailing_stop_price(o.buy, self.last, o.trail_amount, o.trail_cbps)
+            if o.stop != before:
+                self.out.append(("moved", o.id, o.stop, o.hwm))
+        if self.reached(o):
+            self.trigger(o)
+        else:
+            self.park(o)
+
+    def follow(self, high: int, low: int) -> None:
+        trailing = [o for o in self.orders if o.place == "parked" and o.trailing]
+        for o in sorted(trailing, key=lambda o: o.prio):
+            if o.buy:
+                if o.hwm != 0 and low >= o.hwm:
+                    continue
+                o.hwm = low
+            else:
+                if high <= o.hwm:
+                    continue
+                o.hwm = high
+            stop = trailing_stop_price(o.buy, o.hwm, o.trail_amount, o.trail_cbps)
+            if stop != o.stop:
+                o.stop = stop
+                self.out.append(("moved", o.id, stop, o.hwm))
+
+    # ------------------------------------------------------------------ matching
+
+    def would_take(self, buy: bool, price: int) -> bool:
+        return any(
+            m.place == "book" and m.buy != buy and (m.px <= price if buy else m.px >= price)
+            for m in self.orders
+        )
 
     def best(self, t: OOrder) -> OOrder | None:
-        cands = [m for m in self.book if m.buy != t.buy and self.crosses(t, m)]
+        cands = [
+            m
+            for m in self.orders
+            if m.place == "book"
+            and m.buy != t.buy
+            and (t.market or (m.px <= t.px if t.buy else m.px >= t.px))
+        ]
         if not cands:
             return None
         if t.buy:
             return min(cands, key=lambda m: (m.px, m.prio))
         return min(cands, key=lambda m: (-m.px, m.prio))
 
-    def expired(self, m: OOrder) -> bool:
-        return m.tif == "gtd" and m.expire <= self.now
-
-    def fillable(self, t: OOrder) -> int:
-        cands = [
-            m for m in self.book if m.buy != t.buy and self.crosses(t, m) and not self.expired(m)
-        ]
-        cands.sort(key=(lambda m: (m.px, m.prio)) if t.buy else (lambda m: (-m.px, m.prio)))
-        total = 0
-        for m in cands:
-            if m.acct == t.acct:
-                if t.stp != "cancel_oldest":
-                    return total
-                continue
-            total += m.leaves
-        return total
+    def fok_fills(self, t: OOrder) -> bool:
+        """Would the whole taker fill now? Play the step on a copy and look."""
+        memo: dict[int, object] = {}
+        twin = copy.deepcopy(self, memo)
+        tt = memo[id(t)]
+        assert isinstance(tt, OOrder)
+        want, cum = tt.leaves, tt.cum
+        twin.match(tt, [])
+        return tt.cum - cum == want
 
     def work(self, t: OOrder) -> None:
-        if t.tif == "fok" and self.fillable(t) < t.leaves:
-            self.out.append(("cancel", t.id, t.leaves, "FOK_NOT_FILLABLE"))
-            t.leaves = 0
+        """One taker's matching step, then its remainder and the step's aftermath."""
+        t.place = "hand"
+        if t.tif == "fok" and not self.fok_fills(t):
+            self.reduce(t, t.leaves, "FOK_NOT_FILLABLE")
             return
-        while t.leaves:
+        prices: list[int] = []
+        not_prevented = self.match(t, prices)
+        if t.place == "hand":
+            if not not_prevented:
+                self.reduce(t, t.leaves, "SELF_TRADE_PREVENTED")
+            elif t.leaves == 0:
+                self.filled_out(t)
+            elif t.market:
+                self.reduce(t, t.leaves, "IOC_REMAINDER" if t.cum else "MARKET_NO_LIQUIDITY")
+            elif t.tif in ("ioc", "fok"):
+                self.reduce(t, t.leaves, "IOC_REMAINDER")
+            else:
+                self.rest(t)
+        if prices:
+            self.trim(t.acct)
+            self.follow(max(prices), min(prices))
+
+    def match(self, t: OOrder, prices: list[int]) -> bool:
+        """Fill taker `t` against the best makers. False: STP canceled it."""
+        while t.leaves > 0:
             m = self.best(t)
             if m is None:
-                break
-            if self.expired(m):  # an expired GTD order expires on contact, never trades
-                self.remove(m, "expire", "EXPIRED_GTD")
+                return True
+            if m.tif == "gtd" and m.expire <= self.now:  # expires on contact, never trades
+                self.end(m, "expire", "EXPIRED_GTD")
                 continue
             if m.acct == t.acct:
+                if t.stp == "decrement":
+                    if not self.decrement(m, t):
+                        return False
+                    continue
                 if t.stp != "cancel_newest":
-                    self.remove(m, "cancel", "SELF_TRADE_PREVENTED")
+                    self.reduce(m, m.leaves, "SELF_TRADE_PREVENTED")
                 if t.stp != "cancel_oldest":
-                    self.out.append(("cancel", t.id, t.leaves, "SELF_TRADE_PREVENTED"))
-                    t.leaves = 0
-                    return
+                    return False
                 continue
-            q = min(t.leaves, m.leaves)
-            t.leaves -= q
-            t.cum += q
+            q = min(t.leaves, m.shown if m.display else m.leaves)
             m.leaves -= q
             m.cum += q
-            self.last = m.px
+            t.leaves -= q
+            t.cum += q
             self.out.append(("fill", m.id, t.id, q, m.px))
+            self.fees.append((q * m.px * self.maker_fee, q * m.px * self.taker_fee))
+            prices.append(m.px)
+            self.last = m.px
+            for o in (m, t):
+                self.positions[o.acct] = self.positions.get(o.acct, 0) + (q if o.buy else -q)
             if m.leaves == 0:
-                self.book.remove(m)
-        if not t.leaves:
-            return
-        if t.market:
-            reason = "IOC_REMAINDER" if t.cum else "MARKET_NO_LIQUIDITY"
-            self.out.append(("cancel", t.id, t.leaves, reason))
-            t.leaves = 0
-        elif t.tif in ("ioc", "fok"):
-            self.out.append(("cancel", t.id, t.leaves, "IOC_REMAINDER"))
-            t.leaves = 0
-        else:
-            t.prio = self._next()
-            self.book.append(t)
+                self.filled_out(m)
+            elif m.display:
+                m.shown -= q
+                if m.shown == 0:  # the next slice waits at the back of the queue
+                    m.shown = min(m.display, m.leaves)
+                    m.prio = self._next()
+            if m.group is not None:
+                self.group_fill(m, q)
+            if t.group is not None:
+                self.group_fill(t, q)
+            self.trim(m.acct)
+        return True
+
+    def decrement(self, m: OOrder, t: OOrder) -> bool:
+        resting, taking = m.leaves, t.leaves
+        if taking < resting:
+            self.reduce(m, taking, "SELF_TRADE_DECREMENTED")
+            return False
+        self.reduce(m, resting, "SELF_TRADE_PREVENTED")
+        if taking == resting:
+            return False
+        self.reduce(t, resting, "SELF_TRADE_DECREMENTED")
+        return True
