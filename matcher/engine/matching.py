@@ -13,6 +13,8 @@ the stops the last trade reached trigger (one at a time, each its own step).
 
 from __future__ import annotations
 
+from heapq import heapify, heappop, heappush
+
 from matcher.engine.book import BookSide
 from matcher.engine.contingent import ContingentMarket
 from matcher.engine.emit import closed_event, trailing_moved_event, triggered_event
@@ -45,6 +47,8 @@ from shared.domain.commands import NewOrder
 from shared.domain.events import Event, OrderFilled
 from shared.domain.order_rules import trailing_stop_price, waits_for_trigger
 
+StopKey = tuple[int, int, str]
+
 
 class BookMarket(ContingentMarket):
     """One instrument's book, stop orders, held legs, sequence counter and trading state."""
@@ -59,8 +63,11 @@ class BookMarket(ContingentMarket):
         self.asks = BookSide(False)
         self.orders: dict[str, RestingOrder] = {}  # live orders in the book
         self.stops: dict[str, RestingOrder] = {}  # stop orders waiting for their trigger
-        self.buy_stops: list[tuple[int, int, str]] = []  # (stop px, entry seq, id) ascending
-        self.sell_stops: list[tuple[int, int, str]] = []  # (-stop px, entry seq, id) ascending
+        # Heaps of parked stops (with a stop price) in trigger order: buys (stop px, entry
+        # seq, id), sells (-stop px, entry seq, id). A key whose order left the stops or
+        # moved (a trailing stop) is stale: skipped when it comes up, swept now and then.
+        self.buy_stops: list[StopKey] = []
+        self.sell_stops: list[StopKey] = []
         self.trailing: list[RestingOrder] = []  # parked trailing stops, in parking order
         self.held: dict[str, RestingOrder] = {}  # contingent legs with nothing live
         self.gtd_heap: list[tuple[int, int, str]] = []  # (expire_at, entry seq, id)
@@ -82,6 +89,10 @@ class BookMarket(ContingentMarket):
 
     def _has(self, order_id: str) -> bool:
         return order_id in self.orders or order_id in self.stops or order_id in self.held
+
+    def is_open(self, order_id: str) -> bool:
+        """An order with this id is open here (in the book, waiting for its trigger, held)."""
+        return self._has(order_id)
 
     def _would_take(self, is_buy: bool, price: int) -> bool:
         """A limit order at `price` would cross the best opposite price now."""
@@ -412,15 +423,43 @@ class BookMarket(ContingentMarket):
 
     def _list_stop(self, o: RestingOrder) -> None:
         if o.is_buy:
-            _insort(self.buy_stops, (o.stop_price, o.entry_seq, o.order_id))
+            heappush(self.buy_stops, (o.stop_price, o.entry_seq, o.order_id))
         else:
-            _insort(self.sell_stops, (-o.stop_price, o.entry_seq, o.order_id))
+            heappush(self.sell_stops, (-o.stop_price, o.entry_seq, o.order_id))
 
     def _unlist_stop(self, o: RestingOrder) -> None:
-        if o.is_buy:
-            self.buy_stops.remove((o.stop_price, o.entry_seq, o.order_id))
-        else:
-            self.sell_stops.remove((-o.stop_price, o.entry_seq, o.order_id))
+        """`o`'s key goes stale (lazily); the heaps are swept when mostly stale."""
+        if len(self.buy_stops) + len(self.sell_stops) > 2 * len(self.stops) + 64:
+            self._sweep_stops()
+
+    def _sweep_stops(self) -> None:
+        self.buy_stops = [k for k in self.buy_stops if self._listed(k, True)]
+        self.sell_stops = [k for k in self.sell_stops if self._listed(k, False)]
+        heapify(self.buy_stops)
+        heapify(self.sell_stops)
+
+    def _listed(self, key: StopKey, buy: bool) -> bool:
+        """The key is the current one of a parked stop."""
+        o = self.stops.get(key[2])
+        if o is None or o.entry_seq != key[1]:
+            return False
+        return o.stop_price == key[0] if buy else o.stop_price == -key[0]
+
+    def _next_stop(
+        self, heap: list[tuple[int, int, str]], buy: bool
+    ) -> tuple[int, int, str] | None:
+        """The current key at the top of a stop heap (stale ones dropped), or None."""
+        while heap:
+            key = heap[0]
+            if self._listed(key, buy):
+                return key
+            heappop(heap)
+        return None
+
+    def parked_in_order(self, buys: bool) -> list[RestingOrder]:
+        """A side's parked stops that have a stop price, in trigger order."""
+        heap = self.buy_stops if buys else self.sell_stops
+        return [self.stops[k[2]] for k in sorted(heap) if self._listed(k, buys)]
 
     def _unpark(self, o: RestingOrder) -> None:
         del self.stops[o.order_id]
@@ -443,13 +482,14 @@ class BookMarket(ContingentMarket):
             last = self.last_px
             if last == 0:
                 return
-            key: tuple[int, int, str] | None = None
-            if self.buy_stops and self.buy_stops[0][0] <= last:
-                key = self.buy_stops.pop(0)
-            elif self.sell_stops and -self.sell_stops[0][0] >= last:
-                key = self.sell_stops.pop(0)
-            if key is None:
-                return
+            key = self._next_stop(self.buy_stops, True)
+            if key is not None and key[0] <= last:
+                heappop(self.buy_stops)
+            else:
+                key = self._next_stop(self.sell_stops, False)
+                if key is None or -key[0] < last:
+                    return
+                heappop(self.sell_stops)
             o = self.stops.pop(key[2])
             if o.trail_amount or o.trail_cbps:
                 self.trailing.remove(o)
@@ -498,14 +538,3 @@ class BookMarket(ContingentMarket):
 
 def entry_key(o: RestingOrder) -> tuple[int, str]:
     return (o.entry_seq, o.order_id)
-
-
-def _insort(items: list[tuple[int, int, str]], item: tuple[int, int, str]) -> None:
-    lo, hi = 0, len(items)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if items[mid] < item:
-            lo = mid + 1
-        else:
-            hi = mid
-    items.insert(lo, item)
