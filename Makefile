@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build run test simulate lint typecheck unit bench clean services-up services-down web screenshot
+.PHONY: build run test simulate lint typecheck unit bench bench-mixed clean services-up services-down web screenshot
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -55,6 +55,15 @@ screenshot: $(BUILT)
 
 bench: $(BUILT)
 	$(BIN)/python -m matcher.bench ../shared/bench/book-1m-seed42.csv.gz
+
+# The same size of workload with a quarter of the orders icebergs, trailing stops or
+# brackets, generated from its seed (the generator plays it through the engine: ~20 s).
+MIXED := build/bench/mixed-1m-seed42.csv.gz
+$(MIXED): matcher/bench_workload.py matcher/bench.py $(BUILT)
+	$(BIN)/python -m matcher.bench_workload --seed 42 --ops 1000000 --out $(MIXED)
+
+bench-mixed: $(BUILT) $(MIXED)
+	$(BIN)/python -m matcher.bench $(MIXED)
 
 # The fault-injection simulation over many seeds (make test runs 20 of them).
 simulate: $(BUILT)
