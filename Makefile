@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 # The engine and the domain events/commands are compiled with mypyc (see setup.py).
 COMPILED_SRC := shared/domain/reasons.py shared/domain/events.py shared/domain/commands.py \
-	shared/domain/codes.py shared/domain/order_rules.py \
+	shared/domain/codes.py shared/domain/order_rules.py shared/domain/group_rules.py \
 	$(wildcard matcher/engine/*.py)
 BUILT := .venv/.built
 

@@ -1,7 +1,6 @@
-"""The matching engine's book mechanics: a taker's matching step, resting, parking stops,
-the step's aftermath (legs released during it, trailing stops, stops it triggered), and the
-hooks the contingent rules act through. `MatchingEngine` (engine.py) turns commands into
-these steps.
+"""The matching engine's book mechanics: a taker's matching step, resting, and the hooks
+the contingent rules act through (stops are `StopsMarket`'s, stops.py). `MatchingEngine`
+(engine.py) turns commands into these steps.
 
 A matching step is one taker against the book. Its fills come in pairs (maker, taker), each
 followed at once by what it causes to other orders (an entry's legs released, an OCO sibling
@@ -13,12 +12,10 @@ the stops the last trade reached trigger (one at a time, each its own step).
 
 from __future__ import annotations
 
-from heapq import heapify, heappop, heappush
-
 from matcher.engine.book import BookSide
-from matcher.engine.contingent import ContingentMarket
-from matcher.engine.emit import closed_event, trailing_moved_event, triggered_event
+from matcher.engine.emit import closed_event
 from matcher.engine.fillable import fillable
+from matcher.engine.stops import StopsMarket
 from matcher.engine.working import (
     DONE,
     HELD,
@@ -45,30 +42,20 @@ from shared.domain.codes import (
 )
 from shared.domain.commands import NewOrder
 from shared.domain.events import Event, OrderFilled
-from shared.domain.order_rules import trailing_stop_price, waits_for_trigger
-
-StopKey = tuple[int, int, str]
+from shared.domain.order_rules import waits_for_trigger
 
 
-class BookMarket(ContingentMarket):
+class BookMarket(StopsMarket):
     """One instrument's book, stop orders, held legs, sequence counter and trading state."""
 
     def __init__(self, symbol: str, maker_fee_cbps: int = 0, taker_fee_cbps: int = 0) -> None:
         super().__init__(symbol)
         self.maker_fee_cbps = maker_fee_cbps
         self.taker_fee_cbps = taker_fee_cbps
-        self.last_px = 0
         self.state = ACTIVE
         self.bids = BookSide(True)
         self.asks = BookSide(False)
         self.orders: dict[str, RestingOrder] = {}  # live orders in the book
-        self.stops: dict[str, RestingOrder] = {}  # stop orders waiting for their trigger
-        # Heaps of parked stops (with a stop price) in trigger order: buys (stop px, entry
-        # seq, id), sells (-stop px, entry seq, id). A key whose order left the stops or
-        # moved (a trailing stop) is stale: skipped when it comes up, swept now and then.
-        self.buy_stops: list[StopKey] = []
-        self.sell_stops: list[StopKey] = []
-        self.trailing: list[RestingOrder] = []  # parked trailing stops, in parking order
         self.held: dict[str, RestingOrder] = {}  # contingent legs with nothing live
         self.gtd_heap: list[tuple[int, int, str]] = []  # (expire_at, entry seq, id)
         self.step_first_px = 0  # the first trade price of the current step (0: none)
@@ -385,143 +372,6 @@ class BookMarket(ContingentMarket):
         if w != PENDING:
             o.where = PENDING
             self.pending.append(o)
-
-    def _work_released(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        """A leg released during the step that just ended: it rests or matches (a
-        take-profit, a triggered stop-limit), or is parked or triggers (a stop-loss)."""
-        o.where = IN_HAND
-        if o.triggered or not waits_for_trigger(o.order_type):
-            o.triggered = False
-            self._execute(o, ts, out)
-            return
-        if (o.trail_amount or o.trail_cbps) and o.hwm == 0:
-            before = o.stop_price
-            self._start_trailing(o, self.last_px)
-            if o.stop_price != before:
-                out.append(trailing_moved_event(self.symbol, self._next_event(o), ts, o))
-        if self._stop_reached(o):
-            self._trigger(o, ts, out)
-        else:
-            self._park(o)
-
-    # ----------------------------------------------------------------- stops
-
-    def _stop_reached(self, o: RestingOrder) -> bool:
-        last = self.last_px
-        if last == 0 or o.stop_price == 0:
-            return False
-        return last >= o.stop_price if o.is_buy else last <= o.stop_price
-
-    def _park(self, o: RestingOrder) -> None:
-        o.entry_seq = self._next_entry()
-        o.where = PARKED
-        self.stops[o.order_id] = o
-        if o.trail_amount or o.trail_cbps:
-            self.trailing.append(o)
-        if o.stop_price > 0:
-            self._list_stop(o)
-
-    def _list_stop(self, o: RestingOrder) -> None:
-        if o.is_buy:
-            heappush(self.buy_stops, (o.stop_price, o.entry_seq, o.order_id))
-        else:
-            heappush(self.sell_stops, (-o.stop_price, o.entry_seq, o.order_id))
-
-    def _unlist_stop(self, o: RestingOrder) -> None:
-        """`o`'s key goes stale (lazily); the heaps are swept when mostly stale."""
-        if len(self.buy_stops) + len(self.sell_stops) > 2 * len(self.stops) + 64:
-            self._sweep_stops()
-
-    def _sweep_stops(self) -> None:
-        self.buy_stops = [k for k in self.buy_stops if self._listed(k, True)]
-        self.sell_stops = [k for k in self.sell_stops if self._listed(k, False)]
-        heapify(self.buy_stops)
-        heapify(self.sell_stops)
-
-    def _listed(self, key: StopKey, buy: bool) -> bool:
-        """The key is the current one of a parked stop."""
-        o = self.stops.get(key[2])
-        if o is None or o.entry_seq != key[1]:
-            return False
-        return o.stop_price == key[0] if buy else o.stop_price == -key[0]
-
-    def _next_stop(
-        self, heap: list[tuple[int, int, str]], buy: bool
-    ) -> tuple[int, int, str] | None:
-        """The current key at the top of a stop heap (stale ones dropped), or None."""
-        while heap:
-            key = heap[0]
-            if self._listed(key, buy):
-                return key
-            heappop(heap)
-        return None
-
-    def parked_in_order(self, buys: bool) -> list[RestingOrder]:
-        """A side's parked stops that have a stop price, in trigger order."""
-        heap = self.buy_stops if buys else self.sell_stops
-        return [self.stops[k[2]] for k in sorted(heap) if self._listed(k, buys)]
-
-    def _unpark(self, o: RestingOrder) -> None:
-        del self.stops[o.order_id]
-        if o.trail_amount or o.trail_cbps:
-            self.trailing.remove(o)
-        if o.stop_price > 0:
-            self._unlist_stop(o)
-
-    def _trigger(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        out.append(triggered_event(self.symbol, self._next_event(o), ts, o, self.last_px))
-        self._execute(o, ts, out)
-
-    def _settle(self, ts: int, out: list[Event]) -> None:
-        """After a step: work the legs it released, then trigger every stop the last trade
-        price reached, cascading, in stop-price order (each its own step)."""
-        while True:
-            if self.pending:
-                self._work_released(self.pending.pop(0), ts, out)
-                continue
-            last = self.last_px
-            if last == 0:
-                return
-            key = self._next_stop(self.buy_stops, True)
-            if key is not None and key[0] <= last:
-                heappop(self.buy_stops)
-            else:
-                key = self._next_stop(self.sell_stops, False)
-                if key is None or -key[0] < last:
-                    return
-                heappop(self.sell_stops)
-            o = self.stops.pop(key[2])
-            if o.trail_amount or o.trail_cbps:
-                self.trailing.remove(o)
-            o.where = IN_HAND
-            self._trigger(o, ts, out)
-
-    def _follow(self, first_px: int, ts: int, out: list[Event]) -> None:
-        """Trailing stops follow the step's trades (from `first_px` to the last price, one
-        way: a step walks the book): a sell's high-water mark takes the highest, a buy's
-        the lowest; TrailingStopMoved when its stop moves."""
-        last = self.last_px
-        high = first_px if first_px > last else last
-        low = first_px if first_px < last else last
-        for o in self.trailing:
-            hwm = o.hwm
-            if o.is_buy:
-                if hwm != 0 and low >= hwm:
-                    continue
-                hwm = low
-            else:
-                if high <= hwm:
-                    continue
-                hwm = high
-            o.hwm = hwm
-            stop = trailing_stop_price(o.is_buy, hwm, o.trail_amount, o.trail_cbps)
-            if stop == o.stop_price:
-                continue
-            if o.stop_price > 0:
-                self._unlist_stop(o)
-            o.stop_price = stop
-            self._list_stop(o)
-            out.append(trailing_moved_event(self.symbol, self._next_event(o), ts, o))
 
     # ----------------------------------------------------------------- queries
 
