@@ -15,6 +15,7 @@ COMPILED_MODULES = [
     "shared/domain/group_rules.py",
     "shared/domain/order_rules.py",
     "matcher/engine/working.py",
+    "matcher/engine/positions.py",
     "matcher/engine/book.py",
     "matcher/engine/market.py",
     "matcher/engine/contingent.py",
