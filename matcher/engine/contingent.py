@@ -290,6 +290,13 @@ class ContingentMarket(Market):
                 buys -= cut
             self._reduce(o, cut, reasons.REDUCE_ONLY_TRIMMED, ts, out)
 
+    def keep_positions(self, out: list[Event]) -> None:
+        """After a command of a market used alone (no `InstrumentVenues` around it): fold its
+        fills into the position book, as the venues do."""
+        self.book.fold(out)
+        if self.running:
+            self.resync()
+
     def resync(self) -> None:
         """After a command: the running positions agree with the venues' book again (an
         account trading on both venues moved there too)."""

@@ -209,11 +209,10 @@ class MatchingEngine(BookMarket):
             return
         new_px = c.price if c.price > 0 else o.price
         new_stop = c.stop_price if c.stop_price > 0 else o.stop_price
-        if c.trail_amount or c.trail_cbps:
-            o_trail = (c.trail_amount, c.trail_cbps)
-            new_stop = trailing_stop_price(o.is_buy, o.hwm, o_trail[0], o_trail[1])
-        else:
-            o_trail = (o.trail_amount, o.trail_cbps)
+        trail_amount, trail_cbps = o.trail_amount, o.trail_cbps
+        if c.trail_amount or c.trail_cbps:  # a new trail: the stop moves from the same mark
+            trail_amount, trail_cbps = c.trail_amount, c.trail_cbps
+            new_stop = trailing_stop_price(o.is_buy, o.hwm, trail_amount, trail_cbps)
         keeps_priority = (
             new_px == o.price and new_stop == o.stop_price and new_qty <= o.quantity and not parked
         )
@@ -237,7 +236,7 @@ class MatchingEngine(BookMarket):
         o.quantity = new_qty
         o.price = new_px
         o.leaves_qty += delta
-        o.trail_amount, o.trail_cbps = o_trail
+        o.trail_amount, o.trail_cbps = trail_amount, trail_cbps
         o.stop_price = new_stop
         seq = self._next_event(o)
         out.append(replaced_event(self.symbol, seq, ts, o, keeps_priority, c.client_order_id))

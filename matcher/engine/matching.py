@@ -1,7 +1,6 @@
-"""The matching engine's book mechanics: a taker's matching step, resting, parking stops,
-the step's aftermath (legs released during it, trailing stops, stops it triggered), and the
-hooks the contingent rules act through. `MatchingEngine` (engine.py) turns commands into
-these steps.
+"""The matching engine's book mechanics: a taker's matching step, resting, and the hooks
+the contingent rules act through (stops are `StopsMarket`'s, stops.py). `MatchingEngine`
+(engine.py) turns commands into these steps.
 
 A matching step is one taker against the book. Its fills come in pairs (maker, taker), each
 followed at once by what it causes to other orders (an entry's legs released, an OCO sibling
@@ -14,9 +13,9 @@ the stops the last trade reached trigger (one at a time, each its own step).
 from __future__ import annotations
 
 from matcher.engine.book import BookSide
-from matcher.engine.contingent import ContingentMarket
-from matcher.engine.emit import closed_event, trailing_moved_event, triggered_event
+from matcher.engine.emit import closed_event
 from matcher.engine.fillable import fillable
+from matcher.engine.stops import StopsMarket
 from matcher.engine.working import (
     DONE,
     HELD,
@@ -43,30 +42,29 @@ from shared.domain.codes import (
 )
 from shared.domain.commands import NewOrder
 from shared.domain.events import Event, OrderFilled
-from shared.domain.order_rules import trailing_stop_price, waits_for_trigger
+from shared.domain.order_rules import waits_for_trigger
 
 
-class BookMarket(ContingentMarket):
+class BookMarket(StopsMarket):
     """One instrument's book, stop orders, held legs, sequence counter and trading state."""
 
     def __init__(self, symbol: str, maker_fee_cbps: int = 0, taker_fee_cbps: int = 0) -> None:
         super().__init__(symbol)
         self.maker_fee_cbps = maker_fee_cbps
         self.taker_fee_cbps = taker_fee_cbps
-        self.last_px = 0
         self.state = ACTIVE
         self.bids = BookSide(True)
         self.asks = BookSide(False)
         self.orders: dict[str, RestingOrder] = {}  # live orders in the book
-        self.stops: dict[str, RestingOrder] = {}  # stop orders waiting for their trigger
-        self.buy_stops: list[tuple[int, int, str]] = []  # (stop px, entry seq, id) ascending
-        self.sell_stops: list[tuple[int, int, str]] = []  # (-stop px, entry seq, id) ascending
-        self.trailing: list[RestingOrder] = []  # parked trailing stops, in parking order
         self.held: dict[str, RestingOrder] = {}  # contingent legs with nothing live
         self.gtd_heap: list[tuple[int, int, str]] = []  # (expire_at, entry seq, id)
         self.step_first_px = 0  # the first trade price of the current step (0: none)
 
     # ----------------------------------------------------------------- lookups
+
+    def working(self, order_id: str) -> RestingOrder | None:
+        """The open order with this id: in the book, waiting for its trigger, or held."""
+        return self._working(order_id)
 
     def _working(self, order_id: str) -> RestingOrder | None:
         """The open order with this id: in the book, waiting for its trigger, or held."""
@@ -82,6 +80,10 @@ class BookMarket(ContingentMarket):
 
     def _has(self, order_id: str) -> bool:
         return order_id in self.orders or order_id in self.stops or order_id in self.held
+
+    def is_open(self, order_id: str) -> bool:
+        """An order with this id is open here (in the book, waiting for its trigger, held)."""
+        return self._has(order_id)
 
     def _would_take(self, is_buy: bool, price: int) -> bool:
         """A limit order at `price` would cross the best opposite price now."""
@@ -375,114 +377,6 @@ class BookMarket(ContingentMarket):
             o.where = PENDING
             self.pending.append(o)
 
-    def _work_released(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        """A leg released during the step that just ended: it rests or matches (a
-        take-profit, a triggered stop-limit), or is parked or triggers (a stop-loss)."""
-        o.where = IN_HAND
-        if o.triggered or not waits_for_trigger(o.order_type):
-            o.triggered = False
-            self._execute(o, ts, out)
-            return
-        if (o.trail_amount or o.trail_cbps) and o.hwm == 0:
-            before = o.stop_price
-            self._start_trailing(o, self.last_px)
-            if o.stop_price != before:
-                out.append(trailing_moved_event(self.symbol, self._next_event(o), ts, o))
-        if self._stop_reached(o):
-            self._trigger(o, ts, out)
-        else:
-            self._park(o)
-
-    # ----------------------------------------------------------------- stops
-
-    def _stop_reached(self, o: RestingOrder) -> bool:
-        last = self.last_px
-        if last == 0 or o.stop_price == 0:
-            return False
-        return last >= o.stop_price if o.is_buy else last <= o.stop_price
-
-    def _park(self, o: RestingOrder) -> None:
-        o.entry_seq = self._next_entry()
-        o.where = PARKED
-        self.stops[o.order_id] = o
-        if o.trail_amount or o.trail_cbps:
-            self.trailing.append(o)
-        if o.stop_price > 0:
-            self._list_stop(o)
-
-    def _list_stop(self, o: RestingOrder) -> None:
-        if o.is_buy:
-            _insort(self.buy_stops, (o.stop_price, o.entry_seq, o.order_id))
-        else:
-            _insort(self.sell_stops, (-o.stop_price, o.entry_seq, o.order_id))
-
-    def _unlist_stop(self, o: RestingOrder) -> None:
-        if o.is_buy:
-            self.buy_stops.remove((o.stop_price, o.entry_seq, o.order_id))
-        else:
-            self.sell_stops.remove((-o.stop_price, o.entry_seq, o.order_id))
-
-    def _unpark(self, o: RestingOrder) -> None:
-        del self.stops[o.order_id]
-        if o.trail_amount or o.trail_cbps:
-            self.trailing.remove(o)
-        if o.stop_price > 0:
-            self._unlist_stop(o)
-
-    def _trigger(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        out.append(triggered_event(self.symbol, self._next_event(o), ts, o, self.last_px))
-        self._execute(o, ts, out)
-
-    def _settle(self, ts: int, out: list[Event]) -> None:
-        """After a step: work the legs it released, then trigger every stop the last trade
-        price reached, cascading, in stop-price order (each its own step)."""
-        while True:
-            if self.pending:
-                self._work_released(self.pending.pop(0), ts, out)
-                continue
-            last = self.last_px
-            if last == 0:
-                return
-            key: tuple[int, int, str] | None = None
-            if self.buy_stops and self.buy_stops[0][0] <= last:
-                key = self.buy_stops.pop(0)
-            elif self.sell_stops and -self.sell_stops[0][0] >= last:
-                key = self.sell_stops.pop(0)
-            if key is None:
-                return
-            o = self.stops.pop(key[2])
-            if o.trail_amount or o.trail_cbps:
-                self.trailing.remove(o)
-            o.where = IN_HAND
-            self._trigger(o, ts, out)
-
-    def _follow(self, first_px: int, ts: int, out: list[Event]) -> None:
-        """Trailing stops follow the step's trades (from `first_px` to the last price, one
-        way: a step walks the book): a sell's high-water mark takes the highest, a buy's
-        the lowest; TrailingStopMoved when its stop moves."""
-        last = self.last_px
-        high = first_px if first_px > last else last
-        low = first_px if first_px < last else last
-        for o in self.trailing:
-            hwm = o.hwm
-            if o.is_buy:
-                if hwm != 0 and low >= hwm:
-                    continue
-                hwm = low
-            else:
-                if high <= hwm:
-                    continue
-                hwm = high
-            o.hwm = hwm
-            stop = trailing_stop_price(o.is_buy, hwm, o.trail_amount, o.trail_cbps)
-            if stop == o.stop_price:
-                continue
-            if o.stop_price > 0:
-                self._unlist_stop(o)
-            o.stop_price = stop
-            self._list_stop(o)
-            out.append(trailing_moved_event(self.symbol, self._next_event(o), ts, o))
-
     # ----------------------------------------------------------------- queries
 
     def depth(self, levels: int) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
@@ -498,14 +392,3 @@ class BookMarket(ContingentMarket):
 
 def entry_key(o: RestingOrder) -> tuple[int, str]:
     return (o.entry_seq, o.order_id)
-
-
-def _insort(items: list[tuple[int, int, str]], item: tuple[int, int, str]) -> None:
-    lo, hi = 0, len(items)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if items[mid] < item:
-            lo = mid + 1
-        else:
-            hi = mid
-    items.insert(lo, item)

@@ -32,18 +32,22 @@ class PositionBook:
     def fold(self, out: list[Event]) -> None:
         """Fold in the fills of `out` not folded yet (events newer than `folded_seq`)."""
         folded = self.folded_seq
-        i = len(out)
+        end = len(out)
+        i = end
         while i > 0 and out[i - 1].seq > folded:
             i -= 1
-        if i == len(out):
+        if i == end:
             return
         nets = self.nets
-        for e in out[i:]:
+        while i < end:
+            e = out[i]
+            i += 1
             if isinstance(e, OrderFilled):
                 account = e.account_id
-                net = nets.get(account, 0) + (e.last_qty if e.side == BUY else -e.last_qty)
+                qty = e.last_qty
+                net = nets.get(account, 0) + (qty if e.side == BUY else -qty)
                 if net:
                     nets[account] = net
                 else:
                     del nets[account]
-        self.folded_seq = out[-1].seq
+        self.folded_seq = out[end - 1].seq

@@ -79,3 +79,13 @@ class SimulatorConfig:
             int(str(data["taker_fee_cbps"])),
             [(int(p[0]), int(p[1])) for p in raw_prices],
         )
+
+
+def slipped_price(cfg: SimulatorConfig, ref: int, is_buy: bool, qty: int) -> int:
+    """The reference price moved against the trader by the configured slippage: fixed plus
+    size impact, in hundredths of a bp of the reference (rounded against the trader)."""
+    rate = cfg.slippage_cbps + cfg.impact_cbps_per_lot * qty
+    slip = ref * rate
+    if is_buy:
+        return ref + (slip + 999_999) // 1_000_000
+    return max(1, ref - slip // 1_000_000)

@@ -49,8 +49,7 @@ def snapshot(engine: MatchingEngine) -> dict[str, object]:
 
 def _parked(engine: MatchingEngine, buys: bool) -> list[RestingOrder]:
     """A side's parked stops: in trigger order, then trailing stops with no stop yet."""
-    keys = engine.buy_stops if buys else engine.sell_stops
-    listed = [engine.stops[k[2]] for k in keys]
+    listed = engine.parked_in_order(buys)
     waiting = [o for o in engine.trailing if o.is_buy == buys and o.stop_price == 0]
     return listed + waiting
 

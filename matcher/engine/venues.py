@@ -117,31 +117,33 @@ class InstrumentVenues:
 
     def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:
         """Answer a command that is not run (see RecordOutcome), touching no book: a new
-        order is rejected, a cancel or replace refused (the order, if still working, keeps
-        its state and counts the answer in its order_seq), anything else NothingChanged."""
+        order is rejected (a contingent group: every order of it), a cancel or replace
+        refused (the order, if still working, keeps its state and counts the answer in its
+        order_seq), anything else NothingChanged."""
         engine = self.engine
         symbol, ts = engine.symbol, c.ts
-        if not c.reason or c.of_kind not in (NewOrder.KIND, CancelOrder.KIND, ReplaceOrder.KIND):
+        news = (NewOrder.KIND, NewOrderGroup.KIND)
+        if not c.reason or c.of_kind not in (*news, CancelOrder.KIND, ReplaceOrder.KIND):
             engine.seq += 1
             out.append(NothingChanged(symbol, engine.seq, ts, c.command_id, c.reason))
             return
-        if c.of_kind == NewOrder.KIND:
-            engine.seq += 1
-            out.append(
-                OrderRejected(
-                    symbol, engine.seq, ts, c.order_id, c.account_id, 1, REJECTED, c.reason
+        if c.of_kind in news:
+            for order_id in c.group_order_ids.split() or [c.order_id]:
+                engine.seq += 1
+                out.append(
+                    OrderRejected(
+                        symbol, engine.seq, ts, order_id, c.account_id, 1, REJECTED, c.reason
+                    )
                 )
-            )
             return
-        o: RestingOrder | None = (
-            engine.orders.get(c.order_id)
-            or engine.stops.get(c.order_id)
-            or self.simulator.orders.get(c.order_id)
+        o: RestingOrder | None = engine.working(c.order_id) or self.simulator.orders.get(
+            c.order_id
         )
         order_seq, status = 0, ""
         if o is not None and o.account_id == c.account_id:
             o.order_seq += 1
-            order_seq, status = o.order_seq, working_status(o.cum_qty, o.leaves_qty, 0)
+            order_seq = o.order_seq
+            status = working_status(o.cum_qty, o.leaves_qty, o.held_qty)
         engine.seq += 1
         if c.of_kind == CancelOrder.KIND:
             out.append(

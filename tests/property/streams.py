@@ -76,7 +76,7 @@ def _group(
     gap = rng.randint(-1, 5)
     tp = price + up * gap if order_class != "oco" else price - up * gap
     sl = price - up * 2 if order_class != "oco" else price + up * 2
-    legs = ("take_profit", "stop_loss")
+    legs: tuple[str, ...] = ("take_profit", "stop_loss")
     if order_class == "oto":
         legs = (rng.choice(legs),)
     for leg in legs:

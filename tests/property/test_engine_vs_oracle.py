@@ -258,9 +258,10 @@ class EngineVsOracle(RuleBasedStateMachine):
     def target(self, data: st.DataObject) -> str:
         """Mostly an open order (legs and held ones too), sometimes any recent id."""
         open_ids = sorted(o.order_id for o in self.engine.open_orders())
-        if open_ids and data.draw(st.integers(0, 3)):
-            return data.draw(st.sampled_from(open_ids))
-        return data.draw(st.sampled_from(self.ids[-30:]))
+        pick_open: int = data.draw(st.integers(min_value=0, max_value=3))
+        choices = open_ids if open_ids and pick_open else self.ids[-30:]
+        chosen: str = data.draw(st.sampled_from(choices))
+        return chosen
 
     @precondition(lambda self: self.ids)
     @rule(data=st.data(), wrong_owner=st.booleans())
