@@ -123,7 +123,8 @@ class InstrumentVenues:
         engine = self.engine
         symbol, ts = engine.symbol, c.ts
         news = (NewOrder.KIND, NewOrderGroup.KIND)
-        if not c.reason or c.of_kind not in (*news, CancelOrder.KIND, ReplaceOrder.KIND):
+        answered = (NewOrder.KIND, NewOrderGroup.KIND, CancelOrder.KIND, ReplaceOrder.KIND)
+        if not c.reason or c.of_kind not in answered:
             engine.seq += 1
             out.append(NothingChanged(symbol, engine.seq, ts, c.command_id, c.reason))
             return
@@ -136,9 +137,7 @@ class InstrumentVenues:
                     )
                 )
             return
-        o: RestingOrder | None = engine.working(c.order_id) or self.simulator.orders.get(
-            c.order_id
-        )
+        o: RestingOrder | None = engine.working(c.order_id) or self.simulator.orders.get(c.order_id)
         order_seq, status = 0, ""
         if o is not None and o.account_id == c.account_id:
             o.order_seq += 1

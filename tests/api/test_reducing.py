@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.enums import TradingState
-from shared.services import admin
+from shared.services import admin, instrument_admin
 from tests.support.oms import Client, Oms, Transport
 
 SELL = {"symbol": "ABC", "side": "sell", "type": "limit", "limit_price": "101"}
@@ -58,7 +58,7 @@ async def test_a_reducing_instrument_counts_the_open_orders_of_the_account_too(
     oms: Oms, functions_transport: Transport
 ) -> None:
     alice, _ = await long_position(oms, functions_transport, 10)
-    await admin.set_instrument_state(oms.container, "ABC", TradingState.REDUCING, "test")
+    await instrument_admin.set_instrument_state(oms.container, "ABC", TradingState.REDUCING, "test")
 
     replies = await sells(alice, 3, "5")
 

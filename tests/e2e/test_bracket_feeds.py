@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.feed_client import PyClient
 from tests.e2e.support import Account, LocalOms, account_messages
-from tests.e2e.test_live_feeds_signalrcore import PyClient
 
 SYMBOL = "BRKT"  # an instrument of its own: no other test's orders in its book
 
@@ -69,7 +69,7 @@ async def test_a_bracket_protects_each_filled_part_and_its_exits_end_together(
     trader = await local_oms.new_account("e2e-bracket-trader")
     seller = await local_oms.new_account("e2e-bracket-seller")
     buyer = await local_oms.new_account("e2e-bracket-buyer")
-    feed = PyClient(local_oms, trader)
+    feed = PyClient.of(local_oms, trader)
     clients.append(feed)
     await feed.start()
     state = await local_oms.feed_state(trader)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -55,7 +56,7 @@ async def store() -> AsyncIterator[Store]:
 async def test_day_orders_expire_at_the_close_once_and_gtc_orders_stay(
     store: Store, tmp_path: Path
 ) -> None:
-    await store.instruments.upsert(Instrument("AAA", Decimal("0.01"), Decimal(1), session=NEW_YORK))
+    await store.instruments.create(Instrument("AAA", Decimal("0.01"), Decimal(1), session=NEW_YORK))
     clock = ManualNs()
     clock.now = new_york("2026-03-09 15:59:50")
     bus = make_bus()
@@ -88,7 +89,7 @@ async def test_day_orders_expire_at_the_close_once_and_gtc_orders_stay(
 async def test_a_close_passed_while_no_worker_held_the_instrument_ends_the_day_at_recovery(
     store: Store, tmp_path: Path
 ) -> None:
-    await store.instruments.upsert(Instrument("AAA", Decimal("0.01"), Decimal(1), session=NEW_YORK))
+    await store.instruments.create(Instrument("AAA", Decimal("0.01"), Decimal(1), session=NEW_YORK))
     clock = ManualNs()
     clock.now = new_york("2026-03-06 15:00")  # a Friday
     bus = make_bus()
@@ -121,7 +122,7 @@ async def test_a_close_passed_while_no_worker_held_the_instrument_ends_the_day_a
 async def test_a_session_changed_in_the_store_reaches_the_running_worker(
     store: Store, tmp_path: Path
 ) -> None:
-    await store.instruments.upsert(Instrument("AAA", Decimal("0.01"), Decimal(1)))
+    await store.instruments.create(Instrument("AAA", Decimal("0.01"), Decimal(1)))
     clock = ManualNs()
     clock.now = new_york("2026-03-09 15:59")  # 24 hours: no close at 16:00 ...
     bus = make_bus()
@@ -131,7 +132,9 @@ async def test_a_session_changed_in_the_store_reaches_the_running_worker(
     await send_commands(bus, [day])
     await eventually(lambda: unsettled(bus) == 0)
     # ... until the admin gives it New York's hours; the worker reads them within 10 s.
-    await store.instruments.upsert(Instrument("AAA", Decimal("0.01"), Decimal(1), session=NEW_YORK))
+    stored = await store.instruments.get("AAA")
+    assert stored is not None
+    await store.instruments.update(replace(stored, session=NEW_YORK), stored.version)
     clock.now = new_york("2026-03-09 15:59:30")
     await asyncio.sleep(0.1)
     clock.now = new_york("2026-03-09 16:00:01")
