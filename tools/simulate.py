@@ -75,6 +75,7 @@ from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
 from shared.domain.events import Event, OrderFilled
 from shared.domain.instrument import Instrument
+from shared.domain.order import Order
 from shared.domain.positions import Position, after_fill, grid_of
 from shared.messages import decode_command
 from shared.ports.bus import BusError, BusMessage, MessageLockLostError, SessionLockLostError
@@ -86,6 +87,7 @@ from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
 from shared.services.balances import ledger_balance, summarize
 from shared.services.cash import DEPOSIT, move_cash
+from shared.services.limits import is_open
 from shared.services.marks import Mark
 from shared.services.projector import fill_execution, matched_trades
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
@@ -621,6 +623,7 @@ class Simulation:
                     e.quantity for e in mine if e.side == "buy"
                 ) and p.sold_quantity == sum(e.quantity for e in mine if e.side == "sell")
         money_conserved, money_same = await self.money_checks(store, traders)
+        ledgers_ok = await self.risk_ledgers_match(store, traders, orders)
         coids = Counter((o.account_id, o.client_order_id) for o in orders)
         dlq = 0
         for queue in (ORDERS, EXECUTIONS):
@@ -640,6 +643,7 @@ class Simulation:
             "state_hash_matches_clean_run": hashes_match,
             "money_conserved": money_conserved,
             "balances_match_clean_run": money_same,
+            "risk_ledgers_match_orders": ledgers_ok,
             "executions": len(executions),
             "placed": dict(sorted(self.tally.kinds.items())),
             "http_retries": self.tally.retries,
@@ -695,6 +699,21 @@ class Simulation:
                 if isinstance(e, OrderFilled)
             ]
         return bool(venue.state_hash() == clean.state_hash())
+
+    async def risk_ledgers_match(
+        self, store: Store, traders: list[Trader], orders: list[Order]
+    ) -> bool:
+        """Every account's risk ledger holds what its open orders hold, no more, no less: as
+        many open orders, and the buying power they reserve (a group's orders, one the venue
+        failed on included, gave back what they took when they ended)."""
+        ok = True
+        for trader in traders:
+            mine = [o for o in orders if o.account_id == trader.account_id and is_open(o)]
+            want = (len(mine), sum((o.reserved for o in mine), Decimal(0)))
+            ledger = await store.risk.get(trader.account_id)
+            have = (0, Decimal(0)) if ledger is None else (ledger.open_orders, ledger.open_notional)
+            ok &= want == have
+        return ok
 
     async def money_checks(self, store: Store, traders: list[Trader]) -> tuple[bool, bool]:
         """(conserved, same as the clean run).
@@ -791,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
             and summary["state_hash_matches_clean_run"]
             and summary["money_conserved"]
             and summary["balances_match_clean_run"]
+            and summary["risk_ledgers_match_orders"]
             and summary["settled"]
             and summary["unexpected_dead_letters"] == 0
             and summary["orders_refused_wrongly"] == 0
