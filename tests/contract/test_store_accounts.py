@@ -135,14 +135,15 @@ async def test_an_instruments_trading_session_is_kept(store):
     shares = Instrument(
         "AAPL", Decimal("0.01"), Decimal("1"), session=TradingSession(570, 960, "America/New_York")
     )
-    await store.instruments.upsert(futures)
-    await store.instruments.upsert(shares)
+    await store.instruments.create(futures)
+    await store.instruments.create(shares)
 
     assert await store.instruments.get("ES") == futures
     assert await store.instruments.get("AAPL") == shares
     around_the_clock = dataclasses.replace(shares, session=None)
-    await store.instruments.upsert(around_the_clock)
-    assert await store.instruments.get("AAPL") == around_the_clock
+    stored = await store.instruments.update(around_the_clock, shares.version)
+    assert stored == dataclasses.replace(around_the_clock, version=shares.version + 1)
+    assert await store.instruments.get("AAPL") == stored
 
 
 def test_an_instrument_stored_before_sessions_trades_around_the_clock():
