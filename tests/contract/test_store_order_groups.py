@@ -3,6 +3,8 @@ documents older versions stored still read back."""
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -12,6 +14,8 @@ from shared.domain.enums import OrderClass, OrderStatus, OrderType, Side
 from shared.domain.events import OrderAccepted, OrderRestated, TrailingStopMoved
 from shared.ports.store_codec import order_to_doc
 from shared.ports.store_errors import DuplicateClientOrderId
+from shared.ports.store_risk import LedgerChange, RiskLedger
+from shared.services.errors import RiskRefused
 
 
 def bracket(make_order: Any, head: str = "e1", client: str = "b") -> list[Any]:
@@ -217,3 +221,47 @@ async def test_top_level_orders_leave_the_legs_out(store, make_order):
     first = await store.orders.list_orders("acc-1", top_level=True, limit=1)
     rest = await store.orders.list_orders("acc-1", top_level=True, cursor=first.next_cursor)
     assert [o.order_id for o in first.items + rest.items] == [simple.order_id, "e1", "old-1"]
+
+
+async def test_a_groups_share_of_the_limits_is_taken_with_it_or_not_at_all(store, make_order):
+    def opened(ledger: RiskLedger) -> RiskLedger:
+        return dataclasses.replace(
+            ledger, open_orders=ledger.open_orders + 3, open_notional=ledger.open_notional + 150
+        )
+
+    def closed(ledger: RiskLedger) -> RiskLedger:
+        return dataclasses.replace(
+            ledger, open_orders=ledger.open_orders - 3, open_notional=ledger.open_notional - 150
+        )
+
+    def full(ledger: RiskLedger) -> RiskLedger:
+        raise RiskRefused("MAX_OPEN_ORDERS_EXCEEDED", "3 open orders (limit 3)")
+
+    fresh = RiskLedger("acc-1")
+    group = bracket(make_order)
+    await store.orders.create_group(
+        group, claims(group), LedgerChange("acc-1", opened, fresh, True, closed)
+    )
+
+    ledger = await store.risk.get("acc-1")
+    assert ledger is not None and (ledger.open_orders, ledger.open_notional) == (3, Decimal(150))
+
+    # A refused share stores nothing of the group, its claims neither.
+    other = bracket(make_order, head="e2", client="c")
+    with pytest.raises(RiskRefused):
+        await store.orders.create_group(
+            other, claims(other), LedgerChange("acc-1", full, fresh, True, closed)
+        )
+    assert await store.orders.get_group("acc-1", ["e2", "e2-tp", "e2-sl"]) == []
+    assert await store.idempotency.get("acc-1", "client-order-id:c") is None
+    after = await store.risk.get("acc-1")
+    assert after is not None and (after.open_orders, after.open_notional) == (3, Decimal(150))
+
+    # A group that cannot be stored (a claim taken) gives its share back.
+    taken = bracket(make_order, head="e3", client="b")  # the first group's client order ids
+    with pytest.raises(DuplicateClientOrderId):
+        await store.orders.create_group(
+            taken, claims(taken), LedgerChange("acc-1", opened, fresh, True, closed)
+        )
+    last = await store.risk.get("acc-1")
+    assert last is not None and (last.open_orders, last.open_notional) == (3, Decimal(150))
