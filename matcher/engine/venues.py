@@ -14,18 +14,23 @@ import json
 from typing import final
 
 from matcher.engine.engine import MatchingEngine
+from matcher.engine.external import ExternalOrders, is_external
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
 from matcher.engine.working import RestingOrder
-from shared.domain.codes import REJECTED
+from shared.domain import reasons
+from shared.domain.codes import HALTED, REJECTED
 from shared.domain.commands import (
+    CancelAll,
     CancelOrder,
     Command,
     NewOrder,
     NewOrderGroup,
     RecordOutcome,
     ReplaceOrder,
+    SetTradingState,
+    VenueReport,
 )
 from shared.domain.events import (
     CancelRejected,
@@ -62,6 +67,7 @@ class InstrumentVenues:
         self.simulator = FillSimulator(symbol, config)
         self.book = self.engine.book  # one position book for both venues
         self.simulator.book = self.book
+        self.external = ExternalOrders(symbol)
 
     @property
     def symbol(self) -> str:
@@ -98,22 +104,73 @@ class InstrumentVenues:
         sim = self.simulator
         if isinstance(command, NewOrder):
             paper = command.venue == PAPER
+            if not paper and command.venue != "internal" and is_external(command.venue):
+                self._external_new(command, out)
+                return
         elif isinstance(command, NewOrderGroup):
             paper = bool(command.orders) and command.orders[0].venue == PAPER
+            if command.orders and is_external(command.orders[0].venue):
+                self._external().reject_group(command, out)
+                self.engine.seq = self.external.seq
+                return
         elif isinstance(command, (CancelOrder, ReplaceOrder)):
             paper = command.order_id in sim.orders
+            if not paper and self.external.orders and command.order_id in self.external.orders:
+                ext = self._external()
+                if isinstance(command, CancelOrder):
+                    ext.cancel(
+                        command.order_id,
+                        command.account_id,
+                        command.ts,
+                        reasons.CANCELED_BY_CLIENT,
+                        out,
+                    )
+                else:
+                    ext.replace(command, out)
+                self.engine.seq = ext.seq
+                return
+        elif isinstance(command, VenueReport):
+            self._external().report(command, out)
+            self.engine.seq = self.external.seq
+            return
         elif isinstance(command, RecordOutcome):
             self.record_outcome(command, out)
             return
         else:
             self.engine.handle(command, out)
             paper = True
+            if self.external.orders:
+                self._external_all(command, out)
         if not paper:
             self.engine.handle(command, out)
             return
         sim.seq = self.engine.seq  # one sequence for the instrument's two markets
         sim.handle(command, out)
         self.engine.seq = sim.seq
+
+    def _external(self) -> ExternalOrders:
+        """The external orders, on the instrument's sequence."""
+        self.external.seq = self.engine.seq
+        return self.external
+
+    def _external_new(self, c: NewOrder, out: list[Event]) -> None:
+        engine = self.engine
+        duplicate = c.order_id in self.simulator.orders or engine.working(c.order_id) is not None
+        ext = self._external()
+        ext.new_order(c, engine.state == HALTED, duplicate, out)
+        engine.seq = ext.seq
+
+    def _external_all(self, command: Command, out: list[Event]) -> None:
+        """A halt or a cancel-all reaches the external orders too: cancels to the venue."""
+        if isinstance(command, SetTradingState) and command.state == HALTED:
+            account, reason = "", reasons.CANCELED_BY_HALT
+        elif isinstance(command, CancelAll):
+            account, reason = command.account_id, command.reason or reasons.CANCELED_BY_CLIENT
+        else:
+            return
+        ext = self._external()
+        ext.cancel_all(account, command.ts, reason, out)
+        self.engine.seq = ext.seq
 
     def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:
         """Answer a command that is not run (see RecordOutcome), touching no book: a new
@@ -162,6 +219,8 @@ class InstrumentVenues:
             "engine": snapshot_engine(self.engine),
             "simulator": self.simulator.snapshot(),
         }
+        if self.external.orders:
+            data["external"] = self.external.snapshot()
         if self.book.nets:
             data["positions"] = dict(self.book.nets)
         return data
@@ -181,6 +240,9 @@ class InstrumentVenues:
         assert isinstance(nets, dict)
         book.nets = {str(account): int(net) for account, net in nets.items()}
         book.folded_seq = venues.engine.seq
+        external = data.get("external") or []
+        assert isinstance(external, list)
+        venues.external.restore(external)
         venues.engine.watch_restored()
         venues.simulator.watch_restored()
         return venues

@@ -185,6 +185,11 @@ class Order:
     accepted_at: int = 0
     first_fill_at: int = 0
     completed_at: int = 0
+    # Where it works: "" the internal engine or the paper simulator (by the account's
+    # type), or "ext:<venue>" an external venue (set at intake, never changed); and the
+    # venue's own words when it refused the order or a request of its owner.
+    venue: str = ""
+    reject_text: str = ""
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.held_qty == 0 and self.status == S.PENDING_NEW:
@@ -284,6 +289,7 @@ class Order:
             self.leaves_qty = 0
             self.held_qty = 0
             self.reject_reason = event.reason
+            self.reject_text = event.text
         elif isinstance(event, OrderRestated):
             self.quantity = event.quantity
             self.leaves_qty = event.leaves_qty
@@ -302,6 +308,7 @@ class Order:
                 self.client_order_id = event.client_order_id
         elif isinstance(event, (CancelRejected, ReplaceRejected)):
             self.reject_reason = event.reason
+            self.reject_text = event.text
         elif isinstance(event, OrderTriggered):
             pass  # the order keeps its type (FIX OrdType); only its status history shows it
         elif isinstance(event, OrderAccepted):
