@@ -76,6 +76,8 @@ def order_to_doc(order: Order) -> Doc:
         "order_class": order.order_class.value,
         "leg": order.leg,
         "parent_order_id": order.parent_order_id,
+        "venue": order.venue,
+        "reject_text": order.reject_text,
     }
 
 
@@ -122,6 +124,8 @@ def order_from_doc(doc: Doc) -> Order:
         first_fill_at=doc.get("first_fill_at", 0),
         completed_at=doc.get("completed_at", 0),
         reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
+        venue=doc.get("venue", ""),
+        reject_text=doc.get("reject_text", ""),
     )
 
 

@@ -39,7 +39,7 @@ function orderColumns(app) {
     {
       key: "status",
       label: "Status",
-      text: (o) => optionLabel(o.status) + (o.reject_reason ? ` (${o.reject_reason})` : ""),
+      text: (o) => optionLabel(o.status) + (o.reject_reason ? ` (${o.reject_reason}${o.reject_text ? `: ${o.reject_text}` : ""})` : ""),
     },
     { key: "tif", label: "TIF", text: (o) => optionLabel(o.time_in_force) },
     {
