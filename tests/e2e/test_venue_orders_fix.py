@@ -59,7 +59,7 @@ async def venue(local_oms: LocalOms, tmp_path: Path) -> AsyncIterator[Venue]:
     headers = {"X-API-Key": local_oms.keys.admin}
     created = await local_oms.http.post("/api/admin/venues", json=body, headers=headers)
     assert created.status_code == 201, created.text
-    v = Venue(local_oms, exchange, body["name"])
+    v = Venue(local_oms, exchange, f"fixv{n}")
     try:
         await eventually(lambda: _equals(v.state, "connected"), timeout=60)
         yield v
