@@ -125,7 +125,7 @@ class SimVenue:
             return
         try:
             for message in await receiver.receive(256, max_wait=0.0):
-                kind, _, _, request = decode(message.body)
+                _, _, _, request = decode(message.body)
                 if request is not None:
                     self._request(request)
                 await receiver.complete(message)

@@ -87,6 +87,7 @@ from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_codec import fill_of
 from shared.ports.store_executions import Execution
+from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
 from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
 from shared.services.balances import ledger_balance, summarize
@@ -94,7 +95,6 @@ from shared.services.cash import DEPOSIT, move_cash
 from shared.services.limits import is_open
 from shared.services.marks import Mark
 from shared.services.projector import fill_execution, matched_trades
-from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
 from shared.services.venues import define_venue, route_account
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
 from tools.sim_venue import NAME as EXTERNAL
