@@ -19,8 +19,14 @@ from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus, Side
 from shared.domain.order import OPEN_STATUSES
 from shared.ports.store_codec import order_to_doc
-from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId, StoreUnavailable
+from shared.ports.store_errors import (
+    DuplicateClientOrderId,
+    DuplicateOrderId,
+    StoreUnavailable,
+    VersionConflict,
+)
 from shared.ports.store_journal import JournalEntry
+from shared.ports.store_risk import LedgerChange, RiskLedger
 
 
 async def test_everything_survives_a_restart(tmp_path: Path, make_order, make_execution):
@@ -472,3 +478,40 @@ async def test_a_database_made_before_held_orders_counts_them_open_once_reopened
     assert [(r.price, r.open_orders, r.leaves_qty) for r in rows] == [(150, 1, 0)]
     assert await reopened.orders.get("acc-1", held.order_id) == held
     await reopened.close()
+
+
+async def test_a_change_that_takes_from_the_ledger_lands_after_a_write_in_the_open_group(
+    tmp_path: Path, make_order
+):
+    """A replace (its ledger change takes) read the order before another writer's change of
+    it, which is in the open group, not committed: the replace's retries must see that
+    change once it commits, not read the stale version again and again (a 500 after every
+    retry was spent in one turn of the loop, the group never committing)."""
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    order = make_order()
+    await store.orders.create(order)
+
+    async def projector() -> None:
+        seen = await store.orders.get(order.account_id, order.order_id)
+        assert seen is not None
+        seen.fees += 1
+        await store.orders.update(seen, seen.version)
+
+    async def replace() -> int:
+        share = LedgerChange(order.account_id, lambda ledger: ledger, RiskLedger("acc-1"), True)
+        for attempt in range(50):
+            current = await store.orders.get(order.account_id, order.order_id)
+            assert current is not None
+            try:
+                await store.orders.update(current, current.version, share)
+            except VersionConflict:
+                continue
+            return attempt
+        raise AssertionError("the replace never landed")
+
+    _, attempts = await asyncio.gather(projector(), replace())
+
+    assert attempts == 1  # once refused (the projector's write came first), then written
+    stored = await store.orders.get(order.account_id, order.order_id)
+    assert stored is not None and (stored.version, stored.fees) == (2, order.fees + 1)
+    await store.close()

@@ -194,6 +194,11 @@ class SqliteOrderRepository:
         try:
             written = await self._db.write(change, one_change=ledger is None)
         except _NotWritten:
+            # Raised at once, while the write in the way may be in the open group, not
+            # committed yet (the reader cannot see it): answer once that group commits, or
+            # the caller's retry reads the same stale version again, and again, never
+            # letting the group commit.
+            await self._db.write(lambda conn: None, one_change=True)
             written = 0
         if written == 0:
             row = self._db.reader.execute(
