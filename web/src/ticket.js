@@ -260,37 +260,43 @@ export class Ticket {
     try {
       const result = await this.app.api.post("/api/orders/preview", this.body());
       const notional = result.notional ? ` Notional ${result.notional}.` : "";
-      if (result.accepted) {
-        fill(
-          this.preview,
-          h("h3", {}, "Pre-trade checks"),
-          h("p", { class: "ok" }, `Accepted: every pre-trade check passed.${notional}`),
-        );
-      } else {
-        fill(
-          this.preview,
-          h("h3", {}, "Pre-trade checks"),
-          h("p", { class: "refused" }, `Refused by ${result.failures.length} check(s).${notional}`),
-          h(
-            "ul",
-            {},
-            result.failures.map((f) =>
-              h(
-                "li",
-                {},
-                h("strong", {}, f.reason),
-                f.field ? ` (${this.labelOf(f.field)})` : "",
-                `: ${f.detail}`,
-              ),
-            ),
-          ),
-        );
-        this.showFailures(result.failures);
-      }
+      const failures = result.failures || [];
+      const summary = result.accepted
+        ? h("p", { class: "ok" }, `Accepted: every pre-trade check passed.${notional}`)
+        : h("p", { class: "refused" }, `Refused by ${failures.length} check(s).${notional}`);
+      // Every check the API ran (older APIs answer only the failures: list those).
+      const checks = result.checks || failures.map((f) => ({ ...f, passed: false, name: "" }));
+      fill(
+        this.preview,
+        h("h3", {}, "Pre-trade checks"),
+        summary,
+        h(
+          "ul",
+          { class: "checks", "aria-label": "Pre-trade checks" },
+          checks.map((c) => this.checkItem(c)),
+        ),
+      );
+      this.showFailures(failures);
     } catch (error) {
       this.showApiError(error, "Preview");
       fill(this.preview);
     }
+  }
+
+  /** One check: "Passed"/"Failed", its name, the field it concerns, its reason and figures. */
+  checkItem(check) {
+    const name = check.name ? humanize(check.name) : check.reason;
+    const field = check.field ? ` (${this.labelOf(check.field)})` : "";
+    return h(
+      "li",
+      { class: check.passed ? "pass" : "fail", "data-check": check.name || undefined },
+      h("span", { class: "verdict" }, check.passed ? "Passed" : "Failed"),
+      " ",
+      h("strong", {}, name),
+      field,
+      check.passed ? "" : [": ", h("code", {}, check.reason)],
+      ` — ${check.detail}`,
+    );
   }
 
   async place() {
