@@ -332,6 +332,7 @@ export class App {
       }
       this.dirty.watchRows.add(trade.symbol); // its last price in the watch
       this.schedule();
+      this.account.markMoved(trade.symbol); // a held position's mark and P&L moved
     }
     if (check.kind === "gap") {
       this.activity.add(
