@@ -53,6 +53,7 @@ export class AccountPanel {
       preferred: POSITION_FIRST,
       hidden: ["updated_at"],
       empty: "No positions",
+      captionHidden: true,
     });
     this.moneyTitle = h("h3", { id: "money-title" }, "Money");
     this.money = h("dl", { class: "money", "aria-labelledby": "money-title" });
@@ -70,6 +71,12 @@ export class AccountPanel {
         this.money,
         this.moneyAsOf,
       ),
+    );
+    // Positions are wide (cost, mark, value and P&L columns): a panel across the page.
+    this.positionsElement = h(
+      "section",
+      { class: "panel", "aria-labelledby": "positions-title" },
+      h("h2", { id: "positions-title" }, "Positions"),
       this.positions.element,
     );
     this.pending = null;
