@@ -159,7 +159,8 @@ async def test_two_traders_trade_through_the_page_live(
     )
     for passed in ("Instrument trading state", "Price collar", "Quantity bounds", "Limit price"):
         await expect(items.filter(has_text=re.compile(f"^Passed {passed} "))).to_have_count(1)
-    await expect(items.filter(has_text="Price collar")).to_contain_text("190 is within 1000 bps of 190")
+    collar = items.filter(has_text="Price collar")
+    await expect(collar).to_contain_text("190 is within 1000 bps of 190")
     assert await items.filter(has_text=re.compile("^Passed")).count() >= 10
     quantity = ticket.get_by_label("Quantity", exact=True)
     await expect(quantity).to_have_accessible_description(re.compile("NOTIONAL_EXCEEDS_LIMIT"))
