@@ -44,8 +44,8 @@ export function humanize(key) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-// Time-in-force codes read as traders write them.
-const CODES = new Set(["day", "gtc", "ioc", "fok", "gtd", "opg", "cls"]);
+// Time-in-force and order-class codes read as traders write them.
+const CODES = new Set(["day", "gtc", "ioc", "fok", "gtd", "opg", "cls", "oco", "oto"]);
 
 /** An option label: "stop_limit" -> "Stop limit", "gtc" -> "GTC". */
 export function optionLabel(value) {
