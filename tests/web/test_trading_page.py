@@ -88,6 +88,11 @@ async def test_two_traders_trade_through_the_page_live(
         "No orders in the book"
     )
 
+    # Nothing in the ticket reads "null" or "undefined" (an absent part written as text).
+    await expect(pa.get_by_role("form", name="Order ticket")).not_to_contain_text(
+        re.compile(r"\bnull\b|\bundefined\b")
+    )
+
     # Alice's limit buy through the ticket: in her open orders, and in Bob's book, live.
     await place(
         pa,

@@ -81,9 +81,9 @@ export class Ticket {
           ),
         )
       : null;
+    // (append, unlike h(), would write a missing fieldset as the text "null")
     this.form.append(
-      grid,
-      this.exits,
+      ...[grid, this.exits].filter(Boolean),
       this.formError,
       h("div", { class: "actions" }, this.previewButton, this.placeButton),
       this.message,
