@@ -80,6 +80,8 @@ export class AccountPanel {
       this.positions.element,
     );
     this.pending = null;
+    this.loading = false;
+    this.again = false;
     this.held = new Set(); // symbols with a position (their marks move the P&L)
     this.markTimer = null;
   }
@@ -95,15 +97,27 @@ export class AccountPanel {
     );
   }
 
-  /** Positions and money now (coalesced: many fills in a burst make one request). */
+  /** Positions and money now (coalesced: many fills in a burst make one request; one asked
+   * for while a load is under way runs again after it, so no fill is missed). */
   refresh() {
-    if (!this.pending) {
-      this.pending = new Promise((resolve) => setTimeout(resolve, 150))
-        .then(() => this.load())
-        .finally(() => {
-          this.pending = null;
-        });
+    if (this.pending) {
+      if (this.loading) this.again = true;
+      return this.pending;
     }
+    this.pending = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      do {
+        this.again = false;
+        this.loading = true;
+        try {
+          await this.load();
+        } finally {
+          this.loading = false;
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.pending = null;
+    });
     return this.pending;
   }
 
