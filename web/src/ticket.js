@@ -360,7 +360,11 @@ export class Ticket {
       const price = order.limit_price
         ? ` @ ${this.app.price(order.symbol, order.limit_price)}`
         : "";
-      const text = `Placed ${order.side} ${order.quantity} ${order.symbol}${price} ${optionLabel(order.type).toLowerCase()} (${order.client_order_id}).`;
+      const group =
+        order.order_class && order.order_class !== "simple"
+          ? `, ${optionLabel(order.order_class)} with ${(order.legs || []).length} exit(s)`
+          : "";
+      const text = `Placed ${order.side} ${order.quantity} ${order.symbol}${price} ${optionLabel(order.type).toLowerCase()} (${order.client_order_id}${group}).`;
       fill(this.message, text);
       this.app.activity.add(text);
       this.control("client_order_id").value = "";
