@@ -14,11 +14,16 @@ from tests.support.oms import Client, Oms, Transport
 ORDER = {"symbol": "ABC", "side": "buy", "type": "limit", "quantity": "10", "limit_price": "100"}
 ALL_CHECKS = [
     "instrument",
+    "market_session",
+    "time_in_force",
     "quantity_grid",
     "quantity_bounds",
     "limit_price",
     "stop_price",
+    "trail",
+    "display_quantity",
     "expire_at",
+    "venue_rules",
     "global_trading_state",
     "account_trading_state",
     "instrument_trading_state",
@@ -123,3 +128,33 @@ async def test_a_request_off_the_grid_lists_each_field_it_breaks(
     assert [(c["name"], c["passed"], c["reason"]) for c in unknown["checks"]] == [
         ("instrument", False, "UNKNOWN_INSTRUMENT")
     ]
+
+
+async def test_a_bracket_preview_counts_its_orders_and_checks_its_exits(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, key = await oms.add_account("t", max_open_orders=2)
+    client = Client(functions_transport, key)
+    bracket = {
+        **ORDER,
+        "order_class": "bracket",
+        "take_profit": {"limit_price": "105"},
+        "stop_loss": {"stop_price": "95"},
+    }
+    body = (await client.call("POST", "/api/orders/preview", json=bracket)).json()
+    checks = by_name(body)
+    assert checks["order_group"]["passed"] is True
+    assert "bracket of 3 orders" in checks["order_group"]["detail"]
+    # Three orders against a limit of two open orders: refused, as placing refuses it.
+    assert checks["max_open_orders"]["passed"] is False
+    assert checks["max_open_orders"]["reason"] == "MAX_OPEN_ORDERS_EXCEEDED"
+    placed = await client.place(**bracket)
+    assert placed.status == 422 and placed.json()["reason"] == "MAX_OPEN_ORDERS_EXCEEDED"
+    wrong = {**bracket, "take_profit": {"limit_price": "90"}}  # below the entry: no profit
+    body = (await client.call("POST", "/api/orders/preview", json=wrong)).json()
+    failed = [c for c in body["checks"] if not c["passed"]]
+    assert [(c["name"], c["reason"]) for c in failed] == [
+        ("order_group", "INVALID_BRACKET_PRICES")
+    ]
+    assert failed[0]["field"].startswith("take_profit")
