@@ -154,7 +154,5 @@ async def test_a_bracket_preview_counts_its_orders_and_checks_its_exits(
     wrong = {**bracket, "take_profit": {"limit_price": "90"}}  # below the entry: no profit
     body = (await client.call("POST", "/api/orders/preview", json=wrong)).json()
     failed = [c for c in body["checks"] if not c["passed"]]
-    assert [(c["name"], c["reason"]) for c in failed] == [
-        ("order_group", "INVALID_BRACKET_PRICES")
-    ]
+    assert [(c["name"], c["reason"]) for c in failed] == [("order_group", "INVALID_BRACKET_PRICES")]
     assert failed[0]["field"].startswith("take_profit")
