@@ -4,8 +4,10 @@ refuses with the same reason)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.domain.enums import TradingState
 from shared.services import admin
@@ -156,3 +158,40 @@ async def test_a_bracket_preview_counts_its_orders_and_checks_its_exits(
     failed = [c for c in body["checks"] if not c["passed"]]
     assert [(c["name"], c["reason"]) for c in failed] == [("order_group", "INVALID_BRACKET_PRICES")]
     assert failed[0]["field"].startswith("take_profit")
+
+
+async def test_a_closed_market_shows_as_the_market_session_check(
+    oms: Oms, transport: Transport
+) -> None:
+    admin = Client(transport, oms.admin_key)
+    session = {"open": "09:30", "close": "16:00", "timezone": "America/New_York"}
+    spec = {"symbol": "NYS", "tick_size": "0.01", "lot_size": "1", "reference_price": "100"}
+    created = await admin.call("POST", "/api/admin/instruments", json={**spec, "session": session})
+    assert created.status == 201, created.body
+    _, key = await oms.add_account("t")
+    client = Client(transport, key)
+    saturday = datetime(2026, 3, 7, 11, tzinfo=ZoneInfo("America/New_York"))
+    oms.clock.now = int(saturday.timestamp()) * 10**9
+    body = (
+        await client.call("POST", "/api/orders/preview", json={**ORDER, "symbol": "NYS"})
+    ).json()
+    checks = by_name(body)
+    market = checks["market_session"]
+    assert (market["passed"], market["reason"], market["field"]) == (
+        False,
+        "MARKET_CLOSED",
+        "symbol",
+    )
+    assert "09:30-16:00 America/New_York" in market["detail"]
+    assert checks["quantity_grid"]["passed"] is True  # the other request checks still ran
+    assert [f["reason"] for f in body["failures"]] == ["MARKET_CLOSED"]
+    monday = datetime(2026, 3, 9, 10, tzinfo=ZoneInfo("America/New_York"))
+    oms.clock.now = int(monday.timestamp()) * 10**9
+    body = (
+        await client.call("POST", "/api/orders/preview", json={**ORDER, "symbol": "NYS"})
+    ).json()
+    assert by_name(body)["market_session"] == {
+        **by_name(body)["market_session"],
+        "passed": True,
+        "detail": "its market is open now",
+    }
