@@ -22,6 +22,8 @@ async def test_a_bracket_through_the_ticket_holds_its_exits_until_the_entry_fill
     exits = ticket.get_by_role("group", name="Exits (bracket, OCO, OTO)")
     take_profit = exits.get_by_label("Take profit limit price", exact=True)
     stop = exits.get_by_label("Stop loss stop price", exact=True)
+    order_class = ticket.get_by_label("Order class", exact=True)
+    await expect(order_class).to_have_value("simple")  # the API's default
     await expect(take_profit).to_be_disabled()  # a simple order has no exits
     await fill_ticket(
         page,
@@ -33,7 +35,7 @@ async def test_a_bracket_through_the_ticket_holds_its_exits_until_the_entry_fill
         time_in_force="gtc",
         client_order_id="carol-bracket",
     )
-    await ticket.get_by_label("Order class", exact=True).select_option("bracket")
+    await order_class.select_option("bracket")
     await expect(take_profit).to_be_enabled()
     await take_profit.fill("195.00")
     await stop.fill("185.00")
