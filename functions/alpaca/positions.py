@@ -157,7 +157,7 @@ async def close_all_positions(
         if position.net_quantity == 0:
             continue
         instrument = await instruments.get(position.symbol)
-        symbol = alpaca_name(instrument.symbol).position_symbol
+        symbol = alpaca_name(instrument).position_symbol
         try:
             order = await _close(
                 container, caller.account, instrument, position, abs(position.net_quantity)

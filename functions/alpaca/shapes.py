@@ -13,7 +13,7 @@ from functions.alpaca.bodies import SubmitOrder
 from shared.alpaca import codes as alpaca_codes
 from shared.alpaca.generations import Generation, Role, current
 from shared.alpaca.orders import AlpacaOrder, alpaca_order
-from shared.alpaca.symbols import find_instrument
+from shared.alpaca.symbols import alpaca_name, find_instrument
 from shared.bootstrap import Container
 from shared.domain import reasons
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -97,7 +97,7 @@ async def order_json(
     instrument = await queries.Instruments(container).get(order.symbol)
     gen = generation or current(order)
     wanted = asked(order, instrument) if gen.role is Role.REPLACING else None
-    return alpaca_order(order_view(order, instrument), gen, wanted)
+    return alpaca_order(order_view(order, instrument), alpaca_name(instrument), gen, wanted)
 
 
 async def orders_page(

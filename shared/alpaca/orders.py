@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from shared.alpaca.generations import Generation, Role, generation_in
 from shared.alpaca.ids import asset_uuid
-from shared.alpaca.symbols import alpaca_name
+from shared.alpaca.symbols import AlpacaName
 
 AlpacaOrder = dict[str, object]
 
@@ -45,14 +45,15 @@ def replaced_generation(view: Mapping[str, object]) -> Generation | None:
 
 def alpaca_order(
     view: Mapping[str, object],
+    name: AlpacaName,
     generation: Generation | None = None,
     asked: Mapping[str, str | None] | None = None,
 ) -> AlpacaOrder:
-    """The Alpaca order for `generation` of the viewed order (default: its current one).
-    `asked`: the quantity and prices a replace not answered yet asks for (the new order's)."""
+    """The Alpaca order for `generation` of the viewed order (default: its current one), its
+    instrument named `name`. `asked`: the quantity and prices a replace not answered yet
+    asks for (the new order's)."""
     gen = generation or current_generation(view)
     symbol = str(view["symbol"])
-    name = alpaca_name(symbol)
     status = str(view["status"])
     updated_at = view["updated_at"]
     filled_qty: object = view["filled_quantity"]

@@ -5,6 +5,7 @@ timeframes bars are cut on."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,10 +14,42 @@ from alpaca.trading.models import TradeUpdate
 from alpaca_stream.updates import TradeUpdates
 from shared.alpaca.generations import Role, generation_in
 from shared.alpaca.ids import order_uuid, replacement_id
+from shared.alpaca.symbols import AlpacaName, alpaca_name
+from shared.domain.enums import AssetClass
+from shared.domain.instrument import Instrument
 from shared.services.errors import InvalidRequest
 from shared.services.market_data import parse_timeframe
 
 ORDER = "0123456789abcdef0123456789abcdef"
+BTC = Instrument("BTC-USD", Decimal("0.01"), Decimal("0.0001"), asset_class=AssetClass.CRYPTO)
+
+
+def btc_names(symbol: str) -> AlpacaName:
+    assert symbol == BTC.symbol
+    return alpaca_name(BTC)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "asset_class", "currency", "named"),
+    [
+        ("BTC-USD", AssetClass.CRYPTO, "USD", ("BTC/USD", "BTCUSD", "crypto")),
+        ("ETHUSDT", AssetClass.CRYPTO, "USDT", ("ETH/USDT", "ETHUSDT", "crypto")),
+        ("SOL", AssetClass.CRYPTO, "USD", ("SOL/USD", "SOLUSD", "crypto")),
+        ("AAPL", AssetClass.EQUITY, "USD", ("AAPL", "AAPL", "us_equity")),
+        # The asset class decides, not the spelling: an equity that looks like a pair.
+        ("ABC-USD", AssetClass.EQUITY, "USD", ("ABC-USD", "ABC-USD", "us_equity")),
+    ],
+)
+def test_alpaca_names_an_instrument_by_its_asset_class(
+    symbol: str, asset_class: AssetClass, currency: str, named: tuple[str, str, str]
+):
+    instrument = Instrument(
+        symbol, Decimal("0.01"), Decimal(1), asset_class=asset_class, currency=currency
+    )
+
+    name = alpaca_name(instrument)
+
+    assert (name.symbol, name.position_symbol, name.asset_class) == named
 
 
 def test_each_client_order_id_an_order_carried_is_one_alpaca_order():
@@ -72,7 +105,7 @@ def view(event: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_the_feed_becomes_trade_updates_alpaca_py_parses():
-    updates = TradeUpdates()
+    updates = TradeUpdates(btc_names)
     messages = [
         ("orderUpdated", view("order_accepted")),
         ("orderUpdated", view("order_filled", status="partially_filled", filled_quantity="0.5")),
@@ -113,7 +146,7 @@ def test_the_feed_becomes_trade_updates_alpaca_py_parses():
 
 
 def test_a_replace_in_place_through_the_native_api_is_restated():
-    updates = TradeUpdates()
+    updates = TradeUpdates(btc_names)
     updates.translate("orderUpdated", view("order_accepted"))
 
     (update,) = updates.translate("orderUpdated", view("order_replaced", quantity="1"))
