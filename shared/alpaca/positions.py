@@ -1,9 +1,9 @@
 """Alpaca's position object for an account's position in an instrument: the position's
 money as `GET /api/positions` shows it (`shared.services.balances`: average cost, the
 account's mark, market value, unrealized P&L, the day's change). The intraday P&L is the
-position's P&L today (its fills today and the change of its mark since the UTC day began),
-as a fraction of what the position was worth without it. Figures at a mark are null while
-the instrument has no mark.
+position's P&L today (its fills today, fees included, and the change of its mark since the
+UTC day began), as a fraction of what the position was worth without it. Figures at a mark
+are null while the instrument has no mark.
 """
 
 from __future__ import annotations
