@@ -187,8 +187,8 @@ class Order:
     completed_at: int = 0
 
     def __post_init__(self) -> None:
-        if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
-            self.leaves_qty = self.quantity
+        if self.leaves_qty == 0 and self.held_qty == 0 and self.status == S.PENDING_NEW:
+            self.leaves_qty = self.quantity  # a new order is all live (a held leg is not)
         if self.updated_at == 0:
             self.updated_at = self.created_at
 

@@ -13,6 +13,7 @@ from shared.domain.enums import (
     AccountType,
     AssetClass,
     Liquidity,
+    OrderClass,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -23,6 +24,7 @@ from shared.domain.enums import (
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
 from shared.domain.positions import Fill, Position
+from shared.domain.sessions import ALL_DAY, describe, from_description
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
 from shared.ports.store_risk import RiskLedger
@@ -64,6 +66,16 @@ def order_to_doc(order: Order) -> Doc:
         "accepted_at": order.accepted_at,
         "first_fill_at": order.first_fill_at,
         "completed_at": order.completed_at,
+        "held_quantity": order.held_qty,
+        "display_quantity": order.display_qty,
+        "post_only": order.post_only,
+        "reduce_only": order.reduce_only,
+        "trail_amount": order.trail_amount,
+        "trail_cbps": order.trail_cbps,
+        "high_water_mark": order.high_water_mark,
+        "order_class": order.order_class.value,
+        "leg": order.leg,
+        "parent_order_id": order.parent_order_id,
     }
 
 
@@ -93,7 +105,18 @@ def order_from_doc(doc: Doc) -> Order:
         version=doc["version"],
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
-        pending_command=doc.get("pending_command"),  # absent in documents of older versions
+        # Absent from documents stored by older versions: their defaults are a simple order's.
+        pending_command=doc.get("pending_command"),
+        held_qty=doc.get("held_quantity", 0),
+        display_qty=doc.get("display_quantity", 0),
+        post_only=bool(doc.get("post_only", False)),
+        reduce_only=bool(doc.get("reduce_only", False)),
+        trail_amount=doc.get("trail_amount", 0),
+        trail_cbps=doc.get("trail_cbps", 0),
+        high_water_mark=doc.get("high_water_mark"),
+        order_class=OrderClass(doc.get("order_class", OrderClass.SIMPLE.value)),
+        leg=doc.get("leg", ""),
+        parent_order_id=doc.get("parent_order_id", ""),
         event_seqs=list(doc.get("event_seqs") or ()),
         accepted_at=doc.get("accepted_at", 0),
         first_fill_at=doc.get("first_fill_at", 0),
@@ -237,6 +260,7 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "asset_class": instrument.asset_class.value,
         "settlement_days": instrument.settlement_days,
         "currency": instrument.currency,
+        "session": describe(instrument.session),
     }
 
 
@@ -259,6 +283,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         asset_class=AssetClass(doc.get("asset_class", AssetClass.EQUITY.value)),
         settlement_days=doc.get("settlement_days", 1),
         currency=doc.get("currency", "USD"),
+        session=from_description(doc.get("session", ALL_DAY)),  # absent: older documents
     )
 
 
