@@ -7,7 +7,10 @@ So a fill's update (`fill` or `partial_fill`: the order, `price`, `qty`, `positi
 left it. A replace that gave the order a new Alpaca id is `replaced` (the old id, now
 `replaced`, with `replaced_by`) then `new` (the order under its new id); a replace in place
 through the native API (same id) is `restated`. Client requests (pending cancel or replace)
-are not events of the feed, so Alpaca's `pending_*` updates are not sent.
+are not events of the feed, so Alpaca's `pending_*` updates are not sent. A contingent
+group's exit is accepted `held` (no update: nothing of it is live) and reported `new` when
+its entry's first fill releases it; an OCO sibling canceled by the other's fill is
+`canceled`. A trailing stop's moves are not updates (its order shows them).
 """
 
 from __future__ import annotations
@@ -79,6 +82,11 @@ class TradeUpdates:
             old = self._order(earlier if earlier is not None else data, before)
             old["replaced_at"] = data["updated_at"]
             return [_update("replaced", data, old), _update("new", data, self._order(data))]
+        if event == "order_accepted" and data["status"] == "held":
+            return []  # a group's exit waiting for its entry: nothing live yet
+        released = event == "order_restated" and data.get("event_reason") == "LEG_RELEASED"
+        if released and (earlier is None or earlier.get("status") == "held"):
+            return [_update("new", data, self._order(data))]  # the exit is live now
         name = _EVENTS.get(event)
         return [] if name is None else [_update(name, data, self._order(data))]
 
