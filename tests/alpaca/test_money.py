@@ -17,8 +17,8 @@ from tests.alpaca.conftest import AlpacaOms, Bot, call, eventually
 from tests.alpaca.sdk import assert_whole
 
 
-async def instrument(oms: AlpacaOms, symbol: str, **spec: str) -> None:
-    body = {"symbol": symbol, "tick_size": "0.01", "lot_size": "1", **spec}
+async def instrument(oms: AlpacaOms, symbol: str, **spec: object) -> None:
+    body: dict[str, object] = {"symbol": symbol, "tick_size": "0.01", "lot_size": "1", **spec}
     response = await oms.http.post("/api/admin/instruments", json=body, headers=oms.admin)
     assert response.status_code == 201, response.text
 

@@ -4,19 +4,22 @@ timeframes bars are cut on."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
-from alpaca.trading.models import TradeUpdate
+from alpaca.trading.models import Calendar, TradeUpdate
 
 from alpaca_stream.updates import TradeUpdates
+from shared.alpaca.calendar import calendar
 from shared.alpaca.generations import Role, generation_in
-from shared.alpaca.ids import order_uuid, replacement_id
+from shared.alpaca.ids import order_ids_of, order_uuid, replacement_id
 from shared.alpaca.symbols import AlpacaName, alpaca_name
 from shared.domain.enums import AssetClass
 from shared.domain.instrument import Instrument
+from shared.domain.sessions import TradingSession
 from shared.services.errors import InvalidRequest
 from shared.services.market_data import parse_timeframe
 
@@ -153,6 +156,51 @@ def test_a_replace_in_place_through_the_native_api_is_restated():
 
     assert update["event"] == "restated"
     assert TradeUpdate.model_validate(update).order.qty == "1"
+
+
+def test_a_held_exit_is_new_when_its_entry_releases_it_and_a_partial_release_restates_it():
+    updates = TradeUpdates(btc_names)
+    leg = f"{ORDER}-tp"
+    held = view("order_accepted", order_id=leg, status="held", order_class="bracket")
+
+    accepted = updates.translate("orderUpdated", held)
+    first = updates.translate(
+        "orderUpdated",
+        {**held, "event": "order_restated", "event_reason": "LEG_RELEASED", "status": "new"},
+    )
+    more = updates.translate(
+        "orderUpdated",
+        {**held, "event": "order_restated", "event_reason": "LEG_RELEASED", "status": "new"},
+    )
+
+    assert accepted == []
+    assert [u["event"] for u in first + more] == ["new", "restated"]
+    order = TradeUpdate.model_validate(first[0]).order
+    assert order.order_class.value == "bracket" and str(order.id) == order_uuid(leg)
+
+
+def test_a_legs_alpaca_id_leads_back_to_its_order():
+    head = order_uuid(ORDER)
+    legs = {order_uuid(f"{ORDER}-tp"), order_uuid(f"{ORDER}-sl")}
+
+    assert len(legs | {head}) == 3
+    for leg in ("tp", "sl"):
+        assert f"{ORDER}-{leg}" in order_ids_of(UUID(order_uuid(f"{ORDER}-{leg}")))
+    assert order_ids_of(UUID(head))[0] == ORDER
+
+
+def test_the_calendar_lists_the_sessions_weekdays_with_a_midnight_close_as_its_last_minute():
+    evenings = TradingSession(18 * 60, 24 * 60, "America/New_York", (0, 2))
+
+    days = calendar(evenings, date(2026, 3, 2), date(2026, 3, 8))
+    around_the_clock = calendar(None, date(2026, 3, 2), date(2026, 3, 3))
+
+    assert [(d["date"], d["open"], d["close"]) for d in days] == [
+        ("2026-03-02", "18:00", "23:59"),
+        ("2026-03-04", "18:00", "23:59"),
+    ]
+    assert [Calendar(**d).close.minute for d in days] == [59, 59]
+    assert [(d["open"], d["session_close"]) for d in around_the_clock] == [("00:00", "2359")] * 2
 
 
 @pytest.mark.parametrize(
