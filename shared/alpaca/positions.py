@@ -29,11 +29,15 @@ def quantity(instrument: Instrument, position: Position) -> Decimal:
     return Decimal(position.net_quantity) * instrument.lot_size
 
 
-def alpaca_position(row: ValuedPosition) -> dict[str, object]:
-    """The open position (`net_quantity` not 0) with its money at its mark."""
+def alpaca_position(row: ValuedPosition, held_lots: int = 0) -> dict[str, object]:
+    """The open position (`net_quantity` not 0) with its money at its mark; `held_lots`: what
+    the account's open orders on the closing side may still trade (live and held parts), so
+    `qty_available` is what no order holds yet."""
     instrument, position, mark, money = row.instrument, row.position, row.mark, row.money
     name = alpaca_name(instrument)
     qty = quantity(instrument, position)
+    free = max(0, abs(position.net_quantity) - held_lots)
+    available = Decimal(free if position.net_quantity > 0 else -free) * instrument.lot_size
     entry = average_price(instrument, abs(position.cost), abs(position.net_quantity)) or "0"
     cost = money.cost_basis
     value = None if mark.price is None else money.market_value
@@ -55,7 +59,7 @@ def alpaca_position(row: ValuedPosition) -> dict[str, object]:
         "asset_class": name.asset_class,
         "asset_marginable": False,
         "qty": text(qty),
-        "qty_available": text(qty),
+        "qty_available": text(available),
         "avg_entry_price": entry,
         "side": "long" if position.net_quantity > 0 else "short",
         "market_value": None if value is None else text(value),

@@ -119,13 +119,17 @@ async def test_an_oco_is_its_take_profit_with_the_stop_loss_as_its_leg(oms: Alpa
         take_profit=TakeProfitRequest(limit_price=110),
         stop_loss=StopLossRequest(stop_price=90, limit_price=89),
     )
+    before = await call(trader.client.get_open_position, "OCO1")
     head = await call(trader.client.submit_order, oco)
+    after = await call(trader.client.get_open_position, "OCO1")
 
     assert (head.order_class, head.type.value, head.limit_price) == (OrderClass.OCO, "limit", "110")
     (stop,) = head.legs
     assert (stop.type.value, stop.stop_price, stop.limit_price) == ("stop_limit", "90", "89")
     live = await eventually(lambda: status_is(trader, stop.id, OrderStatus.NEW))
     assert live.order_class is OrderClass.OCO
+    # The exits hold the whole position: none of it is available to other orders.
+    assert (before.qty_available, after.qty, after.qty_available) == ("10", "10", "0")
     await call(trader.client.cancel_orders)
     await eventually(lambda: status_is(trader, stop.id, OrderStatus.CANCELED))
 
