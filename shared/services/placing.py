@@ -315,7 +315,7 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
     """Run every check of `place_order` and report the outcome and each check; changes
     nothing. The checks are the placing rules themselves, run with a Checklist."""
     now = deps.clock()
-    ledger = await risk.ledger_of(deps, account, now)
+    ledger = await risk.stored_ledger(deps, account, now)
     checklist = Checklist()
     step = "order"  # what a refusal no check below names is recorded as
     try:

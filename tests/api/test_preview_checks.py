@@ -195,3 +195,26 @@ async def test_a_closed_market_shows_as_the_market_session_check(
         "passed": True,
         "detail": "its market is open now",
     }
+
+
+async def test_a_preview_counts_what_the_accounts_open_orders_already_hold(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, key = await oms.add_account("t", max_open_orders=2, credit_limit=Decimal(1500))
+    client = Client(functions_transport, key)
+    assert (await client.place(**ORDER)).status == 202  # one open order holding 1000
+    body = (await client.call("POST", "/api/orders/preview", json=ORDER)).json()
+    checks = by_name(body)
+    assert checks["max_open_orders"]["value"] == "1"
+    assert checks["max_daily_orders"]["value"] == "1"
+    power = checks["buying_power"]
+    assert (power["passed"], power["reason"], power["limit"]) == (
+        False,
+        "INSUFFICIENT_BUYING_POWER",
+        "500",
+    )
+    assert body["accepted"] is False
+    # Placing agrees: the second order is refused for the same reason.
+    placed = await client.place(**ORDER)
+    assert placed.json()["reason"] == "INSUFFICIENT_BUYING_POWER", placed.body
