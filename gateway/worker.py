@@ -193,7 +193,8 @@ class VenueWorker:
                 if _connection(current) != _connection(self.venue):
                     raise VenueRedefined(f"{self.name}: {kind.replace('_', ' ')}")
             return
-        ambiguous = message.delivery_count > 1  # we may have sent it before a crash
+        # We may have sent it before a crash, or the matcher sends it again after its own.
+        ambiguous = message.delivery_count > 1 or request.resend
         # Held until sent: the venue's requests go out in the order they came.
         while not stopping.is_set():
             try:

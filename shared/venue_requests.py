@@ -7,6 +7,7 @@ Lots and ticks become the venue's decimal units through the instrument's grid.""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -84,5 +85,15 @@ def issued(
     return found
 
 
-def request_messages(events: list[VenueRequestIssued], instrument: Instrument) -> list[BusMessage]:
-    return [request_message(e.venue, e.symbol, venue_request(e, instrument)) for e in events]
+def request_messages(
+    events: list[VenueRequestIssued], instrument: Instrument, resend: bool = False
+) -> list[BusMessage]:
+    """The gateway messages; `resend`: requests whose fate is unknown (the gateway asks the
+    venue about each before it sends it again, flagged PossResend)."""
+    messages = []
+    for e in events:
+        request = venue_request(e, instrument)
+        if resend:
+            request = dataclasses.replace(request, resend=True)
+        messages.append(request_message(e.venue, e.symbol, request))
+    return messages

@@ -160,6 +160,7 @@ class ExternalOrders(VenueAnswers):
     ) -> None:
         if kind != PLACE:  # (a new order is pending while its status is "")
             o.pending, o.pending_kind = cl_ord_id, kind
+        o.issued_at = ts
         self.seq += 1
         out.append(
             VenueRequestIssued(
@@ -181,6 +182,58 @@ class ExternalOrders(VenueAnswers):
                 o.expire_at,
                 o.venue_order_id,
             )
+        )
+
+    def outstanding(self) -> list[VenueRequestIssued]:
+        """The requests the venue has not answered yet, as issued (seq 0: not journaled
+        again), for a recovery to send once more: a new order the venue never acknowledged,
+        then a pending cancel or replace. The gateway asks the venue before it resends."""
+        found: list[VenueRequestIssued] = []
+        for order_id in sorted(self.orders):
+            o = self.orders[order_id]
+            if not o.open:
+                continue
+            at = o.issued_at
+            if o.status == "":
+                found.append(self._request(o, PLACE, o.order_id, "", o.quantity, o.price,
+                                           o.stop_price, at))  # fmt: skip
+            if o.pending_kind == CANCEL:
+                found.append(self._request(o, CANCEL, o.pending, o.cl_ord_id, o.quantity, o.price,
+                                           o.stop_price, at))  # fmt: skip
+            elif o.pending_kind == REPLACE:
+                found.append(self._request(o, REPLACE, o.pending, o.cl_ord_id, o.pending_quantity,
+                                           o.pending_price, o.pending_stop, at))  # fmt: skip
+        return found
+
+    def _request(
+        self,
+        o: ExternalOrder,
+        kind: str,
+        cl_ord_id: str,
+        orig: str,
+        quantity: int,
+        price: int,
+        stop_price: int,
+        ts: int,
+    ) -> VenueRequestIssued:
+        return VenueRequestIssued(
+            self.symbol,
+            0,
+            ts,
+            o.venue,
+            kind,
+            o.order_id,
+            o.account_id,
+            cl_ord_id,
+            orig,
+            o.side,
+            o.order_type,
+            o.time_in_force,
+            quantity,
+            price,
+            stop_price,
+            o.expire_at,
+            o.venue_order_id,
         )
 
     def snapshot(self) -> list[dict[str, object]]:

@@ -47,6 +47,7 @@ class ExternalOrder:
         self.pending_stop = 0
         self.pending_client_id = ""
         self.venue_order_id = ""
+        self.issued_at = 0  # the time of its last request (a new order's, else the pending one)
 
     @property
     def open(self) -> bool:
@@ -69,7 +70,7 @@ class ExternalOrder:
             )
         )
         for name in _INTS:
-            setattr(o, name, int(str(data[name])))
+            setattr(o, name, int(str(data.get(name, 0))))
         for name in _STRS:
             setattr(o, name, str(data[name]))
         return o
@@ -87,6 +88,7 @@ _INTS = (
     "pending_quantity",
     "pending_price",
     "pending_stop",
+    "issued_at",
 )
 _STRS = (
     "order_id",

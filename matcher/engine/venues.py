@@ -38,6 +38,7 @@ from shared.domain.events import (
     NothingChanged,
     OrderRejected,
     ReplaceRejected,
+    VenueRequestIssued,
 )
 from shared.domain.order_rules import working_status
 
@@ -147,6 +148,10 @@ class InstrumentVenues:
         sim.seq = self.engine.seq  # one sequence for the instrument's two markets
         sim.handle(command, out)
         self.engine.seq = sim.seq
+
+    def outstanding_venue_requests(self) -> list[VenueRequestIssued]:
+        """The external venues' requests not answered yet (see ExternalOrders.outstanding)."""
+        return self.external.outstanding() if self.external.orders else []
 
     def _external(self) -> ExternalOrders:
         """The external orders, on the instrument's sequence."""

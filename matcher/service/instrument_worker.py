@@ -182,6 +182,8 @@ class InstrumentWorker:
             recovered.replayed,
             recovered.republished,
         )
+        if not resumed:  # requests to external venues that may have been lost on the way
+            await outbox.resend_requests(self.venue.outstanding_venue_requests())
         if self._snapshot_seq < 0:
             # The first snapshot records how the book was created (fees, simulator seed),
             # so a later change of the reference data cannot make the replay diverge.

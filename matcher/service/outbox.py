@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from opentelemetry.trace import SpanKind
 
 from matcher.service.errors import InstrumentLost
-from shared.domain.events import Event, event_from_dict
+from shared.domain.events import Event, VenueRequestIssued, event_from_dict
 from shared.messages import EventBatch, event_batch_message
 from shared.observability import stages, tracing
 from shared.ports.bus import Bus, BusMessage, MessageLockLostError, SessionReceiver
@@ -145,6 +145,16 @@ class Outbox:
     ) -> None:
         """`publish` the journal entries' events (rebuilt from the journal where not given)."""
         await self.publish(batch_messages(entries), up_to, await self.venue_requests(entries))
+
+    async def resend_requests(self, events: list[VenueRequestIssued]) -> None:
+        """Send requests not answered yet again, flagged as resends: after a recovery a
+        request may have been lost on the way (a volatile bus), and the gateway asks the
+        venue about each before it sends it (the bus drops a repeat within its window)."""
+        if not events or self._instruments is None:
+            return
+        instrument = await self._instruments.get(self.symbol)
+        if instrument is not None:
+            await self._bus.send(self._venues_queue, request_messages(events, instrument, True))
 
     async def venue_requests(
         self, entries: Sequence[tuple[JournalEntry, Sequence[Event] | None]]

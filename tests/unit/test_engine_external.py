@@ -220,3 +220,16 @@ def test_the_snapshot_restores_the_same_state_and_replay_gives_the_same_events()
     assert replayed.state_hash() == live.state_hash()
     after = report("replaced", "o1.1", "e3", leaves_qty=8)
     assert run(restored, after) == run(live, after)
+
+
+def test_what_the_venue_has_not_answered_is_there_to_send_again_after_a_recovery() -> None:
+    v = InstrumentVenues(SYMBOL)
+    run(v, new("o1"), new("o2"), report("new", "o2", "e1"), new("o3"))
+    run(v, report("new", "o3", "e2"), CancelOrder("k", 3, SYMBOL, "o3", "a1"))
+    restored = InstrumentVenues.restore(v.snapshot())
+    again = [(r.order_id, r.request_kind, r.cl_ord_id, r.orig_cl_ord_id, r.ts)
+             for r in restored.outstanding_venue_requests()]  # fmt: skip
+    # o1: never acknowledged; o2: answered; o3: its cancel is pending.
+    assert again == [("o1", "place", "o1", "", 1), ("o3", "cancel", "o3.1", "o3", 3)]
+    run(restored, report("canceled", "o3.1", "e3"), report("rejected", "o1", "e4"))
+    assert restored.outstanding_venue_requests() == []
