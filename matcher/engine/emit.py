@@ -65,8 +65,16 @@ def replaced_event(
     )
 
 
-def triggered_event(symbol: str, seq: int, ts: int, o: RestingOrder, trigger_px: int) -> Event:
-    """OrderTriggered: the stop now works as a market (stop) or limit (stop-limit) order."""
+def triggered_event(
+    symbol: str,
+    seq: int,
+    ts: int,
+    o: RestingOrder,
+    trigger_px: int,
+    arrival: tuple[int, int, int, int] = (0, 0, 0, 0),
+) -> Event:
+    """OrderTriggered: the stop now works as a market (stop) or limit (stop-limit) order;
+    `arrival` is the market it meets (`Market.arrival`)."""
     works_as = MARKET if o.order_type == STOP else LIMIT
     return OrderTriggered(
         symbol,
@@ -78,4 +86,8 @@ def triggered_event(symbol: str, seq: int, ts: int, o: RestingOrder, trigger_px:
         working_status(o.cum_qty, o.leaves_qty, 0),
         works_as,
         trigger_px,
+        arrival[0],
+        arrival[1],
+        arrival[2],
+        arrival[3],
     )

@@ -77,6 +77,11 @@ class MatchingEngine(Market):
             o = self.stops.get(order_id)
         return o
 
+    def arrival(self, ts: int) -> tuple[int, int, int, int]:
+        """The book's best bid and ask and the last trade (no reference price: 0)."""
+        bids, asks = self.bids.prices, self.asks.prices
+        return (bids[-1] if bids else 0, asks[0] if asks else 0, self.last_px, 0)
+
     # ----------------------------------------------------------------- new orders
 
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
@@ -294,7 +299,8 @@ class MatchingEngine(Market):
             _insort(self.sell_stops, (-o.stop_price, o.entry_seq, o.order_id))
 
     def _trigger(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        out.append(triggered_event(self.symbol, self._next_event(o), ts, o, self.last_px))
+        seq = self._next_event(o)
+        out.append(triggered_event(self.symbol, seq, ts, o, self.last_px, self.arrival(ts)))
         self._execute(o, ts, out)
 
     def _trigger_stops(self, ts: int, out: list[Event]) -> None:

@@ -83,6 +83,12 @@ class Market:
     def set_trading_state(self, state: str, ts: int, out: list[Event]) -> None:
         raise NotImplementedError
 
+    def arrival(self, ts: int) -> tuple[int, int, int, int]:
+        """The market an order meets at `ts` before its own matching: (best bid, best ask,
+        last trade, simulator reference price) in ticks, 0 = none. Reported on OrderAccepted
+        and OrderTriggered (the order's arrival price)."""
+        return (0, 0, 0, 0)
+
     # ----------------------------------------------------------------- answers alike
 
     def _answer_new(self, c: NewOrder, reason: str, out: list[Event]) -> bool:
@@ -96,6 +102,7 @@ class Market:
                 )
             )
             return False
+        bid, ask, last, ref = self.arrival(c.ts)
         out.append(
             OrderAccepted(
                 self.symbol,
@@ -110,6 +117,12 @@ class Market:
                 c.quantity,
                 c.price,
                 c.stop_price,
+                -1,
+                0,
+                bid,
+                ask,
+                last,
+                ref,
             )
         )
         return True

@@ -157,6 +157,10 @@ class FillSimulator(Market):
         price = cfg.start_price + (moved + MICRO // 2) // MICRO
         return price if price > 1 else 1
 
+    def arrival(self, ts: int) -> tuple[int, int, int, int]:
+        """Paper orders meet no book: only the reference price at `ts`."""
+        return (0, 0, 0, self.reference_price(ts))
+
     def _slipped(self, ref: int, is_buy: bool, qty: int) -> int:
         cfg = self.config
         rate = cfg.slippage_cbps + cfg.impact_cbps_per_lot * qty
@@ -255,7 +259,8 @@ class FillSimulator(Market):
             if not (ref >= o.stop_price if o.is_buy else ref <= o.stop_price):
                 return
             self.triggered.add(o.order_id)
-            out.append(triggered_event(self.symbol, self._next_event(o), ts, o, ref))
+            seq = self._next_event(o)
+            out.append(triggered_event(self.symbol, seq, ts, o, ref, (0, 0, 0, ref)))
         is_market = works_as_market(o.order_type)
         step = o.leaves_qty
         if o.time_in_force != FOK:

@@ -185,6 +185,9 @@ class Order:
     accepted_at: int = 0
     first_fill_at: int = 0
     completed_at: int = 0
+    # Its arrival price in half ticks (0: not known): the market the matcher reported when
+    # it accepted the order, or when it triggered a stop (see `arrival_half_ticks`).
+    arrival_half_ticks: int = 0
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
@@ -264,6 +267,11 @@ class Order:
         if target in TERMINAL_STATUSES and not self.completed_at:
             self.completed_at = processed_at
 
+    def _arrive(self, bid_px: int, ask_px: int, last_trade_px: int, ref_px: int) -> None:
+        arrival = arrival_half_ticks(bid_px, ask_px, last_trade_px, ref_px)
+        if arrival:
+            self.arrival_half_ticks = arrival
+
     def _check_transition(self, target: OrderStatus) -> None:
         if target not in TRANSITIONS[self.status]:
             raise InvalidTransition(self.status, target)
@@ -303,9 +311,24 @@ class Order:
         elif isinstance(event, (CancelRejected, ReplaceRejected)):
             self.reject_reason = event.reason
         elif isinstance(event, OrderTriggered):
-            pass  # the order keeps its type (FIX OrdType); only its status history shows it
+            # The order keeps its type (FIX OrdType); it arrives at the market only now.
+            self._arrive(event.bid_px, event.ask_px, event.last_trade_px, event.ref_px)
         elif isinstance(event, OrderAccepted):
+            self._arrive(event.bid_px, event.ask_px, event.last_trade_px, event.ref_px)
             self.leaves_qty = event.leaves_qty
             self.held_qty = event.held_qty
             if self.type is OrderType.TRAILING_STOP:
                 self.stop_price = event.stop_price or None
+
+
+def arrival_half_ticks(bid_px: int, ask_px: int, last_trade_px: int, ref_px: int) -> int:
+    """An order's arrival price in half ticks (the mid of an odd spread is a half tick) from
+    the market an OrderAccepted / OrderTriggered reports: the fill simulator's reference
+    price (paper), else the mid of a two-sided book, else the last trade; 0 when none."""
+    if ref_px > 0:
+        return 2 * ref_px
+    if bid_px > 0 and ask_px > 0:
+        return bid_px + ask_px
+    if last_trade_px > 0:
+        return 2 * last_trade_px
+    return 0

@@ -64,6 +64,7 @@ def order_to_doc(order: Order) -> Doc:
         "accepted_at": order.accepted_at,
         "first_fill_at": order.first_fill_at,
         "completed_at": order.completed_at,
+        "arrival_half_ticks": order.arrival_half_ticks,
     }
 
 
@@ -98,6 +99,7 @@ def order_from_doc(doc: Doc) -> Order:
         accepted_at=doc.get("accepted_at", 0),
         first_fill_at=doc.get("first_fill_at", 0),
         completed_at=doc.get("completed_at", 0),
+        arrival_half_ticks=doc.get("arrival_half_ticks", 0),  # older orders: not known
         reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
     )
 

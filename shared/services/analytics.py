@@ -4,10 +4,12 @@ Per order (from the order itself, which keeps its times: see `shared.domain.orde
 average fill price, fees, fill rate (filled / ordered quantity), the latencies from receipt
 (the API's intake time) to acceptance, first fill and completion (the matcher's processing
 times of the commands behind those events), and, where the arrival price is known (the
-price when the order was accepted), slippage in bps signed so that positive is a cost
-(buy: average above arrival; sell: below) and implementation shortfall (the slippage in
-money on the filled quantity, plus fees). The arrival price needs the matcher to report
-the book at acceptance (see the README): until it does, those three are null.
+market the matcher reported when it accepted the order, or triggered a stop: the fill
+simulator's reference price for paper orders, else the book's mid, else the last trade),
+slippage in bps signed so that positive is a cost (buy: average above arrival; sell: below)
+and implementation shortfall (the slippage in money on the filled quantity, plus fees).
+Null when not known (no fill, an empty book and no trade yet, or an order the matcher
+accepted before it reported the market).
 
 In aggregate, by account, instrument, venue (internal or paper) and time window (the
 orders created in it): counts, the fill rate (filled / ordered quantity), slippage p50 /
@@ -73,18 +75,16 @@ def venue_of(account: Account) -> str:
     return "paper" if account.type is AccountType.PAPER else "internal"
 
 
-def quality(
-    order: Order, instrument: Instrument, venue: str, arrival_ticks: int = 0
-) -> OrderQuality:
-    """The order's execution quality (see the module docstring); `arrival_ticks`: the
-    price at acceptance (0: not known)."""
+def quality(order: Order, instrument: Instrument, venue: str) -> OrderQuality:
+    """The order's execution quality (see the module docstring)."""
     o = order
     tick, lot = instrument.tick_size, instrument.lot_size
     average = None
     if o.cum_qty:
         average = Decimal(o.filled_notional) / Decimal(o.cum_qty) * tick
     fees = Decimal(o.fees) * tick * lot / FEE_UNITS
-    arrival = Decimal(arrival_ticks) * tick if arrival_ticks else None
+    half = o.arrival_half_ticks
+    arrival = Decimal(half) * tick / 2 if half else None
     slippage = shortfall = None
     if arrival is not None and average is not None:
         sign = 1 if o.side.value == "buy" else -1

@@ -55,5 +55,6 @@ def test_an_order_is_stored_under_the_names_earlier_versions_read() -> None:
         "accepted_at": 0,
         "first_fill_at": 0,
         "completed_at": 0,
+        "arrival_half_ticks": 0,
     }
     assert doc == {**WRITTEN_BY_AN_EARLIER_VERSION, **added}
