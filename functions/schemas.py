@@ -289,6 +289,36 @@ VENUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 VenueName = Annotated[str, StringConstraints(pattern=VENUE_PATTERN, max_length=32)]
 
 
+class PartialFillsIn(Request):
+    fill_ratio_pct: int | None = Field(
+        None, description="Each fill step takes this % of the order quantity (1..100)."
+    )
+    interval_ms: DecimalStr | None = Field(None, description="At least this long between steps.")
+
+
+class SimulatorIn(Request):
+    """A paper account's fill simulator (its next orders); null: the instrument's default."""
+
+    slippage_bps: DecimalStr | None = Field(
+        None, description="Away from the reference price, against the trader (0.01 bp steps)."
+    )
+    impact_bps_per_lot: DecimalStr | None = Field(None, description="More slippage per lot.")
+    latency_ms: DecimalStr | None = Field(None, description="Nothing fills before this.")
+    partial_fills: PartialFillsIn | None = None
+
+
+class PartialFillsOut(Response):
+    fill_ratio_pct: int | None
+    interval_ms: str | None
+
+
+class SimulatorOut(Response):
+    slippage_bps: str | None
+    impact_bps_per_lot: str | None
+    latency_ms: str | None
+    partial_fills: PartialFillsOut
+
+
 class ChangeAccount(Request):
     name: Name | None = None
     roles: Annotated[list[Role], Field(min_length=1, max_length=2)] | None = None
@@ -297,6 +327,9 @@ class ChangeAccount(Request):
     trading_state: TradingState | None = None
     venue: VenueName | None = Field(
         None, description='Live accounts only: an external venue\'s name, or "internal".'
+    )
+    simulator: SimulatorIn | None = Field(
+        None, description="Paper accounts only: the fill simulator of their next orders."
     )
 
 
@@ -312,6 +345,7 @@ class AccountOut(Response):
     starting_cash: str
     created_at: str
     venue: str | None = None
+    simulator: SimulatorOut | None = None
 
 
 class RiskLedgerOut(Response):

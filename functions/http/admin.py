@@ -33,7 +33,7 @@ from functions.schemas_history import AuditPage
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_audit import AuditFilter
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from shared.services import admin, audit, codes, instrument_admin, venues
+from shared.services import admin, audit, codes, instrument_admin, paper_controls, venues
 from shared.services.errors import InvalidRequest
 from shared.services.views import (
     account_view,
@@ -115,7 +115,7 @@ async def rebuild_risk_ledger(
     "/accounts/{account_id}",
     response_model=AccountOut,
     responses=errors(401, 403, 404, 409, 413, 422),
-    summary="Change an account's name, roles, limits, trading state or venue",
+    summary="Change an account's name, roles, limits, trading state, venue or paper simulator",
 )
 async def change_account(
     account_id: AccountIdPath, body: ChangeAccount, container: ContainerDep, caller: AdminDep
@@ -131,6 +131,9 @@ async def change_account(
         stp=body.stp,
         risk_limits=_limit_changes(body.risk_limits) or None,
         trading_state=body.trading_state,
+        simulator=None
+        if body.simulator is None
+        else paper_controls.simulator_changes(body.simulator.model_dump(exclude_unset=True)),
     )
     account = await admin.update_account(container, account_id, changes, caller.account_id)
     return AccountOut.model_validate(account_view(account))

@@ -20,6 +20,8 @@ Fill rules (prices in ticks, quantities in lots):
 - Partial fills: each fill step takes `fill_ratio_pct` of the order quantity (at least 1
   lot), steps at least `fill_interval_ns` apart. FOK fills all at once or is canceled;
   IOC takes one step, then its remainder is canceled.
+- A paper order may carry its account's own slippage, size impact, latency and partial-fill
+  schedule (`NewOrder.sim_*`); what it leaves unset is the configuration's.
 """
 
 from __future__ import annotations
@@ -136,6 +138,9 @@ class FillSimulator(Market):
         self.anchor_micro = 0  # W(anchor_step)
         self.memo_step = -1  # the last step evaluated and its W: a cache, not state
         self.memo_micro = 0
+        # order id -> its own (slippage, impact, latency, fill ratio, fill interval), for the
+        # orders placed with settings of their account (`NewOrder.sim_*`)
+        self.knobs: dict[str, tuple[int, int, int, int, int]] = {}
 
     # ----------------------------------------------------------------- market
 
@@ -161,9 +166,36 @@ class FillSimulator(Market):
         """Paper orders meet no book: only the reference price at `ts`."""
         return (0, 0, 0, self.reference_price(ts))
 
-    def _slipped(self, ref: int, is_buy: bool, qty: int) -> int:
+    def _own_knobs(self, c: NewOrder) -> tuple[int, int, int, int, int] | None:
+        """The order's own settings over the configuration's; None: it has none."""
         cfg = self.config
-        rate = cfg.slippage_cbps + cfg.impact_cbps_per_lot * qty
+        slip, impact, latency = c.sim_slippage_cbps, c.sim_impact_cbps_per_lot, c.sim_latency_ns
+        ratio, interval = c.sim_fill_ratio_pct, c.sim_fill_interval_ns
+        if slip < 0 and impact < 0 and latency < 0 and ratio <= 0 and interval < 0:
+            return None
+        return (
+            slip if slip >= 0 else cfg.slippage_cbps,
+            impact if impact >= 0 else cfg.impact_cbps_per_lot,
+            latency if latency >= 0 else cfg.latency_ns,
+            ratio if 1 <= ratio <= 100 else cfg.fill_ratio_pct,
+            interval if interval >= 0 else cfg.fill_interval_ns,
+        )
+
+    def _knobs_of(self, o: RestingOrder) -> tuple[int, int, int, int, int]:
+        own = self.knobs.get(o.order_id)
+        if own is not None:
+            return own
+        cfg = self.config
+        return (
+            cfg.slippage_cbps,
+            cfg.impact_cbps_per_lot,
+            cfg.latency_ns,
+            cfg.fill_ratio_pct,
+            cfg.fill_interval_ns,
+        )
+
+    def _slipped(self, ref: int, is_buy: bool, qty: int, slip_cbps: int, impact: int) -> int:
+        rate = slip_cbps + impact * qty
         slip = ref * rate
         if is_buy:
             return ref + (slip + 999_999) // 1_000_000
@@ -181,7 +213,10 @@ class FillSimulator(Market):
             return
         o = RestingOrder.accepted(c, self.seq)
         self.orders[o.order_id] = o
-        self.next_fill[o.order_id] = c.ts + self.config.latency_ns
+        own = self._own_knobs(c)
+        if own is not None:
+            self.knobs[o.order_id] = own
+        self.next_fill[o.order_id] = c.ts + (self.config.latency_ns if own is None else own[2])
         self._work(o, c.ts, self.reference_price(c.ts), out)
 
     def cancel(self, order_id: str, account_id: str, ts: int, out: list[Event]) -> None:
@@ -262,10 +297,11 @@ class FillSimulator(Market):
             seq = self._next_event(o)
             out.append(triggered_event(self.symbol, seq, ts, o, ref, (0, 0, 0, ref)))
         is_market = works_as_market(o.order_type)
+        slip_cbps, impact, _, ratio, interval = self._knobs_of(o)
         step = o.leaves_qty
         if o.time_in_force != FOK:
-            step = min(o.leaves_qty, max(1, o.quantity * self.config.fill_ratio_pct // 100))
-        px = self._slipped(ref, o.is_buy, step)
+            step = min(o.leaves_qty, max(1, o.quantity * ratio // 100))
+        px = self._slipped(ref, o.is_buy, step, slip_cbps, impact)
         liquidity = TAKER
         if not is_market:
             within = px <= o.price if o.is_buy else px >= o.price
@@ -277,7 +313,7 @@ class FillSimulator(Market):
                 else:
                     px = 0
         if px > 0:
-            self._fill(o, ts, step, px, liquidity, out)
+            self._fill(o, ts, step, px, liquidity, interval, out)
         if o.leaves_qty == 0:
             return
         if o.time_in_force == IOC or o.time_in_force == FOK:
@@ -285,7 +321,14 @@ class FillSimulator(Market):
             self._close(o, ts, reason, False, out)
 
     def _fill(
-        self, o: RestingOrder, ts: int, qty: int, px: int, liquidity: str, out: list[Event]
+        self,
+        o: RestingOrder,
+        ts: int,
+        qty: int,
+        px: int,
+        liquidity: str,
+        interval: int,
+        out: list[Event],
     ) -> None:
         cfg = self.config
         rate = cfg.maker_fee_cbps if liquidity == MAKER else cfg.taker_fee_cbps
@@ -311,7 +354,7 @@ class FillSimulator(Market):
                 seq,
             )
         )
-        self.next_fill[o.order_id] = ts + cfg.fill_interval_ns
+        self.next_fill[o.order_id] = ts + interval
         if o.leaves_qty == 0:
             self._forget(o)
 
@@ -327,14 +370,18 @@ class FillSimulator(Market):
         del self.orders[o.order_id]
         del self.next_fill[o.order_id]
         self.triggered.discard(o.order_id)
+        self.knobs.pop(o.order_id, None)
 
     # ----------------------------------------------------------------- state
 
     def snapshot(self) -> dict[str, object]:
-        rows = [
-            [*o.to_row(), self.next_fill[o.order_id], o.order_id in self.triggered]
-            for o in self.orders.values()
-        ]
+        rows: list[list[object]] = []
+        for o in self.orders.values():
+            row = [*o.to_row(), self.next_fill[o.order_id], o.order_id in self.triggered]
+            own = self.knobs.get(o.order_id)
+            if own is not None:  # only then: a snapshot without own settings is as it was
+                row.append(list(own))
+            rows.append(row)
         return {
             "config": self.config.to_dict(),
             "halted": self.halted,
@@ -360,4 +407,7 @@ class FillSimulator(Market):
             sim.next_fill[o.order_id] = int(r[14])
             if r[15]:
                 sim.triggered.add(o.order_id)
+            if len(r) > 16 and r[16]:  # its own settings (rows of older snapshots lack them)
+                k = [int(v) for v in r[16]]
+                sim.knobs[o.order_id] = (k[0], k[1], k[2], k[3], k[4])
         return sim

@@ -59,6 +59,10 @@ class NewOrder(Command):
       1% = 10_000): the trail of a `trailing_stop`, exactly one of them set.
     - `order_class`, `leg`, `parent_order_id`: a contingent order's group (see
       `NewOrderGroup`); a simple order has "simple", "" and "".
+    - `sim_*`: a paper order's fill simulator settings, its account's when it was placed
+      (`shared.domain.paper_settings`): slippage and size impact per lot in cbps of the
+      reference price, latency and the interval between partial fills in ns, the partial
+      fill step in % of the quantity; -1 (the ratio: 0) is the instrument's default.
     """
 
     KIND: ClassVar[str] = "new_order"
@@ -83,6 +87,11 @@ class NewOrder(Command):
         "order_class",
         "leg",
         "parent_order_id",
+        "sim_slippage_cbps",
+        "sim_impact_cbps_per_lot",
+        "sim_latency_ns",
+        "sim_fill_ratio_pct",
+        "sim_fill_interval_ns",
     )
 
     def __init__(
@@ -109,6 +118,11 @@ class NewOrder(Command):
         order_class: str = "simple",
         leg: str = "",
         parent_order_id: str = "",
+        sim_slippage_cbps: int = -1,
+        sim_impact_cbps_per_lot: int = -1,
+        sim_latency_ns: int = -1,
+        sim_fill_ratio_pct: int = 0,
+        sim_fill_interval_ns: int = -1,
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.order_id: Final = order_id
@@ -130,6 +144,11 @@ class NewOrder(Command):
         self.order_class: Final = order_class
         self.leg: Final = leg
         self.parent_order_id: Final = parent_order_id
+        self.sim_slippage_cbps: Final = sim_slippage_cbps
+        self.sim_impact_cbps_per_lot: Final = sim_impact_cbps_per_lot
+        self.sim_latency_ns: Final = sim_latency_ns
+        self.sim_fill_ratio_pct: Final = sim_fill_ratio_pct
+        self.sim_fill_interval_ns: Final = sim_fill_interval_ns
 
 
 @final

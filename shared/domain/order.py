@@ -33,6 +33,7 @@ from shared.domain.events import (
     ReplaceRejected,
     TrailingStopMoved,
 )
+from shared.domain.paper_settings import SimulatorSettings
 
 S = OrderStatus
 _WORKING = {S.HELD, S.NEW, S.PARTIALLY_FILLED}
@@ -188,6 +189,9 @@ class Order:
     # Its arrival price in half ticks (0: not known): the market the matcher reported when
     # it accepted the order, or when it triggered a stop (see `arrival_half_ticks`).
     arrival_half_ticks: int = 0
+    # A paper order's own fill simulator settings (its account's when placed; None: the
+    # instrument's defaults), sent on its NewOrder.
+    simulator: SimulatorSettings | None = None
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.status == S.PENDING_NEW:

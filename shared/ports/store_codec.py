@@ -22,6 +22,7 @@ from shared.domain.enums import (
 )
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.domain.paper_settings import SimulatorSettings
 from shared.domain.positions import Fill, Position
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
@@ -65,6 +66,7 @@ def order_to_doc(order: Order) -> Doc:
         "first_fill_at": order.first_fill_at,
         "completed_at": order.completed_at,
         "arrival_half_ticks": order.arrival_half_ticks,
+        **({} if order.simulator is None else {"simulator": order.simulator.to_doc()}),
     }
 
 
@@ -100,6 +102,9 @@ def order_from_doc(doc: Doc) -> Order:
         first_fill_at=doc.get("first_fill_at", 0),
         completed_at=doc.get("completed_at", 0),
         arrival_half_ticks=doc.get("arrival_half_ticks", 0),  # older orders: not known
+        simulator=None
+        if doc.get("simulator") is None
+        else SimulatorSettings.from_doc(doc["simulator"]),
         reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
     )
 
@@ -192,6 +197,7 @@ def account_to_doc(account: Account) -> Doc:
         "venue": account.venue,
         "currency": account.currency,
         "starting_cash": str(account.starting_cash),
+        **({} if account.simulator.is_default else {"simulator": account.simulator.to_doc()}),
     }
 
 
@@ -218,6 +224,7 @@ def account_from_doc(doc: Doc) -> Account:
         venue=doc.get("venue"),
         currency=doc.get("currency", "USD"),  # absent in documents of older versions
         starting_cash=Decimal(doc.get("starting_cash", "0")),
+        simulator=SimulatorSettings.from_doc(doc.get("simulator")),
     )
 
 

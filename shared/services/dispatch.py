@@ -12,6 +12,7 @@ import logging
 from shared.domain.commands import Command, NewOrder, command_from_dict
 from shared.domain.enums import AccountType
 from shared.domain.order import Order
+from shared.domain.paper_settings import SimulatorSettings
 from shared.messages import command_message
 from shared.observability import stages, tracing
 from shared.ports.store_accounts import Account
@@ -28,6 +29,7 @@ def new_order_command_id(order_id: str) -> str:
 
 def new_order_command(account: Account, order: Order) -> NewOrder:
     """The matcher command of a stored order (the outbox sweep rebuilds the same one)."""
+    sim = (order.simulator or SimulatorSettings()).command_fields()
     return NewOrder(
         new_order_command_id(order.order_id),
         order.created_at,
@@ -43,6 +45,11 @@ def new_order_command(account: Account, order: Order) -> NewOrder:
         order.expire_at or 0,
         account.stp.value,
         "paper" if account.type is AccountType.PAPER else "internal",
+        sim_slippage_cbps=sim["sim_slippage_cbps"],
+        sim_impact_cbps_per_lot=sim["sim_impact_cbps_per_lot"],
+        sim_latency_ns=sim["sim_latency_ns"],
+        sim_fill_ratio_pct=sim["sim_fill_ratio_pct"],
+        sim_fill_interval_ns=sim["sim_fill_interval_ns"],
     )
 
 

@@ -166,6 +166,7 @@ def _new_order(
         created_at=now,
         expire_at=ticket.expire_at,
         reserved=reserved,
+        simulator=None if account.simulator.is_default else account.simulator,
     )
 
 

@@ -16,6 +16,7 @@ from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
 from shared.ports.store_risk import RiskLedger
+from shared.services.paper_controls import simulator_view
 
 if TYPE_CHECKING:
     from shared.services.venues import VenueStatus
@@ -191,6 +192,7 @@ def account_view(account: Account) -> View:
         "starting_cash": format(account.starting_cash, "f"),
         "created_at": ns_to_rfc3339(account.created_at),
         "venue": account.venue,
+        "simulator": simulator_view(account),
     }
 
 

@@ -1,0 +1,92 @@
+"""Paper controls over the admin API: a paper account's fill simulator (slippage, size
+impact, latency, partial fills) set by PATCH /api/admin/accounts/{id}, validated field by
+field, audited with before and after, and applied to the account's next orders."""
+
+from __future__ import annotations
+
+from shared.domain.enums import AccountType
+from tests.support.oms import Client, Oms, Transport
+
+
+async def test_slippage_set_by_an_admin_applies_to_the_next_orders(oms: Oms, transport: Transport):
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    paper_id, paper_key = await oms.add_account("paper", AccountType.PAPER)
+    trader, admin = Client(transport, paper_key), Client(transport, oms.admin_key)
+    market = {"symbol": "ABC", "type": "market", "quantity": "2", "time_in_force": "ioc"}
+    before = await trader.place(side="buy", **market)
+    await oms.settle()
+
+    path = f"/api/admin/accounts/{paper_id}"
+    changed = await admin.call("PATCH", path, json={"simulator": {"slippage_bps": "20"}})
+    assert changed.status == 200, changed.body
+    assert changed.json()["simulator"] == {
+        "slippage_bps": "20",
+        "impact_bps_per_lot": None,
+        "latency_ms": None,
+        "partial_fills": {"fill_ratio_pct": None, "interval_ms": None},
+    }
+    bought = await trader.place(side="buy", **market)
+    sold = await trader.place(side="sell", **market)
+    await oms.settle()
+
+    def analytics(reply):
+        return trader.call("GET", f"/api/orders/{reply.json()['order_id']}/analytics")
+
+    first, buy, sale = [(await analytics(r)).json() for r in (before, bought, sold)]
+    # The reference price is 100.00 throughout (the clock did not move): the order placed
+    # before the change fills at it, the next ones 20 bps away: 100.20 and 99.80.
+    assert (first["arrival_price"], first["average_fill_price"]) == ("100", "100")
+    assert (buy["arrival_price"], buy["average_fill_price"], buy["slippage_bps"]) == (
+        "100",
+        "100.2",
+        "20",
+    )
+    assert (sale["average_fill_price"], sale["slippage_bps"]) == ("99.8", "20")
+
+    trail = await admin.call("GET", "/api/admin/audit", params={"target_id": paper_id})
+    entry = trail.json()["items"][0]
+    assert (entry["action"], entry["actor"]) == ("account.changed", "admin")
+    assert entry["before"]["simulator"]["slippage_bps"] is None
+    assert entry["after"]["simulator"]["slippage_bps"] == "20"
+
+    # Fields are changed one by one; null goes back to the instrument's default.
+    more = {"simulator": {"latency_ms": "1.5", "partial_fills": {"fill_ratio_pct": 25}}}
+    again = (await admin.call("PATCH", path, json=more)).json()["simulator"]
+    assert (again["slippage_bps"], again["latency_ms"]) == ("20", "1.5")
+    assert again["partial_fills"] == {"fill_ratio_pct": 25, "interval_ms": None}
+    reset = await admin.call("PATCH", path, json={"simulator": {"slippage_bps": None}})
+    assert reset.json()["simulator"]["slippage_bps"] is None
+    assert reset.json()["simulator"]["latency_ms"] == "1.5"
+
+
+async def test_bad_simulator_settings_are_refused_naming_the_field(oms: Oms, transport: Transport):
+    paper_id, _ = await oms.add_account("paper", AccountType.PAPER)
+    live_id, _ = await oms.add_account("live")
+    admin = Client(transport, oms.admin_key)
+    path = f"/api/admin/accounts/{paper_id}"
+
+    cases = [
+        ({"slippage_bps": "0.001"}, "simulator.slippage_bps", "INVALID_VALUE"),
+        ({"slippage_bps": "10001"}, "simulator.slippage_bps", "INVALID_VALUE"),
+        ({"impact_bps_per_lot": "-1"}, "simulator.impact_bps_per_lot", None),
+        ({"latency_ms": "0.0000001"}, "simulator.latency_ms", "INVALID_VALUE"),
+        ({"partial_fills": {"fill_ratio_pct": 0}}, "simulator.partial_fills.fill_ratio_pct", None),
+        ({"partial_fills": {"interval_ms": "x"}}, "simulator.partial_fills.interval_ms", None),
+        ({"slippage": "1"}, "simulator.slippage", None),
+        ({}, "simulator", "NOTHING_TO_CHANGE"),
+    ]
+    for simulator, field, reason in cases:
+        refused = await admin.call("PATCH", path, json={"simulator": simulator})
+        assert refused.status == 422, (simulator, refused.body)
+        problem = refused.json()
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert problem["field"] == field, (simulator, problem)
+        if reason:
+            assert problem["reason"] == reason
+    live = await admin.call(
+        "PATCH", f"/api/admin/accounts/{live_id}", json={"simulator": {"slippage_bps": "1"}}
+    )
+    assert live.status == 422 and live.json()["reason"] == "NOT_A_PAPER_ACCOUNT"
+    assert live.json()["field"] == "simulator"
+    unchanged = (await admin.call("GET", path)).json()["simulator"]
+    assert unchanged["slippage_bps"] is None
