@@ -217,6 +217,41 @@ class PositionPage(Response):
     next_cursor: None = None
 
 
+class ReferenceSourceOut(Response):
+    source: Literal["walk", "file"]
+    seed: int | None = None
+    step_ticks: int | None = None
+    step_ms: int | None = None
+    points: int | None = None
+    set_at: str | None
+
+
+class PricePointIn(Request):
+    at: AwareDatetime
+    price: DecimalStr
+
+
+class ReferencePricesIn(Request):
+    """The paper market's reference price source: a seeded walk or a replayed price file."""
+
+    source: Literal["walk", "file"]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(
+        None, description="walk: its seed (default: the instrument's own)."
+    )
+    step_ticks: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description="walk: the standard deviation of a step, in ticks (default 1)."
+    )
+    step_ms: Annotated[int, Field(ge=1, le=86_400_000)] | None = Field(
+        None, description="walk: one step every so many ms (default 1000)."
+    )
+    start_price: DecimalStr | None = Field(
+        None, description="walk: where it starts (default: the reference price now)."
+    )
+    prices: Annotated[list[PricePointIn], Field(min_length=1, max_length=10_000)] | None = Field(
+        None, description="file: the prices to replay, in ascending time."
+    )
+
+
 class InstrumentOut(Response):
     symbol: str
     tick_size: str
@@ -232,6 +267,7 @@ class InstrumentOut(Response):
     asset_class: AssetClass
     settlement_days: int
     currency: str
+    reference_source: ReferenceSourceOut | None = None
 
 
 class InstrumentPage(Response):

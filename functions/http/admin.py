@@ -24,6 +24,7 @@ from functions.schemas import (
     CreateAccount,
     CreateInstrument,
     InstrumentOut,
+    ReferencePricesIn,
     RiskLedgerOut,
     RiskLimitsIn,
     SetTradingState,
@@ -33,7 +34,15 @@ from functions.schemas_history import AuditPage
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_audit import AuditFilter
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from shared.services import admin, audit, codes, instrument_admin, paper_controls, venues
+from shared.services import (
+    admin,
+    audit,
+    codes,
+    instrument_admin,
+    paper_controls,
+    reference_prices,
+    venues,
+)
 from shared.services.errors import InvalidRequest
 from shared.services.views import (
     account_view,
@@ -194,6 +203,31 @@ async def change_instrument(
     )
     if body.venue is not None:
         instrument = await venues.route_instrument(container, symbol, body.venue, caller.account_id)
+    return InstrumentOut.model_validate(instrument_view(instrument))
+
+
+@router.put(
+    "/instruments/{symbol}/reference-prices",
+    response_model=InstrumentOut,
+    responses=errors(401, 403, 404, 413, 422, 503),
+    summary="Set the paper market's reference price source: a seeded walk or a price file",
+)
+async def set_reference_prices(
+    symbol: SymbolPath, body: ReferencePricesIn, container: ContainerDep, caller: AdminDep
+) -> InstrumentOut:
+    spec = reference_prices.SourceSpec(
+        source=body.source,
+        seed=body.seed,
+        step_ticks=body.step_ticks,
+        step_ms=body.step_ms,
+        start_price=body.start_price,
+        prices=None
+        if body.prices is None
+        else [(datetime_to_ns(p.at), p.price) for p in body.prices],
+    )
+    instrument = await reference_prices.set_reference_source(
+        container, symbol, spec, caller.account_id
+    )
     return InstrumentOut.model_validate(instrument_view(instrument))
 
 

@@ -40,7 +40,7 @@ from matcher.engine.market import Market
 from matcher.engine.walk import MICRO, bridge_spreads, walk_micro
 from shared.domain import reasons
 from shared.domain.codes import DAY, FILLED, FOK, GTD, HALTED, IOC, MAKER, PARTIALLY_FILLED, TAKER
-from shared.domain.commands import NewOrder, ReplaceOrder
+from shared.domain.commands import NewOrder, ReplaceOrder, SetReferencePrices
 from shared.domain.events import Event, OrderFilled
 from shared.domain.order_rules import (
     has_stop_price,
@@ -200,6 +200,27 @@ class FillSimulator(Market):
         if is_buy:
             return ref + (slip + 999_999) // 1_000_000
         return max(1, ref - slip // 1_000_000)
+
+    def set_reference(self, c: SetReferencePrices) -> int:
+        """A new reference price source from `c.ts` on (see SetReferencePrices); the walk is
+        anchored there. Returns the price it starts at."""
+        now = self.reference_price(c.ts)
+        cfg = self.config
+        cfg.start_price = c.start_price if c.start_price > 0 else now
+        if c.source == "file":
+            cfg.prices = sorted((int(p[0]), int(p[1])) for p in c.prices)
+            return cfg.start_price
+        cfg.prices = []
+        cfg.seed = c.seed
+        cfg.step_ticks = c.step_ticks
+        cfg.step_ns = c.step_ns
+        cfg.spreads = bridge_spreads(c.step_ticks)
+        step = c.ts // c.step_ns
+        self.memo_step = step
+        self.memo_micro = walk_micro(c.seed, cfg.spreads, step)
+        self.anchor_step = step
+        self.anchor_micro = self.memo_micro
+        return cfg.start_price
 
     # ----------------------------------------------------------------- commands
 

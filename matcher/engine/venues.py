@@ -17,17 +17,38 @@ from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
 from shared.domain.codes import REJECTED
-from shared.domain.commands import CancelOrder, Command, NewOrder, RecordOutcome, ReplaceOrder
+from shared.domain.commands import (
+    CancelOrder,
+    Command,
+    NewOrder,
+    RecordOutcome,
+    ReplaceOrder,
+    SetReferencePrices,
+)
 from shared.domain.events import (
     CancelRejected,
     Event,
     NothingChanged,
     OrderRejected,
+    ReferencePricesSet,
     ReplaceRejected,
 )
 from shared.domain.order_rules import working_status
 
 PAPER = "paper"
+BAD_SOURCE = "INVALID_REFERENCE_PRICES"
+
+
+def reference_source_ok(c: SetReferencePrices) -> bool:
+    """A source the simulator can run: a walk with positive steps, or a file of positive
+    prices (at least one point)."""
+    if c.start_price < 0:
+        return False
+    if c.source == "walk":
+        return c.step_ns > 0 and c.step_ticks >= 0
+    if c.source != "file" or not c.prices:
+        return False
+    return all(len(p) == 2 and p[1] > 0 for p in c.prices)
 
 
 @final
@@ -82,6 +103,9 @@ class InstrumentVenues:
         elif isinstance(command, RecordOutcome):
             self.record_outcome(command, out)
             return
+        elif isinstance(command, SetReferencePrices):
+            self.set_reference(command, out)
+            return
         else:
             self.engine.handle(command, out)
             paper = True
@@ -90,6 +114,24 @@ class InstrumentVenues:
             return
         sim.seq = self.engine.seq  # one sequence for the instrument's two markets
         sim.handle(command, out)
+        self.engine.seq = sim.seq
+
+    def set_reference(self, c: SetReferencePrices, out: list[Event]) -> None:
+        """A new reference price source for the paper market; the working paper orders meet
+        the old one up to this time first. A source the simulator cannot run (the service
+        validates them) changes nothing: NothingChanged with INVALID_REFERENCE_PRICES."""
+        sim = self.simulator
+        sim.seq = self.engine.seq
+        if not reference_source_ok(c):
+            sim.seq += 1
+            out.append(NothingChanged(sim.symbol, sim.seq, c.ts, c.command_id, BAD_SOURCE))
+        else:
+            sim.advance(c.ts, out)
+            start = sim.set_reference(c)
+            sim.seq += 1
+            out.append(
+                ReferencePricesSet(sim.symbol, sim.seq, c.ts, c.source, start, len(c.prices))
+            )
         self.engine.seq = sim.seq
 
     def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:

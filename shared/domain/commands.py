@@ -297,6 +297,47 @@ class ConfigureInstrument(Command):
 
 
 @final
+class SetReferencePrices(Command):
+    """The fill simulator's reference price source for the instrument, from this command on.
+
+    `source` "walk": a seeded random walk (`seed`, Gaussian steps of `step_ticks` every
+    `step_ns`) starting at `start_price` (0: the reference price at this command's time).
+    `source` "file": the replayed `prices`, [ts, price] points in ascending time; before
+    the first point the price is the one at this command's time. Prices in ticks."""
+
+    KIND: ClassVar[str] = "set_reference_prices"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Command.FIELDS,
+        "source",
+        "seed",
+        "step_ticks",
+        "step_ns",
+        "start_price",
+        "prices",
+    )
+
+    def __init__(
+        self,
+        command_id: str,
+        ts: int,
+        symbol: str,
+        source: str,
+        seed: int = 0,
+        step_ticks: int = 1,
+        step_ns: int = 1_000_000_000,
+        start_price: int = 0,
+        prices: list[list[int]] | None = None,
+    ) -> None:
+        super().__init__(command_id, ts, symbol)
+        self.source: Final = source
+        self.seed: Final = seed
+        self.step_ticks: Final = step_ticks
+        self.step_ns: Final = step_ns
+        self.start_price: Final = start_price
+        self.prices: Final[list[list[int]]] = [] if prices is None else prices
+
+
+@final
 class RecordOutcome(Command):
     """The journal's record of a command that was not run through the venue as it is:
     one from the queue that changed nothing (`reason` ""), or one the venue failed on
@@ -343,6 +384,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ExpireOrders,
         SetTradingState,
         ConfigureInstrument,
+        SetReferencePrices,
         RecordOutcome,
     )
 }

@@ -480,6 +480,23 @@ class InstrumentConfigured(Event):
 
 
 @final
+class ReferencePricesSet(Event):
+    """The fill simulator's reference price source changed (SetReferencePrices): `source`
+    "walk" or "file", `start_price` where it starts (ticks), `points` the file's points."""
+
+    KIND: ClassVar[str] = "reference_prices_set"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Event.FIELDS, "source", "start_price", "points")
+
+    def __init__(
+        self, symbol: str, seq: int, ts: int, source: str, start_price: int, points: int
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.source: Final = source
+        self.start_price: Final = start_price
+        self.points: Final = points
+
+
+@final
 class TradingStateChanged(Event):
     """The instrument's trading state changed (kill switch)."""
 
@@ -521,6 +538,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderRestated,
         TrailingStopMoved,
         InstrumentConfigured,
+        ReferencePricesSet,
         TradingStateChanged,
         NothingChanged,
     )

@@ -10,6 +10,21 @@ from shared.domain.numbers import price_to_ticks, quantity_to_lots, units_to_str
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceSource:
+    """Where the fill simulator takes the instrument's reference price from (the paper
+    market): "walk", a seeded random walk (`seed` None: the instrument's own; Gaussian steps
+    of `step_ticks` every `step_ns`), or "file", a replayed list of `points` prices. The
+    points themselves are in the matcher's journal (the SetReferencePrices command)."""
+
+    kind: str = "walk"
+    seed: int | None = None
+    step_ticks: int = 1
+    step_ns: int = 1_000_000_000
+    points: int = 0
+    set_at: int = 0  # when an admin set it (0: never; the default walk)
+
+
+@dataclass(frozen=True, slots=True)
 class Instrument:
     """Static reference data of a tradable instrument plus its trading state.
 
@@ -41,6 +56,7 @@ class Instrument:
     asset_class: AssetClass = AssetClass.EQUITY
     settlement_days: int = 1
     currency: str = "USD"
+    reference_source: ReferenceSource = ReferenceSource()
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)

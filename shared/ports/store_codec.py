@@ -6,6 +6,7 @@ SQLite and a BSON document in MongoDB. Decimals travel as strings, enums as thei
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,7 @@ from shared.domain.enums import (
     TimeInForce,
     TradingState,
 )
-from shared.domain.instrument import Instrument
+from shared.domain.instrument import Instrument, ReferenceSource
 from shared.domain.order import Order
 from shared.domain.paper_settings import SimulatorSettings
 from shared.domain.positions import Fill, Position
@@ -246,6 +247,11 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "asset_class": instrument.asset_class.value,
         "settlement_days": instrument.settlement_days,
         "currency": instrument.currency,
+        **(
+            {}
+            if instrument.reference_source == ReferenceSource()
+            else {"reference_source": asdict(instrument.reference_source)}
+        ),
     }
 
 
@@ -268,6 +274,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         asset_class=AssetClass(doc.get("asset_class", AssetClass.EQUITY.value)),
         settlement_days=doc.get("settlement_days", 1),
         currency=doc.get("currency", "USD"),
+        reference_source=ReferenceSource(**doc.get("reference_source", {})),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from shared.domain.instrument import Instrument
+from shared.domain.instrument import Instrument, ReferenceSource
 from shared.domain.numbers import fee_to_str
 from shared.domain.order import Order
 from shared.domain.positions import date_of, utc_day
@@ -158,7 +158,25 @@ def instrument_view(instrument: Instrument) -> View:
         "settlement_days": instrument.settlement_days,
         "currency": instrument.currency,
         "venue": instrument.venue,
+        "reference_source": reference_source_view(instrument.reference_source),
     }
+
+
+def reference_source_view(source: ReferenceSource) -> View:
+    """The paper market's reference price source (see ReferenceSource)."""
+    if source.kind == "file":
+        return {"source": "file", "points": source.points, "set_at": _at(source.set_at)}
+    return {
+        "source": "walk",
+        "seed": source.seed,
+        "step_ticks": source.step_ticks,
+        "step_ms": source.step_ns // 1_000_000,
+        "set_at": _at(source.set_at),
+    }
+
+
+def _at(ns: int) -> str | None:
+    return ns_to_rfc3339(ns) if ns else None
 
 
 def risk_ledger_view(ledger: RiskLedger) -> View:

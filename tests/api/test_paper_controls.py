@@ -90,3 +90,59 @@ async def test_bad_simulator_settings_are_refused_naming_the_field(oms: Oms, tra
     assert live.json()["field"] == "simulator"
     unchanged = (await admin.call("GET", path)).json()["simulator"]
     assert unchanged["slippage_bps"] is None
+
+
+async def test_a_replayed_price_file_is_the_paper_markets_reference(oms: Oms, transport: Transport):
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    paper_id, paper_key = await oms.add_account("paper", AccountType.PAPER)
+    trader, admin = Client(transport, paper_key), Client(transport, oms.admin_key)
+    path = "/api/admin/instruments/ABC/reference-prices"
+    points = [
+        {"at": "2000-01-01T00:00:00Z", "price": "50.00"},
+        {"at": "2100-01-01T00:00:00Z", "price": "60.00"},
+    ]
+    replaced = await admin.call("PUT", path, json={"source": "file", "prices": points})
+    assert replaced.status == 200, replaced.body
+    assert replaced.json()["reference_source"]["source"] == "file"
+    assert replaced.json()["reference_source"]["points"] == 2
+    await oms.settle()
+    await admin.call(
+        "PATCH", f"/api/admin/accounts/{paper_id}", json={"simulator": {"slippage_bps": "20"}}
+    )
+    bought = await trader.place(
+        symbol="ABC", side="buy", type="market", quantity="3", time_in_force="ioc"
+    )
+    await oms.settle()
+
+    quality = (
+        await trader.call("GET", f"/api/orders/{bought.json()['order_id']}/analytics")
+    ).json()
+    # 50.00 from the file, 20 bps above it: 50.10
+    assert (quality["arrival_price"], quality["average_fill_price"]) == ("50", "50.1")
+    trail = await admin.call(
+        "GET", "/api/admin/audit", params={"action": "instrument.reference_source"}
+    )
+    (entry,) = trail.json()["items"]
+    assert (entry["before"]["source"], entry["after"]["source"]) == ("walk", "file")
+
+    back = await admin.call("PUT", path, json={"source": "walk", "seed": 7, "step_ms": 500})
+    assert back.json()["reference_source"] == back.json()["reference_source"] | {
+        "source": "walk",
+        "seed": 7,
+        "step_ticks": 1,
+        "step_ms": 500,
+    }
+    refusals = [
+        ({"source": "file"}, "prices"),
+        ({"source": "file", "prices": points, "seed": 1}, "seed"),
+        ({"source": "walk", "prices": points}, "prices"),
+        ({"source": "file", "prices": [points[1], points[0]]}, "prices[1].at"),
+        ({"source": "file", "prices": [{"at": points[0]["at"], "price": "50.001"}]}, None),
+        ({"source": "walk", "start_price": "0"}, "start_price"),
+        ({"source": "moon"}, "source"),
+    ]
+    for body, field in refusals:
+        refused = await admin.call("PUT", path, json=body)
+        assert refused.status == 422, (body, refused.body)
+        if field:
+            assert refused.json()["field"] == field, (body, refused.json())

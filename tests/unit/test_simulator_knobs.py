@@ -93,3 +93,35 @@ def test_own_settings_survive_a_snapshot_and_old_commands_decode_without_them() 
         if name.startswith("sim_"):
             del body[name]  # a command journaled before they existed
     assert command_from_dict(body) == paper(9, S, "buy", 1)
+
+
+def test_the_reference_price_source_changes_at_its_command_and_replays_the_same() -> None:
+    from shared.domain.commands import SetReferencePrices
+    from shared.domain.events import NothingChanged, ReferencePricesSet
+
+    walk = InstrumentVenues("SIM", simulator=SimulatorConfig(seed=5, start_price=10_000))
+    commands: list[Command] = [
+        paper(1, S, "buy", 1, sim_slippage_cbps=0),  # anchors the walk at 100.00
+        SetReferencePrices("f", 10 * S, "SIM", "file", prices=[[20 * S, 9_000], [30 * S, 9_500]]),
+        paper(2, 15 * S, "buy", 1, sim_slippage_cbps=0),  # before the first point
+        paper(3, 25 * S, "buy", 1, sim_slippage_cbps=0),  # 90.00
+        paper(4, 35 * S, "buy", 1, sim_slippage_cbps=0),  # 95.00
+        SetReferencePrices("w", 40 * S, "SIM", "walk", 9, 0, S, 8_000),  # a flat walk at 80
+        paper(5, 99 * S, "buy", 1, sim_slippage_cbps=0),
+        SetReferencePrices("bad", 99 * S, "SIM", "walk", 9, 1, 0),  # step_ns 0: refused
+    ]
+    events = run(walk, commands)
+    prices = [e.last_px for e in events if isinstance(e, OrderFilled)]
+    at_switch = walk.simulator.config.to_dict()
+
+    ref_at_10s = prices[1]  # the walk's price when the file took over, kept until 20 s
+    assert prices[2:] == [9_000, 9_500, 8_000] and ref_at_10s > 0
+    (file_set, walk_set) = [e for e in events if isinstance(e, ReferencePricesSet)]
+    assert (file_set.source, file_set.points, walk_set.start_price) == ("file", 2, 8_000)
+    assert [e.reason for e in events if isinstance(e, NothingChanged)] == [
+        "INVALID_REFERENCE_PRICES"
+    ]
+    again = InstrumentVenues("SIM", simulator=SimulatorConfig(seed=5, start_price=10_000))
+    journaled = [command_from_dict(c.to_dict()) for c in commands]
+    assert run(again, journaled) == events
+    assert again.state_hash() == walk.state_hash() and at_switch["step_ticks"] == 0
