@@ -20,6 +20,7 @@ COMPILED_MODULES = [
     "matcher/engine/snapshot.py",
     "matcher/engine/walk.py",
     "matcher/engine/simulator.py",
+    "matcher/engine/shadow.py",
     "matcher/engine/venues.py",
 ]
 

@@ -367,6 +367,11 @@ class ChangeAccount(Request):
     simulator: SimulatorIn | None = Field(
         None, description="Paper accounts only: the fill simulator of their next orders."
     )
+    shadow: bool | None = Field(
+        None,
+        description="Live accounts only: shadow mode (their internal orders also run, unseen"
+        " by the book, on the fill simulator; analytics compare the two).",
+    )
 
 
 class AccountOut(Response):
@@ -382,6 +387,7 @@ class AccountOut(Response):
     created_at: str
     venue: str | None = None
     simulator: SimulatorOut | None = None
+    shadow: bool = False
 
 
 class RiskLedgerOut(Response):

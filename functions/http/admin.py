@@ -143,6 +143,7 @@ async def change_account(
         simulator=None
         if body.simulator is None
         else paper_controls.simulator_changes(body.simulator.model_dump(exclude_unset=True)),
+        shadow=body.shadow,
     )
     account = await admin.update_account(container, account_id, changes, caller.account_id)
     return AccountOut.model_validate(account_view(account))

@@ -13,6 +13,7 @@ from typing import final
 
 from matcher.engine.book import RestingOrder
 from matcher.engine.engine import MatchingEngine
+from matcher.engine.shadow import ShadowMarket
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
@@ -29,6 +30,7 @@ from shared.domain.events import (
     CancelRejected,
     Event,
     NothingChanged,
+    OrderAccepted,
     OrderRejected,
     ReferencePricesSet,
     ReplaceRejected,
@@ -72,6 +74,7 @@ class InstrumentVenues:
             taker_fee_cbps=taker_fee_cbps,
         )
         self.simulator = FillSimulator(symbol, config)
+        self.shadow = ShadowMarket(self.simulator)  # shadow mode's copies (see shadow.py)
 
     @property
     def symbol(self) -> str:
@@ -94,7 +97,19 @@ class InstrumentVenues:
 
     def handle(self, command: Command, out: list[Event]) -> None:
         """Apply one command to the market it belongs to; append its events to `out`. A
-        command about the whole instrument goes to the engine, then to the paper orders."""
+        command about the whole instrument goes to the engine, then to the paper orders.
+        Then the shadow copies of internal orders meet it (shadow mode)."""
+        start = len(out)
+        self._handle(command, out)
+        shadow = self.shadow
+        copied = isinstance(command, NewOrder) and command.shadow and command.venue != PAPER
+        if copied and len(out) > start and isinstance(out[start], OrderAccepted):
+            assert isinstance(command, NewOrder)
+            self.engine.seq = shadow.place(command, self.engine.seq, out)
+        elif shadow.busy:
+            self.engine.seq = shadow.handle(command, self.engine.seq, out)
+
+    def _handle(self, command: Command, out: list[Event]) -> None:
         sim = self.simulator
         if isinstance(command, NewOrder):
             paper = command.venue == PAPER
@@ -176,7 +191,13 @@ class InstrumentVenues:
             )
 
     def snapshot(self) -> dict[str, object]:
-        return {"engine": snapshot_engine(self.engine), "simulator": self.simulator.snapshot()}
+        data: dict[str, object] = {
+            "engine": snapshot_engine(self.engine),
+            "simulator": self.simulator.snapshot(),
+        }
+        if self.shadow.busy:  # only then: a snapshot without shadow copies is as it was
+            data["shadow"] = self.shadow.snapshot()
+        return data
 
     @staticmethod
     def restore(data: dict[str, object]) -> InstrumentVenues:
@@ -186,6 +207,10 @@ class InstrumentVenues:
         venues = InstrumentVenues(str(engine_data["symbol"]))
         venues.engine = restore_engine(engine_data)
         venues.simulator = FillSimulator.restore(venues.engine.symbol, venues.engine.seq, sim_data)
+        venues.shadow = ShadowMarket(venues.simulator)
+        shadow_data = data.get("shadow")
+        if isinstance(shadow_data, dict):
+            venues.shadow = ShadowMarket.restore(venues.simulator, shadow_data)
         return venues
 
     def state_hash(self) -> str:

@@ -63,6 +63,8 @@ class NewOrder(Command):
       (`shared.domain.paper_settings`): slippage and size impact per lot in cbps of the
       reference price, latency and the interval between partial fills in ns, the partial
       fill step in % of the quantity; -1 (the ratio: 0) is the instrument's default.
+    - `shadow`: an internal order that is also run, unseen by the book, on the fill
+      simulator (its account is in shadow mode): ShadowFilled / ShadowClosed report it.
     """
 
     KIND: ClassVar[str] = "new_order"
@@ -92,6 +94,7 @@ class NewOrder(Command):
         "sim_latency_ns",
         "sim_fill_ratio_pct",
         "sim_fill_interval_ns",
+        "shadow",
     )
 
     def __init__(
@@ -123,6 +126,7 @@ class NewOrder(Command):
         sim_latency_ns: int = -1,
         sim_fill_ratio_pct: int = 0,
         sim_fill_interval_ns: int = -1,
+        shadow: bool = False,
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.order_id: Final = order_id
@@ -149,6 +153,7 @@ class NewOrder(Command):
         self.sim_latency_ns: Final = sim_latency_ns
         self.sim_fill_ratio_pct: Final = sim_fill_ratio_pct
         self.sim_fill_interval_ns: Final = sim_fill_interval_ns
+        self.shadow: Final = shadow
 
 
 @final

@@ -497,6 +497,81 @@ class ReferencePricesSet(Event):
 
 
 @final
+class ShadowFilled(Event):
+    """Shadow mode: the fill simulator filled its copy of an internal order (unseen by the
+    book, nobody's trade): `last_qty` at `last_px`, `cum_qty` of its copy so far, `fee` at
+    the simulator's rates. Not an order event: the order's own state does not move."""
+
+    KIND: ClassVar[str] = "shadow_filled"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "order_id",
+        "account_id",
+        "last_qty",
+        "last_px",
+        "cum_qty",
+        "leaves_qty",
+        "fee",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        last_qty: int,
+        last_px: int,
+        cum_qty: int,
+        leaves_qty: int,
+        fee: int,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.last_qty: Final = last_qty
+        self.last_px: Final = last_px
+        self.cum_qty: Final = cum_qty
+        self.leaves_qty: Final = leaves_qty
+        self.fee: Final = fee
+
+
+@final
+class ShadowClosed(Event):
+    """Shadow mode: the simulator's copy of an internal order ended unfilled in part
+    (`canceled_qty`, `reason` as OrderCanceled's / OrderExpired's)."""
+
+    KIND: ClassVar[str] = "shadow_closed"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "order_id",
+        "account_id",
+        "cum_qty",
+        "canceled_qty",
+        "reason",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        cum_qty: int,
+        canceled_qty: int,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.cum_qty: Final = cum_qty
+        self.canceled_qty: Final = canceled_qty
+        self.reason: Final = reason
+
+
+@final
 class TradingStateChanged(Event):
     """The instrument's trading state changed (kill switch)."""
 
@@ -539,6 +614,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TrailingStopMoved,
         InstrumentConfigured,
         ReferencePricesSet,
+        ShadowFilled,
+        ShadowClosed,
         TradingStateChanged,
         NothingChanged,
     )

@@ -34,6 +34,7 @@ from shared.domain.events import (
     TrailingStopMoved,
 )
 from shared.domain.paper_settings import SimulatorSettings
+from shared.domain.shadow import ShadowRecord
 
 S = OrderStatus
 _WORKING = {S.HELD, S.NEW, S.PARTIALLY_FILLED}
@@ -192,6 +193,8 @@ class Order:
     # A paper order's own fill simulator settings (its account's when placed; None: the
     # instrument's defaults), sent on its NewOrder.
     simulator: SimulatorSettings | None = None
+    # Shadow mode (its account's flag when placed): its copy on the fill simulator.
+    shadow: ShadowRecord | None = None
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
@@ -262,6 +265,12 @@ class Order:
 
     def _record(self, event: OrderEvent, target: OrderStatus, processed_at: int) -> None:
         self.event_seqs.append(event.seq)
+        shadow = self.shadow
+        if shadow is not None:  # the real order's times, to compare its copy's with
+            if isinstance(event, OrderFilled) and not shadow.real_first_fill_ts:
+                shadow.real_first_fill_ts = event.ts
+            if target in TERMINAL_STATUSES and not shadow.real_done_ts:
+                shadow.real_done_ts = event.ts
         if not processed_at:
             return
         if isinstance(event, OrderAccepted) and not self.accepted_at:

@@ -45,6 +45,7 @@ class Account:
     currency: str = "USD"
     starting_cash: Decimal = Decimal(0)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    shadow: bool = False  # shadow mode: its internal orders also run on the fill simulator
 
 
 class AccountRepository(Protocol):

@@ -25,6 +25,7 @@ from shared.domain.instrument import Instrument, ReferenceSource
 from shared.domain.order import Order
 from shared.domain.paper_settings import SimulatorSettings
 from shared.domain.positions import Fill, Position
+from shared.domain.shadow import ShadowRecord
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
 from shared.ports.store_risk import RiskLedger
@@ -68,6 +69,7 @@ def order_to_doc(order: Order) -> Doc:
         "completed_at": order.completed_at,
         "arrival_half_ticks": order.arrival_half_ticks,
         **({} if order.simulator is None else {"simulator": order.simulator.to_doc()}),
+        **({} if order.shadow is None else {"shadow": order.shadow.to_doc()}),
     }
 
 
@@ -103,6 +105,7 @@ def order_from_doc(doc: Doc) -> Order:
         first_fill_at=doc.get("first_fill_at", 0),
         completed_at=doc.get("completed_at", 0),
         arrival_half_ticks=doc.get("arrival_half_ticks", 0),  # older orders: not known
+        shadow=None if doc.get("shadow") is None else ShadowRecord.from_doc(doc["shadow"]),
         simulator=None
         if doc.get("simulator") is None
         else SimulatorSettings.from_doc(doc["simulator"]),
@@ -199,6 +202,7 @@ def account_to_doc(account: Account) -> Doc:
         "currency": account.currency,
         "starting_cash": str(account.starting_cash),
         **({} if account.simulator.is_default else {"simulator": account.simulator.to_doc()}),
+        **({"shadow": True} if account.shadow else {}),
     }
 
 
@@ -226,6 +230,7 @@ def account_from_doc(doc: Doc) -> Account:
         currency=doc.get("currency", "USD"),  # absent in documents of older versions
         starting_cash=Decimal(doc.get("starting_cash", "0")),
         simulator=SimulatorSettings.from_doc(doc.get("simulator")),
+        shadow=bool(doc.get("shadow", False)),
     )
 
 

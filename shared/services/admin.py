@@ -97,6 +97,7 @@ class AccountChanges:
     risk_limits: dict[str, object] | None = None
     trading_state: TradingState | None = None
     simulator: dict[str, int | None] | None = None  # see paper_controls.simulator_changes
+    shadow: bool | None = None
 
 
 async def change_account(
@@ -126,6 +127,8 @@ async def update_account(
             limits = replace(limits, **changes.risk_limits)  # type: ignore[arg-type]
         if changes.simulator is not None:
             account = paper_controls.with_simulator(account, changes.simulator)
+        if changes.shadow is not None:
+            account = paper_controls.with_shadow(account, changes.shadow)
         return replace(
             account,
             name=changes.name or account.name,

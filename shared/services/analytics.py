@@ -14,6 +14,13 @@ accepted before it reported the market).
 In aggregate, by account, instrument, venue (internal or paper) and time window (the
 orders created in it): counts, the fill rate (filled / ordered quantity), slippage p50 /
 p95 / mean, fees, and latency percentiles.
+
+Shadow mode (an order also run, unseen by the book, on the fill simulator): the simulated
+fills against the real ones, per order (`ShadowComparison`) and in aggregate: the price
+difference in bps of the real average (signed like slippage: positive when the simulator
+would have cost more), the quantity difference (simulated - real filled) and the time to
+the first fill (simulated - real, ms), all from event timestamps (command times), so the
+same after a replay.
 """
 
 from __future__ import annotations
@@ -51,6 +58,22 @@ _RATE = Decimal("0.000001")
 
 
 @dataclass(frozen=True, slots=True)
+class ShadowComparison:
+    """One order's simulated copy against the order itself (None: not known yet)."""
+
+    average_fill_price: Decimal | None
+    filled_quantity: Decimal
+    fees: Decimal
+    first_fill_ms: Decimal | None  # from receipt, in command time
+    complete_ms: Decimal | None
+    real_first_fill_ms: Decimal | None
+    real_complete_ms: Decimal | None
+    price_difference_bps: Decimal | None
+    quantity_difference: Decimal
+    first_fill_difference_ms: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderQuality:
     """One order's execution quality (Decimal money, ms latencies; None: not known)."""
 
@@ -65,6 +88,7 @@ class OrderQuality:
     accept_ms: Decimal | None
     first_fill_ms: Decimal | None
     complete_ms: Decimal | None
+    shadow: ShadowComparison | None = None
 
 
 def _ms(at: int, since: int) -> Decimal | None:
@@ -95,6 +119,7 @@ def quality(order: Order, instrument: Instrument, venue: str) -> OrderQuality:
     if o.quantity:
         fill_rate = (Decimal(o.cum_qty) / Decimal(o.quantity)).quantize(_RATE)
     return OrderQuality(
+        shadow=shadow_comparison(o, instrument, average),
         order=o,
         venue=venue,
         average_fill_price=average,
@@ -106,6 +131,37 @@ def quality(order: Order, instrument: Instrument, venue: str) -> OrderQuality:
         accept_ms=_ms(o.accepted_at, o.created_at),
         first_fill_ms=_ms(o.first_fill_at, o.created_at),
         complete_ms=_ms(o.completed_at, o.created_at),
+    )
+
+
+def shadow_comparison(
+    o: Order, instrument: Instrument, real_average: Decimal | None
+) -> ShadowComparison | None:
+    s = o.shadow
+    if s is None:
+        return None
+    tick, lot = instrument.tick_size, instrument.lot_size
+    average = Decimal(s.notional) / Decimal(s.cum_qty) * tick if s.cum_qty else None
+    difference = None
+    if average is not None and real_average:
+        sign = 1 if o.side.value == "buy" else -1
+        difference = (sign * (average - real_average) / real_average * _BPS).quantize(
+            Decimal("0.01")
+        )
+    first, real_first = _ms(s.first_fill_ts, o.created_at), _ms(s.real_first_fill_ts, o.created_at)
+    return ShadowComparison(
+        average_fill_price=average,
+        filled_quantity=Decimal(s.cum_qty) * lot,
+        fees=Decimal(s.fees) * tick * lot / FEE_UNITS,
+        first_fill_ms=first,
+        complete_ms=_ms(s.done_ts, o.created_at),
+        real_first_fill_ms=real_first,
+        real_complete_ms=_ms(s.real_done_ts, o.created_at),
+        price_difference_bps=difference,
+        quantity_difference=Decimal(s.cum_qty - o.cum_qty) * lot,
+        first_fill_difference_ms=None
+        if first is None or real_first is None
+        else first - real_first,
     )
 
 
@@ -151,6 +207,29 @@ class Aggregate:
     accept_ms: dict[str, Decimal | None]
     first_fill_ms: dict[str, Decimal | None]
     complete_ms: dict[str, Decimal | None]
+    shadow: ShadowAggregate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowAggregate:
+    """Simulated against real fills over a group's shadowed orders."""
+
+    orders: int
+    price_difference_bps: dict[str, Decimal | None]
+    quantity_difference: Decimal
+    first_fill_difference_ms: dict[str, Decimal | None]
+
+
+def shadow_aggregate(members: list[OrderQuality]) -> ShadowAggregate | None:
+    shadows = [r.shadow for r in members if r.shadow is not None]
+    if not shadows:
+        return None
+    return ShadowAggregate(
+        orders=len(shadows),
+        price_difference_bps=spread(s.price_difference_bps for s in shadows),
+        quantity_difference=sum((s.quantity_difference for s in shadows), Decimal(0)),
+        first_fill_difference_ms=spread(s.first_fill_difference_ms for s in shadows),
+    )
 
 
 def aggregate(rows: list[OrderQuality], group_by: tuple[str, ...]) -> list[Aggregate]:
@@ -179,6 +258,7 @@ def aggregate(rows: list[OrderQuality], group_by: tuple[str, ...]) -> list[Aggre
                 accept_ms=spread(r.accept_ms for r in members),
                 first_fill_ms=spread(r.first_fill_ms for r in members),
                 complete_ms=spread(r.complete_ms for r in members),
+                shadow=shadow_aggregate(members),
             )
         )
     return out

@@ -50,6 +50,7 @@ def new_order_command(account: Account, order: Order) -> NewOrder:
         sim_latency_ns=sim["sim_latency_ns"],
         sim_fill_ratio_pct=sim["sim_fill_ratio_pct"],
         sim_fill_interval_ns=sim["sim_fill_interval_ns"],
+        shadow=order.shadow is not None,
     )
 
 

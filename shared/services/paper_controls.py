@@ -86,6 +86,15 @@ def with_simulator(account: Account, changes: dict[str, int | None]) -> Account:
     return replace(account, simulator=replace(account.simulator, **changes))
 
 
+def with_shadow(account: Account, on: bool) -> Account:
+    """Shadow mode on or off: a live account's internal orders also run, unseen by the book,
+    on the fill simulator, from its next order on."""
+    if on and account.type is not AccountType.LIVE:
+        detail = "shadow mode copies a live account's internal orders onto the simulator"
+        raise InvalidRequest(codes.ACCOUNT_NOT_LIVE, detail, "shadow")
+    return replace(account, shadow=on)
+
+
 def _text(value: int | None, unit: Decimal) -> str | None:
     if value is None:
         return None

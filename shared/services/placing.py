@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import reasons
+from shared.domain.enums import AccountType
 from shared.domain.ids import new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.domain.shadow import ShadowRecord
 from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
@@ -167,6 +169,7 @@ def _new_order(
         expire_at=ticket.expire_at,
         reserved=reserved,
         simulator=None if account.simulator.is_default else account.simulator,
+        shadow=ShadowRecord() if account.shadow and account.type is AccountType.LIVE else None,
     )
 
 

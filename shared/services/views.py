@@ -211,6 +211,7 @@ def account_view(account: Account) -> View:
         "created_at": ns_to_rfc3339(account.created_at),
         "venue": account.venue,
         "simulator": simulator_view(account),
+        "shadow": account.shadow,
     }
 
 

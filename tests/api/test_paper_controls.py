@@ -5,6 +5,7 @@ field, audited with before and after, and applied to the account's next orders."
 from __future__ import annotations
 
 from shared.domain.enums import AccountType
+from shared.services import projector
 from tests.support.oms import Client, Oms, Transport
 
 
@@ -146,3 +147,63 @@ async def test_a_replayed_price_file_is_the_paper_markets_reference(oms: Oms, tr
         assert refused.status == 422, (body, refused.body)
         if field:
             assert refused.json()["field"] == field, (body, refused.json())
+
+
+async def test_shadow_mode_compares_the_simulated_fills_with_the_real_ones(
+    oms: Oms, transport: Transport
+):
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, alice_key = await oms.add_account("alice")
+    bob_id, bob_key = await oms.add_account("bob")
+    paper_id, _ = await oms.add_account("paper", AccountType.PAPER)
+    alice, bob = Client(transport, alice_key), Client(transport, bob_key)
+    admin = Client(transport, oms.admin_key)
+    on = await admin.call("PATCH", f"/api/admin/accounts/{bob_id}", json={"shadow": True})
+    assert on.status == 200 and on.json()["shadow"] is True
+    await alice.place(symbol="ABC", side="sell", type="limit", quantity="5", limit_price="100.5")
+    await oms.settle()
+    bought = await bob.place(symbol="ABC", side="buy", type="market", quantity="2")
+    rests = await bob.place(symbol="ABC", side="buy", type="limit", quantity="3", limit_price="99")
+    await oms.settle()
+
+    def analytics(reply):
+        return bob.call("GET", f"/api/orders/{reply.json()['order_id']}/analytics")
+
+    real = (await analytics(bought)).json()
+    # Real: 2 at 100.50 from alice. The copy on the simulator: 2 at its reference price,
+    # 100.00 (no slippage configured), at the same command time: the simulator would have
+    # cost (100.00 - 100.50) / 100.50 = -49.75 bps.
+    assert real["average_fill_price"] == "100.5"
+    assert real["shadow"] == {
+        "simulated": {
+            "average_fill_price": "100",
+            "filled_quantity": "2",
+            "fees": "0",
+            "first_fill_ms": "0",
+            "complete_ms": "0",
+        },
+        "real": {"first_fill_ms": "0", "complete_ms": "0"},
+        "price_difference_bps": "-49.75",
+        "quantity_difference": "0",
+        "first_fill_difference_ms": "0",
+    }
+    resting = (await analytics(rests)).json()["shadow"]
+    assert resting["simulated"]["filled_quantity"] == "0"
+    assert resting["quantity_difference"] == "0" and resting["price_difference_bps"] is None
+
+    (group,) = (await bob.call("GET", "/api/analytics")).json()["items"]
+    assert group["shadow"] == group["shadow"] | {"orders": 2, "quantity_difference": "0"}
+    assert group["shadow"]["price_difference_bps"]["p50"] == "-49.75"
+    # A redelivered batch applies nothing twice.
+    for batch in oms.pump.batches:
+        await projector.project_batch(oms.container, batch)
+    assert (await analytics(bought)).json()["shadow"] == real["shadow"]
+
+    trail = await admin.call("GET", "/api/admin/audit", params={"target_id": bob_id})
+    entry = trail.json()["items"][0]
+    assert (entry["before"]["shadow"], entry["after"]["shadow"]) == (False, True)
+    paper = await admin.call("PATCH", f"/api/admin/accounts/{paper_id}", json={"shadow": True})
+    assert paper.status == 422 and paper.json()["reason"] == "ACCOUNT_NOT_LIVE"
+    assert paper.json()["field"] == "shadow"
+    unflagged = (await alice.call("GET", "/api/analytics")).json()["items"][0]
+    assert unflagged["shadow"] is None
