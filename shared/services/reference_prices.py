@@ -24,6 +24,7 @@ from shared.services.tickets import ticks
 from shared.services.views import reference_source_view
 
 MS = 1_000_000
+_INT64 = 2**63  # times are ns since the epoch in a signed 64-bit integer
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ def to_command(instrument: Instrument, spec: SourceSpec, ts: int) -> SetReferenc
         px = ticks(instrument, f"prices[{i}].price", price)
         if px <= 0:
             raise _refuse(f"prices[{i}].price", "a price must be greater than zero")
+        if not 0 <= at < _INT64:
+            raise _refuse(f"prices[{i}].at", "a time must be within 1970 and 2262")
         if points and at <= points[-1][0]:
             raise _refuse(f"prices[{i}].at", "the prices must be in strictly ascending time")
         points.append([at, px])

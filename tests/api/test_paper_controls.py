@@ -140,6 +140,8 @@ async def test_a_replayed_price_file_is_the_paper_markets_reference(oms: Oms, tr
         ({"source": "file", "prices": [points[1], points[0]]}, "prices[1].at"),
         ({"source": "file", "prices": [{"at": points[0]["at"], "price": "50.001"}]}, None),
         ({"source": "walk", "start_price": "0"}, "start_price"),
+        ({"source": "file", "prices": [{"at": "1969-12-31T23:59:59Z", "price": "1"}]}, None),
+        ({"source": "file", "prices": [{"at": "9999-01-01T00:00:00Z", "price": "1"}]}, None),
         ({"source": "moon"}, "source"),
     ]
     for body, field in refusals:
