@@ -89,7 +89,10 @@ class MatchingEngine(Market):
         reason = new_order_problem(
             c, self.state == HALTED, c.order_id in self.orders or c.order_id in self.stops
         )
-        if not self._answer_new(c, reason, out):
+        bids, asks = self.bids.prices, self.asks.prices  # the market it arrives at
+        bid = bids[len(bids) - 1] if bids else 0
+        ask = asks[0] if asks else 0
+        if not self._answer_new(c, reason, out, bid=bid, ask=ask, last=self.last_px):
             return
         o = RestingOrder.accepted(c, 0)  # its entry_seq is set where it rests or parks
         if o.time_in_force == GTD:

@@ -91,9 +91,20 @@ class Market:
 
     # ----------------------------------------------------------------- answers alike
 
-    def _answer_new(self, c: NewOrder, reason: str, out: list[Event]) -> bool:
+    def _answer_new(
+        self,
+        c: NewOrder,
+        reason: str,
+        out: list[Event],
+        *,
+        bid: int = 0,
+        ask: int = 0,
+        last: int = 0,
+        ref: int = 0,
+    ) -> bool:
         """OrderAccepted, or OrderRejected with `reason` (order_seq 1 either way); True
-        when accepted."""
+        when accepted. `bid`, `ask`, `last`, `ref`: the market the order arrives at (see
+        `arrival`; the caller passes it, the engine without a call on its hot path)."""
         self.seq += 1
         if reason:
             out.append(
@@ -102,7 +113,6 @@ class Market:
                 )
             )
             return False
-        bid, ask, last, ref = self.arrival(c.ts)
         out.append(
             OrderAccepted(
                 self.symbol,

@@ -230,7 +230,8 @@ class FillSimulator(Market):
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
         self.advance(c.ts, out)
         reason = new_order_problem(c, self.halted, c.order_id in self.orders)
-        if not self._answer_new(c, reason, out):
+        ref = self.reference_price(c.ts) if not reason else 0  # (rejected: no anchoring)
+        if not self._answer_new(c, reason, out, ref=ref):
             return
         o = RestingOrder.accepted(c, self.seq)
         self.orders[o.order_id] = o
