@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build run test simulate lint typecheck unit bench clean reset-data web screenshot
+.PHONY: build run test simulate lint typecheck unit bench bench-mixed clean reset-data web screenshot
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-gateway.txt requirements-dev.txt | $(BIN
 
 # The engine and the domain events/commands are compiled with mypyc (see setup.py).
 COMPILED_SRC := shared/domain/reasons.py shared/domain/events.py shared/domain/commands.py \
-	shared/domain/codes.py shared/domain/order_rules.py \
+	shared/domain/codes.py shared/domain/order_rules.py shared/domain/group_rules.py \
 	$(wildcard matcher/engine/*.py)
 BUILT := .venv/.built
 
@@ -57,6 +57,15 @@ BENCH_WORKLOAD := matcher/bench_data/book-1m-seed42.csv.gz
 
 bench: $(BUILT)
 	$(BIN)/python -m matcher.bench $(BENCH_WORKLOAD)
+
+# The same size of workload with a quarter of the orders icebergs, trailing stops or
+# brackets, generated from its seed (the generator plays it through the engine: ~20 s).
+MIXED := build/bench/mixed-1m-seed42.csv.gz
+$(MIXED): matcher/bench_workload.py matcher/bench.py $(BUILT)
+	$(BIN)/python -m matcher.bench_workload --seed 42 --ops 1000000 --out $(MIXED)
+
+bench-mixed: $(BUILT) $(MIXED)
+	$(BIN)/python -m matcher.bench $(MIXED)
 
 # The fault-injection simulation over many seeds (make test runs 20 of them).
 simulate: $(BUILT)

@@ -26,6 +26,7 @@ from shared.services.errors import (
     RateLimited,
     ServiceError,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ _STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (InvalidRequest, 422),
+    (Unavailable, 503),
 )
 
 # Which reason a malformed value of a field gets (else INVALID_VALUE).
@@ -101,7 +103,12 @@ def unavailable_problem() -> Response:
 
 
 def _field(loc: Sequence[int | str]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # `@...` parts are the tags of a union's branches (functions.schemas), not fields.
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header") and not str(p).startswith("@")
+    ]
     return ".".join(parts) or None
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from functions.schemas import PlaceOrder, ReplaceOrder
 from shared.services.amending import ReplaceRequest
-from shared.services.tickets import OrderRequest
+from shared.services.tickets import OrderRequest, StopLossRequest, TakeProfitRequest
 from shared.services.views import datetime_to_ns
 
 
 def order_request(body: PlaceOrder) -> OrderRequest:
-    """The service's request for a new order's body."""
+    """The service's request for a new order's (or a contingent group's) body."""
+    take_profit = body.take_profit
+    stop_loss = body.stop_loss
     return OrderRequest(
         symbol=body.symbol,
         side=body.side,
@@ -22,6 +24,24 @@ def order_request(body: PlaceOrder) -> OrderRequest:
         stop_price=body.stop_price,
         expire_at=None if body.expire_at is None else datetime_to_ns(body.expire_at),
         client_order_id=body.client_order_id,
+        trail_amount=body.trail_amount,
+        trail_percent=body.trail_percent,
+        display_quantity=body.display_quantity,
+        post_only=body.post_only,
+        reduce_only=body.reduce_only,
+        order_class=body.order_class,
+        take_profit=None
+        if take_profit is None
+        else TakeProfitRequest(take_profit.limit_price, take_profit.client_order_id),
+        stop_loss=None
+        if stop_loss is None
+        else StopLossRequest(
+            stop_loss.stop_price,
+            stop_loss.limit_price,
+            stop_loss.trail_amount,
+            stop_loss.trail_percent,
+            stop_loss.client_order_id,
+        ),
     )
 
 
@@ -32,4 +52,6 @@ def replace_request(body: ReplaceOrder) -> ReplaceRequest:
         limit_price=body.limit_price,
         stop_price=body.stop_price,
         client_order_id=body.client_order_id,
+        trail_amount=body.trail_amount,
+        trail_percent=body.trail_percent,
     )

@@ -9,12 +9,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 
 from shared.domain.enums import (
     AccountType,
     AssetClass,
+    Leg,
     Liquidity,
+    OrderClass,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -73,16 +83,56 @@ class Response(BaseModel):
 # ------------------------------------------------------------------ orders
 
 
+class TakeProfit(Request):
+    """A bracket's (or OTO's, OCO's) take-profit exit: a limit order on the other side."""
+
+    limit_price: DecimalStr
+    client_order_id: Identifier | None = Field(
+        default=None, description="Default: the order's client_order_id + `-tp`."
+    )
+
+
+class StopLoss(Request):
+    """A stop-loss exit: `stop_price` (a stop order; with `limit_price` a stop-limit), or
+    `trail_amount` / `trail_percent` (a trailing stop)."""
+
+    stop_price: DecimalStr | None = None
+    limit_price: DecimalStr | None = None
+    trail_amount: DecimalStr | None = None
+    trail_percent: DecimalStr | None = None
+    client_order_id: Identifier | None = Field(
+        default=None, description="Default: the order's client_order_id + `-sl`."
+    )
+
+
 class PlaceOrder(Request):
+    """A new order, or a contingent group (`order_class` bracket, oto, oco) in Alpaca's
+    shape: the top-level fields are the entry (for oco: the take-profit leg, and `side` is
+    the exits' side), `take_profit` and `stop_loss` the exits."""
+
     symbol: Symbol
     side: Side
     type: OrderType
     quantity: DecimalStr
     limit_price: DecimalStr | None = None
     stop_price: DecimalStr | None = None
+    trail_amount: DecimalStr | None = Field(
+        default=None, description="trailing_stop: the trail as a price distance."
+    )
+    trail_percent: DecimalStr | None = Field(
+        default=None, description="trailing_stop: the trail in percent of the price."
+    )
     time_in_force: TimeInForce = TimeInForce.DAY
     expire_at: AwareDatetime | None = None
     client_order_id: Identifier | None = None
+    display_quantity: DecimalStr | None = Field(
+        default=None, description="Iceberg (limit only): the part shown in the book."
+    )
+    post_only: bool = False
+    reduce_only: bool = False
+    order_class: OrderClass = OrderClass.SIMPLE
+    take_profit: TakeProfit | None = None
+    stop_loss: StopLoss | None = None
 
 
 class ReplaceOrder(Request):
@@ -91,6 +141,8 @@ class ReplaceOrder(Request):
     quantity: DecimalStr | None = None
     limit_price: DecimalStr | None = None
     stop_price: DecimalStr | None = None
+    trail_amount: DecimalStr | None = None
+    trail_percent: DecimalStr | None = None
     client_order_id: Identifier | None = None
 
 
@@ -117,6 +169,22 @@ class OrderOut(Response):
     created_at: str
     updated_at: str
     seq: int
+    held_quantity: str = Field(description="A contingent leg's part not live yet.")
+    display_quantity: str | None
+    post_only: bool
+    reduce_only: bool
+    trail_amount: str | None
+    trail_percent: str | None
+    high_water_mark: str | None = Field(
+        description="A trailing stop's best price reached (highest for a sell)."
+    )
+    order_class: OrderClass
+    leg: Leg | None
+    parent_order_id: str | None
+    legs: list[OrderOut] | None = Field(
+        description="A group's parent: its child orders (on one order's answer, and in lists"
+        " with nested=true); null otherwise."
+    )
 
 
 class OrderPage(Response):
@@ -252,6 +320,42 @@ class ReferencePricesIn(Request):
     )
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}:[0-9]{2}$")]
+
+
+class Session(Request):
+    """When an instrument trades: local times of an IANA time zone, on the weekdays it opens
+    (default Monday to Friday; a close not after the open runs into the next day).
+    `"24h"` instead: it trades around the clock and its trading day ends at 00:00 UTC."""
+
+    open: ClockTime = Field(examples=["09:30"])
+    close: ClockTime = Field(examples=["16:00"])
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        examples=["America/New_York"]
+    )
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
+
+
+def _session_kind(value: object) -> str:
+    return "@24h" if isinstance(value, str) else "@hours"
+
+
+# One branch is validated (picked by the value's kind), so an error names the field inside
+# the session (`session.close`); the `@` tags leave the field names (functions.problems).
+SessionIn = Annotated[
+    Annotated[Session, Tag("@hours")] | Annotated[Literal["24h"], Tag("@24h")],
+    Discriminator(_session_kind),
+]
+
+
+class SessionOut(Response):
+    open: str
+    close: str
+    timezone: str
+    days: list[Weekday]
+
+
 class InstrumentOut(Response):
     symbol: str
     tick_size: str
@@ -268,6 +372,7 @@ class InstrumentOut(Response):
     settlement_days: int
     currency: str
     reference_source: ReferenceSourceOut | None = None
+    session: Literal["24h"] | SessionOut
 
 
 class InstrumentPage(Response):
@@ -426,6 +531,7 @@ class CreateInstrument(Request):
         default=None, description="T+n business days; default 0 for crypto, 1 for equities."
     )
     currency: Currency = "USD"
+    session: SessionIn = "24h"
 
 
 class ChangeInstrument(Request):
@@ -442,6 +548,7 @@ class ChangeInstrument(Request):
         " account's own routing).",
     )
     settlement_days: SettlementDays | None = None
+    session: SessionIn | None = None
 
 
 class SetTradingState(Request):

@@ -19,9 +19,13 @@ function (projector) -> orders, executions and positions in SQLite. From the see
   the worker rebuilds the venue from the journal and journals the order's rejection
   (ENGINE_ERROR), and a resend of the order is skipped.
 
+Orders of every type, instruction and class are among them: limit and market orders,
+icebergs, post-only orders, trailing stops, brackets, OCOs and OTOs (each leg of a group is
+an acknowledged order of its own).
+
 It then switches the faults off, lets everything settle, and checks what a trader would:
 no acknowledged order lost or duplicated, no execution applied twice, filled + leaves +
-canceled == quantity for every order, bought == sold per instrument, that each
+canceled + held == quantity for every order, bought == sold per instrument, that each
 instrument's recovered matcher state hash equals an uninterrupted run of the same command
 stream (every command the bus accepted, once, in queue order, those the venue failed on
 answered by their refusal), and money: the total of every account's cash and market value
@@ -71,6 +75,7 @@ from shared.domain.commands import Command
 from shared.domain.enums import AccountType, OrderStatus
 from shared.domain.events import Event, OrderFilled
 from shared.domain.instrument import Instrument
+from shared.domain.order import Order
 from shared.domain.positions import Position, after_fill, grid_of
 from shared.messages import decode_command
 from shared.ports.bus import BusError, BusMessage, MessageLockLostError, SessionLockLostError
@@ -82,6 +87,7 @@ from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
 from shared.services.balances import ledger_balance, summarize
 from shared.services.cash import DEPOSIT, move_cash
+from shared.services.limits import is_open
 from shared.services.marks import Mark
 from shared.services.projector import fill_execution, matched_trades
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
@@ -92,6 +98,9 @@ T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
 ORDERS, EXECUTIONS, REQUESTS = "orders", "executions", "order-requests"
 DEPOSIT_EACH = Decimal("1000000")
+# Beside plain limit and market orders, what a live trader places (paper traders: market
+# orders, market-entry brackets and trailing stops): every type, instruction and class.
+ORDER_MIX = ("iceberg", "post_only", "trailing_stop", "bracket", "bracket", "oco", "oto")
 GENEROUS = RiskLimits(
     max_order_notional=Decimal("1000000000"),
     max_open_orders=100_000,
@@ -148,6 +157,7 @@ class Tally:
     refused: Counter[int] = field(default_factory=Counter)
     crashes: int = 0
     dead_lettered_batches: int = 0  # executions batches the simulation dead-lettered
+    kinds: Counter[str] = field(default_factory=Counter)  # what was placed, accepted at intake
 
 
 ENGINE_FAILURE_PER_MILLE = 5  # new orders the venue fails on, per thousand
@@ -170,7 +180,7 @@ class FailingVenue:
 
     def handle(self, command: Command, out: list[Event]) -> None:
         self.inner.handle(command, out)
-        if command.KIND == "new_order" and self.fails(command.command_id):
+        if command.KIND in ("new_order", "new_order_group") and self.fails(command.command_id):
             self.failed.append(command.command_id)
             raise RuntimeError(f"simulated engine failure on {command.command_id}")
 
@@ -330,22 +340,71 @@ class Simulation:
         coid = f"s{self.seed}-{i}"
         side = rng.choice(("buy", "sell"))
         body: dict[str, Any] = {"symbol": symbol, "side": side, "client_order_id": coid}
-        kind = "market" if trader.paper else rng.choice(("limit", "limit", "limit", "market"))
         body["quantity"] = str(rng.randint(1, 20))
-        if kind == "market":
-            body.update(type="market", time_in_force="ioc")
-        else:
-            body.update(
-                type="limit",
-                limit_price=str(10_000 + rng.randint(-5, 5)),
-                time_in_force=rng.choice(("gtc", "gtc", "gtc", "ioc", "fok")),
-            )
+        kinds: tuple[str, ...] = ("market", "market", "market", "bracket", "trailing_stop")
+        if not trader.paper:
+            kinds = ("limit",) * 9 + ("market",) * 3 + ORDER_MIX
+        kind = rng.choice(kinds)
+        body.update(self.order_of(kind, side))
         r = await self.request(client, "POST", "/api/orders", trader.key, body)
         self.note(r)
         if r.status_code == 202:
-            order_id = str(r.json()["order_id"])
-            self.tally.acknowledged[order_id] = coid
-            trader.orders.append(order_id)
+            placed = r.json()
+            for order in (placed, *(placed.get("legs") or ())):
+                order_id = str(order["order_id"])
+                self.tally.acknowledged[order_id] = str(order["client_order_id"])
+                trader.orders.append(order_id)
+            self.tally.kinds[kind] += 1
+
+    def order_of(self, kind: str, side: str) -> dict[str, Any]:
+        """The fields of one order of `kind` (around the reference price of 10,000 ticks)."""
+        rng = self.rng
+        price = 10_000 + rng.randint(-5, 5)
+        up = 1 if side == "buy" else -1  # where a buy entry's take-profit is
+        if kind == "market":
+            return {"type": "market", "time_in_force": "ioc"}
+        limit = {"type": "limit", "limit_price": str(price)}
+        if kind == "limit":
+            return {**limit, "time_in_force": rng.choice(("gtc", "gtc", "gtc", "ioc", "fok"))}
+        if kind == "iceberg":
+            return {**limit, "time_in_force": "gtc", "display_quantity": str(rng.randint(1, 3))}
+        if kind == "post_only":
+            return {**limit, "time_in_force": "gtc", "post_only": True}
+        trail = (
+            {"trail_amount": str(rng.randint(2, 6))}
+            if rng.random() < 0.5
+            else {"trail_percent": str(rng.choice(("0.03", "0.05", "0.1")))}
+        )
+        if kind == "trailing_stop":
+            return {"type": "trailing_stop", "time_in_force": "gtc", **trail}
+        take_profit = {"limit_price": str(price + up * rng.randint(3, 8))}
+        stop_loss = (
+            {"stop_price": str(price - up * rng.randint(3, 8))} if rng.random() < 0.6 else trail
+        )
+        entry = (
+            {"type": "market", "time_in_force": "ioc"}
+            if kind == "bracket" and rng.random() < 0.3
+            else {**limit, "time_in_force": "gtc"}
+        )
+        if kind == "oco":  # exits of a position: the take-profit is on the far side
+            take_profit = {"limit_price": str(price - up * rng.randint(3, 8))}
+            stop_loss = {"stop_price": str(price + up * rng.randint(3, 8))}
+            return {
+                "type": "limit",
+                "time_in_force": "gtc",
+                "order_class": "oco",
+                "take_profit": take_profit,
+                "stop_loss": stop_loss,
+            }
+        if kind == "oto":
+            exit_leg = rng.choice((("take_profit", take_profit), ("stop_loss", stop_loss)))
+            return {**entry, "order_class": "oto", exit_leg[0]: exit_leg[1]}
+        return {
+            **entry,
+            "order_class": "bracket",
+            "take_profit": take_profit,
+            "stop_loss": stop_loss,
+        }
 
     def note(self, r: httpx.Response) -> None:
         if r.status_code >= 500:
@@ -548,7 +607,7 @@ class Simulation:
             if e.account_id not in paper:
                 (bought if e.side == "buy" else sold)[e.symbol] += e.quantity
         conserved = all(
-            o.cum_qty + o.leaves_qty + o.canceled_qty == o.quantity
+            o.cum_qty + o.leaves_qty + o.canceled_qty + o.held_qty == o.quantity
             and o.cum_qty == filled_by_order[o.order_id]
             for o in orders
         )
@@ -564,6 +623,7 @@ class Simulation:
                     e.quantity for e in mine if e.side == "buy"
                 ) and p.sold_quantity == sum(e.quantity for e in mine if e.side == "sell")
         money_conserved, money_same = await self.money_checks(store, traders)
+        ledgers_ok = await self.risk_ledgers_match(store, traders, orders)
         coids = Counter((o.account_id, o.client_order_id) for o in orders)
         dlq = 0
         for queue in (ORDERS, EXECUTIONS):
@@ -583,7 +643,9 @@ class Simulation:
             "state_hash_matches_clean_run": hashes_match,
             "money_conserved": money_conserved,
             "balances_match_clean_run": money_same,
+            "risk_ledgers_match_orders": ledgers_ok,
             "executions": len(executions),
+            "placed": dict(sorted(self.tally.kinds.items())),
             "http_retries": self.tally.retries,
             "refused": dict(self.tally.refused),
             "matcher_crashes": self.tally.crashes,
@@ -637,6 +699,21 @@ class Simulation:
                 if isinstance(e, OrderFilled)
             ]
         return bool(venue.state_hash() == clean.state_hash())
+
+    async def risk_ledgers_match(
+        self, store: Store, traders: list[Trader], orders: list[Order]
+    ) -> bool:
+        """Every account's risk ledger holds what its open orders hold, no more, no less: as
+        many open orders, and the buying power they reserve (a group's orders, one the venue
+        failed on included, gave back what they took when they ended)."""
+        ok = True
+        for trader in traders:
+            mine = [o for o in orders if o.account_id == trader.account_id and is_open(o)]
+            want = (len(mine), sum((o.reserved for o in mine), Decimal(0)))
+            ledger = await store.risk.get(trader.account_id)
+            have = (0, Decimal(0)) if ledger is None else (ledger.open_orders, ledger.open_notional)
+            ok &= want == have
+        return ok
 
     async def money_checks(self, store: Store, traders: list[Trader]) -> tuple[bool, bool]:
         """(conserved, same as the clean run).
@@ -733,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
             and summary["state_hash_matches_clean_run"]
             and summary["money_conserved"]
             and summary["balances_match_clean_run"]
+            and summary["risk_ledgers_match_orders"]
             and summary["settled"]
             and summary["unexpected_dead_letters"] == 0
             and summary["orders_refused_wrongly"] == 0

@@ -27,6 +27,7 @@ from functions.schemas import (
     ReferencePricesIn,
     RiskLedgerOut,
     RiskLimitsIn,
+    Session,
     SetTradingState,
     TradingStateOut,
 )
@@ -179,6 +180,7 @@ async def create_instrument(
         asset_class=body.asset_class,
         settlement_days=body.settlement_days,
         currency=body.currency,
+        session=_session(body.session),
     )
     instrument = await instrument_admin.create_instrument(container, spec, caller.account_id)
     return json_response(
@@ -190,17 +192,18 @@ async def create_instrument(
     "/instruments/{symbol}",
     response_model=InstrumentOut,
     responses=errors(401, 403, 404, 413, 422),
-    summary="Change an instrument's limits, reference price, settlement cycle, trading state or"
-    " venue",
+    summary="Change an instrument's limits, fees, reference price, settlement cycle, session,"
+    " trading state or venue",
 )
 async def change_instrument(
     symbol: SymbolPath, body: ChangeInstrument, container: ContainerDep, caller: AdminDep
 ) -> InstrumentOut:
-    changes = body.model_dump(exclude_none=True, exclude={"venue"})
+    changes = body.model_dump(exclude_none=True, exclude={"venue", "session"})
     if body.venue is not None:
         await venues.check_venue(container, body.venue)  # before anything changes
+    session = None if body.session is None else _session(body.session)
     instrument = await instrument_admin.update_instrument(
-        container, symbol, caller.account_id, **changes
+        container, symbol, caller.account_id, session=session, **changes
     )
     if body.venue is not None:
         instrument = await venues.route_instrument(container, symbol, body.venue, caller.account_id)
@@ -230,6 +233,13 @@ async def set_reference_prices(
         container, symbol, spec, caller.account_id
     )
     return InstrumentOut.model_validate(instrument_view(instrument))
+
+
+def _session(session: str | Session) -> instrument_admin.SessionSpec | str:
+    if isinstance(session, str):
+        return session
+    days = None if session.days is None else tuple(session.days)
+    return instrument_admin.SessionSpec(session.open, session.close, session.timezone, days)
 
 
 @router.post(

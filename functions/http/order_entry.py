@@ -109,7 +109,7 @@ class OrderEntryFastPath:
         except StoreUnavailable:
             await unavailable_problem()(scope, _no_body, send)
             return True
-        content = orjson.dumps(order_view(placed.order, placed.instrument))
+        content = orjson.dumps(order_view(placed.order, placed.instrument, placed.legs))
         headers = [*_RESPONSE_HEADERS, (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": 202, "headers": headers})
         await send({"type": "http.response.body", "body": content})

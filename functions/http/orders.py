@@ -57,7 +57,7 @@ async def place_order(
 
     async def run() -> tuple[int, bytes]:
         placed = await placing.place_order(container, caller.account, order_request(body), attempt)
-        return 202, orjson.dumps(order_view(placed.order, placed.instrument))
+        return 202, orjson.dumps(order_view(placed.order, placed.instrument, placed.legs))
 
     if idempotency_key is None:
         status, content = await run()

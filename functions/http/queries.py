@@ -99,6 +99,13 @@ async def list_orders(
     until: Until = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
+    nested: Annotated[
+        bool,
+        Query(
+            description="List the orders that are no group's leg (the filters apply to them),"
+            " each group's legs under its head; by default every order is listed flat."
+        ),
+    ] = False,
 ) -> Response:
     statuses = [s for s in (f.status() for f in status or ()) if s is not None]
     if status and not statuses:
@@ -113,8 +120,9 @@ async def list_orders(
         until=_ns(until),
         limit=limit,
         cursor=cursor,
+        top_level=nested,
     )
-    return json_response(await orders_body(container, page.items, page.next_cursor))
+    return json_response(await orders_body(container, page.items, page.next_cursor, nested))
 
 
 @router.get(

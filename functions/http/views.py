@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from shared.bootstrap import Container
 from shared.domain.order import Order
-from shared.services.queries import Instruments
+from shared.services.queries import Instruments, nested, with_legs
 from shared.services.views import order_view
 
 JSON = "application/json"
@@ -23,13 +23,19 @@ def json_response(
 
 
 async def order_body(container: Container, order: Order) -> bytes:
+    """One order's answer: a group's head shows its legs."""
     instrument = await Instruments(container).get(order.symbol)
-    return orjson.dumps(order_view(order, instrument))
+    order, legs = await with_legs(container, order)
+    return orjson.dumps(order_view(order, instrument, legs))
 
 
-async def orders_body(container: Container, orders: list[Order], next_cursor: str | None) -> bytes:
+async def orders_body(
+    container: Container, orders: list[Order], next_cursor: str | None, nest: bool = False
+) -> bytes:
+    """A page of orders: each one flat, or (`nest`) a group's legs under its head."""
     instruments = Instruments(container)
-    items = [order_view(o, await instruments.get(o.symbol)) for o in orders]
+    pairs = await nested(container, orders) if nest else [(o, None) for o in orders]
+    items = [order_view(o, await instruments.get(o.symbol), legs) for o, legs in pairs]
     return orjson.dumps({"items": items, "next_cursor": next_cursor})
 
 

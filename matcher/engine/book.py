@@ -1,8 +1,11 @@
-"""Book structures: resting orders, price levels, and one side of a book.
+"""Book structures: price levels and one side of a book.
 
-A price level is a FIFO queue with lazy deletion: a canceled order is marked dead
-(`leaves_qty == 0`) and dropped when it reaches the head, so cancel is O(1). A level with no
-live orders is removed at once, so every level on a side has at least one live order.
+A price level is a FIFO queue with lazy deletion: an order that ended is marked dead
+(`leaves_qty == 0`) and dropped when it reaches the head, so cancel is O(1). An order that
+leaves the book but stays open (a contingent leg going back to held, or released for more)
+is taken out of the queue at once (`take_out`), so an open order is queued at most once. A
+level with no live orders is removed at once, so every level on a side has at least one live
+order. A level's `qty` is what the book shows: an iceberg counts its displayed part only.
 """
 
 from __future__ import annotations
@@ -11,153 +14,7 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import final
 
-from shared.domain.codes import BUY
-from shared.domain.commands import NewOrder
-
-ROW_FIELDS = (
-    "order_id",
-    "account_id",
-    "side",
-    "order_type",
-    "time_in_force",
-    "quantity",
-    "price",
-    "stop_price",
-    "expire_at",
-    "self_match_prevention",
-    "leaves_qty",
-    "cum_qty",
-    "order_seq",
-    "entry_seq",
-)
-"""A snapshot row's columns, in order (rows are lists: renaming a field changes no row)."""
-
-
-@final
-class RestingOrder:
-    """The engine's working copy of one order (resting, pending a trigger, or taking).
-
-    Quantities in lots, prices in ticks, names as in FIX; `self_match_prevention` is the
-    account's self-trade prevention mode (FIX SelfMatchPreventionInstruction, tag 2964).
-    """
-
-    __slots__ = (
-        "account_id",
-        "cum_qty",
-        "entry_seq",
-        "expire_at",
-        "is_buy",
-        "leaves_qty",
-        "order_id",
-        "order_seq",
-        "order_type",
-        "price",
-        "quantity",
-        "self_match_prevention",
-        "side",
-        "stop_price",
-        "time_in_force",
-    )
-
-    def __init__(
-        self,
-        order_id: str,
-        account_id: str,
-        side: str,
-        is_buy: bool,
-        order_type: str,
-        time_in_force: str,
-        quantity: int,
-        price: int,
-        stop_price: int,
-        expire_at: int,
-        self_match_prevention: str,
-        leaves_qty: int,
-        cum_qty: int,
-        order_seq: int,
-        entry_seq: int,
-    ) -> None:
-        self.order_id = order_id
-        self.account_id = account_id
-        self.side = side
-        self.is_buy = is_buy
-        self.order_type = order_type
-        self.time_in_force = time_in_force
-        self.quantity = quantity
-        self.price = price
-        self.stop_price = stop_price
-        self.expire_at = expire_at
-        self.self_match_prevention = self_match_prevention
-        self.leaves_qty = leaves_qty
-        self.cum_qty = cum_qty
-        self.order_seq = order_seq
-        self.entry_seq = entry_seq
-
-    @staticmethod
-    def accepted(c: NewOrder, entry_seq: int) -> RestingOrder:
-        """A new order as its OrderAccepted (order_seq 1) leaves it: nothing filled yet."""
-        return RestingOrder(
-            c.order_id,
-            c.account_id,
-            c.side,
-            c.side == BUY,
-            c.order_type,
-            c.time_in_force,
-            c.quantity,
-            c.price,
-            c.stop_price,
-            c.expire_at,
-            c.stp,
-            c.quantity,
-            0,
-            1,
-            entry_seq,
-        )
-
-    def copy(self) -> RestingOrder:
-        return RestingOrder(
-            self.order_id,
-            self.account_id,
-            self.side,
-            self.is_buy,
-            self.order_type,
-            self.time_in_force,
-            self.quantity,
-            self.price,
-            self.stop_price,
-            self.expire_at,
-            self.self_match_prevention,
-            self.leaves_qty,
-            self.cum_qty,
-            self.order_seq,
-            self.entry_seq,
-        )
-
-    def to_row(self) -> list[object]:
-        """The order as a snapshot row (JSON-able; `from_row` reads it back)."""
-        return [getattr(self, name) for name in ROW_FIELDS]
-
-    @staticmethod
-    def from_row(row: list[object]) -> RestingOrder:
-        """The order a `to_row` row describes (the venues' snapshots store them)."""
-        side = str(row[2])
-        return RestingOrder(
-            str(row[0]),
-            str(row[1]),
-            side,
-            side == BUY,
-            str(row[3]),
-            str(row[4]),
-            int(str(row[5])),
-            int(str(row[6])),
-            int(str(row[7])),
-            int(str(row[8])),
-            str(row[9]),
-            int(str(row[10])),
-            int(str(row[11])),
-            int(str(row[12])),
-            int(str(row[13])),
-        )
+from matcher.engine.working import RestingOrder
 
 
 @final
@@ -170,7 +27,7 @@ class PriceLevel:
         self.price = price
         self.orders: deque[RestingOrder] = deque((first,))
         self.live = 1
-        self.qty = first.leaves_qty
+        self.qty = first.visible if first.display_qty else first.leaves_qty
 
     def live_orders(self) -> list[RestingOrder]:
         return [o for o in self.orders if o.leaves_qty > 0]
@@ -195,16 +52,32 @@ class BookSide:
         else:
             level.orders.append(order)
             level.live += 1
-            level.qty += order.leaves_qty
+            level.qty += order.visible if order.display_qty else order.leaves_qty
 
     def remove(self, order: RestingOrder) -> None:
         """Take a live order out (lazily): its level forgets it now, its queue slot later."""
         level = self.levels[order.price]
-        level.qty -= order.leaves_qty
+        level.qty -= order.shown()
         level.live -= 1
         order.leaves_qty = 0
         if level.live == 0:
             self.drop_level(order.price)
+
+    def take_out(self, order: RestingOrder) -> None:
+        """Take an order that stays open out of the book, queue slot included (O(level))."""
+        level = self.levels[order.price]
+        level.orders.remove(order)
+        level.qty -= order.shown()
+        level.live -= 1
+        if level.live == 0:
+            self.drop_level(order.price)
+
+    def to_back(self, order: RestingOrder, level: PriceLevel) -> None:
+        """An iceberg's next slice: it goes to the back of its level's queue (it is at the
+        head: the slice before it was just filled)."""
+        level.orders.popleft()
+        level.orders.append(order)
+        level.qty += order.visible
 
     def drop_level(self, price: int) -> None:
         del self.levels[price]

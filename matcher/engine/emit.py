@@ -4,17 +4,23 @@ moved on (`Market._next_event`); the status follows from the order (`working_sta
 
 from __future__ import annotations
 
-from matcher.engine.book import RestingOrder
-from shared.domain.codes import CANCELED, EXPIRED, LIMIT, MARKET, STOP
+from matcher.engine.working import RestingOrder
+from shared.domain.codes import CANCELED, EXPIRED, LIMIT, MARKET, STOP, TRAILING_STOP
 from shared.domain.events import (
     Event,
     OrderCanceled,
     OrderExpired,
     OrderReplaced,
+    OrderRestated,
     OrderTriggered,
     ReplaceRejected,
+    TrailingStopMoved,
 )
 from shared.domain.order_rules import working_status
+
+
+def status_of(o: RestingOrder) -> str:
+    return working_status(o.cum_qty, o.leaves_qty, o.held_qty)
 
 
 def replace_refused_event(
@@ -22,21 +28,14 @@ def replace_refused_event(
 ) -> ReplaceRejected:
     """ReplaceRejected for a replace of `o` the replace rules refuse (`replace_problem`)."""
     return ReplaceRejected(
-        symbol,
-        seq,
-        ts,
-        o.order_id,
-        o.account_id,
-        o.order_seq,
-        working_status(o.cum_qty, o.leaves_qty, 0),
-        reason,
+        symbol, seq, ts, o.order_id, o.account_id, o.order_seq, status_of(o), reason
     )
 
 
 def closed_event(
     symbol: str, seq: int, ts: int, o: RestingOrder, canceled: int, reason: str, expired: bool
 ) -> Event:
-    """OrderExpired (expired) or OrderCanceled for `o`."""
+    """OrderExpired (expired) or OrderCanceled for `o`; `canceled` is all it had open."""
     oid, acct, order_seq, cum = o.order_id, o.account_id, o.order_seq, o.cum_qty
     if expired:
         return OrderExpired(symbol, seq, ts, oid, acct, order_seq, EXPIRED, canceled, cum, reason)
@@ -54,7 +53,7 @@ def replaced_event(
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o.cum_qty, o.leaves_qty, 0),
+        status_of(o),
         o.quantity,
         o.price,
         o.stop_price,
@@ -62,6 +61,34 @@ def replaced_event(
         o.cum_qty,
         kept,
         client_order_id,
+    )
+
+
+def restated_event(
+    symbol: str, seq: int, ts: int, o: RestingOrder, canceled: int, reason: str
+) -> OrderRestated:
+    """OrderRestated: `o`'s open quantity changed without a fill or a request; `canceled`
+    is what this change took away."""
+    return OrderRestated(
+        symbol,
+        seq,
+        ts,
+        o.order_id,
+        o.account_id,
+        o.order_seq,
+        status_of(o),
+        o.quantity,
+        o.leaves_qty,
+        o.cum_qty,
+        o.held_qty,
+        canceled,
+        reason,
+    )
+
+
+def trailing_moved_event(symbol: str, seq: int, ts: int, o: RestingOrder) -> TrailingStopMoved:
+    return TrailingStopMoved(
+        symbol, seq, ts, o.order_id, o.account_id, o.order_seq, status_of(o), o.stop_price, o.hwm
     )
 
 
@@ -73,9 +100,9 @@ def triggered_event(
     trigger_px: int,
     arrival: tuple[int, int, int, int] = (0, 0, 0, 0),
 ) -> Event:
-    """OrderTriggered: the stop now works as a market (stop) or limit (stop-limit) order;
-    `arrival` is the market it meets (`Market.arrival`)."""
-    works_as = MARKET if o.order_type == STOP else LIMIT
+    """OrderTriggered: the stop now works as a market (stop, trailing stop) or limit
+    (stop-limit) order; `arrival` is the market it meets (`Market.arrival`)."""
+    works_as = MARKET if o.order_type == STOP or o.order_type == TRAILING_STOP else LIMIT
     return OrderTriggered(
         symbol,
         seq,
@@ -83,7 +110,7 @@ def triggered_event(
         o.order_id,
         o.account_id,
         o.order_seq,
-        working_status(o.cum_qty, o.leaves_qty, 0),
+        status_of(o),
         works_as,
         trigger_px,
         arrival[0],

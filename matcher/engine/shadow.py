@@ -21,6 +21,7 @@ from shared.domain.commands import (
     Command,
     ExpireOrders,
     NewOrder,
+    NewOrderGroup,
     ReplaceOrder,
     SetTradingState,
 )
@@ -41,14 +42,23 @@ class ShadowMarket:
     def __init__(self, paper: FillSimulator) -> None:
         self.paper = paper
         self.sim = FillSimulator(paper.symbol, paper.config)
+        self._link()
+
+    def _link(self) -> None:
+        """The copies see the paper market's configuration, reference walk (its anchor
+        too) and the accounts' positions (reduce-only copies), as they are now."""
+        sim, paper = self.sim, self.paper
+        sim.config = paper.config
+        sim.walk = paper.walk
+        sim.book = paper.book
 
     @property
     def busy(self) -> bool:
         return bool(self.sim.orders)
 
-    def place(self, c: NewOrder, seq: int, out: list[Event]) -> int:
-        """A copy of new order `c`, which the real market accepted; returns the instrument's
-        sequence after the shadow events appended to `out`."""
+    def place(self, c: NewOrder | NewOrderGroup, seq: int, out: list[Event]) -> int:
+        """A copy of new order (or contingent group) `c`, which the real market accepted;
+        returns the instrument's sequence after the shadow events appended to `out`."""
         return self._run(c, seq, out)
 
     def handle(self, command: Command, seq: int, out: list[Event]) -> int:
@@ -64,13 +74,9 @@ class ShadowMarket:
         return self.advance(command.ts, seq, out)
 
     def _run(self, command: Command, seq: int, out: list[Event]) -> int:
-        sim, paper = self.sim, self.paper
-        sim.config = paper.config  # the paper market's, as it is now (SetReferencePrices)
-        sim.anchor_step, sim.anchor_micro = paper.anchor_step, paper.anchor_micro
+        self._link()
         events: list[Event] = []
-        sim.handle(command, events)
-        if paper.anchor_step < 0:  # a copy looked at the market first: it anchored the walk
-            paper.anchor_step, paper.anchor_micro = sim.anchor_step, sim.anchor_micro
+        self.sim.handle(command, events)
         return self._report(events, seq, out)
 
     def advance(self, ts: int, seq: int, out: list[Event]) -> int:
@@ -78,8 +84,7 @@ class ShadowMarket:
         sim = self.sim
         if not sim.orders:
             return seq
-        sim.config = self.paper.config
-        sim.anchor_step, sim.anchor_micro = self.paper.anchor_step, self.paper.anchor_micro
+        self._link()
         events: list[Event] = []
         sim.advance(ts, events)
         return self._report(events, seq, out)
@@ -125,5 +130,5 @@ class ShadowMarket:
     def restore(paper: FillSimulator, data: dict[str, object]) -> ShadowMarket:
         market = ShadowMarket(paper)
         market.sim = FillSimulator.restore(paper.symbol, 0, data)
-        market.sim.config = paper.config
+        market._link()
         return market

@@ -1,8 +1,10 @@
 """One instrument's venues: the matching engine and the paper fill simulator.
 
-Paper orders (`NewOrder.venue == "paper"`) go to the simulator, the rest to the engine;
-cancels and replaces follow the order. Both share the instrument's sequence, so every
-event of the instrument has a unique, contiguous `seq`, and execution ids never collide.
+Paper orders (`NewOrder.venue == "paper"`, a group by its orders' venue) go to the
+simulator, the rest to the engine; cancels and replaces follow the order. Both share the
+instrument's sequence, so every event of the instrument has a unique, contiguous `seq`, and
+execution ids never collide, and the accounts' net positions (every fill of either moves
+them), which reduce-only orders may reduce.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ import hashlib
 import json
 from typing import final
 
-from matcher.engine.book import RestingOrder
 from matcher.engine.engine import MatchingEngine
 from matcher.engine.shadow import ShadowMarket
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
+from matcher.engine.working import RestingOrder
 from shared.domain.codes import REJECTED
 from shared.domain.commands import (
     CancelOrder,
     Command,
     NewOrder,
+    NewOrderGroup,
     RecordOutcome,
     ReplaceOrder,
     SetReferencePrices,
@@ -74,6 +77,8 @@ class InstrumentVenues:
             taker_fee_cbps=taker_fee_cbps,
         )
         self.simulator = FillSimulator(symbol, config)
+        self.book = self.engine.book  # one position book for both venues
+        self.simulator.book = self.book
         self.shadow = ShadowMarket(self.simulator)  # shadow mode's copies (see shadow.py)
 
     @property
@@ -100,19 +105,30 @@ class InstrumentVenues:
         command about the whole instrument goes to the engine, then to the paper orders.
         Then the shadow copies of internal orders meet it (shadow mode)."""
         start = len(out)
-        self._handle(command, out)
+        self._route(command, out)
         shadow = self.shadow
-        copied = isinstance(command, NewOrder) and command.shadow and command.venue != PAPER
-        if copied and len(out) > start and isinstance(out[start], OrderAccepted):
-            assert isinstance(command, NewOrder)
-            self.engine.seq = shadow.place(command, self.engine.seq, out)
+        head = _shadowed_head(command)
+        if head is not None:
+            assert isinstance(command, (NewOrder, NewOrderGroup))
+            if _accepted(out, start, head.order_id):
+                self.engine.seq = shadow.place(command, self.engine.seq, out)
+            elif shadow.busy:
+                self.engine.seq = shadow.handle(command, self.engine.seq, out)
         elif shadow.busy:
             self.engine.seq = shadow.handle(command, self.engine.seq, out)
+        if len(out) > start:
+            self.book.fold(out)
+            if self.engine.running:
+                self.engine.resync()
+            if self.simulator.running:
+                self.simulator.resync()
 
-    def _handle(self, command: Command, out: list[Event]) -> None:
+    def _route(self, command: Command, out: list[Event]) -> None:
         sim = self.simulator
         if isinstance(command, NewOrder):
             paper = command.venue == PAPER
+        elif isinstance(command, NewOrderGroup):
+            paper = bool(command.orders) and command.orders[0].venue == PAPER
         elif isinstance(command, (CancelOrder, ReplaceOrder)):
             paper = command.order_id in sim.orders
         elif isinstance(command, RecordOutcome):
@@ -151,31 +167,32 @@ class InstrumentVenues:
 
     def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:
         """Answer a command that is not run (see RecordOutcome), touching no book: a new
-        order is rejected, a cancel or replace refused (the order, if still working, keeps
-        its state and counts the answer in its order_seq), anything else NothingChanged."""
+        order is rejected (a contingent group: every order of it), a cancel or replace
+        refused (the order, if still working, keeps its state and counts the answer in its
+        order_seq), anything else NothingChanged."""
         engine = self.engine
         symbol, ts = engine.symbol, c.ts
-        if not c.reason or c.of_kind not in (NewOrder.KIND, CancelOrder.KIND, ReplaceOrder.KIND):
+        news = (NewOrder.KIND, NewOrderGroup.KIND)
+        answered = (NewOrder.KIND, NewOrderGroup.KIND, CancelOrder.KIND, ReplaceOrder.KIND)
+        if not c.reason or c.of_kind not in answered:
             engine.seq += 1
             out.append(NothingChanged(symbol, engine.seq, ts, c.command_id, c.reason))
             return
-        if c.of_kind == NewOrder.KIND:
-            engine.seq += 1
-            out.append(
-                OrderRejected(
-                    symbol, engine.seq, ts, c.order_id, c.account_id, 1, REJECTED, c.reason
+        if c.of_kind in news:
+            for order_id in c.group_order_ids.split() or [c.order_id]:
+                engine.seq += 1
+                out.append(
+                    OrderRejected(
+                        symbol, engine.seq, ts, order_id, c.account_id, 1, REJECTED, c.reason
+                    )
                 )
-            )
             return
-        o: RestingOrder | None = (
-            engine.orders.get(c.order_id)
-            or engine.stops.get(c.order_id)
-            or self.simulator.orders.get(c.order_id)
-        )
+        o: RestingOrder | None = engine.working(c.order_id) or self.simulator.orders.get(c.order_id)
         order_seq, status = 0, ""
         if o is not None and o.account_id == c.account_id:
             o.order_seq += 1
-            order_seq, status = o.order_seq, working_status(o.cum_qty, o.leaves_qty, 0)
+            order_seq = o.order_seq
+            status = working_status(o.cum_qty, o.leaves_qty, o.held_qty)
         engine.seq += 1
         if c.of_kind == CancelOrder.KIND:
             out.append(
@@ -195,6 +212,8 @@ class InstrumentVenues:
             "engine": snapshot_engine(self.engine),
             "simulator": self.simulator.snapshot(),
         }
+        if self.book.nets:
+            data["positions"] = dict(self.book.nets)
         if self.shadow.busy:  # only then: a snapshot without shadow copies is as it was
             data["shadow"] = self.shadow.snapshot()
         return data
@@ -207,6 +226,15 @@ class InstrumentVenues:
         venues = InstrumentVenues(str(engine_data["symbol"]))
         venues.engine = restore_engine(engine_data)
         venues.simulator = FillSimulator.restore(venues.engine.symbol, venues.engine.seq, sim_data)
+        book = venues.engine.book
+        venues.book = book
+        venues.simulator.book = book
+        nets = data.get("positions") or {}
+        assert isinstance(nets, dict)
+        book.nets = {str(account): int(net) for account, net in nets.items()}
+        book.folded_seq = venues.engine.seq
+        venues.engine.watch_restored()
+        venues.simulator.watch_restored()
         venues.shadow = ShadowMarket(venues.simulator)
         shadow_data = data.get("shadow")
         if isinstance(shadow_data, dict):
@@ -217,3 +245,23 @@ class InstrumentVenues:
         """SHA-256 of the canonical snapshot of both venues."""
         text = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _shadowed_head(command: Command) -> NewOrder | None:
+    """The (first) order of a new internal order or group placed in shadow mode, else None."""
+    if isinstance(command, NewOrder):
+        head = command
+    elif isinstance(command, NewOrderGroup) and command.orders:
+        head = command.orders[0]
+    else:
+        return None
+    return head if head.shadow and head.venue != PAPER else None
+
+
+def _accepted(out: list[Event], start: int, order_id: str) -> bool:
+    """Whether the events from `start` on accept order `order_id`."""
+    for i in range(start, len(out)):
+        e = out[i]
+        if isinstance(e, OrderAccepted) and e.order_id == order_id:
+            return True
+    return False

@@ -96,7 +96,7 @@ def paper_reference(venue: Venue, ts: int) -> int:
     if simulator is None:
         return 0
     config = simulator.config
-    if not config.prices and simulator.anchor_step < 0:
+    if not config.prices and simulator.walk.anchor_step < 0:
         return int(config.start_price)
     return int(simulator.reference_price(ts))
 

@@ -29,6 +29,13 @@ Clock ticks (`ExpireOrders`, the GTD expiry and the paper market's clock) are ma
 between batches, with the wall-clock time as their timestamp, and journaled like any command
 when they cause events; replay re-runs them from the journal, so it stays exact. A tick that
 caused nothing changed nothing that the journal must know, and is not recorded.
+
+The tick after the end of the instrument's trading day (its session's close, 00:00 UTC for a
+24-hour market: shared.domain.sessions) is `ExpireOrders(end_of_day=True)`: DAY orders expire.
+The worker wakes up for it at the close, and after a restart it ends a day that closed
+after the last journaled command (a day ends once: its DAY orders were expired then, or it
+caused nothing). The session is read at recovery and again every `session_refresh_every`
+seconds, so an admin's change reaches the worker without a restart.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from matcher.service.venue import Venue, outcome_record, run_command
 from shared.domain import reasons
 from shared.domain.commands import Command, ExpireOrders
 from shared.domain.events import Event
+from shared.domain.sessions import TradingSession, last_close, next_close
 from shared.messages import decode_command
 from shared.observability import stages, tracing
 from shared.ports.bus import Bus, BusMessage, SessionReceiver
@@ -78,6 +86,7 @@ class WorkerConfig:
     share_after: float = 0.25  # while every slot is taken, hold a session this long at most
     contended_wait: float = 0.02  # while every slot is taken, how long a receive waits
     remember_commands: int = 100_000  # command ids kept in memory to skip duplicates fast
+    session_refresh_every: float = 10.0  # seconds between reads of the trading session
 
 
 class InstrumentWorker:
@@ -113,6 +122,9 @@ class InstrumentWorker:
         self._last_tick = 0
         self._renewed_at = 0
         self.snapshot_failures = 0
+        self.session: TradingSession | None = None
+        self._session_read_at = 0
+        self._day_checked_at = 0  # trading days that ended up to here have been ended
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -152,8 +164,11 @@ class InstrumentWorker:
             self._remember(command_id)
         self.venue, self._outbox = recovered.venue, outbox
         # Tick at once: GTD orders that expired while nobody held the instrument must expire
-        # before anything else can trade against them.
+        # before anything else can trade against them (and DAY orders of a day that closed).
         self._last_tick = 0
+        if self._config.tick_every is not None:
+            await self._read_session(now)
+            self._day_checked_at = await self._last_journaled_ts() or now
         log.log(
             logging.DEBUG if resumed else logging.INFO,
             "%s: %s at seq %d (snapshot %d, %d replayed, %d re-published)",
@@ -211,9 +226,31 @@ class InstrumentWorker:
     def _receive_wait(self, contended: bool = False) -> float:
         wait = self._config.contended_wait if contended else self._config.receive_wait
         if self._config.tick_every is not None:
-            due = self._config.tick_every - (self._clock() - self._last_tick) / NS
-            wait = min(wait, max(due, 0.0))
+            now = self._clock()
+            due = self._config.tick_every - (now - self._last_tick) / NS
+            day_ends = (next_close(self.session, self._day_checked_at) - now) / NS
+            wait = min(wait, max(min(due, day_ends), 0.0))
         return wait
+
+    async def _read_session(self, now: int) -> None:
+        """The instrument's trading session from the store (kept as it was if the read
+        fails: trading goes on, the next read may succeed)."""
+        self._session_read_at = now
+        try:
+            instrument = await self._instruments.get(self.symbol)
+        except Exception:
+            log.warning("%s: reading the trading session failed", self.symbol, exc_info=True)
+            return
+        self.session = instrument.session if instrument is not None else None
+
+    async def _last_journaled_ts(self) -> int:
+        """The timestamp of the last journaled command (0: none)."""
+        assert self.venue is not None
+        if self.venue.seq == 0:
+            return 0
+        async for entry in self._journal.read_from(self.symbol, self.venue.seq):
+            return int(str(entry.command.get("ts", 0)))
+        return 0
 
     async def _renew_if_due(self) -> None:
         now = self._clock()
@@ -262,10 +299,16 @@ class InstrumentWorker:
 
     def _tick(self) -> Command | None:
         every = self._config.tick_every
-        now = self._clock()
-        if every is None or (now - self._last_tick) / NS < every:
+        if every is None:
             return None
-        self._last_tick = now
+        now = self._clock()
+        day_ended = last_close(self.session, self._day_checked_at, now)
+        if day_ended is None and (now - self._last_tick) / NS < every:
+            return None
+        self._last_tick = self._day_checked_at = now
+        if day_ended is not None:
+            command_id = f"{self.symbol}:close:{day_ended}"
+            return ExpireOrders(command_id, now, self.symbol, end_of_day=True)
         return ExpireOrders(f"{self.symbol}:tick:{now}", now, self.symbol)
 
     async def _decode(self, messages: list[BusMessage]) -> list[tuple[BusMessage, Command]]:
@@ -304,6 +347,10 @@ class InstrumentWorker:
         venue, outbox = self.venue, self._outbox
         assert venue is not None and outbox is not None
         items: list[tuple[BusMessage | None, Command]] = []
+        now = self._clock()
+        every = self._config.session_refresh_every
+        if self._config.tick_every is not None and (now - self._session_read_at) / NS >= every:
+            await self._read_session(now)
         tick = self._tick()
         if tick is not None:
             items.append((None, tick))

@@ -10,7 +10,7 @@ import zlib
 from typing import Protocol
 
 from matcher.engine.venues import InstrumentVenues
-from shared.domain.commands import Command, RecordOutcome
+from shared.domain.commands import Command, NewOrderGroup, RecordOutcome
 from shared.domain.events import Event
 
 Levels = list[tuple[int, int, int]]
@@ -48,7 +48,20 @@ class Venue(Protocol):
 
 
 def outcome_record(command: Command, reason: str) -> RecordOutcome:
-    """The RecordOutcome journaled in place of `command` (same id and time)."""
+    """The RecordOutcome journaled in place of `command` (same id and time); of a
+    contingent group, naming every order of it (each is answered, and rejected)."""
+    if isinstance(command, NewOrderGroup) and command.orders:
+        head = command.orders[0]
+        return RecordOutcome(
+            command.command_id,
+            command.ts,
+            command.symbol,
+            command.KIND,
+            head.order_id,
+            head.account_id,
+            reason,
+            " ".join(order.order_id for order in command.orders),
+        )
     return RecordOutcome(
         command.command_id,
         command.ts,

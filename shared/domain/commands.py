@@ -350,7 +350,10 @@ class RecordOutcome(Command):
     `order_id` and `account_id` when it is about an order); the venue answers it without
     touching the book: a rejection of the order, cancel or replace, else NothingChanged.
     So a redelivered command is found in the journal and skipped, and replaying the journal
-    gives the same events."""
+    gives the same events.
+
+    Of a NewOrderGroup, `order_id` and `account_id` are its head's and `group_order_ids`
+    names every order of the group (space-separated, head first): each is rejected."""
 
     KIND: ClassVar[str] = "record_outcome"
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -359,6 +362,7 @@ class RecordOutcome(Command):
         "order_id",
         "account_id",
         "reason",
+        "group_order_ids",
     )
 
     def __init__(
@@ -370,12 +374,14 @@ class RecordOutcome(Command):
         order_id: str,
         account_id: str,
         reason: str,
+        group_order_ids: str = "",
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.of_kind: Final = of_kind
         self.order_id: Final = order_id
         self.account_id: Final = account_id
         self.reason: Final = reason
+        self.group_order_ids: Final = group_order_ids
 
 
 COMMAND_TYPES: dict[str, type[Command]] = {

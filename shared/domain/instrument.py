@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from shared.domain.enums import AssetClass, TradingState
 from shared.domain.numbers import price_to_ticks, quantity_to_lots, units_to_str
+from shared.domain.sessions import TradingSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class Instrument:
 
     Prices are in `currency`; a trade settles `settlement_days` business days after it
     happens (T+n; see `shared.domain.positions.settlement_day`).
+
+    `session`: when it trades (shared.domain.sessions); None trades around the clock.
     """
 
     symbol: str
@@ -57,6 +60,7 @@ class Instrument:
     settlement_days: int = 1
     currency: str = "USD"
     reference_source: ReferenceSource = ReferenceSource()
+    session: TradingSession | None = None
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:
         return price_to_ticks(field, value, self.tick_size)

@@ -53,6 +53,21 @@ def quantity_to_lots(field: str, value: str | int | Decimal, lot_size: Decimal) 
     return to_units(field, value, lot_size, reasons.QUANTITY_OFF_LOT, reasons.INVALID_QUANTITY)
 
 
+PERCENT_STEP = Decimal("0.0001")
+"""A percentage in hundredths of a basis point (1% = 10,000): a trailing stop's trail."""
+
+
+def percent_to_cbps(field: str, value: str | int | Decimal) -> int:
+    """A percentage as hundredths of a basis point, exactly ("1.25" is 12,500); a value with
+    more decimals than that, or not positive, is an error (INVALID_TRAIL)."""
+    return to_units(field, value, PERCENT_STEP, reasons.INVALID_TRAIL, reasons.INVALID_TRAIL)
+
+
+def cbps_to_percent(cbps: int) -> str:
+    """The percentage string of hundredths of a basis point (12,500 is "1.25")."""
+    return units_to_str(cbps, PERCENT_STEP)
+
+
 # Remembered: a page of 500 orders renders a few thousand amounts, mostly the same few
 # quantities and prices, and the Decimal arithmetic costs more than the rest of the view.
 @functools.lru_cache(maxsize=65_536)

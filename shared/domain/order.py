@@ -197,8 +197,8 @@ class Order:
     shadow: ShadowRecord | None = None
 
     def __post_init__(self) -> None:
-        if self.leaves_qty == 0 and self.status == S.PENDING_NEW:
-            self.leaves_qty = self.quantity
+        if self.leaves_qty == 0 and self.held_qty == 0 and self.status == S.PENDING_NEW:
+            self.leaves_qty = self.quantity  # a new order is all live (a held leg is not)
         if self.updated_at == 0:
             self.updated_at = self.created_at
 

@@ -62,6 +62,7 @@ CANCELED_BY_HALT: Final = "CANCELED_BY_HALT"
 EXPIRED_GTD: Final = "EXPIRED_GTD"
 EXPIRED_DAY: Final = "EXPIRED_DAY"
 GROUP_REJECTED: Final = "GROUP_REJECTED"  # another order of its group was refused
+GROUP_CANCELED: Final = "GROUP_CANCELED"  # its group ended: an exit was canceled or expired
 POST_ONLY_WOULD_TAKE: Final = "POST_ONLY_WOULD_TAKE"
 REDUCE_ONLY_WOULD_INCREASE: Final = "REDUCE_ONLY_WOULD_INCREASE"
 

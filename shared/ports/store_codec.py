@@ -14,6 +14,7 @@ from shared.domain.enums import (
     AccountType,
     AssetClass,
     Liquidity,
+    OrderClass,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -25,6 +26,7 @@ from shared.domain.instrument import Instrument, ReferenceSource
 from shared.domain.order import Order
 from shared.domain.paper_settings import SimulatorSettings
 from shared.domain.positions import Fill, Position
+from shared.domain.sessions import ALL_DAY, describe, from_description
 from shared.domain.shadow import ShadowRecord
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
@@ -70,6 +72,16 @@ def order_to_doc(order: Order) -> Doc:
         "arrival_half_ticks": order.arrival_half_ticks,
         **({} if order.simulator is None else {"simulator": order.simulator.to_doc()}),
         **({} if order.shadow is None else {"shadow": order.shadow.to_doc()}),
+        "held_quantity": order.held_qty,
+        "display_quantity": order.display_qty,
+        "post_only": order.post_only,
+        "reduce_only": order.reduce_only,
+        "trail_amount": order.trail_amount,
+        "trail_cbps": order.trail_cbps,
+        "high_water_mark": order.high_water_mark,
+        "order_class": order.order_class.value,
+        "leg": order.leg,
+        "parent_order_id": order.parent_order_id,
     }
 
 
@@ -99,7 +111,18 @@ def order_from_doc(doc: Doc) -> Order:
         version=doc["version"],
         dispatched=bool(doc["dispatched"]),
         client_order_id_chain=list(doc["client_order_id_chain"]),
-        pending_command=doc.get("pending_command"),  # absent in documents of older versions
+        # Absent from documents stored by older versions: their defaults are a simple order's.
+        pending_command=doc.get("pending_command"),
+        held_qty=doc.get("held_quantity", 0),
+        display_qty=doc.get("display_quantity", 0),
+        post_only=bool(doc.get("post_only", False)),
+        reduce_only=bool(doc.get("reduce_only", False)),
+        trail_amount=doc.get("trail_amount", 0),
+        trail_cbps=doc.get("trail_cbps", 0),
+        high_water_mark=doc.get("high_water_mark"),
+        order_class=OrderClass(doc.get("order_class", OrderClass.SIMPLE.value)),
+        leg=doc.get("leg", ""),
+        parent_order_id=doc.get("parent_order_id", ""),
         event_seqs=list(doc.get("event_seqs") or ()),
         accepted_at=doc.get("accepted_at", 0),
         first_fill_at=doc.get("first_fill_at", 0),
@@ -257,6 +280,7 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
             if instrument.reference_source == ReferenceSource()
             else {"reference_source": asdict(instrument.reference_source)}
         ),
+        "session": describe(instrument.session),
     }
 
 
@@ -280,6 +304,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         settlement_days=doc.get("settlement_days", 1),
         currency=doc.get("currency", "USD"),
         reference_source=ReferenceSource(**doc.get("reference_source", {})),
+        session=from_description(doc.get("session", ALL_DAY)),  # absent: older documents
     )
 
 

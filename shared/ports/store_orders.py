@@ -48,6 +48,30 @@ class OrderRepository(Protocol):
         id, DuplicateClientOrderId names that id and nothing is stored."""
         ...
 
+    async def create_group(
+        self,
+        orders: Sequence[Order],
+        claims: Sequence[str | None],
+        ledger: LedgerChange | None = None,
+    ) -> None:
+        """Store a contingent group (its head first) and each order's claim (`claims[i]`
+        for `orders[i]`, as `create` takes one), with the group's ledger change (as
+        `create` applies one), as a whole: in one transaction where the store has them
+        (SQLite), and raising DuplicateClientOrderId / DuplicateOrderId as `create` does,
+        or what the ledger's rule raises, with nothing stored.
+
+        Without transactions (MongoDB) the claims go first, then the head, carrying a copy
+        of the other orders, then the others: a crash in between leaves a group that
+        `get_group` completes from the head's copy, and nothing of a group without its head.
+        """
+        ...
+
+    async def get_group(self, account_id: str, order_ids: Sequence[str]) -> list[Order]:
+        """The account's orders among `order_ids` (a group's possible members, its head
+        first), in that order; the orders of an incompletely stored group are completed
+        first from its head (see `create_group`)."""
+        ...
+
     async def get(self, account_id: str, order_id: str) -> Order | None:
         """The account's order, or None (another account's order is simply not found)."""
         ...
@@ -103,11 +127,13 @@ class OrderRepository(Protocol):
         until: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        top_level: bool = False,
     ) -> Page[Order]:
         """The account's orders, newest first by (created_at, order_id).
 
         Filters: any of `statuses` (empty = all), `symbol`, `side`, and
-        `since <= created_at < until` (ns). `limit` is capped at MAX_PAGE_SIZE. Pass the
+        `since <= created_at < until` (ns); `top_level`: no group's legs (simple orders
+        and the groups' heads only). `limit` is capped at MAX_PAGE_SIZE. Pass the
         returned `next_cursor` to get the next page; raises InvalidCursor for a bad one.
         """
         ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from shared.domain import order_rules, reasons
 from shared.domain.commands import CancelOrder, ReplaceOrder
-from shared.domain.enums import OrderStatus
+from shared.domain.enums import OrderStatus, OrderType
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import (
@@ -28,7 +28,14 @@ from shared.services.deps import Deps
 from shared.services.dispatch import send_pending
 from shared.services.errors import Conflict, InvalidRequest
 from shared.services.orders_io import change_order, load_order
-from shared.services.tickets import Ticket, check_quantity_limits, instrument_for, lots, ticks
+from shared.services.tickets import (
+    Ticket,
+    check_quantity_limits,
+    instrument_for,
+    lots,
+    ticks,
+    trail_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class ReplaceRequest:
     limit_price: str | None = None
     stop_price: str | None = None
     client_order_id: str | None = None
+    trail_amount: str | None = None
+    trail_percent: str | None = None
 
 
 def _request(order: Order, request: ClientRequest, *, check_only: bool = False) -> None:
@@ -85,14 +94,24 @@ async def cancel_order(deps: Deps, account: Account, order_id: str) -> Order:
 
 
 def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRequest) -> Ticket:
-    if all(v is None for v in (request.quantity, request.limit_price, request.stop_price)) and (
-        request.client_order_id in (None, order.client_order_id)
+    changes = (
+        request.quantity,
+        request.limit_price,
+        request.stop_price,
+        request.trail_amount,
+        request.trail_percent,
+    )
+    if all(v is None for v in changes) and request.client_order_id in (
+        None,
+        order.client_order_id,
     ):
         raise InvalidRequest(codes.NOTHING_TO_CHANGE, "the replace changes nothing", None)
     # The venue applies the same rules (order_rules.replace_problem) and has the last word:
     # refusing here answers at once, with the field.
     quantity = order.quantity
     if request.quantity is not None:
+        reason = order_rules.replace_leg_problem(order.leg, True)
+        _refuse(reason, "a leg's quantity follows its entry's (replace the entry's)", "quantity")
         quantity = lots(instrument, "quantity", request.quantity)
         reason = order_rules.replace_quantity_problem(quantity, order.cum_qty)
         _refuse(reason, f"{order.cum_qty} lots are filled already", "quantity")
@@ -102,12 +121,15 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
         reason = order_rules.replace_price_problem(order.type.value)
         _refuse(reason, "the order has no limit price", "limit_price")
         limit_price = ticks(instrument, "limit_price", request.limit_price)
+    trailing = order.type is OrderType.TRAILING_STOP
     if request.stop_price is not None:
         # Whether the stop has triggered only the venue knows: it refuses a late change.
-        stop_waiting = order_rules.has_stop_price(order.type.value)
+        # A trailing stop's stop follows the market: its trail may change instead.
+        stop_waiting = not trailing and order_rules.has_stop_price(order.type.value)
         reason = order_rules.replace_stop_problem(stop_waiting)
-        _refuse(reason, "the order has no stop price", "stop_price")
+        _refuse(reason, "the order has no stop price to set", "stop_price")
         stop_price = ticks(instrument, "stop_price", request.stop_price)
+    trail_amount, trail_cbps = _new_trail(order, instrument, request)
     return Ticket(
         order.symbol,
         order.side,
@@ -118,7 +140,28 @@ def _replacement_ticket(order: Order, instrument: Instrument, request: ReplaceRe
         stop_price,
         order.expire_at,
         request.client_order_id,
+        display_qty=order.display_qty,
+        post_only=order.post_only,
+        reduce_only=order.reduce_only,
+        trail_amount=trail_amount,
+        trail_cbps=trail_cbps,
+        order_class=order.order_class,
+        leg=order.leg,
     )
+
+
+def _new_trail(order: Order, instrument: Instrument, request: ReplaceRequest) -> tuple[int, int]:
+    """A trailing stop's new trail, of the kind it has (an amount or a percentage)."""
+    amount, percent = request.trail_amount, request.trail_percent
+    if amount is None and percent is None:
+        return order.trail_amount, order.trail_cbps
+    field = "trail_amount" if amount is not None else "trail_percent"
+    reason = order_rules.replace_trail_problem(order.type.value, 1, 0)  # any new trail
+    _refuse(reason, "only trailing stops trail", field)
+    if (amount is not None and order.trail_cbps) or (percent is not None and order.trail_amount):
+        detail = "the order trails by " + ("a percentage" if order.trail_cbps else "an amount")
+        raise InvalidRequest(reasons.INVALID_TRAIL, detail, field)
+    return trail_of(instrument, order.type, amount, percent)
 
 
 def _refuse(reason: str, detail: str, field: str) -> None:
@@ -170,6 +213,8 @@ async def replace_order(
         _changed(ticket.limit_price, request.limit_price),
         _changed(ticket.stop_price, request.stop_price),
         new_client_id or "",
+        _changed(ticket.trail_amount, request.trail_amount),
+        _changed(ticket.trail_cbps, request.trail_percent),
     )
 
     def request_replace(order: Order) -> LedgerChange | None:

@@ -4,6 +4,7 @@ in the idempotency store whose body is the order id that holds it."""
 from __future__ import annotations
 
 from shared.domain import reasons
+from shared.domain.order import Order
 from shared.services.deps import Deps
 from shared.services.errors import Conflict
 
@@ -15,20 +16,22 @@ def claim_key(client_order_id: str) -> str:
     return _CLAIM + client_order_id
 
 
-def duplicate(client_order_id: str, holder: str) -> Conflict:
+def duplicate(client_order_id: str, holder: str, field: str = "client_order_id") -> Conflict:
     return Conflict(
         reasons.DUPLICATE_CLIENT_ORDER_ID,
         f"client_order_id {client_order_id!r} was used by order {holder}",
-        "client_order_id",
+        field,
     )
 
 
-async def refuse_if_held(deps: Deps, account_id: str, client_order_id: str, holder: str) -> None:
-    """Conflict when the claim's holder is a stored order. A holder that was never stored
-    is an attempt that stopped between its claim and its order (a store without
-    transactions writes the claim first): its claim may be taken over."""
+async def refuse_if_held(
+    deps: Deps, account_id: str, client_order_id: str, holder: str, field: str = "client_order_id"
+) -> None:
+    """Conflict (naming `field`) when the claim's holder is a stored order. A holder that
+    was never stored is an attempt that stopped between its claim and its order (a store
+    without transactions writes the claim first): its claim may be taken over."""
     if await deps.store.orders.get(account_id, holder) is not None:
-        raise duplicate(client_order_id, holder)
+        raise duplicate(client_order_id, holder, field)
 
 
 async def refuse_if_taken(deps: Deps, account_id: str, client_order_id: str) -> None:
@@ -36,6 +39,21 @@ async def refuse_if_taken(deps: Deps, account_id: str, client_order_id: str) -> 
     record = await deps.store.idempotency.get(account_id, claim_key(client_order_id))
     if record is not None:
         await refuse_if_held(deps, account_id, client_order_id, record.body.decode())
+
+
+async def holder(deps: Deps, account_id: str, client_order_id: str) -> Order | None:
+    """The stored order that claimed the client order id (it may carry another one since a
+    replace), None if none did."""
+    record = await deps.store.idempotency.get(account_id, claim_key(client_order_id))
+    if record is None:
+        return None
+    order = await deps.store.orders.get(account_id, record.body.decode())
+    if order is None or client_order_id not in (
+        order.client_order_id,
+        *order.client_order_id_chain,
+    ):
+        return None  # a claim whose attempt stopped before storing its order
+    return order
 
 
 async def claim(deps: Deps, account_id: str, client_order_id: str, order_id: str) -> None:

@@ -44,3 +44,7 @@ class Unauthenticated(ServiceError):
 
 class Forbidden(ServiceError):
     """Authenticated, but the role does not allow this."""
+
+
+class Unavailable(ServiceError):
+    """A service the request needs cannot be reached now; nothing changed, retry later."""

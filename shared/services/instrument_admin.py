@@ -1,5 +1,6 @@
 """Administration of instruments: create them (their grid never changes afterwards), change
-their limits, fees, reference price and settlement cycle, and their kill switch.
+their limits, fees, reference price, settlement cycle and trading session, and their kill
+switch. A fee change reaches the matcher (ConfigureInstrument) before it is stored.
 
 Every change is a conditional write from a fresh read (none is lost to a concurrent one)
 and is recorded in the audit trail (`shared.services.audit`: who, when, before and after).
@@ -11,14 +12,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.domain import reasons
+from shared.domain.commands import ConfigureInstrument
 from shared.domain.enums import AssetClass, TradingState
+from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument, default_settlement_days
+from shared.domain.sessions import (
+    ALL_DAY,
+    MONDAY_TO_FRIDAY,
+    WEEKDAYS,
+    TradingSession,
+    parse_clock,
+)
 from shared.ports.store_errors import DuplicateInstrument, VersionConflict
 from shared.services import audit, codes
 from shared.services.deps import Deps
-from shared.services.errors import Conflict, InvalidRequest, NotFound
+from shared.services.dispatch import send_commands
+from shared.services.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from shared.services.states import (
     ATTEMPTS,
     GLOBAL_SYMBOL,
@@ -33,15 +45,73 @@ from shared.services.views import instrument_view
 async def change_instrument(
     deps: Deps, symbol: str, change: Callable[[Instrument], Instrument]
 ) -> tuple[Instrument, Instrument]:
-    """`change_account` for an instrument."""
+    """`change_account` for an instrument. A change of its fees is sent to the matcher
+    first (ConfigureInstrument), as for the kill switch: if the send fails nothing is
+    stored and the caller retries; its venues charge the new fees from that command on."""
     for _ in range(ATTEMPTS):
         instrument = await get_instrument(deps, symbol)
+        changed = change(instrument)
+        fees = (changed.maker_fee_cbps, changed.taker_fee_cbps)
+        if fees != (instrument.maker_fee_cbps, instrument.taker_fee_cbps):
+            await _configure_matcher(deps, symbol, fees)
         try:
-            stored = await deps.store.instruments.update(change(instrument), instrument.version)
+            stored = await deps.store.instruments.update(changed, instrument.version)
             return instrument, stored
         except VersionConflict:
             continue
     raise _keeps_changing()
+
+
+async def _configure_matcher(deps: Deps, symbol: str, fees: tuple[int, int]) -> None:
+    command = ConfigureInstrument(new_command_id(), deps.clock(), symbol, *fees)
+    try:
+        await send_commands(deps, [command])
+    except Exception as error:
+        detail = "the matcher's queue cannot be reached: nothing changed, retry"
+        raise Unavailable(codes.SERVICE_UNAVAILABLE, detail) from error
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """A trading session as the admin API takes it: local "HH:MM" times, an IANA time zone,
+    the weekdays it opens on ("mon" ... "sun"; default Monday to Friday)."""
+
+    open: str
+    close: str
+    timezone: str
+    days: tuple[str, ...] | None = None
+
+
+def trading_session(spec: SessionSpec | str) -> TradingSession | None:
+    """The session a spec describes ("24h": None, a market that never closes);
+    InvalidRequest names the field at fault."""
+    if isinstance(spec, str):
+        if spec != ALL_DAY:
+            raise InvalidRequest(codes.INVALID_VALUE, 'a session or "24h"', "session")
+        return None
+    try:
+        opens = parse_clock(spec.open)
+    except ValueError as error:
+        raise InvalidRequest(codes.INVALID_VALUE, str(error), "session.open") from None
+    try:
+        closes = parse_clock(spec.close, end_of_day=True)
+    except ValueError as error:
+        raise InvalidRequest(codes.INVALID_VALUE, str(error), "session.close") from None
+    if opens == closes % (24 * 60):
+        detail = 'a session that never closes is "24h"'
+        raise InvalidRequest(codes.INVALID_VALUE, detail, "session.close")
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        detail = f"{spec.timezone!r} is not an IANA time zone"
+        raise InvalidRequest(codes.INVALID_VALUE, detail, "session.timezone") from None
+    days: tuple[int, ...] = MONDAY_TO_FRIDAY
+    if spec.days is not None:
+        if not spec.days or any(day not in WEEKDAYS for day in spec.days):
+            detail = f"weekdays among {', '.join(WEEKDAYS)}"
+            raise InvalidRequest(codes.INVALID_VALUE, detail, "session.days")
+        days = tuple(sorted({WEEKDAYS.index(day) for day in spec.days}))
+    return TradingSession(opens, closes, spec.timezone, days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +130,7 @@ class InstrumentSpec:
     asset_class: AssetClass = AssetClass.EQUITY
     settlement_days: int | None = None  # None: the asset class's usual cycle
     currency: str = "USD"
+    session: SessionSpec | str = ALL_DAY
 
 
 def _keeps_changing() -> Conflict:
@@ -87,6 +158,7 @@ async def create_instrument(deps: Deps, spec: InstrumentSpec, actor: str) -> Ins
         asset_class=spec.asset_class,
         settlement_days=settlement_days,
         currency=spec.currency,
+        session=trading_session(spec.session),
     )
     instrument = _limits(
         grid,
@@ -157,13 +229,16 @@ async def update_instrument(
     taker_fee_cbps: int | None = None,
     trading_state: TradingState | None = None,
     settlement_days: int | None = None,
+    session: SessionSpec | str | None = None,
 ) -> Instrument:
     """Change the given limits, fees, reference price, settlement cycle (for fills projected
-    from now on) or trading state, and nothing else: a conditional write from a fresh read,
-    again after every concurrent change (a kill switch, another PATCH), so none is lost."""
+    from now on), trading session or trading state, and nothing else: a conditional write
+    from a fresh read, again after every concurrent change (a kill switch, another PATCH),
+    so none is lost."""
+    new_session = None if session is None else trading_session(session)  # 422 before all
 
     def change(instrument: Instrument) -> Instrument:
-        return _limits(
+        changed = _limits(
             instrument,
             min_quantity,
             max_quantity,
@@ -173,6 +248,7 @@ async def update_instrument(
             taker_fee_cbps=taker_fee_cbps,
             settlement_days=settlement_days,
         )
+        return changed if session is None else replace(changed, session=new_session)
 
     before, changed = await change_instrument(deps, symbol, change)
     await audit.record(

@@ -59,9 +59,10 @@ class Ask:
 
     `notional`: the buying power to hold (a replace: the increase); `power`: the account's
     buying power before its open orders (equity + credit limit - gross market value), as
-    read just before; `new_order`: a new order also takes a rate token, an open order and
-    one of today's orders; `day`: today (yyyymmdd) at `now` (ns); `symbol`: its instrument;
-    `reduces`: it can only shrink the account's position there (as read)."""
+    read just before; `new_order`: a new order also takes a rate token, and `orders` open
+    orders and of today's orders (a contingent group: one per order of the group); `day`:
+    today (yyyymmdd) at `now` (ns); `symbol`: its instrument; `reduces`: it can only shrink
+    the account's position there (as read)."""
 
     notional: Decimal
     power: Decimal
@@ -70,6 +71,7 @@ class Ask:
     new_order: bool = True
     symbol: str = ""
     reduces: bool = False
+    orders: int = 1
 
 
 def buying_power_left(ledger: RiskLedger, power: Decimal) -> Decimal:
@@ -103,7 +105,7 @@ def failures(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> list[ServiceEr
                     1.0 / max(limits.rate_per_second, 1),
                 )
             )
-        if ledger.open_orders >= limits.max_open_orders:
+        if ledger.open_orders + ask.orders > limits.max_open_orders:
             found.append(
                 RiskRefused(
                     reasons.MAX_OPEN_ORDERS_EXCEEDED,
@@ -111,7 +113,7 @@ def failures(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> list[ServiceEr
                 )
             )
         today = ledger.day_orders if ledger.day == ask.day else 0
-        if today >= limits.max_daily_orders:
+        if today + ask.orders > limits.max_daily_orders:
             found.append(
                 RiskRefused(
                     reasons.DAILY_ORDER_LIMIT_EXCEEDED,
@@ -142,14 +144,14 @@ def take(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> RiskLedger:
     today = ledger.day_orders if ledger.day == ask.day else 0
     return RiskLedger(
         ledger.account_id,
-        ledger.open_orders + 1,
+        ledger.open_orders + ask.orders,
         ledger.open_notional + ask.notional,
         ask.day,
-        today + 1,
+        today + ask.orders,
         _refill(ledger, limits, ask.now) - 1.0,
         max(ledger.rate_at, ask.now),
         ledger.version,
-        _counted(ledger.open_symbols, ask.symbol, 1),
+        _counted(ledger.open_symbols, ask.symbol, ask.orders),
     )
 
 
@@ -189,9 +191,9 @@ def untake(ledger: RiskLedger, ask: Ask) -> RiskLedger:
     token stays spent, as the order was asked for."""
     if not ask.new_order:
         return give_back(ledger, 0, ask.notional)
-    back = give_back(ledger, 1, ask.notional, ask.symbol)
+    back = give_back(ledger, ask.orders, ask.notional, ask.symbol)
     if back.day == ask.day:
-        back = dataclasses.replace(back, day_orders=max(0, back.day_orders - 1))
+        back = dataclasses.replace(back, day_orders=max(0, back.day_orders - ask.orders))
     return back
 
 

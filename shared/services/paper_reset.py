@@ -100,7 +100,7 @@ async def _flatten(deps: Deps, account: Account, reset_id: str, symbol: str, net
         if stored is None or stored.dispatched:
             return stored or order  # placed by an earlier attempt of this reset
         order = stored
-    await dispatch(deps, account, order)
+    await dispatch(deps, account, [order])
     return order
 
 

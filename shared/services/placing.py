@@ -1,10 +1,13 @@
 """Placing an order (and previewing one): the only writer of new orders.
 
-Instrument and grid -> the order's own risk checks -> take its share of the account's
-limits (rate, open orders, orders today, credit), claim the client order id and store the
-order PENDING_NEW, undispatched (one atomic write on SQLite) -> send NewOrder -> mark
-dispatched. A crash or a bus failure after the store write leaves the order undispatched:
-the outbox sweep sends it.
+Instrument, session and grid -> the venues' own order rules -> the order's own risk checks
+-> take its share of the account's limits (rate, open orders, orders today, buying power),
+claim the client order id and store the order PENDING_NEW, undispatched (one atomic write on
+SQLite) -> send NewOrder -> mark dispatched. A contingent group (bracket, OTO, OCO) goes the
+same way as a whole: one share of the limits for the group (each of its orders counts as an
+open order and one of today's; only its head holds buying power: `risk.holds_power`), every
+order and claim in one write, one NewOrderGroup. A crash or a bus failure after the store
+write leaves the orders undispatched: the outbox sweep sends them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import AccountType
+from shared.domain.enums import AccountType, OrderClass
 from shared.domain.ids import new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
@@ -24,13 +27,15 @@ from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
 from shared.ports.store_risk import LedgerChange, RiskLedger
-from shared.services import client_order_ids, codes, limits, risk
+from shared.services import client_order_ids as client_order_ids_
+from shared.services import codes, limits, risk, venue_rules
 from shared.services.deps import Deps
 from shared.services.dispatch import dispatch
 from shared.services.errors import Conflict, ServiceError
+from shared.services.groups import client_order_ids, group_tickets, leg_order_id, placed_with
 from shared.services.orders_io import remember
 from shared.services.risk import RiskFailure
-from shared.services.tickets import OrderRequest, Ticket, instrument_for, to_ticket
+from shared.services.tickets import OrderRequest, Ticket, check_session, instrument_for
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = uuid.UUID("6f1c2a8e-4b1d-5f7a-9c3e-0a1b2c3d4e5f")  # namespace of attempt order ids
@@ -38,18 +43,24 @@ _ATTEMPTS = uuid.UUID("6f1c2a8e-4b1d-5f7a-9c3e-0a1b2c3d4e5f")  # namespace of at
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """A placed order and its instrument as read for the checks (to render the order)."""
+    """A placed order (a group's head) and its instrument as read for the checks (to render
+    the order); `legs`: the group's other orders (None for a simple order)."""
 
     order: Order
     instrument: Instrument
+    legs: list[Order] | None = None
+
+    @property
+    def orders(self) -> list[Order]:
+        return [self.order, *(self.legs or ())]
 
 
 @stages.placing
 async def place_order(
     deps: Deps, account: Account, request: OrderRequest, attempt_key: str | None = None
 ) -> Placed:
-    """Check, store and dispatch a new order (PENDING_NEW). Raises a ServiceError naming the
-    reason (and field) when any check refuses it.
+    """Check, store and dispatch a new order, or a contingent group as a whole (PENDING_NEW).
+    Raises a ServiceError naming the reason (and field) when any check refuses it.
 
     `attempt_key` (an Idempotency-Key, a bus message id) fixes the order id, so a retry
     after a failure past the store write finds the order it stored instead of placing a
@@ -57,24 +68,36 @@ async def place_order(
     409 when the retry asks for a different order under the same key."""
     now = deps.clock()
     instrument = await instrument_for(deps, request.symbol)
-    ticket = to_ticket(request, instrument, now)
+    check_session(instrument, now)
+    tickets = group_tickets(request, instrument, now)
     order_id: str
     if attempt_key is None:
         order_id = new_order_id()
     else:
         order_id = attempt_order_id(account, attempt_key)
-        earlier = await _earlier_attempt(deps, account, order_id, ticket)
+        earlier = await _earlier_attempt(deps, account, order_id, tickets)
         if earlier is not None:
-            return Placed(earlier, instrument)
-    risk.raise_first(await risk.evaluate(deps, account, instrument, ticket, now, first_only=True))
-    ask = await risk.ask_for(deps, account, instrument, ticket, now)
+            return _placed(earlier, instrument)
+    client_ids = client_order_ids(tickets, tickets[0].client_order_id or order_id)
+    venue_rules.check(account, _new_orders(account, tickets, order_id, client_ids, now))
+    # A group is checked as its head (the entry, an OCO's take-profit): the exits reduce
+    # the position the entry opens (an OCO's the one held), they add no exposure of their
+    # own; but each of its orders counts against the open and daily order limits.
+    head = tickets[0]
+    risk.raise_first(await risk.evaluate(deps, account, instrument, head, now, first_only=True))
+    ask = await risk.ask_for(deps, account, instrument, head, now, orders=len(tickets))
     fresh = await risk.ledger_of(deps, account, now)
     share = limits.taking(account.account_id, ask, account.risk_limits, fresh)
-    order = await _store_new(deps, account, ticket, order_id, now, ask.notional, share)
+    orders = await _store_new(deps, account, tickets, order_id, now, ask.notional, share)
     risk.ledger_stored(account.account_id)
-    await dispatch(deps, account, order, mark_in_background=True)
-    await remember(deps, order)
-    return Placed(order, instrument)
+    await dispatch(deps, account, orders, mark_in_background=True)
+    for order in orders:
+        await remember(deps, order)
+    return _placed(orders, instrument)
+
+
+def _placed(orders: list[Order], instrument: Instrument) -> Placed:
+    return Placed(orders[0], instrument, orders[1:] if len(orders) > 1 else None)
 
 
 def attempt_order_id(account: Account, attempt_key: str) -> str:
@@ -83,31 +106,54 @@ def attempt_order_id(account: Account, attempt_key: str) -> str:
 
 
 async def _earlier_attempt(
-    deps: Deps, account: Account, order_id: str, ticket: Ticket
-) -> Order | None:
-    """The order an earlier attempt under the same key stored (dispatched now if it was
-    not), None if there is none; Conflict when it is a different order."""
+    deps: Deps, account: Account, order_id: str, tickets: tuple[Ticket, ...]
+) -> list[Order] | None:
+    """The orders an earlier attempt under the same key stored (dispatched now if they were
+    not), None if there are none; Conflict when they are different orders."""
     earlier = await deps.store.orders.get(account.account_id, order_id)
     if earlier is None:
         return None
-    if not _same_order(earlier, ticket):
+    group = await placed_with(deps, earlier)
+    same = len(group) == len(tickets) and all(
+        _same_order(order, ticket) for order, ticket in zip(group, tickets, strict=False)
+    )
+    if not same:
         raise Conflict(
             codes.IDEMPOTENCY_KEY_REUSED,
             "this key was used for a different order",
             "Idempotency-Key",
         )
-    if not earlier.dispatched:
-        await dispatch(deps, account, earlier, mark_in_background=True)
-    return earlier
+    if not all(order.dispatched for order in group):
+        await dispatch(deps, account, group, mark_in_background=True)
+    return group
 
 
 def _same_order(order: Order, ticket: Ticket) -> bool:
     wanted = (ticket.symbol, ticket.side, ticket.type, ticket.quantity, ticket.time_in_force)
     have = (order.symbol, order.side, order.type, order.quantity, order.time_in_force)
+    instructions = (
+        ticket.display_qty,
+        ticket.post_only,
+        ticket.reduce_only,
+        ticket.trail_amount,
+        ticket.trail_cbps,
+        ticket.order_class,
+        ticket.leg,
+    )
+    stored = (
+        order.display_qty,
+        order.post_only,
+        order.reduce_only,
+        order.trail_amount,
+        order.trail_cbps,
+        order.order_class,
+        order.leg,
+    )
     return (
         wanted == have
+        and instructions == stored
         and ticket.limit_price == order.limit_price
-        and ticket.stop_price == order.stop_price
+        and ticket.stop_price in (None, order.stop_price)
         and ticket.client_order_id in (None, order.client_order_id)
     )
 
@@ -115,35 +161,96 @@ def _same_order(order: Order, ticket: Ticket) -> bool:
 async def _store_new(
     deps: Deps,
     account: Account,
-    ticket: Ticket,
+    tickets: tuple[Ticket, ...],
     order_id: str,
     now: int,
     reserved: Decimal,
     share: LedgerChange,
-) -> Order:
-    """Store the order, its claim of the client order id and its share of the account's
-    limits in one write (so the id is the order's for good, and the share is taken if and
-    only if the order stores); Conflict when another stored order holds the client order
-    id, the first limit it would break otherwise."""
-    client_order_id = ticket.client_order_id or order_id
-    order = _new_order(account, ticket, order_id, client_order_id, now, reserved)
+) -> list[Order]:
+    """Store the orders, their claims of their client order ids and their share of the
+    account's limits in one write (so the ids are the orders' for good, and the share is
+    taken if and only if the orders store); Conflict when another stored order holds one
+    of the client order ids, the first limit they would break otherwise."""
+    head_client_id = tickets[0].client_order_id or order_id
+    client_ids = client_order_ids(tickets, head_client_id)
+    orders = _new_orders(account, tickets, order_id, client_ids, now, reserved)
     try:
-        await deps.store.orders.create(order, client_order_ids.claim_key(client_order_id), share)
-        return order
+        await _create(deps, orders, share)
+        return orders
     except DuplicateClientOrderId as error:
-        held_by = error.existing_order_id
+        clash = error
     except DuplicateOrderId:  # a concurrent retry of the same client order id won
-        raise client_order_ids.duplicate(client_order_id, order_id) from None
-    await client_order_ids.refuse_if_held(deps, account.account_id, client_order_id, held_by)
-    # Claimed by an attempt that stopped before storing its order: take its order id over.
-    order = _new_order(account, ticket, held_by, client_order_id, now, reserved)
+        raise client_order_ids_.duplicate(head_client_id, order_id) from None
+    field = _client_id_field(tickets, client_ids, clash.client_order_id)
+    held_by = clash.existing_order_id
+    await client_order_ids_.refuse_if_held(
+        deps, account.account_id, clash.client_order_id, held_by, field
+    )
+    if clash.client_order_id != head_client_id:  # a leg's: not one this group's attempt held
+        raise client_order_ids_.duplicate(clash.client_order_id, held_by, field)
+    # Claimed by an attempt that stopped before storing its order: take its order id over
+    # (a group's legs' ids derive from it, so the attempt's leg claims are ours too).
+    orders = _new_orders(account, tickets, held_by, client_ids, now, reserved)
     try:
-        await deps.store.orders.create(order, None, share)
+        await _create(deps, orders, share, claims=len(orders) > 1)
     except DuplicateClientOrderId as error:  # an order holds the client order id now
-        raise client_order_ids.duplicate(client_order_id, error.existing_order_id) from None
+        field = _client_id_field(tickets, client_ids, error.client_order_id)
+        raise client_order_ids_.duplicate(
+            error.client_order_id, error.existing_order_id, field
+        ) from None
     except DuplicateOrderId:
-        raise client_order_ids.duplicate(client_order_id, held_by) from None
-    return order
+        raise client_order_ids_.duplicate(head_client_id, held_by) from None
+    return orders
+
+
+async def _create(
+    deps: Deps, orders: list[Order], share: LedgerChange, *, claims: bool = True
+) -> None:
+    """One write: the orders, their claims (`claims`) and the share of the limits."""
+    keys = [
+        client_order_ids_.claim_key(order.client_order_id) if claims else None for order in orders
+    ]
+    if len(orders) == 1:
+        await deps.store.orders.create(orders[0], keys[0], share)
+    else:
+        await deps.store.orders.create_group(orders, keys, share)
+
+
+def _client_id_field(tickets: tuple[Ticket, ...], client_ids: list[str], clashed: str) -> str:
+    """The request field that gave the client order id `clashed`."""
+    for n, (ticket, client_id) in enumerate(zip(tickets, client_ids, strict=True)):
+        if client_id == clashed and n and ticket.client_order_id is not None:
+            return f"{ticket.leg}.client_order_id"  # the leg names are the request's fields
+    return "client_order_id"
+
+
+def _new_orders(
+    account: Account,
+    tickets: tuple[Ticket, ...],
+    head_id: str,
+    client_ids: list[str],
+    now: int,
+    reserved: Decimal = Decimal(0),
+) -> list[Order]:
+    """The group's orders (a simple order alone), the head holding `reserved`."""
+    orders = []
+    for n, (ticket, client_id) in enumerate(zip(tickets, client_ids, strict=True)):
+        order_id = head_id if n == 0 else leg_order_id(head_id, ticket.leg)
+        orders.append(
+            _new_order(
+                account,
+                ticket,
+                order_id,
+                client_id,
+                head_id if n else "",
+                now,
+                reserved if n == 0 else Decimal(0),
+            )
+        )
+    if tickets[0].order_class in (OrderClass.BRACKET, OrderClass.OTO):
+        for leg in orders[1:]:  # held until the entry fills: nothing of it is live yet
+            leg.held_qty, leg.leaves_qty = leg.quantity, 0
+    return orders
 
 
 def _new_order(
@@ -151,6 +258,7 @@ def _new_order(
     ticket: Ticket,
     order_id: str,
     client_order_id: str,
+    parent: str,
     now: int,
     reserved: Decimal,
 ) -> Order:
@@ -168,6 +276,14 @@ def _new_order(
         created_at=now,
         expire_at=ticket.expire_at,
         reserved=reserved,
+        display_qty=ticket.display_qty,
+        post_only=ticket.post_only,
+        reduce_only=ticket.reduce_only,
+        trail_amount=ticket.trail_amount,
+        trail_cbps=ticket.trail_cbps,
+        order_class=ticket.order_class,
+        leg=ticket.leg,
+        parent_order_id=parent,
         simulator=None if account.simulator.is_default else account.simulator,
         shadow=ShadowRecord() if account.shadow and account.type is AccountType.LIVE else None,
     )
@@ -200,19 +316,24 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
     ledger = await risk.ledger_of(deps, account, now)
     try:
         instrument = await instrument_for(deps, request.symbol)
-        ticket = to_ticket(request, instrument, now)
+        check_session(instrument, now)
+        tickets = group_tickets(request, instrument, now)
+        head_id = new_order_id()
+        client_ids = client_order_ids(tickets, request.client_order_id or head_id)
+        venue_rules.check(account, _new_orders(account, tickets, head_id, client_ids, now))
     except ServiceError as error:
         failure = RiskFailure(error.reason, error.detail, error.field)
         nothing = limits.Ask(Decimal(0), Decimal(0), now, risk.utc_day(now)[0])
         rate, _ = _taken(ledger, nothing, account)
         return Preview(False, [*rate, failure])
-    ask = await risk.ask_for(deps, account, instrument, ticket, now)
+    ticket = tickets[0]
+    ask = await risk.ask_for(deps, account, instrument, ticket, now, orders=len(tickets))
     rate, others = _taken(ledger, ask, account)
     failures = rate + await risk.evaluate(deps, account, instrument, ticket, now, first_only=False)
     failures += others
     if request.client_order_id:
         try:
-            await client_order_ids.refuse_if_taken(
+            await client_order_ids_.refuse_if_taken(
                 deps, account.account_id, request.client_order_id
             )
         except Conflict as duplicate:

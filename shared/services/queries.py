@@ -16,9 +16,10 @@ from shared.ports.store_errors import InvalidCursor
 from shared.ports.store_executions import Execution
 from shared.ports.store_paging import Page
 from shared.ports.store_positions import Position
-from shared.services import codes
+from shared.services import client_order_ids, codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest, NotFound
+from shared.services.groups import legs_of
 from shared.services.orders_io import load_order
 from shared.services.states import GLOBAL_SYMBOL
 
@@ -55,11 +56,26 @@ async def get_order(deps: Deps, account_id: str, order_id: str) -> Order:
 
 
 async def get_order_by_client_id(deps: Deps, account_id: str, client_order_id: str) -> Order:
+    """The order carrying the client order id, or that carried it before a replace (its
+    claim names the order for good, see client_order_ids)."""
     order = await deps.store.orders.get_by_client_order_id(account_id, client_order_id)
+    if order is None:
+        order = await client_order_ids.holder(deps, account_id, client_order_id)
     if order is None:
         detail = f"no order with client_order_id {client_order_id}"
         raise NotFound(codes.ORDER_NOT_FOUND, detail, "client_order_id")
     return order
+
+
+async def with_legs(deps: Deps, order: Order) -> tuple[Order, list[Order] | None]:
+    """The order and, when it heads a group, its legs (as one order's answer shows it)."""
+    return order, await legs_of(deps, order)
+
+
+async def nested(deps: Deps, orders: list[Order]) -> list[tuple[Order, list[Order] | None]]:
+    """A page of top-level orders (`list_orders(top_level=True)`), each group's head with
+    its legs (Alpaca's `nested=true`)."""
+    return [await with_legs(deps, order) for order in orders]
 
 
 async def list_orders(
@@ -73,7 +89,9 @@ async def list_orders(
     until: int | None = None,
     limit: int,
     cursor: str | None = None,
+    top_level: bool = False,
 ) -> Page[Order]:
+    """The account's orders, newest first; `top_level`: no group's legs (they nest)."""
     try:
         return await deps.store.orders.list_orders(
             account_id,
@@ -84,6 +102,7 @@ async def list_orders(
             until=_clamp(until),
             limit=limit,
             cursor=cursor,
+            top_level=top_level,
         )
     except InvalidCursor:
         raise _bad_cursor() from None

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import Side, TradingState
+from shared.domain.enums import Leg, Side, TradingState
 from shared.domain.instrument import Instrument
 from shared.domain.order import OPEN_STATUSES as _OPEN_STATUSES
 from shared.domain.order import Order
@@ -36,6 +36,7 @@ from shared.services import balances, codes
 from shared.services.deps import Deps
 from shared.services.errors import ServiceError
 from shared.services.limits import Ask, money
+from shared.services.reducing import any_order, increase_field, reduce_only_order
 from shared.services.states import global_state
 from shared.services.tickets import Ticket
 
@@ -180,14 +181,22 @@ async def ask_for(
     ticket: Ticket,
     now: int,
     replacing: Order | None = None,
+    orders: int = 1,
 ) -> Ask:
     """What the order asks of the account's limits: for a new order, the buying power of
     its quantity at its price; for a replace, what its new open quantity at its new price
     is worth more than the order holds now. With it, what the rule needs besides the
     ledger: the account's buying power before its open orders, and whether the order can
-    only reduce its position (both as read now)."""
+    only reduce its position (both as read now). `orders`: how many orders the request
+    places (a contingent group's, checked as its head: see `holds_power`).
+
+    A reduce-only order holds no buying power: it can only shrink the position (the intake
+    refuses one that would exceed it with the account's other open reduce-only orders, and
+    the matcher trims what no longer reduces after a fill)."""
     leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     worth = order_notional(instrument, ticket, leaves) or Decimal(0)
+    if ticket.reduce_only or not holds_power(ticket.order_class.value, ticket.leg, replacing):
+        worth = Decimal(0)
     notional = worth if replacing is None else max(Decimal(0), worth - replacing.reserved)
     positions = await deps.store.positions.list_positions(account.account_id)
     known: dict[str, Instrument | None] = {instrument.symbol: instrument}
@@ -202,11 +211,33 @@ async def ask_for(
         new_order=replacing is None,
         symbol=ticket.symbol,
         reduces=reduces,
+        orders=orders,
+    )
+
+
+def holds_power(order_class: str, leg: str, replacing: Order | None = None) -> bool:
+    """Whether an order of a group holds buying power: only its head (a bracket's or an
+    OTO's entry, an OCO's take-profit). A bracket's or OTO's exits close the position its
+    entry opens (they go live only for what the entry filled, and that position already
+    counts in the buying power through its market value), and an OCO's stop-loss is the
+    take-profit's alternative (together they never fill more than the group's quantity).
+    A reduce-only order holds none either (see `ask_for`)."""
+    if replacing is not None:
+        return not replacing.parent_order_id
+    return (
+        order_class == "simple"
+        or leg in ("", Leg.ENTRY.value)
+        or (order_class == "oco" and leg == Leg.TAKE_PROFIT.value)
     )
 
 
 async def _state_failure(
-    deps: Deps, account: Account, instrument: Instrument, ticket: Ticket, leaves: int
+    deps: Deps,
+    account: Account,
+    instrument: Instrument,
+    ticket: Ticket,
+    leaves: int,
+    replacing: str | None,
 ) -> RiskFailure | None:
     scopes = (
         (await global_state(deps.store), reasons.TRADING_HALTED, codes.TRADING_REDUCING_ONLY),
@@ -217,13 +248,17 @@ async def _state_failure(
         if state is TradingState.HALTED:
             return RiskFailure(halted, "trading is halted")
         if state is TradingState.REDUCING:
-            position = await deps.store.positions.get(account.account_id, ticket.symbol)
-            net = position.net_quantity if position else 0
-            reduces = (ticket.side is Side.BUY and 0 < leaves <= -net) or (
-                ticket.side is Side.SELL and 0 < leaves <= net
+            if ticket.leg == Leg.ENTRY.value:  # its exits would open the position again
+                detail = "only orders that reduce the position: no bracket or oto entries"
+                return RiskFailure(reducing, detail, "order_class")
+            # With the account's other open orders on that side: together they may not
+            # flip the position (shared.services.reducing).
+            field = await increase_field(
+                deps, account.account_id, ticket.symbol, ticket.side, leaves, any_order, replacing
             )
-            if not reduces:
-                return RiskFailure(reducing, "only orders that reduce the position are allowed")
+            if field is not None:
+                detail = "only orders that reduce the position (with the open ones) are allowed"
+                return RiskFailure(reducing, detail, field)
     return None
 
 
@@ -253,7 +288,8 @@ async def evaluate(
     """Run the checks of the order alone, in order; with `first_only`, stop at the first
     failure. (The limits it takes a share of are checked in the ledger: limits.py.)
 
-    For a replace (`replacing` = the order as stored), its new open quantity counts."""
+    For a replace (`replacing` = the order as stored), its new open quantity counts (and
+    its own open quantity is not counted twice among the reducing side's open orders)."""
     failures: list[RiskFailure] = []
 
     def fail(failure: RiskFailure | None) -> bool:
@@ -263,8 +299,24 @@ async def evaluate(
 
     leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     limits = account.risk_limits
-    if fail(await _state_failure(deps, account, instrument, ticket, leaves)):
+    replacing_id = replacing.order_id if replacing else None
+    if fail(await _state_failure(deps, account, instrument, ticket, leaves, replacing_id)):
         return failures
+    if ticket.reduce_only:
+        field = await increase_field(
+            deps,
+            account.account_id,
+            ticket.symbol,
+            ticket.side,
+            leaves,
+            reduce_only_order,
+            replacing_id,
+        )
+        detail = "with the open reduce-only orders it would exceed the position"
+        if field is not None and fail(
+            RiskFailure(reasons.REDUCE_ONLY_WOULD_INCREASE, detail, field)
+        ):
+            return failures
     if fail(_collar_failure(instrument, ticket)):
         return failures
     notional = order_notional(instrument, ticket, ticket.quantity)

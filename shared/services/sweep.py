@@ -1,7 +1,8 @@
 """The outbox sweep: commands the matcher should have and may not have, sent again.
 
 - Undispatched orders (a crash or a bus failure between the store write and the send) get
-  their NewOrder sent, and are marked dispatched.
+  their NewOrder sent (an order of a contingent group: the whole group's NewOrderGroup), and
+  are marked dispatched.
 - Instruments whose stored trading state may not have reached the matcher (a send that
   failed after the state was stored) get it sent (`shared.services.states`).
 - Published events the projector never applied (their batch was dead-lettered, and no
@@ -24,16 +25,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from shared.domain.commands import CancelOrder, Command, command_from_dict
-from shared.domain.enums import OrderStatus
+from shared.domain.commands import CancelOrder, Command, NewOrderGroup, command_from_dict
+from shared.domain.enums import OrderClass, OrderStatus
 from shared.domain.order import Order
 from shared.ports.store_accounts import Account
 from shared.services.deps import Deps
-from shared.services.dispatch import dispatch, new_order_command, send_commands
+from shared.services.dispatch import creation_command, dispatch, send_commands
+from shared.services.groups import complete, head_of, placed_with
 from shared.services.projector import fill_projection_gaps
 from shared.services.states import resend_pending_states
 
 log = logging.getLogger(__name__)
+SIMPLE = OrderClass.SIMPLE
 
 GRACE_NS = 5_000_000_000
 """Leave orders younger than this to the request that is still dispatching them."""
@@ -57,23 +60,30 @@ async def _dispatch_undispatched(deps: Deps, grace_ns: int, limit: int) -> set[s
     sent: set[str] = set()
     orders = await deps.store.orders.list_undispatched(deps.clock() - grace_ns, limit)
     for order in orders:
+        if order.order_id in sent:
+            continue  # sent with its group
         account = await deps.store.accounts.get(order.account_id)
         if account is None:
             log.error("undispatched order %s has no account", order.order_id)
             continue
-        if await dispatch(deps, account, order):
-            sent.add(order.order_id)
-            log.info("sweep dispatched order %s", order.order_id)
+        placed = await placed_with(deps, order)
+        if not complete(placed):
+            log.error("order %s: its group is incomplete and is not sent", order.order_id)
+            continue
+        if await dispatch(deps, account, placed):
+            sent.update(o.order_id for o in placed)
+            log.info("sweep dispatched order %s", placed[0].order_id)
     return sent
 
 
-def pending_commands(account: Account, order: Order) -> list[Command]:
-    """What to send again for a pending order, in order (empty: nothing can be rebuilt)."""
+async def pending_commands(deps: Deps, account: Account, order: Order) -> list[Command]:
+    """What to send again for a pending order, in order (empty: nothing can be rebuilt).
+    An order of a group is placed again with its whole group."""
     if order.status is OrderStatus.PENDING_NEW:
-        return [new_order_command(account, order)]
+        return [creation_command(account, await placed_with(deps, order))]
     commands: list[Command] = []
     if order.seq == 0:  # the matcher may never have got the order: it goes first
-        commands.append(new_order_command(account, order))
+        commands.append(creation_command(account, await placed_with(deps, order)))
     if order.pending_command is not None:
         commands.append(command_from_dict(order.pending_command))
     elif order.status is OrderStatus.PENDING_CANCEL:
@@ -102,12 +112,18 @@ async def resend_pending(
     sent = 0
     older_than = deps.clock() - grace_ns
     accounts: dict[str, Account | None] = {}
+    groups: set[str] = set()  # heads of the groups placed again in this sweep
     after: tuple[int, str] | None = None
     while orders := await deps.store.orders.list_pending(older_than, page, after):
         after = (orders[-1].updated_at, orders[-1].order_id)
         for order in orders:
             if order.order_id in skip:
                 continue
+            if order.status is OrderStatus.PENDING_NEW and order.order_class is not SIMPLE:
+                head = head_of(order.order_id, order.parent_order_id)
+                if head in groups:
+                    continue  # its group's NewOrderGroup went out with another of its orders
+                groups.add(head)
             if order.account_id not in accounts:
                 accounts[order.account_id] = await deps.store.accounts.get(order.account_id)
             account = accounts[order.account_id]
@@ -120,7 +136,7 @@ async def resend_pending(
 
 
 async def _resend(deps: Deps, account: Account, order: Order) -> bool:
-    commands = pending_commands(account, order)
+    commands = await pending_commands(deps, account, order)
     if not commands:
         return False
     try:
@@ -129,7 +145,9 @@ async def _resend(deps: Deps, account: Account, order: Order) -> bool:
         log.warning("sweep could not resend for order %s; next time", order.order_id)
         return False
     if not order.dispatched and order.seq == 0:
-        await deps.store.orders.mark_dispatched(order.order_id, order.account_id)
+        first = commands[0]
+        placed = first.orders if isinstance(first, NewOrderGroup) else (order,)
+        await deps.store.orders.mark_all_dispatched([(o.order_id, o.account_id) for o in placed])
     log.info(
         "sweep resent %s for %s order %s",
         ", ".join(c.KIND for c in commands),

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain import order_rules, reasons
-from shared.domain.enums import OrderType, Side, TimeInForce
+from shared.domain.enums import OrderClass, OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
-from shared.domain.numbers import GridError
+from shared.domain.numbers import GridError, percent_to_cbps
+from shared.domain.sessions import WEEKDAYS, clock_str, is_open
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest
@@ -21,8 +22,29 @@ MAX_EXPIRY_NS = 366 * 86_400 * 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
+class TakeProfitRequest:
+    """A contingent group's take-profit exit, as the client sent it."""
+
+    limit_price: str
+    client_order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StopLossRequest:
+    """A contingent group's stop-loss exit: a stop price (and a limit for a stop-limit), or
+    a trail (a trailing stop)."""
+
+    stop_price: str | None = None
+    limit_price: str | None = None
+    trail_amount: str | None = None
+    trail_percent: str | None = None
+    client_order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """A new order as the client sent it: decimal strings, times in ns since the epoch."""
+    """A new order (or a contingent group: its entry, or an OCO's take-profit, and its
+    exits) as the client sent it: decimal strings, times in ns since the epoch."""
 
     symbol: str
     side: Side
@@ -33,11 +55,21 @@ class OrderRequest:
     stop_price: str | None = None
     expire_at: int | None = None
     client_order_id: str | None = None
+    trail_amount: str | None = None
+    trail_percent: str | None = None
+    display_quantity: str | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    order_class: OrderClass = OrderClass.SIMPLE
+    take_profit: TakeProfitRequest | None = None
+    stop_loss: StopLossRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
-    """A new order on the instrument's grid: lots and ticks (None = no price)."""
+    """A new order on the instrument's grid: lots and ticks (None = no price); the trail in
+    ticks or hundredths of a basis point (0 = none); `order_class` and `leg` place it in its
+    group ("" for a simple order)."""
 
     symbol: str
     side: Side
@@ -48,6 +80,13 @@ class Ticket:
     stop_price: int | None
     expire_at: int | None
     client_order_id: str | None
+    display_qty: int = 0
+    post_only: bool = False
+    reduce_only: bool = False
+    trail_amount: int = 0
+    trail_cbps: int = 0
+    order_class: OrderClass = OrderClass.SIMPLE
+    leg: str = ""
 
 
 async def instrument_for(deps: Deps, symbol: str) -> Instrument:
@@ -56,6 +95,16 @@ async def instrument_for(deps: Deps, symbol: str) -> Instrument:
     if instrument is None or symbol == "*":
         raise InvalidRequest(reasons.UNKNOWN_INSTRUMENT, f"no instrument {symbol}", "symbol")
     return instrument
+
+
+def check_session(instrument: Instrument, now: int) -> None:
+    """InvalidRequest (MARKET_CLOSED) outside the instrument's trading session."""
+    session = instrument.session
+    if session is not None and not is_open(session, now):
+        hours = f"{clock_str(session.open)}-{clock_str(session.close)} {session.timezone}"
+        days = ",".join(WEEKDAYS[day] for day in session.days)
+        detail = f"{instrument.symbol} trades {hours} ({days}); it is closed now"
+        raise InvalidRequest(reasons.MARKET_CLOSED, detail, "symbol")
 
 
 def refused(error: GridError) -> InvalidRequest:
@@ -103,6 +152,80 @@ def _price(
     return None if value is None else ticks(instrument, field, value)
 
 
+def limit_price_of(
+    instrument: Instrument, order_type: OrderType, value: str | None, field: str
+) -> int | None:
+    """The limit price in ticks: required for limit and stop-limit orders, else refused."""
+    needed = order_rules.has_limit_price(order_type.value)
+    return _price(instrument, field, value, needed, reasons.MISSING_LIMIT_PRICE)
+
+
+def stop_price_of(
+    instrument: Instrument, order_type: OrderType, value: str | None, field: str
+) -> int | None:
+    """The stop price in ticks: required for stop and stop-limit orders; a trailing stop's
+    moves with the market and is never given."""
+    needed = order_type is not OrderType.TRAILING_STOP and order_rules.has_stop_price(
+        order_type.value
+    )
+    return _price(instrument, field, value, needed, reasons.MISSING_STOP_PRICE)
+
+
+def trail_of(
+    instrument: Instrument,
+    order_type: OrderType,
+    amount: str | None,
+    percent: str | None,
+    prefix: str = "",
+) -> tuple[int, int]:
+    """A trailing stop's trail: (ticks, hundredths of a basis point), exactly one of them
+    set; InvalidRequest (INVALID_TRAIL) for none, both, or a trail on another order type."""
+    amount_field, percent_field = f"{prefix}trail_amount", f"{prefix}trail_percent"
+    if order_type is not OrderType.TRAILING_STOP:
+        if amount is not None or percent is not None:
+            field = amount_field if amount is not None else percent_field
+            raise InvalidRequest(reasons.INVALID_TRAIL, "only trailing stops trail", field)
+        return 0, 0
+    if (amount is None) == (percent is None):
+        detail = "a trailing stop needs either trail_amount or trail_percent"
+        raise InvalidRequest(reasons.INVALID_TRAIL, detail, amount_field)
+    if amount is not None:
+        return ticks(instrument, amount_field, amount), 0
+    assert percent is not None
+    try:
+        cbps = percent_to_cbps(percent_field, percent)
+    except GridError as error:
+        raise refused(error) from None
+    if cbps >= 1_000_000:
+        raise InvalidRequest(reasons.INVALID_TRAIL, "the trail is under 100%", percent_field)
+    return 0, cbps
+
+
+def _display(instrument: Instrument, request: OrderRequest, quantity: int) -> int:
+    """An iceberg's displayed part in lots (0: not an iceberg)."""
+    if request.display_quantity is None:
+        return 0
+    field = "display_quantity"
+    if request.type is not OrderType.LIMIT:
+        detail = "only limit orders may show part of their quantity"
+        raise InvalidRequest(reasons.INVALID_DISPLAY_QUANTITY, detail, field)
+    display = lots(instrument, field, request.display_quantity)
+    if display >= quantity:
+        detail = "display_quantity is less than quantity (or leave it out)"
+        raise InvalidRequest(reasons.INVALID_DISPLAY_QUANTITY, detail, field)
+    return display
+
+
+def check_time_in_force(time_in_force: TimeInForce) -> None:
+    """At the open and at the close need auctions, which this venue does not run (yet)."""
+    if time_in_force in (TimeInForce.OPG, TimeInForce.CLS):
+        raise InvalidRequest(
+            reasons.TIME_IN_FORCE_NOT_SUPPORTED,
+            f"{time_in_force.value} is not supported until auctions exist",
+            "time_in_force",
+        )
+
+
 def _expiry(request: OrderRequest, now: int) -> int | None:
     if request.time_in_force is not TimeInForce.GTD:
         if request.expire_at is not None:
@@ -122,24 +245,21 @@ def _expiry(request: OrderRequest, now: int) -> int | None:
 
 
 def to_ticket(request: OrderRequest, instrument: Instrument, now: int) -> Ticket:
-    """Check the request against the instrument's grid and limits; InvalidRequest names the
-    first field at fault and its reason code."""
+    """Check the request's top-level order (a simple order, a group's entry, an OCO's
+    take-profit) against the instrument's grid and limits; InvalidRequest names the first
+    field at fault and its reason code."""
+    check_time_in_force(request.time_in_force)
     quantity = lots(instrument, "quantity", request.quantity)
     check_quantity_limits(instrument, quantity)
-    limit_price = _price(
-        instrument,
-        "limit_price",
-        request.limit_price,
-        order_rules.has_limit_price(request.type.value),
-        reasons.MISSING_LIMIT_PRICE,
+    limit_price = limit_price_of(instrument, request.type, request.limit_price, "limit_price")
+    stop_price = stop_price_of(instrument, request.type, request.stop_price, "stop_price")
+    trail_amount, trail_cbps = trail_of(
+        instrument, request.type, request.trail_amount, request.trail_percent
     )
-    stop_price = _price(
-        instrument,
-        "stop_price",
-        request.stop_price,
-        order_rules.has_stop_price(request.type.value),
-        reasons.MISSING_STOP_PRICE,
-    )
+    display_qty = _display(instrument, request, quantity)
+    if request.post_only and request.type is not OrderType.LIMIT:
+        detail = "only limit orders can be post-only"
+        raise InvalidRequest(reasons.POST_ONLY_NOT_LIMIT, detail, "post_only")
     return Ticket(
         symbol=request.symbol,
         side=request.side,
@@ -150,4 +270,9 @@ def to_ticket(request: OrderRequest, instrument: Instrument, now: int) -> Ticket
         stop_price=stop_price,
         expire_at=_expiry(request, now),
         client_order_id=request.client_order_id,
+        display_qty=display_qty,
+        post_only=request.post_only,
+        reduce_only=request.reduce_only,
+        trail_amount=trail_amount,
+        trail_cbps=trail_cbps,
     )

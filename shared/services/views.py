@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from shared.domain.instrument import Instrument, ReferenceSource
-from shared.domain.numbers import fee_to_str
+from shared.domain.numbers import cbps_to_percent, fee_to_str
 from shared.domain.order import Order
 from shared.domain.positions import date_of, utc_day
+from shared.domain.sessions import describe
 from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
@@ -59,7 +60,9 @@ def average_price(instrument: Instrument, notional: int, quantity: int) -> str |
     return format(value.normalize(), "f")
 
 
-def order_view(order: Order, instrument: Instrument) -> View:
+def order_view(order: Order, instrument: Instrument, legs: list[Order] | None = None) -> View:
+    """An order as the API shows it; `legs`: a group parent's child orders (shown nested,
+    each a full view), None where they are not shown."""
     fees = fee_to_str(order.fees, instrument.tick_size, instrument.lot_size)
     return {
         "order_id": order.order_id,
@@ -84,6 +87,19 @@ def order_view(order: Order, instrument: Instrument) -> View:
         "created_at": ns_to_rfc3339(order.created_at),
         "updated_at": ns_to_rfc3339(order.updated_at),
         "seq": order.seq,
+        "held_quantity": instrument.quantity_str(order.held_qty),
+        "display_quantity": instrument.quantity_str(order.display_qty)
+        if order.display_qty
+        else None,
+        "post_only": order.post_only,
+        "reduce_only": order.reduce_only,
+        "trail_amount": _price(instrument, order.trail_amount or None),
+        "trail_percent": cbps_to_percent(order.trail_cbps) if order.trail_cbps else None,
+        "high_water_mark": _price(instrument, order.high_water_mark),
+        "order_class": order.order_class.value,
+        "leg": order.leg or None,
+        "parent_order_id": order.parent_order_id or None,
+        "legs": None if legs is None else [order_view(leg, instrument) for leg in legs],
     }
 
 
@@ -158,6 +174,7 @@ def instrument_view(instrument: Instrument) -> View:
         "settlement_days": instrument.settlement_days,
         "currency": instrument.currency,
         "venue": instrument.venue,
+        "session": describe(instrument.session),
         "reference_source": reference_source_view(instrument.reference_source),
     }
 

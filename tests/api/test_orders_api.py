@@ -63,6 +63,13 @@ async def test_replaced_client_order_id_stays_taken(oms: Oms, transport: Transpo
     await oms.settle()
     reuse = await alice.place(**BUY, client_order_id="old")
     assert (reuse.status, reuse.json()["reason"]) == (409, "DUPLICATE_CLIENT_ORDER_ID")
+    # ... and still finds the order that carried it.
+    found = await alice.call("GET", "/api/orders/by-client-id/old")
+    assert found.status == 200, found.body
+    shown = found.json()
+    assert (shown["order_id"], shown["client_order_id"]) == (order_id, "new")
+    assert shown["previous_client_order_ids"] == ["old"]
+    assert (await alice.call("GET", "/api/orders/by-client-id/never")).status == 404
 
 
 async def test_order_list_pages_with_a_cursor_and_filters(oms: Oms, transport: Transport):

@@ -110,7 +110,7 @@ CASES: dict[str, tuple[int, str | None, dict[str, Any], Case]] = {
     ),
     "ACCOUNT_REDUCING_ONLY": (
         422,
-        None,
+        "side",
         {},
         lambda o, c: with_state(o, c, "account", TradingState.REDUCING),
     ),
@@ -122,14 +122,14 @@ CASES: dict[str, tuple[int, str | None, dict[str, Any], Case]] = {
     ),
     "INSTRUMENT_REDUCING_ONLY": (
         422,
-        None,
+        "side",
         {},
         lambda o, c: with_state(o, c, "instrument", TradingState.REDUCING),
     ),
     "TRADING_HALTED": (422, None, {}, lambda o, c: with_state(o, c, "global", TradingState.HALTED)),
     "TRADING_REDUCING_ONLY": (
         422,
-        None,
+        "side",
         {},
         lambda o, c: with_state(o, c, "global", TradingState.REDUCING),
     ),

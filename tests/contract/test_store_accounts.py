@@ -11,7 +11,9 @@ import pytest
 
 from shared.domain.enums import AccountType, TradingState
 from shared.domain.instrument import Instrument
+from shared.domain.sessions import TradingSession
 from shared.ports.store_accounts import Account, RiskLimits
+from shared.ports.store_codec import instrument_from_doc, instrument_to_doc
 from shared.ports.store_errors import (
     DuplicateAccount,
     DuplicateApiKey,
@@ -125,6 +127,29 @@ async def test_instruments_are_created_once_and_changed_by_version(store):
 
     assert await store.instruments.get("TSLA") is None
     assert [i.symbol for i in await store.instruments.list_instruments()] == ["AAPL", "MSFT"]
+
+
+async def test_an_instruments_trading_session_is_kept(store):
+    overnight = TradingSession(18 * 60, 17 * 60, "America/Chicago", days=(0, 1, 2, 3, 6))
+    futures = Instrument("ES", Decimal("0.25"), Decimal("1"), session=overnight)
+    shares = Instrument(
+        "AAPL", Decimal("0.01"), Decimal("1"), session=TradingSession(570, 960, "America/New_York")
+    )
+    await store.instruments.create(futures)
+    await store.instruments.create(shares)
+
+    assert await store.instruments.get("ES") == futures
+    assert await store.instruments.get("AAPL") == shares
+    around_the_clock = dataclasses.replace(shares, session=None)
+    stored = await store.instruments.update(around_the_clock, shares.version)
+    assert stored == dataclasses.replace(around_the_clock, version=shares.version + 1)
+    assert await store.instruments.get("AAPL") == stored
+
+
+def test_an_instrument_stored_before_sessions_trades_around_the_clock():
+    doc = instrument_to_doc(Instrument("AAPL", Decimal("0.01"), Decimal("1")))
+    del doc["session"]
+    assert instrument_from_doc(doc).session is None
 
 
 async def test_the_first_response_to_an_idempotency_key_is_kept(store):

@@ -170,3 +170,79 @@ async def test_the_entries_holding_some_events_are_found_each_once(store):
     assert [e.command_id for e in found] == ["c1", "c3"]
     assert await store.journal.entries_at("AAPL", []) == []
     assert await store.journal.entries_at("MSFT", [1]) == []
+
+
+async def test_a_groups_command_and_the_newer_events_come_back_equal(store):
+    from shared.domain.commands import ConfigureInstrument, NewOrder, NewOrderGroup
+    from shared.domain.events import (
+        InstrumentConfigured,
+        OrderAccepted,
+        OrderRestated,
+        TrailingStopMoved,
+    )
+
+    def leg(
+        n: int,
+        order_id: str,
+        leg: str,
+        side: str = "sell",
+        order_type: str = "limit",
+        price: int = 0,
+        trail_cbps: int = 0,
+        display_qty: int = 0,
+    ) -> NewOrder:
+        return NewOrder(
+            f"g.{n}",
+            5,
+            "AAPL",
+            order_id,
+            "acc-1",
+            side,
+            order_type,
+            "gtc",
+            10,
+            price,
+            display_qty=display_qty,
+            trail_cbps=trail_cbps,
+            order_class="bracket",
+            leg=leg,
+            parent_order_id="" if leg == "entry" else "e",
+        )
+
+    group = NewOrderGroup(
+        "g",
+        5,
+        "AAPL",
+        "bracket",
+        (
+            leg(1, "e", "entry", side="buy", price=15_000, display_qty=2),
+            leg(2, "e-tp", "take_profit", price=15_500),
+            leg(3, "e-sl", "stop_loss", order_type="trailing_stop", trail_cbps=12_500),
+        ),
+    )
+    events = [
+        OrderAccepted("AAPL", 1, 5, "e", "acc-1", 1, "new", "buy", "limit", 10, 15_000, 0),
+        OrderAccepted(
+            "AAPL", 2, 5, "e-tp", "acc-1", 1, "held", "sell", "limit", 10, 15_500, 0, 0, 10
+        ),
+        OrderRestated("AAPL", 3, 5, "e-tp", "acc-1", 2, "new", 10, 4, 0, 6, 0, "LEG_RELEASED"),
+        TrailingStopMoved("AAPL", 4, 5, "e-sl", "acc-1", 2, "held", 14_900, 15_100),
+    ]
+    entries = [
+        JournalEntry("AAPL", "g", 1, 4, group.to_dict(), [e.to_dict() for e in events]),
+        JournalEntry(
+            "AAPL",
+            "fees",
+            5,
+            5,
+            ConfigureInstrument("fees", 6, "AAPL", 10, 25).to_dict(),
+            [InstrumentConfigured("AAPL", 5, 6, 10, 25).to_dict()],
+        ),
+    ]
+
+    await store.journal.append(entries)
+
+    back = await read_all(store.journal, "AAPL")
+    assert back == entries
+    assert command_from_dict(back[0].command) == group
+    assert [event_from_dict(e) for e in back[0].events] == events

@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 
 from shared.adapters.mongo.indexes import INDEXES
 from shared.adapters.mongo.store import open_mongo_store
+from shared.domain.enums import OrderClass, OrderType
 from shared.ports.store import Store
 from shared.ports.store_journal import JournalEntry
 
@@ -96,3 +97,40 @@ async def test_throttled_reads_are_retried(mongo, make_order):
     await throttle(admin, "find", times=2)
 
     assert await store.orders.get("acc-1", order.order_id) == order
+
+
+async def test_a_group_a_crash_left_half_stored_is_completed_from_its_head(mongo, make_order):
+    store, _ = mongo
+    head = make_order(
+        order_id="h1", client_order_id="g", order_class=OrderClass.OCO, leg="take_profit"
+    )
+    stop = make_order(
+        order_id="h1-sl",
+        client_order_id="g-sl",
+        order_class=OrderClass.OCO,
+        leg="stop_loss",
+        parent_order_id="h1",
+        type=OrderType.STOP,
+        limit_price=None,
+        stop_price=14_000,
+    )
+    claims = ["client-order-id:g", "client-order-id:g-sl"]
+    # The two claims and the head are written; the process dies before the stop-loss.
+    insert = store.orders._insert
+
+    async def dying(doc: dict[str, Any], order: Any) -> None:
+        if doc["_id"] != "h1":
+            raise SystemExit("killed")
+        await insert(doc, order)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store.orders, "_insert", dying)
+        with pytest.raises(SystemExit):
+            await store.orders.create_group([head, stop], claims)
+    assert [o.order_id for o in (await store.orders.list_orders("acc-1")).items] == ["h1"]
+
+    group = await store.orders.get_group("acc-1", ["h1", "h1-sl"])
+
+    assert group == [head, stop]
+    assert await store.orders.get("acc-1", "h1-sl") == stop
+    assert await store.orders.get_group("acc-1", ["h1", "h1-sl"]) == [head, stop]

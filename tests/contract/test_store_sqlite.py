@@ -8,16 +8,25 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
+import orjson
 import pytest
 
 from shared.adapters.factory import store_from_settings
 from shared.adapters.sqlite.database import SqliteDatabase
-from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS
+from shared.adapters.sqlite.schema import OPEN_ORDERS, PENDING_ORDERS, status_in
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderStatus, Side
-from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId, StoreUnavailable
+from shared.domain.order import OPEN_STATUSES
+from shared.ports.store_codec import order_to_doc
+from shared.ports.store_errors import (
+    DuplicateClientOrderId,
+    DuplicateOrderId,
+    StoreUnavailable,
+    VersionConflict,
+)
 from shared.ports.store_journal import JournalEntry
+from shared.ports.store_risk import LedgerChange, RiskLedger
 
 
 async def test_everything_survives_a_restart(tmp_path: Path, make_order, make_execution):
@@ -436,3 +445,73 @@ async def test_positions_of_the_previous_version_gain_a_cost_basis_and_realized_
     flat = await reopened.positions.get("acc-1", "AAPL")
     assert flat is not None and (flat.net_quantity, flat.cost, flat.realized) == (0, 0, 18)
     await reopened.close()
+
+
+async def test_a_database_made_before_held_orders_counts_them_open_once_reopened(
+    tmp_path: Path, make_order
+):
+    path = tmp_path / "old.sqlite3"
+    await (await open_sqlite_store(path)).close()
+    held = make_order(status=OrderStatus.HELD, leaves_qty=0, held_qty=5, limit_price=150)
+    with closing(sqlite3.connect(path)) as conn:
+        # The previous version's exposure triggers, spelled before `held` was open...
+        older_open = [s for s in OPEN_STATUSES if s is not OrderStatus.HELD]
+        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        for name, sql in triggers.fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+            for row in ("NEW.", "OLD."):
+                sql = sql.replace(status_in(OPEN_STATUSES, row), status_in(older_open, row))
+            conn.execute(sql)
+        # ... which do not count a held order it stores.
+        conn.execute(
+            "INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, status,"
+            " created_at, version, dispatched, doc, updated_at, order_price, leaves_quantity)"
+            " VALUES (?, 'acc-1', ?, 'AAPL', 'buy', 'held', 1, 0, 0, ?, 1, 150, 0)",
+            (held.order_id, held.client_order_id, orjson.dumps(order_to_doc(held))),
+        )
+        conn.commit()
+        assert conn.execute("SELECT COUNT(*) FROM order_exposure").fetchone()[0] == 0
+
+    reopened = await open_sqlite_store(path)
+
+    rows = await reopened.orders.open_exposure("acc-1")
+    assert [(r.price, r.open_orders, r.leaves_qty) for r in rows] == [(150, 1, 0)]
+    assert await reopened.orders.get("acc-1", held.order_id) == held
+    await reopened.close()
+
+
+async def test_a_change_that_takes_from_the_ledger_lands_after_a_write_in_the_open_group(
+    tmp_path: Path, make_order
+):
+    """A replace (its ledger change takes) read the order before another writer's change of
+    it, which is in the open group, not committed: the replace's retries must see that
+    change once it commits, not read the stale version again and again (a 500 after every
+    retry was spent in one turn of the loop, the group never committing)."""
+    store = await open_sqlite_store(tmp_path / "oms.sqlite3")
+    order = make_order()
+    await store.orders.create(order)
+
+    async def projector() -> None:
+        seen = await store.orders.get(order.account_id, order.order_id)
+        assert seen is not None
+        seen.fees += 1
+        await store.orders.update(seen, seen.version)
+
+    async def replace() -> int:
+        share = LedgerChange(order.account_id, lambda ledger: ledger, RiskLedger("acc-1"), True)
+        for attempt in range(50):
+            current = await store.orders.get(order.account_id, order.order_id)
+            assert current is not None
+            try:
+                await store.orders.update(current, current.version, share)
+            except VersionConflict:
+                continue
+            return attempt
+        raise AssertionError("the replace never landed")
+
+    _, attempts = await asyncio.gather(projector(), replace())
+
+    assert attempts == 1  # once refused (the projector's write came first), then written
+    stored = await store.orders.get(order.account_id, order.order_id)
+    assert stored is not None and (stored.version, stored.fees) == (2, order.fees + 1)
+    await store.close()

@@ -15,7 +15,7 @@ from matcher.service.venue import Venue, outcome_record, run_command
 from shared.adapters.bus_memory import InMemoryBus, QueueOptions
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.domain import reasons
-from shared.domain.commands import CancelAll, Command, NewOrder
+from shared.domain.commands import CancelAll, Command, NewOrder, NewOrderGroup
 from shared.domain.events import Event
 from shared.ports.store import Store
 from tests.integration.test_matcher_service import eventually, make_service, unsettled
@@ -84,6 +84,83 @@ async def test_a_new_order_the_venue_fails_on_is_rejected_once_and_a_resend_is_s
     clean = reference([order(1), outcome_record(poison, reasons.ENGINE_ERROR), taker])
     assert journal == clean["AAA"][0]
     assert await recovered_hash(store, tmp_path / "snapshots", "AAA") == clean["AAA"][1]
+
+
+def bracket(n: int, account: str = "b") -> NewOrderGroup:
+    """A bracket: buy 5 at 101, take profit at 110, stop out at 95."""
+    head = f"grp-{n}"
+
+    def leg(
+        i: int, order_id: str, leg: str, side: str, kind: str, price: int, stop: int
+    ) -> NewOrder:
+        return NewOrder(
+            f"cmd-{n}.{i}",
+            T0 + n,
+            "AAA",
+            order_id,
+            account,
+            side,
+            kind,
+            "gtc",
+            5,
+            price,
+            stop,
+            order_class="bracket",
+            leg=leg,
+            parent_order_id="" if leg == "entry" else head,
+        )
+
+    return NewOrderGroup(
+        f"cmd-{n}",
+        T0 + n,
+        "AAA",
+        "bracket",
+        (
+            leg(1, head, "entry", "buy", "limit", 101, 0),
+            leg(2, f"{head}-tp", "take_profit", "sell", "limit", 110, 0),
+            leg(3, f"{head}-sl", "stop_loss", "sell", "stop", 0, 95),
+        ),
+    )
+
+
+async def test_a_group_the_venue_fails_on_rejects_every_order_of_it_once(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison, taker = bracket(2), order(3, "c", "sell", 100)
+
+    def failing(venue: Venue, command: Command, out: list[Event], *, queued: bool) -> Command:
+        recorded = run_command(venue, command, out, queued=queued)
+        if command.command_id == poison.command_id:
+            raise RuntimeError("the book is in a state the engine cannot handle")
+        return recorded
+
+    monkeypatch.setattr(instrument_worker, "run_command", failing)
+    bus = no_dedupe_bus()
+    service = make_service(store, bus, tmp_path)
+    await service.start()
+    await send_commands(bus, [order(1), poison, taker])
+    await eventually(lambda: unsettled(bus) == 0)
+    await send_commands(bus, [poison])  # the outbox sweep sends it again
+    await eventually(lambda: unsettled(bus) == 0)
+    await service.stop()
+
+    assert await bus.dead_letters(ORDERS) == []
+    journal = await journal_of(store, "AAA")
+    assert [command_id for command_id, _ in journal] == ["cmd-1", "cmd-2", "cmd-3"]
+    # Every order of the group is answered, rejected (not a NothingChanged the group's
+    # orders would wait on forever, pending_new, holding their share of the limits).
+    rejected = [(e["kind"], e["order_id"], e["reason"], e["status"]) for e in journal[1][1]]
+    assert rejected == [
+        ("order_rejected", order_id, reasons.ENGINE_ERROR, "rejected")
+        for order_id in ("grp-2", "grp-2-tp", "grp-2-sl")
+    ]
+    # The book is as if the group never reached it: order 3 traded with order 1 (at 100,
+    # not with the bracket's entry at 101).
+    clean = reference([order(1), outcome_record(poison, reasons.ENGINE_ERROR), taker])
+    assert journal == clean["AAA"][0]
+    assert await recovered_hash(store, tmp_path / "snapshots", "AAA") == clean["AAA"][1]
+    fills = [e for e in journal[2][1] if e["kind"] == "order_filled"]
+    assert {e["order_id"] for e in fills} == {"ord-1", "ord-3"}
 
 
 async def test_a_command_that_changed_nothing_is_not_applied_again_after_a_restart(

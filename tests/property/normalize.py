@@ -7,16 +7,20 @@ from dataclasses import dataclass
 from shared.domain.events import (
     CancelRejected,
     Event,
+    InstrumentConfigured,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
     OrderFilled,
     OrderRejected,
     OrderReplaced,
+    OrderRestated,
     OrderTriggered,
     ReplaceRejected,
     TradingStateChanged,
+    TrailingStopMoved,
 )
+from shared.domain.order_rules import working_status
 
 Norm = tuple[object, ...]
 
@@ -35,7 +39,7 @@ def normalize(events: list[Event]) -> list[Norm]:
             out.append(("fill", pending_maker.order_id, e.order_id, e.last_qty, e.last_px))
             pending_maker = None
         elif isinstance(e, OrderAccepted):
-            out.append(("accepted", e.order_id))
+            out.append(("accepted", e.order_id, e.leaves_qty, e.held_qty, e.stop_price))
         elif isinstance(e, OrderRejected):
             out.append(("rejected", e.order_id, e.reason))
         elif isinstance(e, OrderCanceled):
@@ -54,6 +58,20 @@ def normalize(events: list[Event]) -> list[Norm]:
                     e.priority_kept,
                 )
             )
+        elif isinstance(e, OrderRestated):
+            out.append(
+                (
+                    "restated",
+                    e.order_id,
+                    e.reason,
+                    e.leaves_qty,
+                    e.held_qty,
+                    e.canceled_qty,
+                    e.quantity,
+                )
+            )
+        elif isinstance(e, TrailingStopMoved):
+            out.append(("moved", e.order_id, e.stop_price, e.high_water_mark))
         elif isinstance(e, OrderTriggered):
             out.append(("triggered", e.order_id))
         elif isinstance(e, CancelRejected):
@@ -65,6 +83,8 @@ def normalize(events: list[Event]) -> list[Norm]:
                 out.append(("replace_rejected", e.order_id, e.reason))
         elif isinstance(e, TradingStateChanged):
             out.append(("state", e.state))
+        elif isinstance(e, InstrumentConfigured):
+            out.append(("configured", e.maker_fee_cbps, e.taker_fee_cbps))
         else:  # pragma: no cover - a new event type must be normalized here
             raise AssertionError(f"unknown event {e!r}")
     assert pending_maker is None, "a maker fill without its taker fill"
@@ -80,14 +100,17 @@ class OrderTally:
     filled: int = 0
     canceled: int = 0
     leaves: int = 0
+    held: int = 0
     order_seq: int = 0
     fills: int = 0
+    done: bool = False
 
 
 def tally(events: list[Event], tallies: dict[str, OrderTally]) -> None:
-    """Fold events into per-order tallies, checking each order's sequence is contiguous."""
+    """Fold events into per-order tallies, checking each order's sequence is contiguous, its
+    quantities add up after every event, and the status each event reports."""
     for e in events:
-        if isinstance(e, TradingStateChanged):
+        if isinstance(e, (TradingStateChanged, InstrumentConfigured)):
             continue
         assert isinstance(
             e,
@@ -98,7 +121,9 @@ def tally(events: list[Event], tallies: dict[str, OrderTally]) -> None:
                 OrderCanceled,
                 OrderExpired,
                 OrderReplaced,
+                OrderRestated,
                 OrderTriggered,
+                TrailingStopMoved,
                 CancelRejected,
                 ReplaceRejected,
             ),
@@ -106,9 +131,11 @@ def tally(events: list[Event], tallies: dict[str, OrderTally]) -> None:
         if e.order_seq == 0:  # an answer about an order the engine does not hold
             continue
         if isinstance(e, OrderAccepted):
-            tallies[e.order_id] = OrderTally(e.side, e.quantity, leaves=e.quantity)
+            tallies[e.order_id] = OrderTally(
+                e.side, e.quantity, leaves=e.leaves_qty, held=e.held_qty
+            )
         elif isinstance(e, OrderRejected):
-            tallies[e.order_id] = OrderTally("?", 0)
+            tallies[e.order_id] = OrderTally("?", 0, done=True)
         t = tallies[e.order_id]
         assert e.order_seq == t.order_seq + 1, f"order_seq gap for {e.order_id}"
         t.order_seq = e.order_seq
@@ -118,8 +145,23 @@ def tally(events: list[Event], tallies: dict[str, OrderTally]) -> None:
             assert t.filled == e.cum_qty
             t.leaves = e.leaves_qty
         elif isinstance(e, (OrderCanceled, OrderExpired)):
+            assert e.canceled_qty == t.leaves + t.held, e
             t.canceled += e.canceled_qty
             t.leaves = 0
+            t.held = 0
+            t.done = True
         elif isinstance(e, OrderReplaced):
             t.quantity = e.quantity
             t.leaves = e.leaves_qty
+        elif isinstance(e, OrderRestated):
+            t.quantity = e.quantity
+            t.leaves = e.leaves_qty
+            t.held = e.held_qty
+            t.canceled += e.canceled_qty
+            assert e.leaves_qty + e.held_qty > 0, f"a restatement leaves {e.order_id} open"
+        assert t.filled + t.leaves + t.held + t.canceled == t.quantity, (e, t)
+        if isinstance(e, OrderFilled) and t.leaves == 0 and t.held == 0:
+            assert e.status == "filled", e
+            t.done = True
+        elif not isinstance(e, (OrderCanceled, OrderExpired, OrderRejected)):
+            assert e.status == working_status(t.filled, t.leaves, t.held), e

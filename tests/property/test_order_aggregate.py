@@ -1,6 +1,7 @@
-"""The engine's events, applied to order aggregates as the projector does, never break the
-strict transition table, keep filled + leaves + canceled == quantity, and a repeated or
-early event is refused without changing the order."""
+"""The venues' events, applied to order aggregates as the projector does, never break the
+strict transition table, keep filled + leaves + held + canceled == quantity (contingent legs,
+trailing stops, icebergs, reduce-only and decremented orders too), and a repeated or early
+event is refused without changing the order."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.engine.venues import InstrumentVenues
-from shared.domain.commands import CancelOrder, NewOrder, ReplaceOrder
-from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from shared.domain.commands import CancelOrder, NewOrder, NewOrderGroup, ReplaceOrder
+from shared.domain.enums import OrderClass, OrderStatus, OrderType, Side, TimeInForce
 from shared.domain.events import Event, OrderEvent, OrderFilled
 from shared.domain.order import (
     CancelRequested,
@@ -39,11 +40,19 @@ def order_from(c: NewOrder) -> Order:
         stop_price=c.stop_price or None,
         created_at=c.ts,
         expire_at=c.expire_at or None,
+        display_qty=c.display_qty,
+        post_only=c.post_only,
+        reduce_only=c.reduce_only,
+        trail_amount=c.trail_amount,
+        trail_cbps=c.trail_cbps,
+        order_class=OrderClass(c.order_class),
+        leg=c.leg,
+        parent_order_id=c.parent_order_id,
     )
 
 
 def assert_conserved(o: Order) -> None:
-    assert o.cum_qty + o.leaves_qty + o.canceled_qty == o.quantity, o
+    assert o.cum_qty + o.leaves_qty + o.held_qty + o.canceled_qty == o.quantity, o
 
 
 @settings(max_examples=30, deadline=None)
@@ -52,13 +61,16 @@ def test_projecting_engine_events_follows_the_transition_table(seed: int) -> Non
     venues = InstrumentVenues("TEST", 5, 20, reference_price=100)
     orders: dict[str, Order] = {}
     for command in random_commands(seed, 300):
-        if isinstance(command, NewOrder) and command.order_id not in orders:
-            orders[command.order_id] = order_from(command)
+        news = command.orders if isinstance(command, NewOrderGroup) else (command,)
+        for new in news:
+            if isinstance(new, NewOrder) and new.order_id not in orders:
+                orders[new.order_id] = order_from(new)
         target = orders.get(getattr(command, "order_id", ""))
         if target is not None and not target.is_terminal:
             if isinstance(command, CancelOrder) and target.status != OrderStatus.PENDING_NEW:
                 target.apply(CancelRequested(command.ts))
             elif isinstance(command, ReplaceOrder) and target.status in (
+                OrderStatus.HELD,
                 OrderStatus.NEW,
                 OrderStatus.PARTIALLY_FILLED,
             ):
@@ -80,7 +92,7 @@ def test_projecting_engine_events_follows_the_transition_table(seed: int) -> Non
     for o in orders.values():
         assert_conserved(o)
         if o.is_terminal:
-            assert o.leaves_qty == 0
+            assert o.leaves_qty == 0 and o.held_qty == 0
         assert o.status not in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE) or (
             not o.is_terminal
         )

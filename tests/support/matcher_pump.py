@@ -58,7 +58,7 @@ class MatcherPump:
                     if command.command_id not in self.done_commands:  # the matcher's dedupe
                         self.done_commands.add(command.command_id)
                         out: list[Event] = []
-                        self.engine(command.symbol).handle(command, out)
+                        self.engine(command.symbol).handle(command, out)  # (folds positions)
                         if out:
                             at = 0 if self.clock is None else self.clock()
                             processed = ((out[0].seq, at),) if at else ()

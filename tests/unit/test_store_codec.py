@@ -45,16 +45,79 @@ def test_an_order_stored_by_an_earlier_version_reads_back_with_its_fills() -> No
     assert order.avg_px == 15_000
 
 
+# The fields added since, with their "nothing" values: the risk ledger's and the order's
+# analytics (#15, #16), then the order model's (#14).
+ACCOUNTING_FIELDS: dict[str, object] = {
+    "reserved": "0",
+    "event_seqs": [],
+    "accepted_at": 0,
+    "first_fill_at": 0,
+    "completed_at": 0,
+    "arrival_half_ticks": 0,
+}
+A_SIMPLE_ORDERS_NEWER_FIELDS = {
+    **ACCOUNTING_FIELDS,
+    "pending_command": None,
+    "held_quantity": 0,
+    "display_quantity": 0,
+    "post_only": False,
+    "reduce_only": False,
+    "trail_amount": 0,
+    "trail_cbps": 0,
+    "high_water_mark": None,
+    "order_class": "simple",
+    "leg": "",
+    "parent_order_id": "",
+}
+
+
 def test_an_order_is_stored_under_the_names_earlier_versions_read() -> None:
     doc = order_to_doc(order_from_doc(dict(WRITTEN_BY_AN_EARLIER_VERSION)))
-    # Every name it wrote kept; the fields added since come with their "nothing" values.
-    added: dict[str, object] = {
+    assert doc == {**WRITTEN_BY_AN_EARLIER_VERSION, **A_SIMPLE_ORDERS_NEWER_FIELDS}
+
+
+def test_a_contingent_trailing_leg_keeps_every_field_through_its_document() -> None:
+    newer = {
+        **WRITTEN_BY_AN_EARLIER_VERSION,
+        "type": "trailing_stop",
+        "side": "sell",
+        "limit_price": None,
+        "stop_price": 14_900,
+        "status": "held",
+        "filled_quantity": 0,
+        "leaves_quantity": 0,
+        "filled_notional": 0,
+        "fees": 0,
         "pending_command": None,
-        "reserved": "0",
-        "event_seqs": [],
-        "accepted_at": 0,
-        "first_fill_at": 0,
-        "completed_at": 0,
-        "arrival_half_ticks": 0,
+        "held_quantity": 10,
+        "display_quantity": 0,
+        "post_only": False,
+        "reduce_only": False,
+        "trail_amount": 0,
+        "trail_cbps": 12_500,
+        "high_water_mark": 15_100,
+        "order_class": "bracket",
+        "leg": "stop_loss",
+        "parent_order_id": "o-0",
+        **ACCOUNTING_FIELDS,
     }
-    assert doc == {**WRITTEN_BY_AN_EARLIER_VERSION, **added}
+    order = order_from_doc(dict(newer))
+    assert (order.status, order.held_qty, order.trail_cbps, order.high_water_mark) == (
+        OrderStatus.HELD,
+        10,
+        12_500,
+        15_100,
+    )
+    assert (order.order_class, order.leg, order.parent_order_id) == ("bracket", "stop_loss", "o-0")
+    assert order_to_doc(order) == newer
+
+
+def test_an_iceberg_post_only_and_a_reduce_only_order_keep_their_instructions() -> None:
+    newer = {
+        **WRITTEN_BY_AN_EARLIER_VERSION,
+        **A_SIMPLE_ORDERS_NEWER_FIELDS,
+        "display_quantity": 2,
+        "post_only": True,
+        "reduce_only": True,
+    }
+    assert order_to_doc(order_from_doc(dict(newer))) == newer

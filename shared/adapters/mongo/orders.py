@@ -33,6 +33,7 @@ from shared.ports.store_paging import (
 from shared.ports.store_risk import LedgerChange, RiskLedgerRepository
 
 _OPEN = [status.value for status in OPEN_STATUSES]
+GROUP = "group_orders"  # on a group's head: the first state of its other orders
 _PRICE = {"$ifNull": ["$limit_price", "$stop_price"]}
 
 
@@ -76,15 +77,72 @@ class MongoOrderRepository:
 
     async def _create(self, order: Order, claim: str | None) -> None:
         if claim is not None:
-            # No multi-document transactions on Cosmos: the claim goes first, so a crash
-            # between the two leaves a claim without its order (placing reuses its id).
-            record = await self._claims.put_if_absent(
-                order.account_id, claim, "", 0, order.order_id.encode(), order.created_at
-            )
-            holder = record.body.decode()
-            if holder != order.order_id:
-                raise DuplicateClientOrderId(order.account_id, order.client_order_id, holder)
-        doc = {"_id": order.order_id, **order_to_doc(order)}
+            await self._claim(order, claim)
+        await self._insert({"_id": order.order_id, **order_to_doc(order)}, order)
+
+    async def create_group(
+        self,
+        orders: Sequence[Order],
+        claims: Sequence[str | None],
+        ledger: LedgerChange | None = None,
+    ) -> None:
+        # No multi-document transactions on Cosmos: the ledger first and the claims (as in
+        # create), then the head with a copy of the others (one atomic write: from here on
+        # the group exists as a whole, and the ledger change is its), then the others;
+        # get_group completes what a crash left.
+        if ledger is not None:
+            await self._ledgers.change(ledger)
+        head, *others = orders
+        try:
+            for order, claim in zip(orders, claims, strict=True):
+                if claim is not None:
+                    await self._claim(order, claim)
+            copies = [order_to_doc(order) for order in others]
+            await self._insert({"_id": head.order_id, **order_to_doc(head), GROUP: copies}, head)
+        except BaseException:
+            if ledger is not None and ledger.undo is not None:
+                await self._ledgers.change(LedgerChange(ledger.account_id, ledger.undo, None))
+            raise
+        for order in others:
+            await self._insert({"_id": order.order_id, **order_to_doc(order)}, order)
+
+    async def get_group(self, account_id: str, order_ids: Sequence[str]) -> list[Order]:
+        wanted = list(dict.fromkeys(order_ids))
+        if not wanted:
+            return []
+        query = {"_id": {"$in": wanted}, "account_id": account_id}
+        docs = await with_retry(partial(find_list, self._orders, query, [("_id", 1)], len(wanted)))
+        found = {doc["_id"]: doc for doc in docs}
+        head = found.get(wanted[0])
+        for copy in head.get(GROUP, ()) if head is not None else ():
+            if copy["order_id"] in wanted and copy["order_id"] not in found:
+                found[copy["order_id"]] = await self._complete(copy)
+        return [order_from_doc(found[order_id]) for order_id in wanted if order_id in found]
+
+    async def _complete(self, copy: Doc) -> Doc:
+        """Store an order of a group a crash left out (another reader may have just done
+        it: then that one is read back)."""
+        doc = {"_id": copy["order_id"], **copy}
+        try:
+            await with_retry(partial(self._orders.insert_one, dict(doc)))
+        except DuplicateKeyError:
+            stored = await with_retry(partial(self._orders.find_one, {"_id": doc["_id"]}))
+            if stored is not None:
+                return dict(stored)
+            raise
+        return doc
+
+    async def _claim(self, order: Order, claim: str) -> None:
+        # No multi-document transactions on Cosmos: the claim goes first, so a crash
+        # between the two leaves a claim without its order (placing reuses its id).
+        record = await self._claims.put_if_absent(
+            order.account_id, claim, "", 0, order.order_id.encode(), order.created_at
+        )
+        holder = record.body.decode()
+        if holder != order.order_id:
+            raise DuplicateClientOrderId(order.account_id, order.client_order_id, holder)
+
+    async def _insert(self, doc: Doc, order: Order) -> None:
         try:
             await with_retry(partial(self._orders.insert_one, doc))
         except DuplicateKeyError:
@@ -181,9 +239,12 @@ class MongoOrderRepository:
         until: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        top_level: bool = False,
     ) -> Page[Order]:
         limit = clamp_limit(limit)
         query: Doc = {"account_id": account_id}
+        if top_level:  # no group's leg (documents stored before groups have no parent)
+            query["parent_order_id"] = {"$in": ["", None]}
         if statuses:
             query["status"] = {"$in": [OrderStatus(status).value for status in statuses]}
         if symbol is not None:

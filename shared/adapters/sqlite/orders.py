@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NoReturn
 
 import orjson
@@ -61,6 +61,8 @@ _OPEN_ORDERS_OF = (
     f" WHERE account_id = ? AND {OPEN_ORDERS}"
 )
 _COLUMNS = "version, dispatched, doc"
+# No group's leg (documents stored before groups have no parent_order_id).
+_TOP_LEVEL = "COALESCE(json_extract(CAST(doc AS TEXT), '$.parent_order_id'), '') = ''"
 
 
 class _NotWritten(Exception):
@@ -99,40 +101,43 @@ class SqliteOrderRepository:
     async def create(
         self, order: Order, claim: str | None = None, ledger: LedgerChange | None = None
     ) -> None:
-        doc = order_to_doc(order)
-        row = (
-            order.order_id,
-            order.account_id,
-            order.client_order_id,
-            order.symbol,
-            doc["side"],
-            doc["status"],
-            order.created_at,
-            order.version,
-            int(order.dispatched),
-            orjson.dumps(doc),
-            order.updated_at,
-            _order_price(order),
-            order.leaves_qty,
-        )
-        ours = order.order_id.encode()
+        insert = _inserter(order, claim)
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> None:
             if ledger is not None:
                 apply_change(conn, ledger)  # refuses (raises) before anything is written
-            if claim is not None:
-                holder = claim_key(conn, order.account_id, claim, ours, order.created_at)
-                if holder != ours:
-                    raise DuplicateClientOrderId(
-                        order.account_id, order.client_order_id, holder.decode()
-                    )
-            try:
-                conn.execute(_INSERT, row)
-            except sqlite3.IntegrityError:
-                _raise_duplicate(conn, order)
+            insert(conn)
 
         # A claim or a ledger change: all or nothing (a savepoint).
-        await self._db.write(insert, one_change=claim is None and ledger is None)
+        await self._db.write(write, one_change=claim is None and ledger is None)
+
+    async def create_group(
+        self,
+        orders: Sequence[Order],
+        claims: Sequence[str | None],
+        ledger: LedgerChange | None = None,
+    ) -> None:
+        inserts = [_inserter(order, claim) for order, claim in zip(orders, claims, strict=True)]
+
+        def insert_all(conn: sqlite3.Connection) -> None:
+            if ledger is not None:
+                apply_change(conn, ledger)  # refuses (raises) before anything is written
+            for insert in inserts:
+                insert(conn)
+
+        await self._db.write(insert_all)  # one savepoint: the whole group or nothing
+
+    async def get_group(self, account_id: str, order_ids: Sequence[str]) -> list[Order]:
+        wanted = list(dict.fromkeys(order_ids))
+        if not wanted:
+            return []
+        rows = self._db.reader.execute(
+            f"SELECT {_COLUMNS} FROM orders WHERE account_id = ?"
+            f" AND order_id IN ({', '.join('?' * len(wanted))})",
+            (account_id, *wanted),
+        ).fetchall()
+        found = {order.order_id: order for order in map(_order, rows)}
+        return [found[order_id] for order_id in wanted if order_id in found]
 
     async def get(self, account_id: str, order_id: str) -> Order | None:
         row = self._db.reader.execute(
@@ -189,6 +194,11 @@ class SqliteOrderRepository:
         try:
             written = await self._db.write(change, one_change=ledger is None)
         except _NotWritten:
+            # Raised at once, while the write in the way may be in the open group, not
+            # committed yet (the reader cannot see it): answer once that group commits, or
+            # the caller's retry reads the same stale version again, and again, never
+            # letting the group commit.
+            await self._db.write(lambda conn: None, one_change=True)
             written = 0
         if written == 0:
             row = self._db.reader.execute(
@@ -239,10 +249,13 @@ class SqliteOrderRepository:
         until: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        top_level: bool = False,
     ) -> Page[Order]:
         limit = clamp_limit(limit)
         where: list[str] = ["account_id = ?"]
         args: list[object] = [account_id]
+        if top_level:
+            where.append(_TOP_LEVEL)
         if statuses:
             where.append(f"status IN ({', '.join('?' * len(statuses))})")
             args.extend(OrderStatus(status).value for status in statuses)
@@ -323,6 +336,41 @@ class SqliteOrderRepository:
             (*args, *args_after, clamp_limit(limit)),
         ).fetchall()
         return [_order(row) for row in rows]
+
+
+def _inserter(order: Order, claim: str | None) -> Callable[[sqlite3.Connection], None]:
+    """The statements storing `order` (and its claim of `claim`, if any) inside a write."""
+    doc = order_to_doc(order)
+    row = (
+        order.order_id,
+        order.account_id,
+        order.client_order_id,
+        order.symbol,
+        doc["side"],
+        doc["status"],
+        order.created_at,
+        order.version,
+        int(order.dispatched),
+        orjson.dumps(doc),
+        order.updated_at,
+        _order_price(order),
+        order.leaves_qty,
+    )
+    ours = order.order_id.encode()
+
+    def insert(conn: sqlite3.Connection) -> None:
+        if claim is not None:
+            holder = claim_key(conn, order.account_id, claim, ours, order.created_at)
+            if holder != ours:
+                raise DuplicateClientOrderId(
+                    order.account_id, order.client_order_id, holder.decode()
+                )
+        try:
+            conn.execute(_INSERT, row)
+        except sqlite3.IntegrityError:
+            _raise_duplicate(conn, order)
+
+    return insert
 
 
 def _update_params(order: Order, expected_version: int) -> tuple[object, ...]:

@@ -356,6 +356,13 @@ def migrate(conn: sqlite3.Connection) -> None:
         exists = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'order_exposure'"
         ).fetchone()
+        if exists is not None and not _exposure_current(conn):
+            # Made when the open statuses were fewer (before `held`): made again, from
+            # the orders, so every open order counts.
+            for name in _EXPOSURE_TRIGGERS:
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            conn.execute("DROP TABLE order_exposure")
+            exists = None
         if exists is None:
             for statement in _statements(EXPOSURE_SCHEMA + _BUILD_EXPOSURE):
                 conn.execute(statement)
@@ -363,6 +370,25 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+_EXPOSURE_TRIGGERS = tuple(
+    f"order_exposure_{name}"
+    for name in ("insert", "delete", "update", "update_leave", "update_join")
+)
+
+
+def _exposure_current(conn: sqlite3.Connection) -> bool:
+    """Whether the exposure triggers are the ones EXPOSURE_SCHEMA makes now."""
+    wanted = {
+        statement.split()[2]: statement.rstrip(";")
+        for statement in _statements(EXPOSURE_SCHEMA)
+        if statement.startswith("CREATE TRIGGER")
+    }
+    stored = dict(
+        conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    )
+    return all(stored.get(name) == sql for name, sql in wanted.items())
 
 
 def _statements(script: str) -> list[str]:
