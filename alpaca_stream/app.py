@@ -28,6 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from alpaca_stream.updates import TradeUpdates
+from shared.alpaca.symbols import Names
 from shared.bootstrap import Container
 from shared.ports.account_feed import AccountFeed
 from shared.ports.store_errors import StoreUnavailable
@@ -130,12 +131,15 @@ class TradeUpdatesSession:
         await self.send("listening", {"streams": [TRADE_UPDATES] if trade_updates else []})
 
     async def relay_updates(self, account_id: str, ready: asyncio.Event) -> None:
-        translator = TradeUpdates()
+        names = Names(self.container)
+        translator = TradeUpdates(names.of)
         try:
             async with self.feed.listen(account_id) as messages:
                 ready.set()
                 async for target, envelope in messages:
-                    for update in translator.translate(target, envelope.get("data") or {}):
+                    data = envelope.get("data") or {}
+                    await names.load(str(data.get("symbol") or ""))
+                    for update in translator.translate(target, data):
                         await self.send(TRADE_UPDATES, update)
         except asyncio.CancelledError:
             raise

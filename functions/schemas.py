@@ -198,10 +198,33 @@ class Failure(Response):
     detail: str
 
 
+class CheckOut(Response):
+    """One pre-trade check a preview ran: passed or not, with the figures it compared."""
+
+    name: str = Field(
+        description="Stable name: instrument, market_session, time_in_force, quantity_grid,"
+        " quantity_bounds, limit_price, stop_price, trail, display_quantity, expire_at,"
+        " order_group, venue_rules, global_trading_state, account_trading_state,"
+        " instrument_trading_state, reduce_only, price_collar, max_order_notional,"
+        " order_rate, max_open_orders, max_daily_orders, buying_power, client_order_id"
+        " (order: another rule of the request)"
+    )
+    passed: bool
+    reason: str | None = Field(description="The reason code placing would answer; null if passed")
+    field: str | None = Field(description="The request field the check concerns, if one")
+    detail: str = Field(description="What was checked, with its figures")
+    value: str | None = Field(description="The order's figure (e.g. its notional), if one")
+    limit: str | None = Field(description="The figure it is held to (e.g. the limit), if one")
+
+
 class PreviewOut(Response):
     accepted: bool
-    failures: list[Failure]
+    failures: list[Failure] = Field(description="The checks that failed, as placing answers them")
     notional: str | None
+    checks: list[CheckOut] = Field(
+        description="Every check run, in order, passed and failed (a refused request or"
+        " instrument stops the checks that need it)"
+    )
 
 
 # ------------------------------------------------------------------ market data and fills

@@ -41,7 +41,7 @@ def parse_json(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _decimal_text(value: object) -> object:
+def decimal_text(value: object) -> object:
     """A JSON number (int or Decimal) or a string as a plain decimal string."""
     if isinstance(value, bool):
         return value  # left for the type check to refuse
@@ -60,7 +60,7 @@ def _decimal_text(value: object) -> object:
 
 
 DecimalText = Annotated[
-    str, BeforeValidator(_decimal_text), StringConstraints(max_length=40, pattern=r"^-?[0-9.]+$")
+    str, BeforeValidator(decimal_text), StringConstraints(max_length=40, pattern=r"^-?[0-9.]+$")
 ]
 ClientOrderId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TimeInForceName = Literal["day", "gtc", "opg", "cls", "ioc", "fok"]

@@ -45,7 +45,13 @@ FORBIDDEN_REASONS = frozenset(
     }
 )
 # The OMS's field names, as Alpaca names them.
-FIELD_NAMES = {"quantity": "qty", "expire_at": "expires_at", "order_id": "order_id"}
+FIELD_NAMES = {
+    "quantity": "qty",
+    "expire_at": "expires_at",
+    "order_id": "order_id",
+    "trail_amount": "trail_price",
+    "stop_loss.trail_amount": "stop_loss.trail_price",
+}
 _CLIENT_ORDER_ID_TAKEN = (reasons.DUPLICATE_CLIENT_ORDER_ID, codes.IDEMPOTENCY_KEY_REUSED)
 _MESSAGES = {
     reasons.DUPLICATE_CLIENT_ORDER_ID: "client_order_id must be unique",

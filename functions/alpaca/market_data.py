@@ -51,7 +51,7 @@ async def _instruments(container: Container, symbols: str) -> list[tuple[str, In
 
 
 def _crypto(instrument: Instrument) -> bool:
-    return alpaca_name(instrument.symbol).asset_class == "crypto"
+    return alpaca_name(instrument).crypto
 
 
 async def _latest_quotes(container: Container, symbols: str) -> dict[str, object]:

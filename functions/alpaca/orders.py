@@ -47,7 +47,7 @@ async def submit_order(request: Request, container: ContainerDep, caller: Caller
     order_request = await request_of(container, body)
     attempt = None if body.client_order_id is None else f"alpaca:{body.client_order_id}"
     placed = await placing.place_order(container, caller.account, order_request, attempt)
-    return json_response(await order_json(container, placed.order))
+    return json_response(await order_json(container, placed.order, nested=True))
 
 
 @router.get("/orders")
@@ -84,8 +84,9 @@ async def list_orders(
         until=None if until is None else datetime_to_ns(until),
         limit=limit,
         oldest_first=direction == "asc",
+        top_level=nested,
     )
-    return json_response([await order_json(container, order) for order in orders])
+    return json_response([await order_json(container, o, nested=nested) for o in orders])
 
 
 @router.get("/orders:by_client_order_id")
@@ -93,11 +94,12 @@ async def get_order_by_client_order_id(
     container: ContainerDep,
     caller: CallerDep,
     client_order_id: Annotated[str, Query(min_length=1, max_length=128)],
+    nested: bool = False,
 ) -> Response:
     order, generation = await generations.resolve_client_order_id(
         container, caller.account_id, client_order_id
     )
-    return json_response(await order_json(container, order, generation))
+    return json_response(await order_json(container, order, generation, nested=nested))
 
 
 @router.get("/orders/{order_id}")
@@ -107,7 +109,7 @@ async def get_order(
     order, generation = await generations.resolve(
         container, caller.account_id, _order_uuid(order_id)
     )
-    return json_response(await order_json(container, order, generation))
+    return json_response(await order_json(container, order, generation, nested=nested))
 
 
 @router.patch("/orders/{order_id}")
@@ -123,9 +125,12 @@ async def replace_order(
         if generation.role is Role.REPLACING:
             detail = f"order {order_id} is not open yet: its replace is not answered"
         raise InvalidRequest(alpaca_codes.ORDER_REPLACED, detail, "order_id")
-    if body.trail is not None:
-        detail = "trailing stop orders are not supported yet"
-        raise InvalidRequest(alpaca_codes.TRAILING_STOP_NOT_SUPPORTED, detail, "trail")
+    trail_amount = trail_percent = None
+    if body.trail is not None:  # the new trail, of the kind the order has
+        if order.trail_cbps:
+            trail_percent = body.trail
+        else:
+            trail_amount = body.trail
     tif = order.time_in_force.value
     if body.time_in_force is not None and body.time_in_force != ("gtc" if tif == "gtd" else tif):
         detail = "a replace keeps the order's time_in_force"
@@ -133,7 +138,14 @@ async def replace_order(
     # As Alpaca does, the replacing order gets a new client order id (a fresh one if none).
     client_order_id = body.client_order_id or str(uuid.uuid4())
     await generations.record_replacement(container, caller.account_id, order, client_order_id)
-    change = ReplaceRequest(body.qty, body.limit_price, body.stop_price, client_order_id)
+    change = ReplaceRequest(
+        body.qty,
+        body.limit_price,
+        body.stop_price,
+        client_order_id,
+        trail_amount=trail_amount,
+        trail_percent=trail_percent,
+    )
     replaced = await amending.replace_order(container, caller.account, order.order_id, change)
     return json_response(
         await order_json(container, replaced, generations.generation_of(replaced, client_order_id))

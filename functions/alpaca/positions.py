@@ -26,7 +26,7 @@ from shared.domain.enums import OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
 from shared.ports.store_accounts import Account
 from shared.ports.store_positions import Position
-from shared.services import balances, codes, mass_cancel, placing, queries, tickets
+from shared.services import balances, codes, mass_cancel, placing, queries, reducing, tickets
 from shared.services.balances import ValuedPosition
 from shared.services.errors import InvalidRequest, NotFound, ServiceError
 from shared.services.tickets import OrderRequest
@@ -65,10 +65,22 @@ async def _valued(container: Container, account: Account) -> dict[str, ValuedPos
     return {row.position.symbol: row for row in money.positions if row.position.net_quantity}
 
 
+async def _position_json(container: Container, account_id: str, row: ValuedPosition) -> object:
+    """Alpaca's position, with what the account's open orders on the closing side hold."""
+    position = row.position
+    closing = Side.SELL if position.net_quantity > 0 else Side.BUY
+    held = await reducing.open_on_side(
+        container, account_id, position.symbol, closing, reducing.any_order
+    )
+    return alpaca_position(row, held)
+
+
 @router.get("/positions")
 async def list_positions(container: ContainerDep, caller: PageReaderDep) -> Response:
     rows = await _valued(container, caller.account)
-    return json_response([alpaca_position(row) for row in rows.values()])
+    return json_response(
+        [await _position_json(container, caller.account_id, row) for row in rows.values()]
+    )
 
 
 @router.get("/positions/{symbol_or_asset_id:path}")
@@ -81,7 +93,7 @@ async def get_position(
         raise NotFound(
             alpaca_codes.POSITION_NOT_FOUND, f"position does not exist: {symbol_or_asset_id}"
         )
-    return json_response(alpaca_position(row))
+    return json_response(await _position_json(container, caller.account_id, row))
 
 
 def _lots_to_close(
@@ -157,7 +169,7 @@ async def close_all_positions(
         if position.net_quantity == 0:
             continue
         instrument = await instruments.get(position.symbol)
-        symbol = alpaca_name(instrument.symbol).position_symbol
+        symbol = alpaca_name(instrument).position_symbol
         try:
             order = await _close(
                 container, caller.account, instrument, position, abs(position.net_quantity)

@@ -15,6 +15,7 @@ from functions.requests import order_request, replace_request
 from functions.schemas import (
     ID_PATTERN,
     SYMBOL_PATTERN,
+    CheckOut,
     OrderOut,
     OrderPage,
     PlaceOrder,
@@ -85,6 +86,18 @@ async def preview_order(body: PlaceOrder, container: ContainerDep, caller: Calle
             for f in preview.failures
         ],
         notional=preview.notional,
+        checks=[
+            CheckOut(
+                name=c.name,
+                passed=c.passed,
+                reason=c.reason,
+                field=c.field,
+                detail=c.detail,
+                value=c.value,
+                limit=c.limit,
+            )
+            for c in preview.checks
+        ],
     )
 
 

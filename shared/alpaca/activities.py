@@ -53,7 +53,7 @@ def fill_activity(
         "price": instrument.price_str(execution.price),
         "qty": instrument.quantity_str(execution.quantity),
         "side": execution.side.value,
-        "symbol": alpaca_name(instrument.symbol).symbol,
+        "symbol": alpaca_name(instrument).symbol,
         "leaves_qty": instrument.quantity_str(max(0, order_quantity - cum_qty)),
         "order_id": order_alpaca_id,
         "cum_qty": instrument.quantity_str(cum_qty),

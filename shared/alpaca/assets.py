@@ -11,7 +11,7 @@ from shared.domain.numbers import units_to_str
 
 
 def alpaca_asset(instrument: Instrument) -> dict[str, object]:
-    name = alpaca_name(instrument.symbol)
+    name = alpaca_name(instrument)
     return {
         "id": asset_uuid(instrument.symbol),
         "class": name.asset_class,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.alpaca.ids import order_id_of, order_uuid, replacement_id
+from shared.alpaca.ids import order_ids_of, order_uuid, replacement_id
 from shared.domain.order import Order
 from shared.services import client_order_ids, codes
 from shared.services.deps import Deps
@@ -118,11 +118,11 @@ def _not_found(alpaca_id: uuid.UUID) -> NotFound:
 
 async def resolve(deps: Deps, account_id: str, alpaca_id: uuid.UUID) -> tuple[Order, Generation]:
     """The account's order and generation an Alpaca order id stands for; NotFound else."""
-    try:
-        order = await load_order(deps, account_id, order_id_of(alpaca_id))
-    except NotFound:
-        pass
-    else:
+    for order_id in order_ids_of(alpaca_id):
+        try:
+            order = await load_order(deps, account_id, order_id)
+        except NotFound:
+            continue
         return order, generation_of(order, client_order_ids_of(order)[0])
     record = await deps.store.idempotency.get(account_id, _ALIAS + str(alpaca_id))
     if record is None:

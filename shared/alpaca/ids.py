@@ -2,10 +2,13 @@
 account, asset, order or execution always has the same UUID.
 
 Orders: an order id (32 hex digits, `shared.domain.ids.new_order_id`) is already a UUID's
-128 bits, so an order's first Alpaca id is its order id. Alpaca's replace gives the order a
-new id each time (the OMS replaces in place and keeps one order id): the id after a replace
-is derived from the order id and the client order id the replace gave it
-(`replacement_id`), and `shared.alpaca.generations` records it so it can be looked up.
+128 bits, so an order's first Alpaca id is its order id. A contingent group's exit legs have
+the head's id with `-tp` / `-sl` (`shared.services.groups.leg_order_id`): their Alpaca ids are
+the head's 128 bits XOR a constant of each leg, so an Alpaca id leads back to its order.
+Alpaca's replace gives the order a new id each time (the OMS replaces in place and keeps one
+order id): the id after a replace is derived from the order id and the client order id the
+replace gave it (`replacement_id`), and `shared.alpaca.generations` records it so it can be
+looked up.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ _REPLACEMENTS = uuid.UUID("8f1a2b3c-4d5e-5f60-8172-93a4b5c6d703")
 _EXECUTIONS = uuid.UUID("a4b5c6d7-e8f9-5a0b-8c1d-2e3f4a5b6c04")
 _OTHER_ORDERS = uuid.UUID("c7d8e9fa-0b1c-5d2e-9f30-4a5b6c7d8e05")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_LEG = re.compile(r"^([0-9a-f]{32})-(tp|sl)$")
+_LEG_MASKS = {
+    "tp": uuid.UUID("3e6b1f2a-9c4d-5e7f-8a1b-2c3d4e5f6a71").int,
+    "sl": uuid.UUID("9d2c4e6f-1a3b-5c5d-8e7f-0a1b2c3d4e82").int,
+}
 
 
 def account_uuid(account_id: str) -> str:
@@ -35,12 +43,19 @@ def order_uuid(order_id: str) -> str:
     """The first Alpaca id of an order: its order id, as a UUID."""
     if _HEX32.match(order_id):
         return str(uuid.UUID(hex=order_id))
+    leg = _LEG.match(order_id)
+    if leg is not None:
+        head, suffix = leg.groups()
+        return str(uuid.UUID(int=int(head, 16) ^ _LEG_MASKS[suffix]))
     return str(uuid.uuid5(_OTHER_ORDERS, order_id))  # no such ids are made; kept total
 
 
-def order_id_of(alpaca_id: uuid.UUID) -> str:
-    """The order id an order's first Alpaca id stands for."""
-    return alpaca_id.hex
+def order_ids_of(alpaca_id: uuid.UUID) -> list[str]:
+    """The order ids an order's first Alpaca id may stand for: an order's own, or a leg's of
+    the group whose head's id it is XOR that leg's constant."""
+    return [alpaca_id.hex] + [
+        f"{alpaca_id.int ^ mask:032x}-{suffix}" for suffix, mask in _LEG_MASKS.items()
+    ]
 
 
 def replacement_id(order_id: str, client_order_id: str) -> str:

@@ -2,7 +2,11 @@
 also what the live feed pushes), so the REST routes and the stream render orders alike.
 
 Decimals stay the view's exact strings. The OMS's time in force `gtd` is Alpaca's `gtc` with
-`expires_at`. Every status is one Alpaca knows (the OMS's are a subset of Alpaca's).
+`expires_at`. Every status is one Alpaca knows (the OMS's are a subset of Alpaca's, `held`
+for a contingent group's exit waiting for its entry included). A trailing stop shows its
+trail (`trail_price`: the OMS's `trail_amount`, or `trail_percent`), its current
+`stop_price` and its high-water mark (`hwm`). A group's head (a bracket's or OTO's entry, an
+OCO's take-profit) shows its other orders in `legs` when the view nests them.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Mapping
 
 from shared.alpaca.generations import Generation, Role, generation_in
 from shared.alpaca.ids import asset_uuid
-from shared.alpaca.symbols import alpaca_name
+from shared.alpaca.symbols import AlpacaName
 
 AlpacaOrder = dict[str, object]
 
@@ -45,14 +49,15 @@ def replaced_generation(view: Mapping[str, object]) -> Generation | None:
 
 def alpaca_order(
     view: Mapping[str, object],
+    name: AlpacaName,
     generation: Generation | None = None,
     asked: Mapping[str, str | None] | None = None,
 ) -> AlpacaOrder:
-    """The Alpaca order for `generation` of the viewed order (default: its current one).
-    `asked`: the quantity and prices a replace not answered yet asks for (the new order's)."""
+    """The Alpaca order for `generation` of the viewed order (default: its current one), its
+    instrument named `name`. `asked`: the quantity and prices a replace not answered yet
+    asks for (the new order's)."""
     gen = generation or current_generation(view)
     symbol = str(view["symbol"])
-    name = alpaca_name(symbol)
     status = str(view["status"])
     updated_at = view["updated_at"]
     filled_qty: object = view["filled_quantity"]
@@ -73,6 +78,10 @@ def alpaca_order(
         status, filled_qty, average = "rejected", "0", None
     time_in_force = str(view["time_in_force"])
     expires_at = view.get("expire_at")
+    legs = view.get("legs")
+    nested = None
+    if isinstance(legs, list):
+        nested = [alpaca_order(leg, name) for leg in legs]
     order: AlpacaOrder = {
         "id": gen.alpaca_id,
         "client_order_id": gen.client_order_id,
@@ -94,7 +103,7 @@ def alpaca_order(
         "qty": qty,
         "filled_qty": filled_qty,
         "filled_avg_price": average,
-        "order_class": "simple",
+        "order_class": view.get("order_class") or "simple",
         "order_type": view["type"],
         "type": view["type"],
         "side": view["side"],
@@ -104,10 +113,10 @@ def alpaca_order(
         "stop_price": stop_price,
         "status": status,
         "extended_hours": False,
-        "legs": None,
-        "trail_percent": None,
-        "trail_price": None,
-        "hwm": None,
+        "legs": nested,
+        "trail_percent": view.get("trail_percent"),
+        "trail_price": view.get("trail_amount"),
+        "hwm": view.get("high_water_mark"),
         "ratio_qty": None,
         "subtag": None,
         "source": None,

@@ -145,3 +145,16 @@ def from_description(described: object) -> TradingSession | None:
         str(described["timezone"]),
         tuple(WEEKDAYS.index(str(day)) for day in described["days"]),
     )
+
+
+def next_open(session: TradingSession | None, after: int) -> int:
+    """The first start of a trading session after `after` (ns); a 24-hour market's trading
+    day starts at 00:00 UTC."""
+    if session is None:
+        return (after // _DAY_NS + 1) * _DAY_NS
+    first = _date_of(after, session)
+    opens = [
+        _window(session, day)[0]
+        for day in _session_days(session, first, first + timedelta(days=_CATCH_UP_DAYS))
+    ]
+    return min(opening for opening in opens if opening > after)

@@ -34,6 +34,7 @@ from shared.domain.positions import (
 )
 from shared.ports.store_accounts import Account
 from shared.ports.store_cash import cash_money
+from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.services.deps import Deps
 from shared.services.marks import Mark, mark_of, marks_of
 
@@ -157,6 +158,21 @@ async def ledger_balance(deps: Deps, account_id: str) -> Decimal:
     """The sum of the account's cash ledger (deposits, withdrawals, resets)."""
     last = await deps.store.cash.last(account_id)
     return cash_money(last.balance) if last is not None else ZERO
+
+
+async def ledger_since(deps: Deps, account_id: str, since: int) -> Decimal:
+    """What the account's cash ledger moved from `since` (ns) on: deposits, withdrawals and
+    resets since then (reads the newest entries only)."""
+    moved, cursor = 0, None
+    while True:
+        page = await deps.store.cash.list_entries(account_id, limit=MAX_PAGE_SIZE, cursor=cursor)
+        for entry in page.items:
+            if entry.at < since:
+                return cash_money(moved)
+            moved += entry.amount
+        cursor = page.next_cursor
+        if cursor is None:
+            return cash_money(moved)
 
 
 async def account_money(

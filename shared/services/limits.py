@@ -37,6 +37,7 @@ from shared.domain.order import OPEN_STATUSES, Order
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_risk import LedgerChange, RiskLedger
 from shared.services import codes
+from shared.services.checklist import Checklist
 from shared.services.errors import RateLimited, RiskRefused, ServiceError
 
 _NS = 1_000_000_000
@@ -93,45 +94,88 @@ def _refill(ledger: RiskLedger, limits: RiskLimits, now: int) -> float:
     return min(float(limits.burst), ledger.rate_tokens + elapsed * limits.rate_per_second)
 
 
-def failures(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> list[ServiceError]:
-    """Every limit the ask would break, in the order they are checked."""
+def failures(
+    ledger: RiskLedger, ask: Ask, limits: RiskLimits, checklist: Checklist | None = None
+) -> list[ServiceError]:
+    """Every limit the ask would break, in the order they are checked. With a checklist (a
+    preview's), each check is recorded with its figures, passed or failed."""
     found: list[ServiceError] = []
+    error: ServiceError | None
     if ask.new_order:
-        if _refill(ledger, limits, ask.now) < 1.0:
-            found.append(
-                RateLimited(
-                    reasons.RATE_LIMIT_EXCEEDED,
-                    f"more than {limits.rate_per_second} orders per second (burst {limits.burst})",
-                    1.0 / max(limits.rate_per_second, 1),
-                )
+        tokens = _refill(ledger, limits, ask.now)
+        error = None
+        if tokens < 1.0:
+            error = RateLimited(
+                reasons.RATE_LIMIT_EXCEEDED,
+                f"more than {limits.rate_per_second} orders per second (burst {limits.burst})",
+                1.0 / max(limits.rate_per_second, 1),
             )
+            found.append(error)
+        if checklist is not None:
+            rate = f"{limits.rate_per_second}/s, burst {limits.burst}"
+            passed = f"{int(tokens)} more orders may be sent now ({rate})"
+            _record(checklist, "order_rate", error, passed, str(int(tokens)), rate)
+        error = None
         if ledger.open_orders + ask.orders > limits.max_open_orders:
-            found.append(
-                RiskRefused(
-                    reasons.MAX_OPEN_ORDERS_EXCEEDED,
-                    f"{ledger.open_orders} open orders (limit {limits.max_open_orders})",
-                )
+            error = RiskRefused(
+                reasons.MAX_OPEN_ORDERS_EXCEEDED,
+                f"{ledger.open_orders} open orders (limit {limits.max_open_orders})",
             )
+            found.append(error)
+        if checklist is not None:
+            opened, most = ledger.open_orders, limits.max_open_orders
+            passed = f"{opened} open orders and {ask.orders} more are within the limit {most}"
+            _record(checklist, "max_open_orders", error, passed, str(opened), str(most))
         today = ledger.day_orders if ledger.day == ask.day else 0
+        error = None
         if today + ask.orders > limits.max_daily_orders:
-            found.append(
-                RiskRefused(
-                    reasons.DAILY_ORDER_LIMIT_EXCEEDED,
-                    f"{today} orders today (limit {limits.max_daily_orders})",
-                )
+            error = RiskRefused(
+                reasons.DAILY_ORDER_LIMIT_EXCEEDED,
+                f"{today} orders today (limit {limits.max_daily_orders})",
             )
+            found.append(error)
+        if checklist is not None:
+            most = limits.max_daily_orders
+            passed = f"{today} orders today and {ask.orders} more are within the limit {most}"
+            _record(checklist, "max_daily_orders", error, passed, str(today), str(most))
     if ask.notional > 0 and not _exempt(ledger, ask):
         power = buying_power_left(ledger, ask.power)
+        error = None
         if ask.notional > power:
-            found.append(
-                RiskRefused(
-                    codes.INSUFFICIENT_BUYING_POWER,
-                    f"notional {ask.notional.normalize():f} is above the buying power"
-                    f" {power.normalize():f}",
-                    "quantity",
-                )
+            error = RiskRefused(
+                codes.INSUFFICIENT_BUYING_POWER,
+                f"notional {ask.notional.normalize():f} is above the buying power"
+                f" {power.normalize():f}",
+                "quantity",
             )
+            found.append(error)
+        if checklist is not None:
+            value, left = f"{ask.notional.normalize():f}", f"{power.normalize():f}"
+            passed = f"notional {value} is within the buying power {left}"
+            _record(checklist, "buying_power", error, passed, value, left, "quantity")
+    elif checklist is not None:
+        passed = (
+            "it only reduces the position: it needs no buying power"
+            if ask.notional > 0
+            else "it holds no buying power"
+        )
+        checklist.passed("buying_power", passed, value=f"{ask.notional.normalize():f}")
     return found
+
+
+def _record(
+    checklist: Checklist,
+    name: str,
+    error: ServiceError | None,
+    passed: str,
+    value: str,
+    limit: str,
+    field: str | None = None,
+) -> None:
+    if error is None:
+        checklist.passed(name, passed, field=field, value=value, limit=limit)
+    else:
+        checklist.failed(name, error.reason, error.detail, field=field, value=value, limit=limit)
 
 
 def take(ledger: RiskLedger, ask: Ask, limits: RiskLimits) -> RiskLedger:

@@ -29,11 +29,13 @@ from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
 from shared.ports.store_risk import LedgerChange, RiskLedger
 from shared.services import client_order_ids as client_order_ids_
 from shared.services import codes, limits, risk, venue_rules
+from shared.services.checklist import Check, Checklist
 from shared.services.deps import Deps
 from shared.services.dispatch import dispatch
 from shared.services.errors import Conflict, ServiceError
 from shared.services.groups import client_order_ids, group_tickets, leg_order_id, placed_with
 from shared.services.orders_io import remember
+from shared.services.request_checks import record_refusal, request_checks
 from shared.services.risk import RiskFailure
 from shared.services.tickets import OrderRequest, Ticket, check_session, instrument_for
 
@@ -291,46 +293,64 @@ def _new_order(
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """What placing the order would do: accepted, or every reason it would be refused."""
+    """What placing the order would do: accepted, or every reason it would be refused; and
+    every check it ran, passed or failed, with its figures."""
 
     accepted: bool
     failures: list[RiskFailure] = field(default_factory=list)
     notional: str | None = None
+    checks: list[Check] = field(default_factory=list)
 
 
 def _taken(
-    ledger: RiskLedger, ask: limits.Ask, account: Account
+    ledger: RiskLedger, ask: limits.Ask, account: Account, checklist: Checklist | None = None
 ) -> tuple[list[RiskFailure], list[RiskFailure]]:
     """The ledger's failures of the ask: (the rate limit's, the others')."""
     found = [
         RiskFailure(error.reason, error.detail, error.field)
-        for error in limits.failures(ledger, ask, account.risk_limits)
+        for error in limits.failures(ledger, ask, account.risk_limits, checklist)
     ]
     rate = [f for f in found if f.reason == reasons.RATE_LIMIT_EXCEEDED]
     return rate, [f for f in found if f.reason != reasons.RATE_LIMIT_EXCEEDED]
 
 
 async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> Preview:
-    """Run every check of `place_order` and report the outcome; changes nothing."""
+    """Run every check of `place_order` and report the outcome and each check; changes
+    nothing. The checks are the placing rules themselves, run with a Checklist."""
     now = deps.clock()
     ledger = await risk.ledger_of(deps, account, now)
+    checklist = Checklist()
+    step = "order"  # what a refusal no check below names is recorded as
     try:
         instrument = await instrument_for(deps, request.symbol)
+        request_checks(checklist, request, instrument, now)
         check_session(instrument, now)
+        step = "order_group" if request.order_class is not OrderClass.SIMPLE else "order"
         tickets = group_tickets(request, instrument, now)
         head_id = new_order_id()
         client_ids = client_order_ids(tickets, request.client_order_id or head_id)
+        step = "venue_rules"
         venue_rules.check(account, _new_orders(account, tickets, head_id, client_ids, now))
     except ServiceError as error:
+        record_refusal(checklist, error, step)
         failure = RiskFailure(error.reason, error.detail, error.field)
         nothing = limits.Ask(Decimal(0), Decimal(0), now, risk.utc_day(now)[0])
         rate, _ = _taken(ledger, nothing, account)
-        return Preview(False, [*rate, failure])
+        return Preview(False, [*rate, failure], None, checklist.checks)
+    if len(tickets) > 1:
+        kind = request.order_class.value
+        detail = f"a {kind} of {len(tickets)} orders: each exit on the grid, priced in order"
+        checklist.passed("order_group", detail, field="order_class")
+    checklist.passed("venue_rules", "the venue takes the order as it is")
     ticket = tickets[0]
     ask = await risk.ask_for(deps, account, instrument, ticket, now, orders=len(tickets))
-    rate, others = _taken(ledger, ask, account)
-    failures = rate + await risk.evaluate(deps, account, instrument, ticket, now, first_only=False)
+    held = Checklist()
+    rate, others = _taken(ledger, ask, account, held)
+    failures = rate + await risk.evaluate(
+        deps, account, instrument, ticket, now, first_only=False, checklist=checklist
+    )
     failures += others
+    checklist.extend(held)
     if request.client_order_id:
         try:
             await client_order_ids_.refuse_if_taken(
@@ -338,7 +358,19 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
             )
         except Conflict as duplicate:
             failures.append(RiskFailure(duplicate.reason, duplicate.detail, duplicate.field))
+            checklist.failed(
+                "client_order_id", duplicate.reason, duplicate.detail, field=duplicate.field
+            )
+        else:
+            checklist.passed(
+                "client_order_id",
+                f"{request.client_order_id} is not used by another order",
+                field="client_order_id",
+            )
+    else:
+        checklist.passed(
+            "client_order_id", "none given: the order's id is used", field="client_order_id"
+        )
     notional = risk.order_notional(instrument, ticket, ticket.quantity)
-    return Preview(
-        not failures, failures, None if notional is None else format(notional.normalize(), "f")
-    )
+    shown = None if notional is None else format(notional.normalize(), "f")
+    return Preview(not failures, failures, shown, checklist.checks)

@@ -33,6 +33,7 @@ from shared.ports.store_errors import VersionConflict
 from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.ports.store_risk import RiskLedger
 from shared.services import balances, codes
+from shared.services.checklist import Checklist
 from shared.services.deps import Deps
 from shared.services.errors import ServiceError
 from shared.services.limits import Ask, money
@@ -231,6 +232,9 @@ def holds_power(order_class: str, leg: str, replacing: Order | None = None) -> b
     )
 
 
+_SCOPES = ("global_trading_state", "account_trading_state", "instrument_trading_state")
+
+
 async def _state_failure(
     deps: Deps,
     account: Account,
@@ -238,41 +242,85 @@ async def _state_failure(
     ticket: Ticket,
     leaves: int,
     replacing: str | None,
+    checklist: Checklist | None = None,
 ) -> RiskFailure | None:
+    """The first trading state (the kill switch: global, account, instrument) that refuses
+    the order; with a checklist, each scope is recorded."""
     scopes = (
         (await global_state(deps.store), reasons.TRADING_HALTED, codes.TRADING_REDUCING_ONLY),
         (account.trading_state, reasons.ACCOUNT_HALTED, reasons.ACCOUNT_REDUCING_ONLY),
         (instrument.trading_state, reasons.INSTRUMENT_HALTED, reasons.INSTRUMENT_REDUCING_ONLY),
     )
-    for state, halted, reducing in scopes:
+    first: RiskFailure | None = None
+    for name, (state, halted, reducing) in zip(_SCOPES, scopes, strict=True):
+        failure: RiskFailure | None = None
         if state is TradingState.HALTED:
-            return RiskFailure(halted, "trading is halted")
-        if state is TradingState.REDUCING:
+            failure = RiskFailure(halted, "trading is halted")
+        elif state is TradingState.REDUCING:
             if ticket.leg == Leg.ENTRY.value:  # its exits would open the position again
                 detail = "only orders that reduce the position: no bracket or oto entries"
-                return RiskFailure(reducing, detail, "order_class")
-            # With the account's other open orders on that side: together they may not
-            # flip the position (shared.services.reducing).
-            field = await increase_field(
-                deps, account.account_id, ticket.symbol, ticket.side, leaves, any_order, replacing
+                failure = RiskFailure(reducing, detail, "order_class")
+            else:
+                # With the account's other open orders on that side: together they may not
+                # flip the position (shared.services.reducing).
+                field = await increase_field(
+                    deps,
+                    account.account_id,
+                    ticket.symbol,
+                    ticket.side,
+                    leaves,
+                    any_order,
+                    replacing,
+                )
+                if field is not None:
+                    detail = "only orders that reduce the position (with the open ones) are allowed"
+                    failure = RiskFailure(reducing, detail, field)
+        if checklist is None:
+            if failure is not None:
+                return failure
+            continue
+        if failure is not None:
+            checklist.failed(
+                name, failure.reason, failure.detail, field=failure.field, value=state.value
             )
-            if field is not None:
-                detail = "only orders that reduce the position (with the open ones) are allowed"
-                return RiskFailure(reducing, detail, field)
-    return None
+            first = first or failure
+        else:
+            detail = (
+                "trading is active" if state is TradingState.ACTIVE else "it reduces the position"
+            )
+            checklist.passed(name, detail, value=state.value)
+    return first
 
 
-def _collar_failure(instrument: Instrument, ticket: Ticket) -> RiskFailure | None:
+def _collar_failure(
+    instrument: Instrument, ticket: Ticket, checklist: Checklist | None = None
+) -> RiskFailure | None:
     reference = instrument.reference_price
     if reference is None:
+        if checklist is not None:
+            checklist.passed("price_collar", "no reference price yet: no collar")
         return None
+    first: RiskFailure | None = None
     for field, price in (("limit_price", ticket.limit_price), ("stop_price", ticket.stop_price)):
-        if price is not None and abs(price - reference) * 10_000 > reference * (
-            instrument.price_collar_bps
-        ):
-            band = f"{instrument.price_collar_bps} bps of {instrument.price_str(reference)}"
-            return RiskFailure(reasons.PRICE_OUTSIDE_COLLAR, f"outside {band}", field)
-    return None
+        if price is None:
+            continue
+        outside = abs(price - reference) * 10_000 > reference * (instrument.price_collar_bps)
+        if not outside and checklist is None:
+            continue
+        band = f"{instrument.price_collar_bps} bps of {instrument.price_str(reference)}"
+        failure = RiskFailure(reasons.PRICE_OUTSIDE_COLLAR, f"outside {band}", field)
+        if checklist is None:
+            return failure
+        shown = instrument.price_str(price)
+        figures = {"field": field, "value": shown, "limit": band}
+        if outside:
+            checklist.failed("price_collar", failure.reason, failure.detail, **figures)
+            first = first or failure
+        else:
+            checklist.passed("price_collar", f"{shown} is within {band}", **figures)
+    if checklist is not None and ticket.limit_price is None and ticket.stop_price is None:
+        checklist.passed("price_collar", "a market order has no price to hold to the collar")
+    return first
 
 
 async def evaluate(
@@ -284,12 +332,14 @@ async def evaluate(
     *,
     first_only: bool,
     replacing: Order | None = None,
+    checklist: Checklist | None = None,
 ) -> list[RiskFailure]:
     """Run the checks of the order alone, in order; with `first_only`, stop at the first
     failure. (The limits it takes a share of are checked in the ledger: limits.py.)
 
     For a replace (`replacing` = the order as stored), its new open quantity counts (and
-    its own open quantity is not counted twice among the reducing side's open orders)."""
+    its own open quantity is not counted twice among the reducing side's open orders). With
+    a checklist (a preview: not `first_only`), each check is recorded, passed or failed."""
     failures: list[RiskFailure] = []
 
     def fail(failure: RiskFailure | None) -> bool:
@@ -300,7 +350,10 @@ async def evaluate(
     leaves = ticket.quantity - (replacing.cum_qty if replacing else 0)
     limits = account.risk_limits
     replacing_id = replacing.order_id if replacing else None
-    if fail(await _state_failure(deps, account, instrument, ticket, leaves, replacing_id)):
+    state_failure = await _state_failure(
+        deps, account, instrument, ticket, leaves, replacing_id, checklist
+    )
+    if fail(state_failure):
         return failures
     if ticket.reduce_only:
         field = await increase_field(
@@ -313,17 +366,55 @@ async def evaluate(
             replacing_id,
         )
         detail = "with the open reduce-only orders it would exceed the position"
-        if field is not None and fail(
-            RiskFailure(reasons.REDUCE_ONLY_WOULD_INCREASE, detail, field)
-        ):
+        failure = (
+            None
+            if field is None
+            else RiskFailure(reasons.REDUCE_ONLY_WOULD_INCREASE, detail, field)
+        )
+        if checklist is not None:
+            if failure is None:
+                checklist.passed("reduce_only", "it only reduces the position", field="reduce_only")
+            else:
+                checklist.failed("reduce_only", failure.reason, detail, field=field)
+        if fail(failure):
             return failures
-    if fail(_collar_failure(instrument, ticket)):
+    if fail(_collar_failure(instrument, ticket, checklist)):
         return failures
     notional = order_notional(instrument, ticket, ticket.quantity)
+    most = limits.max_order_notional
     if notional is None:
         detail = "no reference price yet to value a market order: send a limit order"
         fail(RiskFailure(reasons.INSTRUMENT_NOT_TRADING, detail, "type"))
-    elif notional > limits.max_order_notional:
-        detail = f"notional {notional} is above the limit {limits.max_order_notional}"
+        if checklist is not None:
+            checklist.failed(
+                "max_order_notional",
+                reasons.INSTRUMENT_NOT_TRADING,
+                detail,
+                field="type",
+                limit=_plain(most),
+            )
+    elif notional > most:
+        detail = f"notional {notional} is above the limit {most}"
         fail(RiskFailure(reasons.NOTIONAL_EXCEEDS_LIMIT, detail, "quantity"))
+        if checklist is not None:
+            checklist.failed(
+                "max_order_notional",
+                reasons.NOTIONAL_EXCEEDS_LIMIT,
+                detail,
+                field="quantity",
+                value=_plain(notional),
+                limit=_plain(most),
+            )
+    elif checklist is not None:
+        checklist.passed(
+            "max_order_notional",
+            f"notional {_plain(notional)} is within the limit {_plain(most)}",
+            field="quantity",
+            value=_plain(notional),
+            limit=_plain(most),
+        )
     return failures
+
+
+def _plain(amount: Decimal) -> str:
+    return format(amount.normalize(), "f")

@@ -56,16 +56,19 @@ class AlpacaOms:
     def stream_url(self) -> str:
         return self.run.url.replace("http://", "ws://") + "/stream"
 
-    async def bot(self, kind: str = "paper") -> Bot:
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"X-API-Key": self.admin_key}
+
+    async def bot(self, kind: str = "paper", starting_cash: str | None = None) -> Bot:
         """A new account (paper: the fill simulator; live: the internal matching venue)."""
-        response = await self.http.post(
-            "/api/admin/accounts",
-            json={"name": f"bot-{next(_names)}", "type": kind},
-            headers={"X-API-Key": self.admin_key},
-        )
+        body: dict[str, object] = {"name": f"bot-{next(_names)}", "type": kind}
+        if starting_cash is not None:
+            body["starting_cash"] = starting_cash
+        response = await self.http.post("/api/admin/accounts", json=body, headers=self.admin)
         assert response.status_code == 201, response.text
-        body = response.json()
-        return Bot(body["account"]["account_id"], body["api_key"], self.url)
+        made = response.json()
+        return Bot(made["account"]["account_id"], made["api_key"], self.url)
 
 
 async def call(function: Callable[..., Any], *args: Any) -> Any:

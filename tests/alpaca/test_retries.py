@@ -11,8 +11,13 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
-from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest
+from alpaca.trading.enums import OrderClass, OrderSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.requests import (
+    GetOrdersRequest,
+    LimitOrderRequest,
+    StopLossRequest,
+    TakeProfitRequest,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -80,4 +85,31 @@ async def test_a_retried_submit_places_one_order(oms: AlpacaOms, fault: int):
     assert flaky.submits == 2  # the SDK retried once
     assert [o.id for o in orders] == [placed.id]
     assert placed.client_order_id == f"retried-{fault}"
+    await call(bot.client.cancel_orders)
+
+
+async def test_a_retried_bracket_places_one_group(oms: AlpacaOms):
+    bot = await oms.bot("live")
+    async with proxy(oms, 504) as (flaky, url):
+        client = TradingClient(bot.account_id, bot.key, paper=True, url_override=url)
+        bracket = LimitOrderRequest(
+            symbol="AAPL",
+            qty=2,
+            side=OrderSide.BUY,
+            limit_price=176.5,
+            time_in_force=TimeInForce.GTC,
+            client_order_id="retried-bracket",
+            order_class=OrderClass.BRACKET,
+            take_profit=TakeProfitRequest(limit_price=180),
+            stop_loss=StopLossRequest(stop_price=170),
+        )
+
+        placed = await call(client.submit_order, bracket)
+
+    everything = await call(bot.client.get_orders, GetOrdersRequest(status=QueryOrderStatus.ALL))
+    assert flaky.submits == 2
+    assert placed.legs is not None and len(placed.legs) == 2
+    assert sorted(str(o.id) for o in everything) == sorted(
+        str(o.id) for o in (placed, *placed.legs)
+    )
     await call(bot.client.cancel_orders)

@@ -4,19 +4,55 @@ timeframes bars are cut on."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
-from alpaca.trading.models import TradeUpdate
+from alpaca.trading.models import Calendar, TradeUpdate
 
 from alpaca_stream.updates import TradeUpdates
+from shared.alpaca.calendar import calendar
 from shared.alpaca.generations import Role, generation_in
-from shared.alpaca.ids import order_uuid, replacement_id
+from shared.alpaca.ids import order_ids_of, order_uuid, replacement_id
+from shared.alpaca.symbols import AlpacaName, alpaca_name
+from shared.domain.enums import AssetClass
+from shared.domain.instrument import Instrument
+from shared.domain.sessions import TradingSession
 from shared.services.errors import InvalidRequest
 from shared.services.market_data import parse_timeframe
 
 ORDER = "0123456789abcdef0123456789abcdef"
+BTC = Instrument("BTC-USD", Decimal("0.01"), Decimal("0.0001"), asset_class=AssetClass.CRYPTO)
+
+
+def btc_names(symbol: str) -> AlpacaName:
+    assert symbol == BTC.symbol
+    return alpaca_name(BTC)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "asset_class", "currency", "named"),
+    [
+        ("BTC-USD", AssetClass.CRYPTO, "USD", ("BTC/USD", "BTCUSD", "crypto")),
+        ("ETHUSDT", AssetClass.CRYPTO, "USDT", ("ETH/USDT", "ETHUSDT", "crypto")),
+        ("SOL", AssetClass.CRYPTO, "USD", ("SOL/USD", "SOLUSD", "crypto")),
+        ("AAPL", AssetClass.EQUITY, "USD", ("AAPL", "AAPL", "us_equity")),
+        # The asset class decides, not the spelling: an equity that looks like a pair.
+        ("ABC-USD", AssetClass.EQUITY, "USD", ("ABC-USD", "ABC-USD", "us_equity")),
+    ],
+)
+def test_alpaca_names_an_instrument_by_its_asset_class(
+    symbol: str, asset_class: AssetClass, currency: str, named: tuple[str, str, str]
+):
+    instrument = Instrument(
+        symbol, Decimal("0.01"), Decimal(1), asset_class=asset_class, currency=currency
+    )
+
+    name = alpaca_name(instrument)
+
+    assert (name.symbol, name.position_symbol, name.asset_class) == named
 
 
 def test_each_client_order_id_an_order_carried_is_one_alpaca_order():
@@ -72,7 +108,7 @@ def view(event: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_the_feed_becomes_trade_updates_alpaca_py_parses():
-    updates = TradeUpdates()
+    updates = TradeUpdates(btc_names)
     messages = [
         ("orderUpdated", view("order_accepted")),
         ("orderUpdated", view("order_filled", status="partially_filled", filled_quantity="0.5")),
@@ -113,13 +149,58 @@ def test_the_feed_becomes_trade_updates_alpaca_py_parses():
 
 
 def test_a_replace_in_place_through_the_native_api_is_restated():
-    updates = TradeUpdates()
+    updates = TradeUpdates(btc_names)
     updates.translate("orderUpdated", view("order_accepted"))
 
     (update,) = updates.translate("orderUpdated", view("order_replaced", quantity="1"))
 
     assert update["event"] == "restated"
     assert TradeUpdate.model_validate(update).order.qty == "1"
+
+
+def test_a_held_exit_is_new_when_its_entry_releases_it_and_a_partial_release_restates_it():
+    updates = TradeUpdates(btc_names)
+    leg = f"{ORDER}-tp"
+    held = view("order_accepted", order_id=leg, status="held", order_class="bracket")
+
+    accepted = updates.translate("orderUpdated", held)
+    first = updates.translate(
+        "orderUpdated",
+        {**held, "event": "order_restated", "event_reason": "LEG_RELEASED", "status": "new"},
+    )
+    more = updates.translate(
+        "orderUpdated",
+        {**held, "event": "order_restated", "event_reason": "LEG_RELEASED", "status": "new"},
+    )
+
+    assert accepted == []
+    assert [u["event"] for u in first + more] == ["new", "restated"]
+    order = TradeUpdate.model_validate(first[0]).order
+    assert order.order_class.value == "bracket" and str(order.id) == order_uuid(leg)
+
+
+def test_a_legs_alpaca_id_leads_back_to_its_order():
+    head = order_uuid(ORDER)
+    legs = {order_uuid(f"{ORDER}-tp"), order_uuid(f"{ORDER}-sl")}
+
+    assert len(legs | {head}) == 3
+    for leg in ("tp", "sl"):
+        assert f"{ORDER}-{leg}" in order_ids_of(UUID(order_uuid(f"{ORDER}-{leg}")))
+    assert order_ids_of(UUID(head))[0] == ORDER
+
+
+def test_the_calendar_lists_the_sessions_weekdays_with_a_midnight_close_as_its_last_minute():
+    evenings = TradingSession(18 * 60, 24 * 60, "America/New_York", (0, 2))
+
+    days = calendar(evenings, date(2026, 3, 2), date(2026, 3, 8))
+    around_the_clock = calendar(None, date(2026, 3, 2), date(2026, 3, 3))
+
+    assert [(d["date"], d["open"], d["close"]) for d in days] == [
+        ("2026-03-02", "18:00", "23:59"),
+        ("2026-03-04", "18:00", "23:59"),
+    ]
+    assert [Calendar(**d).close.minute for d in days] == [59, 59]
+    assert [(d["open"], d["session_close"]) for d in around_the_clock] == [("00:00", "2359")] * 2
 
 
 @pytest.mark.parametrize(

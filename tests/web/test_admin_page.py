@@ -51,3 +51,63 @@ async def test_kill_switch_asks_first_then_halts_and_resumes(
     await expect(msft_state).to_have_text("active")
     assert admin.problems() == []
     await admin.context.close()
+
+
+async def test_audit_list_filters_and_pages_through_admin_actions(
+    browser: Browser, oms: LocalOms
+) -> None:
+    admin_key = {"X-API-Key": oms.keys.admin}
+    names = [f"audited-{i:02d}" for i in range(23)]  # more than a page (20)
+    for name in names:
+        created = await oms.http.post(
+            "/api/admin/accounts", json={"name": name, "type": "live"}, headers=admin_key
+        )
+        assert created.status_code == 201, created.text
+    admin = await sign_in(browser, oms.url, oms.keys.admin)
+    page = admin.page
+    audit = page.get_by_role("table", name="Audit", exact=True)
+    await expect(audit).to_contain_text("audited-22")  # the first page, loaded with the page
+    filters = page.get_by_role("form", name="Audit filters")
+    await filters.get_by_label("Action").fill("account.created")
+    await filters.get_by_role("button", name="Filter").click()
+    pages = page.get_by_role("navigation", name="Audit pages")
+    await expect(pages).to_contain_text("Page 1")
+    rows = audit.locator("tbody tr")
+    await expect(rows).to_have_count(20)
+    await expect(rows.first).to_contain_text("audited-22")  # newest first
+    await expect(rows.first).to_contain_text("created")
+    await expect(audit).not_to_contain_text("audited-00")
+    await expect(pages.get_by_role("button", name="Newer")).to_be_disabled()
+
+    await pages.get_by_role("button", name="Older").click()
+    await expect(pages).to_contain_text("Page 2 (last)")
+    await expect(audit).to_contain_text("audited-00")
+    await expect(audit).not_to_contain_text("audited-22")
+    await expect(pages.get_by_role("button", name="Older")).to_be_disabled()
+    await pages.get_by_role("button", name="Newer").click()
+    await expect(pages).to_contain_text("Page 1")
+    await expect(rows.first).to_contain_text("audited-22")
+
+    # An admin action on the page shows at the top of the list at once.
+    await filters.get_by_label("Action").fill("")
+    await filters.get_by_role("button", name="Filter").click()
+    kill = page.get_by_role("form", name="Kill switch")
+    await kill.get_by_label("Scope").select_option("instrument")
+    await kill.get_by_label("Instrument").select_option("AAPL")
+    await kill.get_by_label("State").select_option("reducing")
+    await kill.get_by_role("button", name="Apply").click()
+    await (
+        page.get_by_role("dialog", name="Confirm kill switch")
+        .get_by_role("button", name="Confirm")
+        .click()
+    )
+    await expect(rows.first).to_contain_text("kill_switch.instrument")
+    await expect(rows.first).to_contain_text("AAPL")
+    await expect(rows.first).to_contain_text("active → reducing")
+    await oms.http.post(
+        "/api/admin/trading-state",
+        json={"scope": "instrument", "symbol": "AAPL", "state": "active"},
+        headers=admin_key,
+    )
+    assert admin.problems() == []
+    await admin.context.close()

@@ -88,6 +88,11 @@ async def test_two_traders_trade_through_the_page_live(
         "No orders in the book"
     )
 
+    # Nothing in the ticket reads "null" or "undefined" (an absent part written as text).
+    await expect(pa.get_by_role("form", name="Order ticket")).not_to_contain_text(
+        re.compile(r"\bnull\b|\bundefined\b")
+    )
+
     # Alice's limit buy through the ticket: in her open orders, and in Bob's book, live.
     await place(
         pa,
@@ -115,6 +120,7 @@ async def test_two_traders_trade_through_the_page_live(
     await expect(rows_of(pa, "Executions", "alice-buy-1")).to_contain_text("190.00")
     await expect(buy_row).to_contain_text("Partially filled")
     await expect(rows_of(pa, "Positions", SYMBOL)).to_contain_text("4")
+    await money_after_the_fill(pa)
     await expect(rows_of(pa, "Trades", "190.00")).to_contain_text("4")
     alice_book = pa.get_by_role("region", name="Order book")
     bid = alice_book.get_by_role("row").filter(has=pa.get_by_role("button", name="190.00"))
@@ -147,6 +153,20 @@ async def test_two_traders_trade_through_the_page_live(
     await ticket.get_by_role("button", name="Preview").click()
     checks = ticket.get_by_role("region", name="Pre-trade checks")
     await expect(checks).to_contain_text("NOTIONAL_EXCEEDS_LIMIT")
+    # Every check with its outcome: the ones that pass and the one that fails, its reason
+    # and figures, and the field it names.
+    items = checks.get_by_role("list", name="Pre-trade checks").get_by_role("listitem")
+    notional = items.filter(has_text="Max order notional")
+    await expect(notional).to_contain_text("Failed")
+    await expect(notional).to_contain_text("(Quantity)")
+    await expect(notional).to_contain_text(
+        f"notional 190000.00 is above the limit {MAX_ORDER_NOTIONAL}"
+    )
+    for passed in ("Instrument trading state", "Price collar", "Quantity bounds", "Limit price"):
+        await expect(items.filter(has_text=re.compile(f"^Passed {passed} "))).to_have_count(1)
+    collar = items.filter(has_text="Price collar")
+    await expect(collar).to_contain_text("190 is within 1000 bps of 190")
+    assert await items.filter(has_text=re.compile("^Passed")).count() >= 10
     quantity = ticket.get_by_label("Quantity", exact=True)
     await expect(quantity).to_have_accessible_description(re.compile("NOTIONAL_EXCEEDS_LIMIT"))
     await ticket.get_by_role("button", name="Place order").click()
@@ -162,6 +182,31 @@ async def test_two_traders_trade_through_the_page_live(
     assert b.problems() == []
     await a.context.close()
     await b.context.close()
+
+
+async def money_after_the_fill(page: Page) -> None:
+    """Alice (no cash, a credit limit) bought 4 at 190.00 as the maker (no fee): the money
+    and the position's P&L columns show it, live."""
+    money = page.get_by_role("region", name="Account money")
+
+    def figure(label: str) -> Any:
+        item = money.locator(".money-item").filter(has=page.get_by_text(label, exact=True))
+        return item.get_by_role("definition")
+
+    await expect(figure("Cash")).to_have_text(re.compile(r"^-760(\.0+)?$"))
+    await expect(figure("Long market value")).to_have_text(re.compile(r"^760(\.0+)?$"))
+    await expect(figure("Equity")).to_have_text(re.compile(r"^0(\.0+)?$"))
+    await expect(figure("Unrealized P&L")).to_be_visible()
+    await expect(figure("Buying power")).to_be_visible()
+    positions = page.get_by_role("table", name="Positions", exact=True)
+    for column in ("Cost basis", "Market value", "Unrealized P&L", "Realized P&L", "Fees"):
+        await expect(positions.get_by_role("columnheader", name=column, exact=True)).to_be_visible()
+    row = rows_of(page, "Positions", SYMBOL)
+    header = positions.get_by_role("columnheader")
+    names = [name.strip() for name in await header.all_inner_texts()]
+    cells = row.get_by_role("cell")
+    await expect(cells.nth(names.index("Cost basis"))).to_have_text(re.compile(r"^760(\.0+)?$"))
+    await expect(cells.nth(names.index("Market value"))).to_have_text(re.compile(r"^760(\.0+)?$"))
 
 
 async def sequence_gap_is_resynced(

@@ -2,7 +2,8 @@
 // switch (with a confirmation), and the audit list when the API has one.
 
 import { ApiError } from "./api.js";
-import { fill, h, humanize, optionLabel } from "./dom.js";
+import { AuditPanel } from "./audit.js";
+import { fill, h, optionLabel } from "./dom.js";
 import { GenericTable, KeyedTable } from "./table.js";
 
 const STATES = ["active", "reducing", "halted"];
@@ -43,8 +44,7 @@ export class AdminPanel {
         },
       },
     ]);
-    this.audit = new GenericTable("Audit", { empty: "No audit entries" });
-    this.auditNote = h("p", { class: "muted" });
+    this.audit = app.schema.has("get", "/api/admin/audit") ? new AuditPanel(app) : null;
     this.killSwitch = this.buildKillSwitch();
     this.dialog = this.buildDialog();
     this.element = h(
@@ -54,9 +54,9 @@ export class AdminPanel {
       this.killSwitch,
       h("div", { class: "table-wrap" }, this.instruments.table),
       this.accounts.element,
-      h("h3", {}, "Audit"),
-      this.auditNote,
-      this.audit.element,
+      this.audit
+        ? this.audit.element
+        : h("p", { class: "muted" }, "No audit list in this API yet (the server logs admin actions)."),
       this.dialog,
     );
   }
@@ -182,16 +182,6 @@ export class AdminPanel {
     );
     if (chosen) this.account.value = chosen;
     this.instruments.update(instruments.items, (i) => i.symbol);
-    if (this.app.schema.has("get", "/api/admin/audit")) {
-      const audit = await api.get("/api/admin/audit", { limit: 100 });
-      fill(this.auditNote);
-      this.audit.update(audit.items || [], (e) => JSON.stringify(e));
-    } else {
-      fill(
-        this.auditNote,
-        `No audit list in this API yet (${humanize("admin actions")} are logged by the server).`,
-      );
-      this.audit.element.hidden = true;
-    }
+    if (this.audit) await this.audit.load();
   }
 }

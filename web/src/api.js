@@ -107,13 +107,16 @@ export class Schema {
 
   /** A property's schema without the `| null` wrapper. */
   property(schema, name) {
-    const prop = this.resolve(this.resolve(schema).properties?.[name]);
+    const raw = this.resolve(schema).properties?.[name] || {};
+    const prop = this.resolve(raw);
+    // A default beside a $ref (order_class: simple) is the property's, not the enum's.
+    const fallback = raw.default !== undefined ? raw.default : prop.default;
     const options = prop.anyOf || prop.oneOf;
     if (options) {
       const real = options.map((o) => this.resolve(o)).filter((o) => o.type !== "null");
-      if (real.length === 1) return { ...real[0], default: prop.default };
+      if (real.length === 1) return { ...real[0], default: fallback };
     }
-    return prop;
+    return fallback === undefined ? prop : { ...prop, default: fallback };
   }
 
   /** The enum values a property takes, or null. */

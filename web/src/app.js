@@ -79,6 +79,7 @@ export class App {
         h("div", { class: "col left" }, this.ticket.element, this.watch.element),
         h("div", { class: "col middle" }, this.market.element),
         h("div", { class: "col right" }, this.account.element, this.activity.element),
+        h("div", { class: "wide" }, this.account.positionsElement),
         h("div", { class: "wide" }, this.blotter.element),
         this.admin ? h("div", { class: "wide" }, this.admin.element) : null,
       ),
@@ -332,6 +333,7 @@ export class App {
       }
       this.dirty.watchRows.add(trade.symbol); // its last price in the watch
       this.schedule();
+      this.account.markMoved(trade.symbol); // a held position's mark and P&L moved
     }
     if (check.kind === "gap") {
       this.activity.add(

@@ -2,7 +2,7 @@
 // executions; all kept live from orderUpdated / executionReported by the app.
 
 import { ApiError } from "./api.js";
-import { fill, h, optionLabel, setText, timeOfDay } from "./dom.js";
+import { fill, h, humanize, optionLabel, setText, timeOfDay } from "./dom.js";
 import { KeyedTable } from "./table.js";
 import { decimalsOf, pad } from "./decimal.js";
 
@@ -41,6 +41,9 @@ function orderColumns(app) {
       label: "Status",
       text: (o) => optionLabel(o.status) + (o.reject_reason ? ` (${o.reject_reason})` : ""),
     },
+    ...(hasOrderClasses(app)
+      ? [{ key: "class", label: "Class", text: (o) => classOf(o) }]
+      : []),
     { key: "tif", label: "TIF", text: (o) => optionLabel(o.time_in_force) },
     {
       key: "client_order_id",
@@ -49,6 +52,19 @@ function orderColumns(app) {
       class: "id",
     },
   ];
+}
+
+/** Whether the API's orders have classes (brackets, OCO, OTO). */
+function hasOrderClasses(app) {
+  const schema = app.schema;
+  return Boolean(schema.resolve(schema.component("OrderOut")).properties?.order_class);
+}
+
+/** "Bracket · take profit" for a group's order; "" for a simple one. */
+export function classOf(order) {
+  if (!order.order_class || order.order_class === "simple") return "";
+  const leg = order.leg ? ` · ${humanize(order.leg).toLowerCase()}` : "";
+  return `${optionLabel(order.order_class)}${leg}`;
 }
 
 /** One open order's row controls: Cancel, and Replace turning its cells into inputs. */

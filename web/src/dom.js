@@ -34,14 +34,18 @@ export function setText(el, text) {
   if (el.textContent !== value) el.textContent = value;
 }
 
-/** "net_quantity" -> "Net quantity"; "risk_limits.burst" -> "Risk limits burst". */
+/** "net_quantity" -> "Net quantity"; "risk_limits.burst" -> "Risk limits burst";
+ * "unrealized_pnl" -> "Unrealized P&L". */
 export function humanize(key) {
-  const words = key.replace(/[._]+/g, " ").trim();
+  const words = key
+    .replace(/[._]+/g, " ")
+    .trim()
+    .replace(/\bpnl\b/gi, "P&L");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-// Time-in-force codes read as traders write them.
-const CODES = new Set(["day", "gtc", "ioc", "fok", "gtd", "opg", "cls"]);
+// Time-in-force and order-class codes read as traders write them.
+const CODES = new Set(["day", "gtc", "ioc", "fok", "gtd", "opg", "cls", "oco", "oto"]);
 
 /** An option label: "stop_limit" -> "Stop limit", "gtc" -> "GTC". */
 export function optionLabel(value) {

@@ -87,8 +87,9 @@ export class KeyedTable {
  * API version adds show up as new columns without a change here.
  */
 export class GenericTable {
-  constructor(caption, { preferred = [], empty = "None", hidden = [] } = {}) {
+  constructor(caption, { preferred = [], empty = "None", hidden = [], captionHidden = false } = {}) {
     this.caption = caption;
+    this.captionHidden = captionHidden;
     this.preferred = preferred;
     this.hidden = new Set(hidden);
     this.empty = empty;
@@ -119,9 +120,7 @@ export class GenericTable {
       this.table = new KeyedTable(
         this.caption,
         columns.length ? columns : [{ key: "-", label: "", text: () => "" }],
-        {
-          empty: this.empty,
-        },
+        { empty: this.empty, captionHidden: this.captionHidden },
       );
       this.element.replaceChildren(this.table.table);
     }

@@ -35,7 +35,19 @@ const PRICES = {
   limit: ["limit_price"],
   stop: ["stop_price"],
   stop_limit: ["limit_price", "stop_price"],
+  trailing_stop: [],
 };
+
+// Fields that apply to some orders only (disabled, so not sent, otherwise).
+const APPLIES = {
+  trail_amount: (t) => t.value("type") === "trailing_stop",
+  trail_percent: (t) => t.value("type") === "trailing_stop",
+  display_quantity: (t) => t.value("type") === "limit",
+  post_only: (t) => t.value("type") === "limit",
+};
+
+// A contingent group's exits (Alpaca's shape): take_profit.*, stop_loss.*.
+const EXIT = /^(take_profit|stop_loss)\./;
 
 const DEFAULTS = { side: "buy", type: "limit", time_in_force: "gtc" };
 
@@ -51,9 +63,27 @@ export class Ticket {
     this.placeButton = h("button", { type: "submit" }, "Place order");
 
     const grid = h("div", { class: "fields" });
-    for (const def of [...CORE, ...this.extraFields()]) grid.append(this.field(def));
+    const extra = this.extraFields();
+    for (const def of [...CORE, ...extra.filter((d) => !EXIT.test(d.name))]) {
+      grid.append(this.field(def));
+    }
+    const exits = extra.filter((d) => EXIT.test(d.name));
+    // The exits of a bracket, OCO or OTO: enabled once an order class other than simple is chosen.
+    this.exits = exits.length
+      ? h(
+          "fieldset",
+          { class: "exits" },
+          h("legend", {}, "Exits (bracket, OCO, OTO)"),
+          h(
+            "div",
+            { class: "fields" },
+            exits.map((d) => this.field(d)),
+          ),
+        )
+      : null;
+    // (append, unlike h(), would write a missing fieldset as the text "null")
     this.form.append(
-      grid,
+      ...[grid, this.exits].filter(Boolean),
       this.formError,
       h("div", { class: "actions" }, this.previewButton, this.placeButton),
       this.message,
@@ -66,6 +96,9 @@ export class Ticket {
     this.previewButton.addEventListener("click", () => this.runPreview());
     this.control("type").addEventListener("change", () => this.syncEnabled());
     this.control("time_in_force").addEventListener("change", () => this.syncEnabled());
+    if (this.fields.has("order_class")) {
+      this.control("order_class").addEventListener("change", () => this.syncEnabled());
+    }
     this.control("symbol").addEventListener("change", () => app.selectSymbol(this.value("symbol")));
     this.syncEnabled();
 
@@ -105,8 +138,11 @@ export class Ticket {
   }
 
   defFor(name, label, prop) {
-    if (Array.isArray(prop.enum))
-      return { name, label, kind: "select", options: ["", ...prop.enum] };
+    if (Array.isArray(prop.enum)) {
+      // With a default (order_class: simple), the select starts there and has no blank.
+      const options = prop.default != null ? prop.enum : ["", ...prop.enum];
+      return { name, label, kind: "select", options, initial: prop.default };
+    }
     if (prop.type === "boolean") return { name, label, kind: "checkbox" };
     if (prop.type === "integer" || prop.type === "number") return { name, label, kind: "number" };
     return { name, label, kind: "text" };
@@ -128,8 +164,8 @@ export class Ticket {
           ),
         );
       }
-      if (DEFAULTS[def.name] && values.includes(DEFAULTS[def.name]))
-        control.value = DEFAULTS[def.name];
+      const initial = DEFAULTS[def.name] ?? def.initial;
+      if (initial != null && values.includes(initial)) control.value = initial;
     } else if (def.kind === "checkbox") {
       control = h("input", { id, name: def.name, type: "checkbox", "aria-describedby": errorId });
     } else {
@@ -197,6 +233,17 @@ export class Ticket {
     if (this.fields.has("expire_at")) {
       this.control("expire_at").disabled = this.value("time_in_force") !== "gtd";
     }
+    for (const [name, applies] of Object.entries(APPLIES)) {
+      if (this.fields.has(name)) this.control(name).disabled = !applies(this);
+    }
+    if (this.exits) {
+      const order_class = this.value("order_class");
+      const grouped = Boolean(order_class) && order_class !== "simple";
+      for (const [name, field] of this.fields) {
+        if (EXIT.test(name)) field.control.disabled = !grouped;
+      }
+      this.exits.classList.toggle("inactive", !grouped);
+    }
   }
 
   /** The request body: filled, enabled fields only; dotted names nest. */
@@ -260,37 +307,43 @@ export class Ticket {
     try {
       const result = await this.app.api.post("/api/orders/preview", this.body());
       const notional = result.notional ? ` Notional ${result.notional}.` : "";
-      if (result.accepted) {
-        fill(
-          this.preview,
-          h("h3", {}, "Pre-trade checks"),
-          h("p", { class: "ok" }, `Accepted: every pre-trade check passed.${notional}`),
-        );
-      } else {
-        fill(
-          this.preview,
-          h("h3", {}, "Pre-trade checks"),
-          h("p", { class: "refused" }, `Refused by ${result.failures.length} check(s).${notional}`),
-          h(
-            "ul",
-            {},
-            result.failures.map((f) =>
-              h(
-                "li",
-                {},
-                h("strong", {}, f.reason),
-                f.field ? ` (${this.labelOf(f.field)})` : "",
-                `: ${f.detail}`,
-              ),
-            ),
-          ),
-        );
-        this.showFailures(result.failures);
-      }
+      const failures = result.failures || [];
+      const summary = result.accepted
+        ? h("p", { class: "ok" }, `Accepted: every pre-trade check passed.${notional}`)
+        : h("p", { class: "refused" }, `Refused by ${failures.length} check(s).${notional}`);
+      // Every check the API ran (older APIs answer only the failures: list those).
+      const checks = result.checks || failures.map((f) => ({ ...f, passed: false, name: "" }));
+      fill(
+        this.preview,
+        h("h3", {}, "Pre-trade checks"),
+        summary,
+        h(
+          "ul",
+          { class: "checks", "aria-label": "Pre-trade checks" },
+          checks.map((c) => this.checkItem(c)),
+        ),
+      );
+      this.showFailures(failures);
     } catch (error) {
       this.showApiError(error, "Preview");
       fill(this.preview);
     }
+  }
+
+  /** One check: "Passed"/"Failed", its name, the field it concerns, its reason and figures. */
+  checkItem(check) {
+    const name = check.name ? humanize(check.name) : check.reason;
+    const field = check.field ? ` (${this.labelOf(check.field)})` : "";
+    return h(
+      "li",
+      { class: check.passed ? "pass" : "fail", "data-check": check.name || undefined },
+      h("span", { class: "verdict" }, check.passed ? "Passed" : "Failed"),
+      " ",
+      h("strong", {}, name),
+      field,
+      check.passed ? "" : [": ", h("code", {}, check.reason)],
+      ` — ${check.detail}`,
+    );
   }
 
   async place() {
@@ -307,7 +360,11 @@ export class Ticket {
       const price = order.limit_price
         ? ` @ ${this.app.price(order.symbol, order.limit_price)}`
         : "";
-      const text = `Placed ${order.side} ${order.quantity} ${order.symbol}${price} ${optionLabel(order.type).toLowerCase()} (${order.client_order_id}).`;
+      const group =
+        order.order_class && order.order_class !== "simple"
+          ? `, ${optionLabel(order.order_class)} with ${(order.legs || []).length} exit(s)`
+          : "";
+      const text = `Placed ${order.side} ${order.quantity} ${order.symbol}${price} ${optionLabel(order.type).toLowerCase()} (${order.client_order_id}${group}).`;
       fill(this.message, text);
       this.app.activity.add(text);
       this.control("client_order_id").value = "";
