@@ -61,6 +61,8 @@ def replaced_event(
         o.cum_qty,
         kept,
         client_order_id,
+        o.trail_amount,
+        o.trail_cbps,
     )
 
 

@@ -267,7 +267,9 @@ class OrderExpired(OrderEvent):
 
 @final
 class OrderReplaced(OrderEvent):
-    """The order's quantity (new total, filled part included) and/or prices changed."""
+    """The order's quantity (new total, filled part included) and/or prices changed;
+    a trailing stop's trail (`trail_amount` or `trail_cbps`, both 0 for other orders and
+    in entries written before they existed) as it now stands."""
 
     KIND: ClassVar[str] = "order_replaced"
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -279,6 +281,8 @@ class OrderReplaced(OrderEvent):
         "cum_qty",
         "priority_kept",
         "client_order_id",
+        "trail_amount",
+        "trail_cbps",
     )
 
     def __init__(
@@ -297,6 +301,8 @@ class OrderReplaced(OrderEvent):
         cum_qty: int,
         priority_kept: bool,
         client_order_id: str,
+        trail_amount: int = 0,
+        trail_cbps: int = 0,
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.quantity: Final = quantity
@@ -306,6 +312,8 @@ class OrderReplaced(OrderEvent):
         self.cum_qty: Final = cum_qty
         self.priority_kept: Final = priority_kept
         self.client_order_id: Final = client_order_id
+        self.trail_amount: Final = trail_amount
+        self.trail_cbps: Final = trail_cbps
 
 
 @final

@@ -318,6 +318,8 @@ class Order:
             self.leaves_qty = event.leaves_qty
             self.limit_price = event.price or None
             self.stop_price = event.stop_price or None
+            if event.trail_amount or event.trail_cbps:
+                self.trail_amount, self.trail_cbps = event.trail_amount, event.trail_cbps
             if event.client_order_id and event.client_order_id != self.client_order_id:
                 self.client_order_id_chain.append(self.client_order_id)
                 self.client_order_id = event.client_order_id

@@ -1,6 +1,6 @@
 """Contingent groups through the real matching engine, as the API shows them: a held
 bracket follows its entry's replace and ends with its cancel; canceling an exit ends the
-whole bracket; a trailing stop shows where its stop has moved."""
+whole bracket; a trailing stop shows where its stop has moved and its new trail."""
 
 from __future__ import annotations
 
@@ -95,3 +95,14 @@ async def test_a_trailing_stop_shows_its_stop_following_the_trades(
 
     shown = await order(client, stop)
     assert (shown["status"], shown["high_water_mark"], shown["stop_price"]) == ("new", "103", "101")
+
+    # A new trail moves the stop from the same high-water mark, and the order shows it.
+    retrail = await client.call("PATCH", f"/api/orders/{stop}", json={"trail_amount": "1"})
+    assert retrail.status == 202, retrail.body
+    await oms.settle()
+    shown = await order(client, stop)
+    assert (shown["trail_amount"], shown["high_water_mark"], shown["stop_price"]) == (
+        "1",
+        "103",
+        "102",
+    )
