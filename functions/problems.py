@@ -127,6 +127,12 @@ def _reason(error: dict[str, Any], field: str | None) -> str:
 def validation_problem(exc: RequestValidationError) -> Response:
     errors: list[dict[str, object]] = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            # Its loc is the byte offset where decoding stopped, not a field of the request.
+            position = error.get("loc", ("body", "?"))[-1]
+            detail = f"the body is not a JSON document ({error.get('msg')} at byte {position})"
+            errors.append({"reason": codes.INVALID_JSON, "field": None, "detail": detail})
+            continue
         field = _field(error.get("loc", ()))
         reason = _reason(error, field)
         if reason == codes.UNKNOWN_FIELD:

@@ -262,10 +262,7 @@ class GatewayService:
         for venue in await self._store.venues.list_venues():
             if not self._room() or self._stopping.is_set():
                 return
-            failed = self._failed_at.get(venue.name)
-            if venue.name in self._tasks or (
-                failed is not None and (now - failed) / 1e9 < self.config.retry_failed_after
-            ):
+            if venue.name in self._tasks or self._backing_off(venue.name, now):
                 continue
             receiver = await self._bus.accept_session(self.config.venues_queue, venue.name)
             if receiver is not None:
@@ -287,7 +284,18 @@ class GatewayService:
                 await receiver.dead_letter(message, "UnknownVenue", receiver.session_id)
             await receiver.close()
             return
+        if self._backing_off(venue.name, self._clock()):
+            # Its session is free again (with the notice that woke it) until the wait is
+            # over: let it go, and do not take it again at once.
+            await receiver.close()
+            await self._sleep(self.config.scan_every)
+            return
         await self._hold(venue, receiver)
+
+    def _backing_off(self, name: str, now: int) -> bool:
+        """Whether the venue failed to connect less than `retry_failed_after` ago."""
+        failed = self._failed_at.get(name)
+        return failed is not None and (now - failed) / 1e9 < self.config.retry_failed_after
 
     async def _hold(self, venue: VenueDefinition, receiver: SessionReceiver) -> None:
         try:

@@ -34,11 +34,13 @@ async def refuse_if_held(
         raise duplicate(client_order_id, holder, field)
 
 
-async def refuse_if_taken(deps: Deps, account_id: str, client_order_id: str) -> None:
+async def refuse_if_taken(
+    deps: Deps, account_id: str, client_order_id: str, field: str = "client_order_id"
+) -> None:
     """`refuse_if_held` for whichever order id holds the claim, if any (changes nothing)."""
     record = await deps.store.idempotency.get(account_id, claim_key(client_order_id))
     if record is not None:
-        await refuse_if_held(deps, account_id, client_order_id, record.body.decode())
+        await refuse_if_held(deps, account_id, client_order_id, record.body.decode(), field)
 
 
 async def holder(deps: Deps, account_id: str, client_order_id: str) -> Order | None:

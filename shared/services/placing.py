@@ -314,11 +314,31 @@ def _taken(
     return rate, [f for f in found if f.reason != reasons.RATE_LIMIT_EXCEEDED]
 
 
+async def _taken_client_id(
+    deps: Deps,
+    account: Account,
+    tickets: tuple[Ticket, ...],
+    client_ids: list[str],
+    request: OrderRequest,
+) -> Conflict | None:
+    """The Conflict placing would answer for the first client order id of the request's
+    orders (its own, a leg's given or derived one) that another order holds, else None."""
+    for n, client_id in enumerate(client_ids):
+        if n == 0 and not request.client_order_id:
+            continue  # the new order's own id: nobody holds it
+        field = _client_id_field(tickets, client_ids, client_id)
+        try:
+            await client_order_ids_.refuse_if_taken(deps, account.account_id, client_id, field)
+        except Conflict as duplicate:
+            return duplicate
+    return None
+
+
 async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> Preview:
     """Run every check of `place_order` and report the outcome and each check; changes
     nothing. The checks are the placing rules themselves, run with a Checklist."""
     now = deps.clock()
-    ledger = await risk.ledger_of(deps, account, now)
+    ledger = await risk.stored_ledger(deps, account, now)
     checklist = Checklist()
     step = "order"  # what a refusal no check below names is recorded as
     try:
@@ -351,22 +371,16 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
     )
     failures += others
     checklist.extend(held)
-    if request.client_order_id:
-        try:
-            await client_order_ids_.refuse_if_taken(
-                deps, account.account_id, request.client_order_id
-            )
-        except Conflict as duplicate:
-            failures.append(RiskFailure(duplicate.reason, duplicate.detail, duplicate.field))
-            checklist.failed(
-                "client_order_id", duplicate.reason, duplicate.detail, field=duplicate.field
-            )
-        else:
-            checklist.passed(
-                "client_order_id",
-                f"{request.client_order_id} is not used by another order",
-                field="client_order_id",
-            )
+    duplicate = await _taken_client_id(deps, account, tickets, client_ids, request)
+    if duplicate is not None:
+        failures.append(RiskFailure(duplicate.reason, duplicate.detail, duplicate.field))
+        checklist.failed(
+            "client_order_id", duplicate.reason, duplicate.detail, field=duplicate.field
+        )
+    elif request.client_order_id or any(t.client_order_id for t in tickets[1:]):
+        checked = client_ids if request.client_order_id else client_ids[1:]
+        detail = f"{', '.join(checked)} {'is' if len(checked) == 1 else 'are'} not used by"
+        checklist.passed("client_order_id", f"{detail} another order", field="client_order_id")
     else:
         checklist.passed(
             "client_order_id", "none given: the order's id is used", field="client_order_id"

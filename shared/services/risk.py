@@ -121,6 +121,16 @@ async def ledger_of(deps: Deps, account: Account, now: int) -> RiskLedger:
     )
 
 
+async def stored_ledger(deps: Deps, account: Account, now: int) -> RiskLedger:
+    """The account's ledger as it stands now, always read from the store (a preview's
+    figures): `ledger_of` skips the read once the ledger is known to be stored, as the
+    placing path only needs it to start a ledger."""
+    stored = await deps.store.risk.get(account.account_id)
+    if stored is not None:
+        return stored
+    return await ledger_of(deps, account, now)
+
+
 def ledger_stored(account_id: str) -> None:
     """Remember that the account's ledger is stored (so `ledger_of` reads nothing)."""
     _known_ledgers.add(account_id)

@@ -259,3 +259,23 @@ async def test_a_cursor_the_server_did_not_issue_is_a_422_never_a_500(
                 "cursor",
             ), (path, cursor)
     assert (await alice.call("GET", "/api/orders", params={"cursor": issued})).status == 200
+
+
+async def test_a_body_that_is_not_json_is_invalid_json_with_no_field(oms: Oms) -> None:
+    import httpx
+
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, key = await oms.add_account("alice")
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    transport = httpx.ASGITransport(app=oms.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://oms") as client:
+        for path in ("/api/orders", "/api/orders/preview"):
+            for body in (b"nope", b'{"symbol":', b'{"symbol": "ABC",}'):
+                reply = await client.post(path, content=body, headers=headers)
+                problem = reply.json()
+                assert reply.status_code == 422, (path, body, problem)
+                # Not a field named after the byte offset where decoding stopped.
+                assert (problem["reason"], problem["field"]) == ("INVALID_JSON", None), problem
+                assert "JSON" in problem["detail"]
+        orders = await client.get("/api/orders", headers=headers)
+        assert orders.json()["items"] == []

@@ -195,3 +195,64 @@ async def test_a_closed_market_shows_as_the_market_session_check(
         "passed": True,
         "detail": "its market is open now",
     }
+
+
+async def test_a_preview_counts_what_the_accounts_open_orders_already_hold(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, key = await oms.add_account("t", max_open_orders=2, credit_limit=Decimal(1500))
+    client = Client(functions_transport, key)
+    assert (await client.place(**ORDER)).status == 202  # one open order holding 1000
+    body = (await client.call("POST", "/api/orders/preview", json=ORDER)).json()
+    checks = by_name(body)
+    assert checks["max_open_orders"]["value"] == "1"
+    assert checks["max_daily_orders"]["value"] == "1"
+    power = checks["buying_power"]
+    assert (power["passed"], power["reason"], power["limit"]) == (
+        False,
+        "INSUFFICIENT_BUYING_POWER",
+        "500",
+    )
+    assert body["accepted"] is False
+    # Placing agrees: the second order is refused for the same reason.
+    placed = await client.place(**ORDER)
+    assert placed.json()["reason"] == "INSUFFICIENT_BUYING_POWER", placed.body
+
+
+async def test_a_preview_refuses_a_groups_exit_whose_client_order_id_is_taken(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100")
+    _, key = await oms.add_account("t")
+    client = Client(functions_transport, key)
+    assert (await client.place(**ORDER, client_order_id="taken-1")).status == 202
+    assert (await client.place(**ORDER, client_order_id="head-tp")).status == 202
+    bracket = {
+        **ORDER,
+        "order_class": "bracket",
+        "take_profit": {"limit_price": "105"},
+        "stop_loss": {"stop_price": "95", "client_order_id": "taken-1"},
+    }
+    for request, field in (
+        (bracket, "stop_loss.client_order_id"),  # a leg's own id, taken
+        (
+            {**bracket, "client_order_id": "head", "stop_loss": {"stop_price": "95"}},
+            "client_order_id",
+        ),
+    ):
+        body = (await client.call("POST", "/api/orders/preview", json=request)).json()
+        check = by_name(body)["client_order_id"]
+        assert (check["passed"], check["reason"], check["field"]) == (
+            False,
+            "DUPLICATE_CLIENT_ORDER_ID",
+            field,
+        ), check
+        assert body["accepted"] is False
+        # Placing agrees.
+        placed = await client.place(**request)
+        assert (placed.status, placed.json()["reason"], placed.json()["field"]) == (
+            409,
+            "DUPLICATE_CLIENT_ORDER_ID",
+            field,
+        )

@@ -19,7 +19,13 @@ from shared.adapters.factory import memory_queues
 from shared.adapters.sqlite.store import open_sqlite_store
 from shared.config.settings import Settings
 from shared.domain.enums import OrderType, Side, TimeInForce
-from shared.gateway_messages import VENUE_CHANGED, VENUE_DELETED, request_message, venue_notice
+from shared.gateway_messages import (
+    VENUE_CHANGED,
+    VENUE_DEFINED,
+    VENUE_DELETED,
+    request_message,
+    venue_notice,
+)
 from shared.ports.store import Store
 from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
 from shared.ports.venue import ConnectionState, ReportKind, VenueOrder, VenueReport
@@ -198,6 +204,37 @@ async def test_a_venue_whose_password_setting_is_missing_shows_why(exchange, sto
     assert record.state is ConnectionState.DISCONNECTED
     assert record.last_error == "the setting NOT_SET_ANYWHERE (the password) is not set"
     assert (await exchange.state())["logged_on"] is False
+
+
+async def test_a_venue_that_cannot_connect_waits_before_it_is_tried_again(
+    exchange, store, tmp_path
+):
+    """A notice in the venue's session (its definition wakes the gateways) does not make
+    the gateway retry a venue it cannot connect in a busy loop: it waits
+    `retry_failed_after`, as for a venue found by the scan."""
+    settings = Settings()
+    bus = InMemoryBus(memory_queues(settings))
+    await store.venues.create(venue_for(exchange, credentials=(("password", "NOT_SET_ANYWHERE"),)))
+    await bus.send(settings.VENUES_QUEUE, [venue_notice(VENUE_DEFINED, "acme", 1)])
+    service = gateway(store, bus, settings, tmp_path, Sink())
+    attempts = 0
+    connectors = service._connectors
+
+    def counted(venue, state_dir):
+        nonlocal attempts
+        attempts += 1
+        return connectors(venue, state_dir)
+
+    service._connectors = counted
+    await service.start()
+    try:
+        await eventually(lambda: store.venues.connections())
+        await asyncio.sleep(1.0)  # many scans (every 0.2 s), far less than 30 s
+    finally:
+        await service.stop()
+    assert attempts == 1
+    (record,) = await store.venues.connections()
+    assert record.last_error == "the setting NOT_SET_ANYWHERE (the password) is not set"
 
 
 async def test_a_changed_venue_is_reconnected_as_now_defined_and_a_deleted_one_let_go(
