@@ -30,6 +30,7 @@ COMPILED_MODULES = [
     "matcher/engine/sim_config.py",
     "matcher/engine/paper.py",
     "matcher/engine/simulator.py",
+    "matcher/engine/shadow.py",
     "matcher/engine/venues.py",
 ]
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import OrderClass
+from shared.domain.enums import AccountType, OrderClass
 from shared.domain.ids import new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.domain.shadow import ShadowRecord
 from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
@@ -285,6 +286,8 @@ def _new_order(
         order_class=ticket.order_class,
         leg=ticket.leg,
         parent_order_id=parent,
+        simulator=None if account.simulator.is_default else account.simulator,
+        shadow=ShadowRecord() if account.shadow and account.type is AccountType.LIVE else None,
     )
 
 
