@@ -187,9 +187,11 @@ async def _check_group_prices(
     is the trader's call)."""
     if order.order_class is OrderClass.SIMPLE:
         return
-    field = "limit_price" if request.limit_price is not None else "stop_price"
     if request.limit_price is None and request.stop_price is None:
         return
+    # The price the rule reads: a stop-loss's stop, else the limit (an entry's, or its stop).
+    stop_first = order.leg == Leg.STOP_LOSS.value or request.limit_price is None
+    field = "stop_price" if stop_first and request.stop_price is not None else "limit_price"
     group = {o.leg: o for o in await placed_with(deps, order)}
 
     def fixed_stop(o: Order, stop: int | None) -> int | None:

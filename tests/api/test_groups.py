@@ -456,12 +456,16 @@ async def test_a_replaced_oco_take_profit_stays_above_its_stop(
     client = await trader(oms, functions_transport)
     head = (await client.place(**OCO)).json()  # sell: take-profit 105, stop 95
 
+    stop_loss = head["legs"][0]["order_id"]
+
     below = await client.call(
         "PATCH", f"/api/orders/{head['order_id']}", json={"limit_price": "94"}
     )
-
-    assert (below.status, below.json()["reason"], below.json()["field"]) == (
-        422,
-        "INVALID_BRACKET_PRICES",
-        "limit_price",
+    above = await client.call(
+        "PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "106", "limit_price": "105.5"}
     )
+
+    assert [(r.status, r.json()["reason"], r.json()["field"]) for r in (below, above)] == [
+        (422, "INVALID_BRACKET_PRICES", "limit_price"),
+        (422, "INVALID_BRACKET_PRICES", "stop_price"),
+    ]
