@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     StringConstraints,
     Tag,
 )
@@ -128,8 +129,8 @@ class PlaceOrder(Request):
     display_quantity: DecimalStr | None = Field(
         default=None, description="Iceberg (limit only): the part shown in the book."
     )
-    post_only: bool = False
-    reduce_only: bool = False
+    post_only: StrictBool = False  # a JSON boolean: "yes" or 1 is INVALID_VALUE
+    reduce_only: StrictBool = False
     order_class: OrderClass = OrderClass.SIMPLE
     take_profit: TakeProfit | None = None
     stop_loss: StopLoss | None = None
