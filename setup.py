@@ -33,6 +33,7 @@ COMPILED_MODULES = [
     "matcher/engine/external_order.py",
     "matcher/engine/venue_answers.py",
     "matcher/engine/external.py",
+    "matcher/engine/shadow.py",
     "matcher/engine/venues.py",
 ]
 

@@ -49,6 +49,8 @@ _FIELD_REASONS = {
     "quantity": reasons.INVALID_QUANTITY,
     "limit_price": reasons.INVALID_PRICE,
     "stop_price": reasons.INVALID_PRICE,
+    "trail_amount": reasons.INVALID_TRAIL,
+    "trail_percent": reasons.INVALID_TRAIL,
     "side": reasons.INVALID_SIDE,
     "type": reasons.INVALID_ORDER_TYPE,
     "time_in_force": reasons.INVALID_TIME_IN_FORCE,

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     StringConstraints,
     Tag,
 )
@@ -128,8 +129,8 @@ class PlaceOrder(Request):
     display_quantity: DecimalStr | None = Field(
         default=None, description="Iceberg (limit only): the part shown in the book."
     )
-    post_only: bool = False
-    reduce_only: bool = False
+    post_only: StrictBool = False  # a JSON boolean: "yes" or 1 is INVALID_VALUE
+    reduce_only: StrictBool = False
     order_class: OrderClass = OrderClass.SIMPLE
     take_profit: TakeProfit | None = None
     stop_loss: StopLoss | None = None
@@ -309,6 +310,41 @@ class PositionPage(Response):
     next_cursor: None = None
 
 
+class ReferenceSourceOut(Response):
+    source: Literal["walk", "file"]
+    seed: int | None = None
+    step_ticks: int | None = None
+    step_ms: int | None = None
+    points: int | None = None
+    set_at: str | None
+
+
+class PricePointIn(Request):
+    at: AwareDatetime
+    price: DecimalStr
+
+
+class ReferencePricesIn(Request):
+    """The paper market's reference price source: a seeded walk or a replayed price file."""
+
+    source: Literal["walk", "file"]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(
+        None, description="walk: its seed (default: the instrument's own)."
+    )
+    step_ticks: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description="walk: the standard deviation of a step, in ticks (default 1)."
+    )
+    step_ms: Annotated[int, Field(ge=1, le=86_400_000)] | None = Field(
+        None, description="walk: one step every so many ms (default 1000)."
+    )
+    start_price: DecimalStr | None = Field(
+        None, description="walk: where it starts (default: the reference price now)."
+    )
+    prices: Annotated[list[PricePointIn], Field(min_length=1, max_length=10_000)] | None = Field(
+        None, description="file: the prices to replay, in ascending time."
+    )
+
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}:[0-9]{2}$")]
 
@@ -360,6 +396,7 @@ class InstrumentOut(Response):
     asset_class: AssetClass
     settlement_days: int
     currency: str
+    reference_source: ReferenceSourceOut | None = None
     session: Literal["24h"] | SessionOut
 
 
@@ -418,6 +455,36 @@ VENUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 VenueName = Annotated[str, StringConstraints(pattern=VENUE_PATTERN, max_length=32)]
 
 
+class PartialFillsIn(Request):
+    fill_ratio_pct: int | None = Field(
+        None, description="Each fill step takes this % of the order quantity (1..100)."
+    )
+    interval_ms: DecimalStr | None = Field(None, description="At least this long between steps.")
+
+
+class SimulatorIn(Request):
+    """A paper account's fill simulator (its next orders); null: the instrument's default."""
+
+    slippage_bps: DecimalStr | None = Field(
+        None, description="Away from the reference price, against the trader (0.01 bp steps)."
+    )
+    impact_bps_per_lot: DecimalStr | None = Field(None, description="More slippage per lot.")
+    latency_ms: DecimalStr | None = Field(None, description="Nothing fills before this.")
+    partial_fills: PartialFillsIn | None = None
+
+
+class PartialFillsOut(Response):
+    fill_ratio_pct: int | None
+    interval_ms: str | None
+
+
+class SimulatorOut(Response):
+    slippage_bps: str | None
+    impact_bps_per_lot: str | None
+    latency_ms: str | None
+    partial_fills: PartialFillsOut
+
+
 class ChangeAccount(Request):
     name: Name | None = None
     roles: Annotated[list[Role], Field(min_length=1, max_length=2)] | None = None
@@ -426,6 +493,14 @@ class ChangeAccount(Request):
     trading_state: TradingState | None = None
     venue: VenueName | None = Field(
         None, description='Live accounts only: an external venue\'s name, or "internal".'
+    )
+    simulator: SimulatorIn | None = Field(
+        None, description="Paper accounts only: the fill simulator of their next orders."
+    )
+    shadow: bool | None = Field(
+        None,
+        description="Live accounts only: shadow mode (their internal orders also run, unseen"
+        " by the book, on the fill simulator; analytics compare the two).",
     )
 
 
@@ -441,6 +516,8 @@ class AccountOut(Response):
     starting_cash: str
     created_at: str
     venue: str | None = None
+    simulator: SimulatorOut | None = None
+    shadow: bool = False
 
 
 class RiskLedgerOut(Response):

@@ -68,6 +68,7 @@ class OrderAnalyticsOut(Response):
     first_fill_at: str | None
     completed_at: str | None
     latency_ms: dict[Literal["accept", "first_fill", "complete"], str | None]
+    shadow: ShadowOut | None = None
 
 
 class Distribution(Response):
@@ -75,6 +76,38 @@ class Distribution(Response):
     p95: str | None
     p99: str | None
     mean: str | None
+
+
+class SimulatedOut(Response):
+    average_fill_price: str | None
+    filled_quantity: str
+    fees: str
+    first_fill_ms: str | None
+    complete_ms: str | None
+
+
+class RealTimesOut(Response):
+    first_fill_ms: str | None
+    complete_ms: str | None
+
+
+class ShadowOut(Response):
+    """Shadow mode: the order's copy on the fill simulator against the order (times in ms
+    from receipt, in command time; price difference in bps of the real average, positive
+    when the simulator would have cost more; quantity: simulated - real filled)."""
+
+    simulated: SimulatedOut
+    real: RealTimesOut
+    price_difference_bps: str | None
+    quantity_difference: str
+    first_fill_difference_ms: str | None
+
+
+class ShadowGroupOut(Response):
+    orders: int
+    price_difference_bps: Distribution
+    quantity_difference: str
+    first_fill_difference_ms: Distribution
 
 
 class AnalyticsGroupOut(Response):
@@ -85,6 +118,7 @@ class AnalyticsGroupOut(Response):
     fees: str
     slippage_bps: Distribution
     latency_ms: dict[Literal["accept", "first_fill", "complete"], Distribution]
+    shadow: ShadowGroupOut | None = None
 
 
 class AnalyticsOut(Response):

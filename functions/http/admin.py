@@ -24,6 +24,7 @@ from functions.schemas import (
     CreateAccount,
     CreateInstrument,
     InstrumentOut,
+    ReferencePricesIn,
     RiskLedgerOut,
     RiskLimitsIn,
     Session,
@@ -34,7 +35,15 @@ from functions.schemas_history import AuditPage
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_audit import AuditFilter
 from shared.ports.store_paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from shared.services import admin, audit, codes, instrument_admin, venues
+from shared.services import (
+    admin,
+    audit,
+    codes,
+    instrument_admin,
+    paper_controls,
+    reference_prices,
+    venues,
+)
 from shared.services.errors import InvalidRequest
 from shared.services.views import (
     account_view,
@@ -116,7 +125,7 @@ async def rebuild_risk_ledger(
     "/accounts/{account_id}",
     response_model=AccountOut,
     responses=errors(401, 403, 404, 409, 413, 422),
-    summary="Change an account's name, roles, limits, trading state or venue",
+    summary="Change an account's name, roles, limits, trading state, venue or paper simulator",
 )
 async def change_account(
     account_id: AccountIdPath, body: ChangeAccount, container: ContainerDep, caller: AdminDep
@@ -132,6 +141,10 @@ async def change_account(
         stp=body.stp,
         risk_limits=_limit_changes(body.risk_limits) or None,
         trading_state=body.trading_state,
+        simulator=None
+        if body.simulator is None
+        else paper_controls.simulator_changes(body.simulator.model_dump(exclude_unset=True)),
+        shadow=body.shadow,
     )
     account = await admin.update_account(container, account_id, changes, caller.account_id)
     return AccountOut.model_validate(account_view(account))
@@ -194,6 +207,31 @@ async def change_instrument(
     )
     if body.venue is not None:
         instrument = await venues.route_instrument(container, symbol, body.venue, caller.account_id)
+    return InstrumentOut.model_validate(instrument_view(instrument))
+
+
+@router.put(
+    "/instruments/{symbol}/reference-prices",
+    response_model=InstrumentOut,
+    responses=errors(401, 403, 404, 413, 422, 503),
+    summary="Set the paper market's reference price source: a seeded walk or a price file",
+)
+async def set_reference_prices(
+    symbol: SymbolPath, body: ReferencePricesIn, container: ContainerDep, caller: AdminDep
+) -> InstrumentOut:
+    spec = reference_prices.SourceSpec(
+        source=body.source,
+        seed=body.seed,
+        step_ticks=body.step_ticks,
+        step_ms=body.step_ms,
+        start_price=body.start_price,
+        prices=None
+        if body.prices is None
+        else [(datetime_to_ns(p.at), p.price) for p in body.prices],
+    )
+    instrument = await reference_prices.set_reference_source(
+        container, symbol, spec, caller.account_id
+    )
     return InstrumentOut.model_validate(instrument_view(instrument))
 
 

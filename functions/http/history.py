@@ -83,8 +83,39 @@ async def order_analytics(
             "first_fill": _text(q.first_fill_ms),
             "complete": _text(q.complete_ms),
         },
+        "shadow": None if q.shadow is None else _shadow(q.shadow),
     }
     return json_response(orjson.dumps(body))
+
+
+def _shadow(s: analytics.ShadowComparison) -> dict[str, object]:
+    return {
+        "simulated": {
+            "average_fill_price": _text(s.average_fill_price),
+            "filled_quantity": money_str(s.filled_quantity),
+            "fees": money_str(s.fees),
+            "first_fill_ms": _text(s.first_fill_ms),
+            "complete_ms": _text(s.complete_ms),
+        },
+        "real": {
+            "first_fill_ms": _text(s.real_first_fill_ms),
+            "complete_ms": _text(s.real_complete_ms),
+        },
+        "price_difference_bps": _text(s.price_difference_bps),
+        "quantity_difference": money_str(s.quantity_difference),
+        "first_fill_difference_ms": _text(s.first_fill_difference_ms),
+    }
+
+
+def _shadow_group(s: analytics.ShadowAggregate | None) -> dict[str, object] | None:
+    if s is None:
+        return None
+    return {
+        "orders": s.orders,
+        "price_difference_bps": _distribution(s.price_difference_bps),
+        "quantity_difference": money_str(s.quantity_difference),
+        "first_fill_difference_ms": _distribution(s.first_fill_difference_ms),
+    }
 
 
 def _distribution(values: dict[str, Decimal | None]) -> dict[str, str | None]:
@@ -141,6 +172,7 @@ async def aggregate_analytics(
                 "first_fill": _distribution(g.first_fill_ms),
                 "complete": _distribution(g.complete_ms),
             },
+            "shadow": _shadow_group(g.shadow),
         }
         for g in result
     ]

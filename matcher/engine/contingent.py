@@ -339,7 +339,8 @@ class ContingentMarket(Market):
             o.linked = True  # (its fills matter to the others, and to a watched account)
             if o.trail_amount or o.trail_cbps:
                 self._start_trailing(o, mark_px if held == 0 else 0)
-            self._answer_new(c, "", out, held, o.stop_price)
+            bid, ask, last, ref = self.arrival(c.ts)  # (a held leg arrives when released)
+            self._answer_new(c, "", out, held, o.stop_price, bid=bid, ask=ask, last=last, ref=ref)
             if held:
                 o.leaves_qty = 0
                 o.held_qty = held

@@ -94,9 +94,16 @@ def trailing_moved_event(symbol: str, seq: int, ts: int, o: RestingOrder) -> Tra
     )
 
 
-def triggered_event(symbol: str, seq: int, ts: int, o: RestingOrder, trigger_px: int) -> Event:
+def triggered_event(
+    symbol: str,
+    seq: int,
+    ts: int,
+    o: RestingOrder,
+    trigger_px: int,
+    arrival: tuple[int, int, int, int] = (0, 0, 0, 0),
+) -> Event:
     """OrderTriggered: the stop now works as a market (stop, trailing stop) or limit
-    (stop-limit) order."""
+    (stop-limit) order; `arrival` is the market it meets (`Market.arrival`)."""
     works_as = MARKET if o.order_type == STOP or o.order_type == TRAILING_STOP else LIMIT
     return OrderTriggered(
         symbol,
@@ -108,4 +115,8 @@ def triggered_event(symbol: str, seq: int, ts: int, o: RestingOrder, trigger_px:
         status_of(o),
         works_as,
         trigger_px,
+        arrival[0],
+        arrival[1],
+        arrival[2],
+        arrival[3],
     )

@@ -80,6 +80,11 @@ from shared.domain.order_rules import (
 class MatchingEngine(BookMarket):
     """One instrument's matching engine (see the module's rules)."""
 
+    def arrival(self, ts: int) -> tuple[int, int, int, int]:
+        """The book's best bid and ask and the last trade (no reference price: 0)."""
+        bids, asks = self.bids.prices, self.asks.prices
+        return (bids[-1] if bids else 0, asks[0] if asks else 0, self.last_px, 0)
+
     # ----------------------------------------------------------------- new orders
 
     def new_order(self, c: NewOrder, out: list[Event]) -> None:
@@ -96,13 +101,17 @@ class MatchingEngine(BookMarket):
                 reason = self._reduce_only_refusal(c.side, c.quantity, c.account_id, out)
         # Only a trailing stop has a trail (order_rules.trail_problem).
         trailing = c.trail_amount != 0 or c.trail_cbps != 0
+        bids, asks = self.bids.prices, self.asks.prices  # the market it arrives at
+        bid = bids[len(bids) - 1] if bids else 0
+        ask = asks[0] if asks else 0
+        last = self.last_px
         if trailing and not reason:
             first_stop = trailing_stop_price(
                 c.side == BUY, self.last_px, c.trail_amount, c.trail_cbps
             )
-            if not self._answer_new(c, reason, out, 0, first_stop):
+            if not self._answer_new(c, reason, out, 0, first_stop, bid=bid, ask=ask, last=last):
                 return
-        elif not self._answer_new(c, reason, out):
+        elif not self._answer_new(c, reason, out, bid=bid, ask=ask, last=last):
             return
         o = RestingOrder.accepted(c, 0)  # its entry_seq is set where it rests or parks
         if trailing:

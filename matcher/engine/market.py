@@ -110,14 +110,32 @@ class Market:
         """New fees (and other matcher-relevant reference data) from this command on."""
         raise NotImplementedError
 
+    def arrival(self, ts: int) -> tuple[int, int, int, int]:
+        """The market an order meets at `ts` before its own matching: (best bid, best ask,
+        last trade, simulator reference price) in ticks, 0 = none. Reported on OrderAccepted
+        and OrderTriggered (the order's arrival price)."""
+        return (0, 0, 0, 0)
+
     # ----------------------------------------------------------------- answers alike
 
     def _answer_new(
-        self, c: NewOrder, reason: str, out: list[Event], held: int = 0, stop_price: int = -1
+        self,
+        c: NewOrder,
+        reason: str,
+        out: list[Event],
+        held: int = 0,
+        stop_price: int = -1,
+        *,
+        bid: int = 0,
+        ask: int = 0,
+        last: int = 0,
+        ref: int = 0,
     ) -> bool:
         """OrderAccepted, or OrderRejected with `reason` (order_seq 1 either way); True
         when accepted. `held`: the part of a contingent leg not live yet; `stop_price`: a
-        trailing stop's first stop (-1: the order's own)."""
+        trailing stop's first stop (-1: the order's own). `bid`, `ask`, `last`, `ref`: the
+        market the order arrives at (see `arrival`; the caller passes it, the engine without
+        a call on its hot path)."""
         self.seq += 1
         if reason:
             out.append(
@@ -143,6 +161,10 @@ class Market:
                 c.stop_price if stop_price < 0 else stop_price,
                 leaves,
                 held,
+                bid,
+                ask,
+                last,
+                ref,
             )
         )
         return True

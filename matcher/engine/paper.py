@@ -18,13 +18,15 @@ Fill rules (prices in ticks, quantities in lots):
   lot), steps at least `fill_interval_ns` apart. FOK fills all at once or is canceled;
   IOC takes one step, then its remainder is canceled.
 - A leg released by its entry's fill works in the same command, right after the entry.
+- A paper order may carry its account's own slippage, size impact, latency and partial-fill
+  schedule (`NewOrder.sim_*`); what it leaves unset is the configuration's.
 """
 
 from __future__ import annotations
 
 from matcher.engine.contingent import ContingentMarket
 from matcher.engine.emit import trailing_moved_event, triggered_event
-from matcher.engine.sim_config import SimulatorConfig, slipped_price
+from matcher.engine.sim_config import SimulatorConfig, slipped_with
 from matcher.engine.walk import ReferenceWalk
 from matcher.engine.working import DONE, HELD, IN_BOOK, IN_HAND, PENDING, RestingOrder
 from shared.domain import reasons
@@ -47,12 +49,49 @@ class PaperMarket(ContingentMarket):
         self.next_fill: dict[str, int] = {}  # order id -> earliest ts of its next fill step
         self.triggered: set[str] = set()  # stop orders whose stop price was reached
         self.walk = ReferenceWalk(config)
+        # order id -> its own (slippage, impact, latency, fill ratio, fill interval), for the
+        # orders placed with settings of their account (`NewOrder.sim_*`)
+        self.knobs: dict[str, tuple[int, int, int, int, int]] = {}
 
     # ----------------------------------------------------------------- market
 
     def reference_price(self, ts: int) -> int:
         """The simulated market price at `ts` (the first call fixes the walk's anchor)."""
         return self.walk.price(ts)
+
+    def arrival(self, ts: int) -> tuple[int, int, int, int]:
+        """Paper orders meet no book: only the reference price at `ts`."""
+        return (0, 0, 0, self.reference_price(ts))
+
+    def _take_knobs(self, c: NewOrder, o: RestingOrder, ts: int) -> None:
+        """Order `o` (accepted from `c`, entered at `ts`) keeps its own settings, if any."""
+        cfg = self.config
+        slip, impact, latency = c.sim_slippage_cbps, c.sim_impact_cbps_per_lot, c.sim_latency_ns
+        ratio, interval = c.sim_fill_ratio_pct, c.sim_fill_interval_ns
+        if slip < 0 and impact < 0 and latency < 0 and ratio <= 0 and interval < 0:
+            return
+        own = (
+            slip if slip >= 0 else cfg.slippage_cbps,
+            impact if impact >= 0 else cfg.impact_cbps_per_lot,
+            latency if latency >= 0 else cfg.latency_ns,
+            ratio if 1 <= ratio <= 100 else cfg.fill_ratio_pct,
+            interval if interval >= 0 else cfg.fill_interval_ns,
+        )
+        self.knobs[o.order_id] = own
+        self.next_fill[o.order_id] = ts + own[2]
+
+    def _knobs_of(self, o: RestingOrder) -> tuple[int, int, int, int, int]:
+        own = self.knobs.get(o.order_id)
+        if own is not None:
+            return own
+        cfg = self.config
+        return (
+            cfg.slippage_cbps,
+            cfg.impact_cbps_per_lot,
+            cfg.latency_ns,
+            cfg.fill_ratio_pct,
+            cfg.fill_interval_ns,
+        )
 
     def _stop_waiting(self, o: RestingOrder) -> bool:
         return waits_for_trigger(o.order_type) and o.order_id not in self.triggered
@@ -108,12 +147,14 @@ class PaperMarket(ContingentMarket):
             if not (ref >= o.stop_price if o.is_buy else ref <= o.stop_price):
                 return
             self.triggered.add(o.order_id)
-            out.append(triggered_event(self.symbol, self._next_event(o), ts, o, ref))
+            seq = self._next_event(o)
+            out.append(triggered_event(self.symbol, seq, ts, o, ref, (0, 0, 0, ref)))
         is_market = works_as_market(o.order_type)
+        slip_cbps, impact, _, ratio, _ = self._knobs_of(o)
         step = o.leaves_qty
         if o.time_in_force != FOK:
-            step = min(o.leaves_qty, max(1, o.quantity * self.config.fill_ratio_pct // 100))
-        px = slipped_price(self.config, ref, o.is_buy, step)
+            step = min(o.leaves_qty, max(1, o.quantity * ratio // 100))
+        px = slipped_with(slip_cbps, impact, ref, o.is_buy, step)
         liquidity = TAKER
         if not is_market:
             within = px <= o.price if o.is_buy else px >= o.price
@@ -174,7 +215,7 @@ class PaperMarket(ContingentMarket):
                 seq,
             )
         )
-        self.next_fill[o.order_id] = ts + cfg.fill_interval_ns
+        self.next_fill[o.order_id] = ts + self._knobs_of(o)[4]
         if o.leaves_qty == 0:
             if done:
                 self._drop(o)
@@ -207,6 +248,7 @@ class PaperMarket(ContingentMarket):
             del self.orders[o.order_id]
             del self.next_fill[o.order_id]
         self.triggered.discard(o.order_id)
+        self.knobs.pop(o.order_id, None)
         o.leaves_qty = 0
         o.where = DONE
 

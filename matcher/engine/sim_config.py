@@ -84,7 +84,14 @@ class SimulatorConfig:
 def slipped_price(cfg: SimulatorConfig, ref: int, is_buy: bool, qty: int) -> int:
     """The reference price moved against the trader by the configured slippage: fixed plus
     size impact, in hundredths of a bp of the reference (rounded against the trader)."""
-    rate = cfg.slippage_cbps + cfg.impact_cbps_per_lot * qty
+    return slipped_with(cfg.slippage_cbps, cfg.impact_cbps_per_lot, ref, is_buy, qty)
+
+
+def slipped_with(
+    slippage_cbps: int, impact_cbps_per_lot: int, ref: int, is_buy: bool, qty: int
+) -> int:
+    """`slipped_price` with the given slippage and size impact (an order's own)."""
+    rate = slippage_cbps + impact_cbps_per_lot * qty
     slip = ref * rate
     if is_buy:
         return ref + (slip + 999_999) // 1_000_000

@@ -19,10 +19,17 @@ from matcher.engine.emit import replace_refused_event, replaced_event
 from matcher.engine.extra_state import extra_state, restore_extra_state
 from matcher.engine.paper import PaperMarket
 from matcher.engine.sim_config import SimulatorConfig
+from matcher.engine.walk import bridge_spreads, walk_micro
 from matcher.engine.working import DONE, HELD, IN_BOOK, RestingOrder
 from shared.domain import reasons
 from shared.domain.codes import BUY, DAY, GTD, HALTED, TRAILING_STOP
-from shared.domain.commands import ConfigureInstrument, NewOrder, NewOrderGroup, ReplaceOrder
+from shared.domain.commands import (
+    ConfigureInstrument,
+    NewOrder,
+    NewOrderGroup,
+    ReplaceOrder,
+    SetReferencePrices,
+)
 from shared.domain.events import Event
 from shared.domain.order_rules import new_order_problem, replace_problem, trailing_stop_price
 
@@ -43,15 +50,16 @@ class FillSimulator(PaperMarket):
             elif c.reduce_only:
                 reason = self._reduce_only_refusal(c.side, c.quantity, c.account_id, out)
         trailing = c.order_type == TRAILING_STOP
+        arrived = self.reference_price(ts) if not reason else 0  # (rejected: no anchoring)
         if trailing and not reason:
-            ref = self.reference_price(ts)
-            first_stop = trailing_stop_price(c.side == BUY, ref, c.trail_amount, c.trail_cbps)
-            if not self._answer_new(c, reason, out, 0, first_stop):
+            first_stop = trailing_stop_price(c.side == BUY, arrived, c.trail_amount, c.trail_cbps)
+            if not self._answer_new(c, reason, out, 0, first_stop, ref=arrived):
                 return
-        elif not self._answer_new(c, reason, out):
+        elif not self._answer_new(c, reason, out, ref=arrived):
             return
         o = RestingOrder.accepted(c, self.seq)
         self._enter(o, ts)
+        self._take_knobs(c, o, ts)
         ref = self.reference_price(ts)
         if trailing:
             self._start_trailing(o, ref)
@@ -74,8 +82,9 @@ class FillSimulator(PaperMarket):
             return
         ref = self.reference_price(ts)
         members = self._accept_group(g, out, ref)
-        for o in members:
+        for c, o in zip(g.orders, members, strict=True):
             self._enter(o, ts)
+            self._take_knobs(c, o, ts)
         live = [o for o in members if o.where == IN_BOOK]  # (not the legs its fills release)
         for o in live:
             if o.where == IN_BOOK:  # (an OCO sibling's fill may end it)
@@ -166,6 +175,27 @@ class FillSimulator(PaperMarket):
         if self.halted:
             self.cancel_all("", ts, reasons.CANCELED_BY_HALT, out)
 
+    def set_reference(self, c: SetReferencePrices) -> int:
+        """A new reference price source from `c.ts` on (see SetReferencePrices); the walk is
+        anchored there. Returns the price it starts at."""
+        now = self.reference_price(c.ts)
+        cfg = self.config
+        cfg.start_price = c.start_price if c.start_price > 0 else now
+        if c.source == "file":
+            cfg.prices = sorted((int(p[0]), int(p[1])) for p in c.prices)
+            return cfg.start_price
+        cfg.prices = []
+        cfg.seed = c.seed
+        cfg.step_ticks = c.step_ticks
+        cfg.step_ns = c.step_ns
+        cfg.spreads = bridge_spreads(c.step_ticks)
+        walk, step = self.walk, c.ts // c.step_ns
+        walk.memo_step = step
+        walk.memo_micro = walk_micro(c.seed, cfg.spreads, step)
+        walk.anchor_step = step
+        walk.anchor_micro = walk.memo_micro
+        return cfg.start_price
+
     def configure(self, c: ConfigureInstrument, out: list[Event]) -> None:
         """New fees for paper fills from now on (the engine reports InstrumentConfigured)."""
         self.config.maker_fee_cbps = c.maker_fee_cbps
@@ -190,6 +220,8 @@ class FillSimulator(PaperMarket):
             "orders": rows,
         }
         data.update(extra_state({}, self.reduce_only))
+        if self.knobs:  # only then: a snapshot without own settings is as it was
+            data["knobs"] = {oid: list(k) for oid, k in self.knobs.items()}
         return data
 
     @staticmethod
@@ -213,4 +245,8 @@ class FillSimulator(PaperMarket):
                 sim.triggered.add(o.order_id)
             restored.append(o)
         restore_extra_state(sim.reduce_only, restored, data)
+        knobs = data.get("knobs")
+        if isinstance(knobs, dict):  # orders' own settings (older snapshots have none)
+            for oid, k in knobs.items():
+                sim.knobs[str(oid)] = (int(k[0]), int(k[1]), int(k[2]), int(k[3]), int(k[4]))
         return sim

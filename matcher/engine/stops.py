@@ -118,7 +118,8 @@ class StopsMarket(ContingentMarket):
             self._unlist_stop(o)
 
     def _trigger(self, o: RestingOrder, ts: int, out: list[Event]) -> None:
-        out.append(triggered_event(self.symbol, self._next_event(o), ts, o, self.last_px))
+        seq = self._next_event(o)
+        out.append(triggered_event(self.symbol, seq, ts, o, self.last_px, self.arrival(ts)))
         self._execute(o, ts, out)
 
     def _settle(self, ts: int, out: list[Event]) -> None:

@@ -15,6 +15,7 @@ from typing import final
 
 from matcher.engine.engine import MatchingEngine
 from matcher.engine.external import ExternalOrders, is_external
+from matcher.engine.shadow import ShadowMarket
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
@@ -29,6 +30,7 @@ from shared.domain.commands import (
     NewOrderGroup,
     RecordOutcome,
     ReplaceOrder,
+    SetReferencePrices,
     SetTradingState,
     VenueReport,
 )
@@ -36,13 +38,28 @@ from shared.domain.events import (
     CancelRejected,
     Event,
     NothingChanged,
+    OrderAccepted,
     OrderRejected,
+    ReferencePricesSet,
     ReplaceRejected,
     VenueRequestIssued,
 )
 from shared.domain.order_rules import working_status
 
 PAPER = "paper"
+BAD_SOURCE = "INVALID_REFERENCE_PRICES"
+
+
+def reference_source_ok(c: SetReferencePrices) -> bool:
+    """A source the simulator can run: a walk with positive steps, or a file of positive
+    prices (at least one point)."""
+    if c.start_price < 0:
+        return False
+    if c.source == "walk":
+        return c.step_ns > 0 and c.step_ticks >= 0
+    if c.source != "file" or not c.prices:
+        return False
+    return all(len(p) == 2 and p[1] > 0 for p in c.prices)
 
 
 @final
@@ -69,6 +86,7 @@ class InstrumentVenues:
         self.book = self.engine.book  # one position book for both venues
         self.simulator.book = self.book
         self.external = ExternalOrders(symbol)
+        self.shadow = ShadowMarket(self.simulator)  # shadow mode's copies (see shadow.py)
 
     @property
     def symbol(self) -> str:
@@ -91,9 +109,20 @@ class InstrumentVenues:
 
     def handle(self, command: Command, out: list[Event]) -> None:
         """Apply one command to the market it belongs to; append its events to `out`. A
-        command about the whole instrument goes to the engine, then to the paper orders."""
+        command about the whole instrument goes to the engine, then to the paper orders.
+        Then the shadow copies of internal orders meet it (shadow mode)."""
         start = len(out)
         self._route(command, out)
+        shadow = self.shadow
+        head = _shadowed_head(command)
+        if head is not None:
+            assert isinstance(command, (NewOrder, NewOrderGroup))
+            if _accepted(out, start, head.order_id):
+                self.engine.seq = shadow.place(command, self.engine.seq, out)
+            elif shadow.busy:
+                self.engine.seq = shadow.handle(command, self.engine.seq, out)
+        elif shadow.busy:
+            self.engine.seq = shadow.handle(command, self.engine.seq, out)
         if len(out) > start:
             self.book.fold(out)
             if self.engine.running:
@@ -137,6 +166,9 @@ class InstrumentVenues:
         elif isinstance(command, RecordOutcome):
             self.record_outcome(command, out)
             return
+        elif isinstance(command, SetReferencePrices):
+            self.set_reference(command, out)
+            return
         else:
             self.engine.handle(command, out)
             paper = True
@@ -176,6 +208,24 @@ class InstrumentVenues:
         ext = self._external()
         ext.cancel_all(account, command.ts, reason, out)
         self.engine.seq = ext.seq
+
+    def set_reference(self, c: SetReferencePrices, out: list[Event]) -> None:
+        """A new reference price source for the paper market; the working paper orders meet
+        the old one up to this time first. A source the simulator cannot run (the service
+        validates them) changes nothing: NothingChanged with INVALID_REFERENCE_PRICES."""
+        sim = self.simulator
+        sim.seq = self.engine.seq
+        if not reference_source_ok(c):
+            sim.seq += 1
+            out.append(NothingChanged(sim.symbol, sim.seq, c.ts, c.command_id, BAD_SOURCE))
+        else:
+            sim.advance(c.ts, out)
+            start = sim.set_reference(c)
+            sim.seq += 1
+            out.append(
+                ReferencePricesSet(sim.symbol, sim.seq, c.ts, c.source, start, len(c.prices))
+            )
+        self.engine.seq = sim.seq
 
     def record_outcome(self, c: RecordOutcome, out: list[Event]) -> None:
         """Answer a command that is not run (see RecordOutcome), touching no book: a new
@@ -228,6 +278,8 @@ class InstrumentVenues:
             data["external"] = self.external.snapshot()
         if self.book.nets:
             data["positions"] = dict(self.book.nets)
+        if self.shadow.busy:  # only then: a snapshot without shadow copies is as it was
+            data["shadow"] = self.shadow.snapshot()
         return data
 
     @staticmethod
@@ -250,9 +302,33 @@ class InstrumentVenues:
         venues.external.restore(external)
         venues.engine.watch_restored()
         venues.simulator.watch_restored()
+        venues.shadow = ShadowMarket(venues.simulator)
+        shadow_data = data.get("shadow")
+        if isinstance(shadow_data, dict):
+            venues.shadow = ShadowMarket.restore(venues.simulator, shadow_data)
         return venues
 
     def state_hash(self) -> str:
         """SHA-256 of the canonical snapshot of both venues."""
         text = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _shadowed_head(command: Command) -> NewOrder | None:
+    """The (first) order of a new internal order or group placed in shadow mode, else None."""
+    if isinstance(command, NewOrder):
+        head = command
+    elif isinstance(command, NewOrderGroup) and command.orders:
+        head = command.orders[0]
+    else:
+        return None
+    return head if head.shadow and head.venue != PAPER else None
+
+
+def _accepted(out: list[Event], start: int, order_id: str) -> bool:
+    """Whether the events from `start` on accept order `order_id`."""
+    for i in range(start, len(out)):
+        e = out[i]
+        if isinstance(e, OrderAccepted) and e.order_id == order_id:
+            return True
+    return False

@@ -59,6 +59,12 @@ class NewOrder(Command):
       1% = 10_000): the trail of a `trailing_stop`, exactly one of them set.
     - `order_class`, `leg`, `parent_order_id`: a contingent order's group (see
       `NewOrderGroup`); a simple order has "simple", "" and "".
+    - `sim_*`: a paper order's fill simulator settings, its account's when it was placed
+      (`shared.domain.paper_settings`): slippage and size impact per lot in cbps of the
+      reference price, latency and the interval between partial fills in ns, the partial
+      fill step in % of the quantity; -1 (the ratio: 0) is the instrument's default.
+    - `shadow`: an internal order that is also run, unseen by the book, on the fill
+      simulator (its account is in shadow mode): ShadowFilled / ShadowClosed report it.
     """
 
     KIND: ClassVar[str] = "new_order"
@@ -83,6 +89,12 @@ class NewOrder(Command):
         "order_class",
         "leg",
         "parent_order_id",
+        "sim_slippage_cbps",
+        "sim_impact_cbps_per_lot",
+        "sim_latency_ns",
+        "sim_fill_ratio_pct",
+        "sim_fill_interval_ns",
+        "shadow",
     )
 
     def __init__(
@@ -109,6 +121,12 @@ class NewOrder(Command):
         order_class: str = "simple",
         leg: str = "",
         parent_order_id: str = "",
+        sim_slippage_cbps: int = -1,
+        sim_impact_cbps_per_lot: int = -1,
+        sim_latency_ns: int = -1,
+        sim_fill_ratio_pct: int = 0,
+        sim_fill_interval_ns: int = -1,
+        shadow: bool = False,
     ) -> None:
         super().__init__(command_id, ts, symbol)
         self.order_id: Final = order_id
@@ -130,6 +148,12 @@ class NewOrder(Command):
         self.order_class: Final = order_class
         self.leg: Final = leg
         self.parent_order_id: Final = parent_order_id
+        self.sim_slippage_cbps: Final = sim_slippage_cbps
+        self.sim_impact_cbps_per_lot: Final = sim_impact_cbps_per_lot
+        self.sim_latency_ns: Final = sim_latency_ns
+        self.sim_fill_ratio_pct: Final = sim_fill_ratio_pct
+        self.sim_fill_interval_ns: Final = sim_fill_interval_ns
+        self.shadow: Final = shadow
 
 
 @final
@@ -275,6 +299,47 @@ class ConfigureInstrument(Command):
         super().__init__(command_id, ts, symbol)
         self.maker_fee_cbps: Final = maker_fee_cbps
         self.taker_fee_cbps: Final = taker_fee_cbps
+
+
+@final
+class SetReferencePrices(Command):
+    """The fill simulator's reference price source for the instrument, from this command on.
+
+    `source` "walk": a seeded random walk (`seed`, Gaussian steps of `step_ticks` every
+    `step_ns`) starting at `start_price` (0: the reference price at this command's time).
+    `source` "file": the replayed `prices`, [ts, price] points in ascending time; before
+    the first point the price is the one at this command's time. Prices in ticks."""
+
+    KIND: ClassVar[str] = "set_reference_prices"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Command.FIELDS,
+        "source",
+        "seed",
+        "step_ticks",
+        "step_ns",
+        "start_price",
+        "prices",
+    )
+
+    def __init__(
+        self,
+        command_id: str,
+        ts: int,
+        symbol: str,
+        source: str,
+        seed: int = 0,
+        step_ticks: int = 1,
+        step_ns: int = 1_000_000_000,
+        start_price: int = 0,
+        prices: list[list[int]] | None = None,
+    ) -> None:
+        super().__init__(command_id, ts, symbol)
+        self.source: Final = source
+        self.seed: Final = seed
+        self.step_ticks: Final = step_ticks
+        self.step_ns: Final = step_ns
+        self.start_price: Final = start_price
+        self.prices: Final[list[list[int]]] = [] if prices is None else prices
 
 
 @final
@@ -428,6 +493,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ExpireOrders,
         SetTradingState,
         ConfigureInstrument,
+        SetReferencePrices,
         RecordOutcome,
         VenueReport,
     )

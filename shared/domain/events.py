@@ -85,7 +85,13 @@ class OrderAccepted(OrderEvent):
 
     `leaves_qty` is the live part, `held_qty` the part not live yet; an entry written before
     they existed decodes as a simple order (`leaves_qty` = quantity, `held_qty` = 0).
-    A trailing stop's `stop_price` is its first stop (0: no trade to trail yet)."""
+    A trailing stop's `stop_price` is its first stop (0: no trade to trail yet).
+
+    The market at acceptance, before the order's own matching (its arrival price: see
+    `shared.domain.order.arrival_half_ticks`): `bid_px` / `ask_px` the book's best bid and
+    ask, `last_trade_px` the last trade of the instrument's book, `ref_px` the fill
+    simulator's reference price (paper orders only); ticks, 0 = none (and in entries written
+    before they existed)."""
 
     KIND: ClassVar[str] = "order_accepted"
     FIELDS: ClassVar[tuple[str, ...]] = (
@@ -97,6 +103,10 @@ class OrderAccepted(OrderEvent):
         "stop_price",
         "leaves_qty",
         "held_qty",
+        "bid_px",
+        "ask_px",
+        "last_trade_px",
+        "ref_px",
     )
 
     def __init__(
@@ -115,6 +125,10 @@ class OrderAccepted(OrderEvent):
         stop_price: int,
         leaves_qty: int = -1,
         held_qty: int = 0,
+        bid_px: int = 0,
+        ask_px: int = 0,
+        last_trade_px: int = 0,
+        ref_px: int = 0,
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.side: Final = side
@@ -124,6 +138,10 @@ class OrderAccepted(OrderEvent):
         self.stop_price: Final = stop_price
         self.leaves_qty: Final = quantity - held_qty if leaves_qty < 0 else leaves_qty
         self.held_qty: Final = held_qty
+        self.bid_px: Final = bid_px
+        self.ask_px: Final = ask_px
+        self.last_trade_px: Final = last_trade_px
+        self.ref_px: Final = ref_px
 
 
 @final
@@ -302,10 +320,20 @@ class OrderReplaced(OrderEvent):
 
 @final
 class OrderTriggered(OrderEvent):
-    """A stop order's trigger price was reached: it now works as `order_type`."""
+    """A stop order's trigger price was reached: it now works as `order_type`. `bid_px`,
+    `ask_px`, `last_trade_px` and `ref_px`: the market then, before the order's own matching
+    (as in OrderAccepted; its arrival price from here on)."""
 
     KIND: ClassVar[str] = "order_triggered"
-    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "order_type", "trigger_px")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *OrderEvent.FIELDS,
+        "order_type",
+        "trigger_px",
+        "bid_px",
+        "ask_px",
+        "last_trade_px",
+        "ref_px",
+    )
 
     def __init__(
         self,
@@ -318,10 +346,18 @@ class OrderTriggered(OrderEvent):
         status: str,
         order_type: str,
         trigger_px: int,
+        bid_px: int = 0,
+        ask_px: int = 0,
+        last_trade_px: int = 0,
+        ref_px: int = 0,
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.order_type: Final = order_type
         self.trigger_px: Final = trigger_px
+        self.bid_px: Final = bid_px
+        self.ask_px: Final = ask_px
+        self.last_trade_px: Final = last_trade_px
+        self.ref_px: Final = ref_px
 
 
 @final
@@ -455,6 +491,98 @@ class InstrumentConfigured(Event):
         super().__init__(symbol, seq, ts)
         self.maker_fee_cbps: Final = maker_fee_cbps
         self.taker_fee_cbps: Final = taker_fee_cbps
+
+
+@final
+class ReferencePricesSet(Event):
+    """The fill simulator's reference price source changed (SetReferencePrices): `source`
+    "walk" or "file", `start_price` where it starts (ticks), `points` the file's points."""
+
+    KIND: ClassVar[str] = "reference_prices_set"
+    FIELDS: ClassVar[tuple[str, ...]] = (*Event.FIELDS, "source", "start_price", "points")
+
+    def __init__(
+        self, symbol: str, seq: int, ts: int, source: str, start_price: int, points: int
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.source: Final = source
+        self.start_price: Final = start_price
+        self.points: Final = points
+
+
+@final
+class ShadowFilled(Event):
+    """Shadow mode: the fill simulator filled its copy of an internal order (unseen by the
+    book, nobody's trade): `last_qty` at `last_px`, `cum_qty` of its copy so far, `fee` at
+    the simulator's rates. Not an order event: the order's own state does not move."""
+
+    KIND: ClassVar[str] = "shadow_filled"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "order_id",
+        "account_id",
+        "last_qty",
+        "last_px",
+        "cum_qty",
+        "leaves_qty",
+        "fee",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        last_qty: int,
+        last_px: int,
+        cum_qty: int,
+        leaves_qty: int,
+        fee: int,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.last_qty: Final = last_qty
+        self.last_px: Final = last_px
+        self.cum_qty: Final = cum_qty
+        self.leaves_qty: Final = leaves_qty
+        self.fee: Final = fee
+
+
+@final
+class ShadowClosed(Event):
+    """Shadow mode: the simulator's copy of an internal order ended unfilled in part
+    (`canceled_qty`, `reason` as OrderCanceled's / OrderExpired's)."""
+
+    KIND: ClassVar[str] = "shadow_closed"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "order_id",
+        "account_id",
+        "cum_qty",
+        "canceled_qty",
+        "reason",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        order_id: str,
+        account_id: str,
+        cum_qty: int,
+        canceled_qty: int,
+        reason: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.cum_qty: Final = cum_qty
+        self.canceled_qty: Final = canceled_qty
+        self.reason: Final = reason
 
 
 @final
@@ -607,6 +735,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderRestated,
         TrailingStopMoved,
         InstrumentConfigured,
+        ReferencePricesSet,
+        ShadowFilled,
+        ShadowClosed,
         TradingStateChanged,
         NothingChanged,
         VenueRequestIssued,

@@ -127,11 +127,22 @@ def _prices_problem(
             sl_i = i
     tp = orders[tp_i].price if tp_i >= 0 else 0
     stop = orders[sl_i].stop_price if sl_i >= 0 else 0  # 0: trailing, nothing fixed
+    leg = exit_prices_problem(exits_sell, base, tp, stop)
+    if not leg:
+        return -1, ""
+    return (tp_i if leg == TAKE_PROFIT else sl_i), reasons.INVALID_BRACKET_PRICES
+
+
+def exit_prices_problem(exits_sell: bool, base: int, take_profit: int, stop: int) -> str:
+    """The leg (TAKE_PROFIT or STOP_LOSS) whose price breaks INVALID_BRACKET_PRICES, or "":
+    exits that sell have the take-profit's limit above the stop-loss's stop and above the
+    entry's price `base`, and the stop below `base`; mirrored when they buy. 0 = no price
+    to compare (no such leg, a market entry, a trailing stop-loss)."""
     sign = 1 if exits_sell else -1
-    if tp and stop and sign * (tp - stop) <= 0:
-        return tp_i, reasons.INVALID_BRACKET_PRICES
-    if tp and base and sign * (tp - base) <= 0:
-        return tp_i, reasons.INVALID_BRACKET_PRICES
+    if take_profit and stop and sign * (take_profit - stop) <= 0:
+        return TAKE_PROFIT
+    if take_profit and base and sign * (take_profit - base) <= 0:
+        return TAKE_PROFIT
     if stop and base and sign * (base - stop) <= 0:
-        return sl_i, reasons.INVALID_BRACKET_PRICES
-    return -1, ""
+        return STOP_LOSS
+    return ""

@@ -11,6 +11,21 @@ from shared.domain.sessions import TradingSession
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceSource:
+    """Where the fill simulator takes the instrument's reference price from (the paper
+    market): "walk", a seeded random walk (`seed` None: the instrument's own; Gaussian steps
+    of `step_ticks` every `step_ns`), or "file", a replayed list of `points` prices. The
+    points themselves are in the matcher's journal (the SetReferencePrices command)."""
+
+    kind: str = "walk"
+    seed: int | None = None
+    step_ticks: int = 1
+    step_ns: int = 1_000_000_000
+    points: int = 0
+    set_at: int = 0  # when an admin set it (0: never; the default walk)
+
+
+@dataclass(frozen=True, slots=True)
 class Instrument:
     """Static reference data of a tradable instrument plus its trading state.
 
@@ -44,6 +59,7 @@ class Instrument:
     asset_class: AssetClass = AssetClass.EQUITY
     settlement_days: int = 1
     currency: str = "USD"
+    reference_source: ReferenceSource = ReferenceSource()
     session: TradingSession | None = None
 
     def ticks(self, field: str, value: str | int | Decimal) -> int:

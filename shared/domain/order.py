@@ -33,6 +33,8 @@ from shared.domain.events import (
     ReplaceRejected,
     TrailingStopMoved,
 )
+from shared.domain.paper_settings import SimulatorSettings
+from shared.domain.shadow import ShadowRecord
 
 S = OrderStatus
 _WORKING = {S.HELD, S.NEW, S.PARTIALLY_FILLED}
@@ -190,6 +192,14 @@ class Order:
     # venue's own words when it refused the order or a request of its owner.
     venue: str = ""
     reject_text: str = ""
+    # Its arrival price in half ticks (0: not known): the market the matcher reported when
+    # it accepted the order, or when it triggered a stop (see `arrival_half_ticks`).
+    arrival_half_ticks: int = 0
+    # A paper order's own fill simulator settings (its account's when placed; None: the
+    # instrument's defaults), sent on its NewOrder.
+    simulator: SimulatorSettings | None = None
+    # Shadow mode (its account's flag when placed): its copy on the fill simulator.
+    shadow: ShadowRecord | None = None
 
     def __post_init__(self) -> None:
         if self.leaves_qty == 0 and self.held_qty == 0 and self.status == S.PENDING_NEW:
@@ -260,6 +270,12 @@ class Order:
 
     def _record(self, event: OrderEvent, target: OrderStatus, processed_at: int) -> None:
         self.event_seqs.append(event.seq)
+        shadow = self.shadow
+        if shadow is not None:  # the real order's times, to compare its copy's with
+            if isinstance(event, OrderFilled) and not shadow.real_first_fill_ts:
+                shadow.real_first_fill_ts = event.ts
+            if target in TERMINAL_STATUSES and not shadow.real_done_ts:
+                shadow.real_done_ts = event.ts
         if not processed_at:
             return
         if isinstance(event, OrderAccepted) and not self.accepted_at:
@@ -268,6 +284,11 @@ class Order:
             self.first_fill_at = processed_at
         if target in TERMINAL_STATUSES and not self.completed_at:
             self.completed_at = processed_at
+
+    def _arrive(self, bid_px: int, ask_px: int, last_trade_px: int, ref_px: int) -> None:
+        arrival = arrival_half_ticks(bid_px, ask_px, last_trade_px, ref_px)
+        if arrival:
+            self.arrival_half_ticks = arrival
 
     def _check_transition(self, target: OrderStatus) -> None:
         if target not in TRANSITIONS[self.status]:
@@ -312,9 +333,24 @@ class Order:
             self.reject_reason = event.reason
             self.reject_text = event.text
         elif isinstance(event, OrderTriggered):
-            pass  # the order keeps its type (FIX OrdType); only its status history shows it
+            # The order keeps its type (FIX OrdType); it arrives at the market only now.
+            self._arrive(event.bid_px, event.ask_px, event.last_trade_px, event.ref_px)
         elif isinstance(event, OrderAccepted):
+            self._arrive(event.bid_px, event.ask_px, event.last_trade_px, event.ref_px)
             self.leaves_qty = event.leaves_qty
             self.held_qty = event.held_qty
             if self.type is OrderType.TRAILING_STOP:
                 self.stop_price = event.stop_price or None
+
+
+def arrival_half_ticks(bid_px: int, ask_px: int, last_trade_px: int, ref_px: int) -> int:
+    """An order's arrival price in half ticks (the mid of an odd spread is a half tick) from
+    the market an OrderAccepted / OrderTriggered reports: the fill simulator's reference
+    price (paper), else the mid of a two-sided book, else the last trade; 0 when none."""
+    if ref_px > 0:
+        return 2 * ref_px
+    if bid_px > 0 and ask_px > 0:
+        return bid_px + ask_px
+    if last_trade_px > 0:
+        return 2 * last_trade_px
+    return 0

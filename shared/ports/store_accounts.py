@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
+from shared.domain.paper_settings import SimulatorSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class Account:
     live account's orders to an external venue (None: the internal matching engine). Its
     cash is in `currency`: `starting_cash` (what a paper account starts with, and returns
     to on a reset) plus its cash ledger (deposits, withdrawals, resets) plus what its fills
-    moved."""
+    moved. `simulator`: a paper account's own fill simulator settings (its next orders')."""
 
     account_id: str
     name: str
@@ -43,6 +44,8 @@ class Account:
     venue: str | None = None
     currency: str = "USD"
     starting_cash: Decimal = Decimal(0)
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    shadow: bool = False  # shadow mode: its internal orders also run on the fill simulator
 
 
 class AccountRepository(Protocol):

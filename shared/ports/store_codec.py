@@ -6,6 +6,7 @@ SQLite and a BSON document in MongoDB. Decimals travel as strings, enums as thei
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -21,10 +22,12 @@ from shared.domain.enums import (
     TimeInForce,
     TradingState,
 )
-from shared.domain.instrument import Instrument
+from shared.domain.instrument import Instrument, ReferenceSource
 from shared.domain.order import Order
+from shared.domain.paper_settings import SimulatorSettings
 from shared.domain.positions import Fill, Position
 from shared.domain.sessions import ALL_DAY, describe, from_description
+from shared.domain.shadow import ShadowRecord
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_executions import Execution
 from shared.ports.store_risk import RiskLedger
@@ -66,6 +69,9 @@ def order_to_doc(order: Order) -> Doc:
         "accepted_at": order.accepted_at,
         "first_fill_at": order.first_fill_at,
         "completed_at": order.completed_at,
+        "arrival_half_ticks": order.arrival_half_ticks,
+        **({} if order.simulator is None else {"simulator": order.simulator.to_doc()}),
+        **({} if order.shadow is None else {"shadow": order.shadow.to_doc()}),
         "held_quantity": order.held_qty,
         "display_quantity": order.display_qty,
         "post_only": order.post_only,
@@ -123,6 +129,11 @@ def order_from_doc(doc: Doc) -> Order:
         accepted_at=doc.get("accepted_at", 0),
         first_fill_at=doc.get("first_fill_at", 0),
         completed_at=doc.get("completed_at", 0),
+        arrival_half_ticks=doc.get("arrival_half_ticks", 0),  # older orders: not known
+        shadow=None if doc.get("shadow") is None else ShadowRecord.from_doc(doc["shadow"]),
+        simulator=None
+        if doc.get("simulator") is None
+        else SimulatorSettings.from_doc(doc["simulator"]),
         reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
         venue=doc.get("venue", ""),
         reject_text=doc.get("reject_text", ""),
@@ -217,6 +228,8 @@ def account_to_doc(account: Account) -> Doc:
         "venue": account.venue,
         "currency": account.currency,
         "starting_cash": str(account.starting_cash),
+        **({} if account.simulator.is_default else {"simulator": account.simulator.to_doc()}),
+        **({"shadow": True} if account.shadow else {}),
     }
 
 
@@ -243,6 +256,8 @@ def account_from_doc(doc: Doc) -> Account:
         venue=doc.get("venue"),
         currency=doc.get("currency", "USD"),  # absent in documents of older versions
         starting_cash=Decimal(doc.get("starting_cash", "0")),
+        simulator=SimulatorSettings.from_doc(doc.get("simulator")),
+        shadow=bool(doc.get("shadow", False)),
     )
 
 
@@ -264,6 +279,11 @@ def instrument_to_doc(instrument: Instrument) -> Doc:
         "asset_class": instrument.asset_class.value,
         "settlement_days": instrument.settlement_days,
         "currency": instrument.currency,
+        **(
+            {}
+            if instrument.reference_source == ReferenceSource()
+            else {"reference_source": asdict(instrument.reference_source)}
+        ),
         "session": describe(instrument.session),
     }
 
@@ -287,6 +307,7 @@ def instrument_from_doc(doc: Doc) -> Instrument:
         asset_class=AssetClass(doc.get("asset_class", AssetClass.EQUITY.value)),
         settlement_days=doc.get("settlement_days", 1),
         currency=doc.get("currency", "USD"),
+        reference_source=ReferenceSource(**doc.get("reference_source", {})),
         session=from_description(doc.get("session", ALL_DAY)),  # absent: older documents
     )
 

@@ -20,7 +20,7 @@ from shared.domain.ids import new_command_id
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
 from shared.ports.store_risk import RiskLedger
-from shared.services import audit, codes, risk
+from shared.services import audit, codes, paper_controls, risk
 from shared.services.cash import to_units
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
@@ -96,6 +96,8 @@ class AccountChanges:
     stp: SelfTradePrevention | None = None
     risk_limits: dict[str, object] | None = None
     trading_state: TradingState | None = None
+    simulator: dict[str, int | None] | None = None  # see paper_controls.simulator_changes
+    shadow: bool | None = None
 
 
 async def change_account(
@@ -123,6 +125,10 @@ async def update_account(
         limits = account.risk_limits
         if changes.risk_limits:
             limits = replace(limits, **changes.risk_limits)  # type: ignore[arg-type]
+        if changes.simulator is not None:
+            account = paper_controls.with_simulator(account, changes.simulator)
+        if changes.shadow is not None:
+            account = paper_controls.with_shadow(account, changes.shadow)
         return replace(
             account,
             name=changes.name or account.name,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.domain import order_rules, reasons
+from shared.domain import group_rules, order_rules, reasons
 from shared.domain.commands import CancelOrder, ReplaceOrder
-from shared.domain.enums import OrderStatus, OrderType
+from shared.domain.enums import Leg, OrderClass, OrderStatus, OrderType, Side
 from shared.domain.ids import new_command_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import (
@@ -27,6 +27,7 @@ from shared.services import client_order_ids, codes, limits, risk
 from shared.services.deps import Deps
 from shared.services.dispatch import send_pending
 from shared.services.errors import Conflict, InvalidRequest
+from shared.services.groups import placed_with
 from shared.services.orders_io import change_order, load_order
 from shared.services.tickets import (
     Ticket,
@@ -176,6 +177,48 @@ def _changed(value: int | None, requested: str | None) -> int:
     return value
 
 
+async def _check_group_prices(
+    deps: Deps, order: Order, ticket: Ticket, request: ReplaceRequest
+) -> None:
+    """A new price of a group's order keeps the group's prices in order (as placing does:
+    INVALID_BRACKET_PRICES, naming the replaced field): the take-profit against the
+    stop-loss's stop, and both against the entry's price while the entry has filled nothing
+    (once it has, the position exists, and moving a stop-loss past the entry to keep a gain
+    is the trader's call)."""
+    if order.order_class is OrderClass.SIMPLE:
+        return
+    if request.limit_price is None and request.stop_price is None:
+        return
+    # The price the rule reads: a stop-loss's stop, else the limit (an entry's, or its stop).
+    stop_first = order.leg == Leg.STOP_LOSS.value or request.limit_price is None
+    field = "stop_price" if stop_first and request.stop_price is not None else "limit_price"
+    group = {o.leg: o for o in await placed_with(deps, order)}
+
+    def fixed_stop(o: Order, stop: int | None) -> int | None:
+        return None if o.type is OrderType.TRAILING_STOP else stop  # a trail moves
+
+    prices = {leg: (o.limit_price, fixed_stop(o, o.stop_price)) for leg, o in group.items()}
+    prices[order.leg] = (ticket.limit_price, fixed_stop(order, ticket.stop_price))
+    entry = group.get(Leg.ENTRY.value)
+    base = 0
+    if entry is not None and entry.cum_qty == 0:
+        limit, stop = prices[Leg.ENTRY.value]
+        base = limit or stop or 0
+    take_profit = prices.get(Leg.TAKE_PROFIT.value, (None, None))[0] or 0
+    stop_loss = prices.get(Leg.STOP_LOSS.value, (None, None))[1] or 0
+    exit_leg = group.get(Leg.TAKE_PROFIT.value) or group.get(Leg.STOP_LOSS.value)
+    if exit_leg is None:
+        return
+    exits_sell = exit_leg.side is Side.SELL
+    if group_rules.exit_prices_problem(exits_sell, base, take_profit, stop_loss):
+        where = "above" if exits_sell else "below"
+        detail = (
+            f"the take-profit must stay {where} the stop-loss's stop and the entry's price, "
+            f"the stop-loss on the other side of the entry's price"
+        )
+        raise InvalidRequest(reasons.INVALID_BRACKET_PRICES, detail, field)
+
+
 async def replace_order(
     deps: Deps, account: Account, order_id: str, request: ReplaceRequest
 ) -> Order:
@@ -186,6 +229,7 @@ async def replace_order(
     _request(current, ReplaceRequested(now), check_only=True)  # before the costly checks
     instrument = await instrument_for(deps, current.symbol)
     ticket = _replacement_ticket(current, instrument, request)
+    await _check_group_prices(deps, current, ticket, request)
     risk.raise_first(
         await risk.evaluate(
             deps, account, instrument, ticket, now, first_only=True, replacing=current

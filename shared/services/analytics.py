@@ -4,14 +4,23 @@ Per order (from the order itself, which keeps its times: see `shared.domain.orde
 average fill price, fees, fill rate (filled / ordered quantity), the latencies from receipt
 (the API's intake time) to acceptance, first fill and completion (the matcher's processing
 times of the commands behind those events), and, where the arrival price is known (the
-price when the order was accepted), slippage in bps signed so that positive is a cost
-(buy: average above arrival; sell: below) and implementation shortfall (the slippage in
-money on the filled quantity, plus fees). The arrival price needs the matcher to report
-the book at acceptance (see the README): until it does, those three are null.
+market the matcher reported when it accepted the order, or triggered a stop: the fill
+simulator's reference price for paper orders, else the book's mid, else the last trade),
+slippage in bps signed so that positive is a cost (buy: average above arrival; sell: below)
+and implementation shortfall (the slippage in money on the filled quantity, plus fees).
+Null when not known (no fill, an empty book and no trade yet, or an order the matcher
+accepted before it reported the market).
 
 In aggregate, by account, instrument, venue (internal or paper) and time window (the
 orders created in it): counts, the fill rate (filled / ordered quantity), slippage p50 /
 p95 / mean, fees, and latency percentiles.
+
+Shadow mode (an order also run, unseen by the book, on the fill simulator): the simulated
+fills against the real ones, per order (`ShadowComparison`) and in aggregate: the price
+difference in bps of the real average (signed like slippage: positive when the simulator
+would have cost more), the quantity difference (simulated - real filled) and the time to
+the first fill (simulated - real, ms), all from event timestamps (command times), so the
+same after a replay.
 """
 
 from __future__ import annotations
@@ -49,6 +58,22 @@ _RATE = Decimal("0.000001")
 
 
 @dataclass(frozen=True, slots=True)
+class ShadowComparison:
+    """One order's simulated copy against the order itself (None: not known yet)."""
+
+    average_fill_price: Decimal | None
+    filled_quantity: Decimal
+    fees: Decimal
+    first_fill_ms: Decimal | None  # from receipt, in command time
+    complete_ms: Decimal | None
+    real_first_fill_ms: Decimal | None
+    real_complete_ms: Decimal | None
+    price_difference_bps: Decimal | None
+    quantity_difference: Decimal
+    first_fill_difference_ms: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderQuality:
     """One order's execution quality (Decimal money, ms latencies; None: not known)."""
 
@@ -63,6 +88,7 @@ class OrderQuality:
     accept_ms: Decimal | None
     first_fill_ms: Decimal | None
     complete_ms: Decimal | None
+    shadow: ShadowComparison | None = None
 
 
 def _ms(at: int, since: int) -> Decimal | None:
@@ -73,18 +99,16 @@ def venue_of(account: Account) -> str:
     return "paper" if account.type is AccountType.PAPER else "internal"
 
 
-def quality(
-    order: Order, instrument: Instrument, venue: str, arrival_ticks: int = 0
-) -> OrderQuality:
-    """The order's execution quality (see the module docstring); `arrival_ticks`: the
-    price at acceptance (0: not known)."""
+def quality(order: Order, instrument: Instrument, venue: str) -> OrderQuality:
+    """The order's execution quality (see the module docstring)."""
     o = order
     tick, lot = instrument.tick_size, instrument.lot_size
     average = None
     if o.cum_qty:
         average = Decimal(o.filled_notional) / Decimal(o.cum_qty) * tick
     fees = Decimal(o.fees) * tick * lot / FEE_UNITS
-    arrival = Decimal(arrival_ticks) * tick if arrival_ticks else None
+    half = o.arrival_half_ticks
+    arrival = Decimal(half) * tick / 2 if half else None
     slippage = shortfall = None
     if arrival is not None and average is not None:
         sign = 1 if o.side.value == "buy" else -1
@@ -95,6 +119,7 @@ def quality(
     if o.quantity:
         fill_rate = (Decimal(o.cum_qty) / Decimal(o.quantity)).quantize(_RATE)
     return OrderQuality(
+        shadow=shadow_comparison(o, instrument, average),
         order=o,
         venue=venue,
         average_fill_price=average,
@@ -106,6 +131,37 @@ def quality(
         accept_ms=_ms(o.accepted_at, o.created_at),
         first_fill_ms=_ms(o.first_fill_at, o.created_at),
         complete_ms=_ms(o.completed_at, o.created_at),
+    )
+
+
+def shadow_comparison(
+    o: Order, instrument: Instrument, real_average: Decimal | None
+) -> ShadowComparison | None:
+    s = o.shadow
+    if s is None:
+        return None
+    tick, lot = instrument.tick_size, instrument.lot_size
+    average = Decimal(s.notional) / Decimal(s.cum_qty) * tick if s.cum_qty else None
+    difference = None
+    if average is not None and real_average:
+        sign = 1 if o.side.value == "buy" else -1
+        difference = (sign * (average - real_average) / real_average * _BPS).quantize(
+            Decimal("0.01")
+        )
+    first, real_first = _ms(s.first_fill_ts, o.created_at), _ms(s.real_first_fill_ts, o.created_at)
+    return ShadowComparison(
+        average_fill_price=average,
+        filled_quantity=Decimal(s.cum_qty) * lot,
+        fees=Decimal(s.fees) * tick * lot / FEE_UNITS,
+        first_fill_ms=first,
+        complete_ms=_ms(s.done_ts, o.created_at),
+        real_first_fill_ms=real_first,
+        real_complete_ms=_ms(s.real_done_ts, o.created_at),
+        price_difference_bps=difference,
+        quantity_difference=Decimal(s.cum_qty - o.cum_qty) * lot,
+        first_fill_difference_ms=None
+        if first is None or real_first is None
+        else first - real_first,
     )
 
 
@@ -151,6 +207,29 @@ class Aggregate:
     accept_ms: dict[str, Decimal | None]
     first_fill_ms: dict[str, Decimal | None]
     complete_ms: dict[str, Decimal | None]
+    shadow: ShadowAggregate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowAggregate:
+    """Simulated against real fills over a group's shadowed orders."""
+
+    orders: int
+    price_difference_bps: dict[str, Decimal | None]
+    quantity_difference: Decimal
+    first_fill_difference_ms: dict[str, Decimal | None]
+
+
+def shadow_aggregate(members: list[OrderQuality]) -> ShadowAggregate | None:
+    shadows = [r.shadow for r in members if r.shadow is not None]
+    if not shadows:
+        return None
+    return ShadowAggregate(
+        orders=len(shadows),
+        price_difference_bps=spread(s.price_difference_bps for s in shadows),
+        quantity_difference=sum((s.quantity_difference for s in shadows), Decimal(0)),
+        first_fill_difference_ms=spread(s.first_fill_difference_ms for s in shadows),
+    )
 
 
 def aggregate(rows: list[OrderQuality], group_by: tuple[str, ...]) -> list[Aggregate]:
@@ -179,6 +258,7 @@ def aggregate(rows: list[OrderQuality], group_by: tuple[str, ...]) -> list[Aggre
                 accept_ms=spread(r.accept_ms for r in members),
                 first_fill_ms=spread(r.first_fill_ms for r in members),
                 complete_ms=spread(r.complete_ms for r in members),
+                shadow=shadow_aggregate(members),
             )
         )
     return out

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from shared.domain.commands import Command, NewOrder, NewOrderGroup, command_from_dict
 from shared.domain.enums import AccountType, OrderClass
 from shared.domain.order import Order
+from shared.domain.paper_settings import SimulatorSettings
 from shared.messages import command_message
 from shared.observability import stages, tracing
 from shared.ports.store_accounts import Account
@@ -36,6 +37,7 @@ def group_command_id(head_order_id: str) -> str:
 
 def new_order_command(account: Account, order: Order, command_id: str | None = None) -> NewOrder:
     """The matcher command of a stored order (the outbox sweep rebuilds the same one)."""
+    sim = (order.simulator or SimulatorSettings()).command_fields()
     return NewOrder(
         command_id or new_order_command_id(order.order_id),
         order.created_at,
@@ -59,6 +61,12 @@ def new_order_command(account: Account, order: Order, command_id: str | None = N
         order.order_class.value,
         order.leg,
         order.parent_order_id,
+        sim_slippage_cbps=sim["sim_slippage_cbps"],
+        sim_impact_cbps_per_lot=sim["sim_impact_cbps_per_lot"],
+        sim_latency_ns=sim["sim_latency_ns"],
+        sim_fill_ratio_pct=sim["sim_fill_ratio_pct"],
+        sim_fill_interval_ns=sim["sim_fill_interval_ns"],
+        shadow=order.shadow is not None,
     )
 
 

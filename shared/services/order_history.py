@@ -48,7 +48,10 @@ async def order_events(
 
 
 _PRICES = frozenset(
-    {"price", "stop_price", "last_px", "trigger_px", "high_water_mark", "trail_amount"}
+    {
+        *("price", "stop_price", "last_px", "trigger_px", "high_water_mark", "trail_amount"),
+        *("bid_px", "ask_px", "last_trade_px", "ref_px"),  # the market it arrived at
+    }
 )
 _QUANTITIES = frozenset(
     {"quantity", "last_qty", "leaves_qty", "cum_qty", "canceled_qty", "held_qty", "display_qty"}

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import reasons
-from shared.domain.enums import OrderClass
+from shared.domain.enums import AccountType, OrderClass
 from shared.domain.ids import new_order_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
+from shared.domain.shadow import ShadowRecord
 from shared.observability import stages
 from shared.ports.store_accounts import Account
 from shared.ports.store_errors import DuplicateClientOrderId, DuplicateOrderId
@@ -34,6 +35,7 @@ from shared.services.dispatch import dispatch
 from shared.services.errors import Conflict, ServiceError
 from shared.services.groups import client_order_ids, group_tickets, leg_order_id, placed_with
 from shared.services.orders_io import remember
+from shared.services.reducing import under_reducing
 from shared.services.request_checks import record_refusal, request_checks
 from shared.services.risk import RiskFailure
 from shared.services.tickets import OrderRequest, Ticket, check_session, instrument_for
@@ -71,7 +73,9 @@ async def place_order(
     now = deps.clock()
     instrument = await instrument_for(deps, request.symbol)
     check_session(instrument, now)
-    tickets = group_tickets(request, instrument, now)
+    tickets = await under_reducing(
+        deps, account, instrument, group_tickets(request, instrument, now)
+    )
     order_id: str
     if attempt_key is None:
         order_id = new_order_id()
@@ -137,7 +141,6 @@ def _same_order(order: Order, ticket: Ticket) -> bool:
     instructions = (
         ticket.display_qty,
         ticket.post_only,
-        ticket.reduce_only,
         ticket.trail_amount,
         ticket.trail_cbps,
         ticket.order_class,
@@ -146,15 +149,16 @@ def _same_order(order: Order, ticket: Ticket) -> bool:
     stored = (
         order.display_qty,
         order.post_only,
-        order.reduce_only,
         order.trail_amount,
         order.trail_cbps,
         order.order_class,
         order.leg,
     )
+    # A retry is the same order whether or not a `reducing` state made it reduce-only.
     return (
         wanted == have
         and instructions == stored
+        and (order.reduce_only or not ticket.reduce_only)
         and ticket.limit_price == order.limit_price
         and ticket.stop_price in (None, order.stop_price)
         and ticket.client_order_id in (None, order.client_order_id)
@@ -292,6 +296,8 @@ def _new_order(
         order_class=ticket.order_class,
         leg=ticket.leg,
         parent_order_id=parent,
+        simulator=None if account.simulator.is_default else account.simulator,
+        shadow=ShadowRecord() if account.shadow and account.type is AccountType.LIVE else None,
     )
 
 
@@ -350,7 +356,9 @@ async def preview_order(deps: Deps, account: Account, request: OrderRequest) -> 
         request_checks(checklist, request, instrument, now)
         check_session(instrument, now)
         step = "order_group" if request.order_class is not OrderClass.SIMPLE else "order"
-        tickets = group_tickets(request, instrument, now)
+        tickets = await under_reducing(
+            deps, account, instrument, group_tickets(request, instrument, now)
+        )
         head_id = new_order_id()
         client_ids = client_order_ids(tickets, request.client_order_id or head_id)
         step = "venue_rules"

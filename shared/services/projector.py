@@ -44,6 +44,7 @@ from shared.services import audit, limits
 from shared.services.deps import Deps
 from shared.services.feed_pushes import Pushed, Pushes, positions_after
 from shared.services.orders_io import change_order, remember
+from shared.services.shadow_projection import project_shadows, shadow_events
 from shared.services.views import order_view
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,9 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
         )
         pushes = cast("Pushes", outcomes[-1])
         applied = pushes.applied
+    shadows = shadow_events(batch.events)
+    if shadows:  # shadow mode: after the orders' own events (see shadow_projection)
+        await project_shadows(deps, shadows)
     # A high-water mark, not a completeness proof (batches of one instrument come in order,
     # so everything before it was applied or dead-lettered): the local run replays the
     # journal after it when its volatile bus lost the batches in flight. The accounts' feed

@@ -8,17 +8,30 @@ and they add up to at most the position. A `reduce_only` order counts the accoun
 open `reduce_only` orders (the engine, which trims them as fills change the position, counts
 the same ones); a reducing kill switch counts every open order on that side, since any of
 them may fill. The position is the one the projector keeps from the fills.
+
+That count is read before the order is stored, so requests at once may each see the others'
+orders missing: the intake's check is the early, friendly refusal, not the guarantee. The
+guarantee is the matcher's, the single writer per instrument: a simple order accepted under a
+`reducing` state is placed `reduce_only` (`under_reducing`), and the engine (and the fill
+simulator) refuse a reduce-only order that would exceed the position with the account's
+other open reduce-only orders (`REDUCE_ONLY_WOULD_INCREASE`) and trim them as fills move the
+position (`REDUCE_ONLY_TRIMMED`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from shared.domain import order_rules
-from shared.domain.enums import Side
+from shared.domain.enums import OrderClass, Side, TradingState
+from shared.domain.instrument import Instrument
 from shared.domain.order import OPEN_STATUSES, Order
+from shared.ports.store_accounts import Account
 from shared.ports.store_paging import MAX_PAGE_SIZE
 from shared.services.deps import Deps
+from shared.services.states import global_state
+from shared.services.tickets import Ticket
 
 
 def any_order(order: Order) -> bool:
@@ -78,3 +91,19 @@ async def increase_field(
         return None
     reduces = net > 0 if side is Side.SELL else net < 0
     return "quantity" if reduces else "side"
+
+
+async def under_reducing(
+    deps: Deps, account: Account, instrument: Instrument, tickets: tuple[Ticket, ...]
+) -> tuple[Ticket, ...]:
+    """The request's tickets as placed: a simple order under a `reducing` kill switch (global,
+    account or instrument) is reduce-only, so the matcher holds it to the position whatever
+    else is placed at the same time. (A group is left as it is: a bracket's or OTO's entry
+    is refused under `reducing`, and a group carries no reduce-only order.)"""
+    head = tickets[0]
+    if len(tickets) != 1 or head.order_class is not OrderClass.SIMPLE or head.reduce_only:
+        return tickets
+    states = (account.trading_state, instrument.trading_state)
+    if TradingState.REDUCING in states or await global_state(deps.store) is TradingState.REDUCING:
+        return (dataclasses.replace(head, reduce_only=True),)
+    return tickets

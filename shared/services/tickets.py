@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from shared.domain import order_rules, reasons
 from shared.domain.enums import OrderClass, OrderType, Side, TimeInForce
 from shared.domain.instrument import Instrument
-from shared.domain.numbers import GridError, percent_to_cbps
+from shared.domain.numbers import GridError, percent_to_cbps, to_units
 from shared.domain.sessions import WEEKDAYS, clock_str, is_open
 from shared.services import codes
 from shared.services.deps import Deps
@@ -190,7 +190,14 @@ def trail_of(
         detail = "a trailing stop needs either trail_amount or trail_percent"
         raise InvalidRequest(reasons.INVALID_TRAIL, detail, amount_field)
     if amount is not None:
-        return ticks(instrument, amount_field, amount), 0
+        # A price distance on the tick grid; not positive (or malformed) is INVALID_TRAIL,
+        # as for a percentage.
+        def trail_ticks(field: str, value: str) -> int:
+            return to_units(
+                field, value, instrument.tick_size, reasons.PRICE_OFF_TICK, reasons.INVALID_TRAIL
+            )
+
+        return _units(trail_ticks, amount_field, amount), 0
     assert percent is not None
     try:
         cbps = percent_to_cbps(percent_field, percent)

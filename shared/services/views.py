@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from shared.domain.instrument import Instrument
+from shared.domain.instrument import Instrument, ReferenceSource
 from shared.domain.numbers import cbps_to_percent, fee_to_str
 from shared.domain.order import Order
 from shared.domain.positions import date_of, utc_day
@@ -17,6 +17,7 @@ from shared.ports.store_accounts import Account
 from shared.ports.store_executions import Execution
 from shared.ports.store_positions import Position
 from shared.ports.store_risk import RiskLedger
+from shared.services.paper_controls import simulator_view
 
 if TYPE_CHECKING:
     from shared.services.venues import VenueStatus
@@ -175,7 +176,25 @@ def instrument_view(instrument: Instrument) -> View:
         "currency": instrument.currency,
         "venue": instrument.venue,
         "session": describe(instrument.session),
+        "reference_source": reference_source_view(instrument.reference_source),
     }
+
+
+def reference_source_view(source: ReferenceSource) -> View:
+    """The paper market's reference price source (see ReferenceSource)."""
+    if source.kind == "file":
+        return {"source": "file", "points": source.points, "set_at": _at(source.set_at)}
+    return {
+        "source": "walk",
+        "seed": source.seed,
+        "step_ticks": source.step_ticks,
+        "step_ms": source.step_ns // 1_000_000,
+        "set_at": _at(source.set_at),
+    }
+
+
+def _at(ns: int) -> str | None:
+    return ns_to_rfc3339(ns) if ns else None
 
 
 def risk_ledger_view(ledger: RiskLedger) -> View:
@@ -209,6 +228,8 @@ def account_view(account: Account) -> View:
         "starting_cash": format(account.starting_cash, "f"),
         "created_at": ns_to_rfc3339(account.created_at),
         "venue": account.venue,
+        "simulator": simulator_view(account),
+        "shadow": account.shadow,
     }
 
 

@@ -46,7 +46,7 @@ async def test_order_and_aggregate_analytics(oms: Oms, transport: Transport):
         "average_fill_price": "100",
         "fees": "0.2",
         "completed_at": None,
-        "arrival_price": None,  # the matcher does not report the book at acceptance yet
+        "arrival_price": None,  # it met an empty book, and no trade yet
         "slippage_bps": None,
     }
     assert 10 <= Decimal(mine["latency_ms"]["accept"]) < 11
@@ -79,3 +79,43 @@ async def test_order_and_aggregate_analytics(oms: Oms, transport: Transport):
     assert (await alice.call("GET", "/api/analytics", params={"account_id": bob_id})).status == 403
     empty = await alice.call("GET", "/api/analytics", params={"since": "2100-01-01T00:00:00Z"})
     assert empty.json()["items"] == []
+
+
+async def test_slippage_is_measured_from_the_book_the_order_arrived_at(oms: Oms, transport):
+    await oms.add_instrument("ABC", "0.01", "1", reference_price="100", taker_fee_cbps=1_000)
+    _, alice_key = await oms.add_account("alice")
+    _, bob_key = await oms.add_account("bob")
+    alice, bob = Client(transport, alice_key), Client(transport, bob_key)
+    for side, price in (("sell", "100"), ("buy", "99")):
+        await alice.place(symbol="ABC", side=side, type="limit", quantity="5", limit_price=price)
+    await oms.settle()
+    buy = await bob.place(symbol="ABC", side="buy", type="market", quantity="2")
+    await oms.settle()
+    sell = await bob.place(symbol="ABC", side="sell", type="market", quantity="1")
+    await oms.settle()
+
+    bought = (await bob.call("GET", f"/api/orders/{buy.json()['order_id']}/analytics")).json()
+    sold = (await bob.call("GET", f"/api/orders/{sell.json()['order_id']}/analytics")).json()
+
+    # The buy met bid 99 / ask 100 (mid 99.50) and paid 100: 0.50 / 99.50 = 50.2513 bps;
+    # shortfall 0.50 x 2 + the taker fee 0.1% of 200 = 1.2
+    assert bought == bought | {
+        "arrival_price": "99.5",
+        "average_fill_price": "100",
+        "slippage_bps": "50.25",
+        "implementation_shortfall": "1.2",
+    }
+    # The sale met the same book and sold at 99: 0.50 / 99.50 below arrival, a cost too;
+    # shortfall 0.50 + 0.099 of fees
+    assert sold == sold | {
+        "arrival_price": "99.5",
+        "slippage_bps": "50.25",
+        "implementation_shortfall": "0.599",
+    }
+    (group,) = (await bob.call("GET", "/api/analytics")).json()["items"]
+    assert group["slippage_bps"] == {
+        "p50": "50.25",
+        "p95": "50.25",
+        "p99": "50.25",
+        "mean": "50.25",
+    }

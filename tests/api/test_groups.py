@@ -425,3 +425,47 @@ async def test_a_simple_order_still_goes_as_one_new_order(
         )
     assert reply.status == 202
     assert [type(c) for c in sent] == [NewOrder]
+
+
+async def test_a_replaced_exit_price_keeps_the_brackets_prices_in_order(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    client = await trader(oms, functions_transport)
+    entry = (await client.place(**BRACKET)).json()  # buy at 100, take-profit 105, stop 97
+    take_profit, stop_loss = (leg["order_id"] for leg in entry["legs"])
+
+    replies = [
+        await client.call("PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "200"}),
+        await client.call("PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "100"}),
+        await client.call("PATCH", f"/api/orders/{take_profit}", json={"limit_price": "99"}),
+        await client.call("PATCH", f"/api/orders/{entry['order_id']}", json={"limit_price": "106"}),
+    ]
+    assert [(r.status, r.json()["reason"], r.json()["field"]) for r in replies] == [
+        (422, "INVALID_BRACKET_PRICES", "stop_price"),
+        (422, "INVALID_BRACKET_PRICES", "stop_price"),
+        (422, "INVALID_BRACKET_PRICES", "limit_price"),
+        (422, "INVALID_BRACKET_PRICES", "limit_price"),
+    ]
+    moved = await client.call("PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "98"})
+    assert moved.status == 202, moved.body
+
+
+async def test_a_replaced_oco_take_profit_stays_above_its_stop(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    client = await trader(oms, functions_transport)
+    head = (await client.place(**OCO)).json()  # sell: take-profit 105, stop 95
+
+    stop_loss = head["legs"][0]["order_id"]
+
+    below = await client.call(
+        "PATCH", f"/api/orders/{head['order_id']}", json={"limit_price": "94"}
+    )
+    above = await client.call(
+        "PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "106", "limit_price": "105.5"}
+    )
+
+    assert [(r.status, r.json()["reason"], r.json()["field"]) for r in (below, above)] == [
+        (422, "INVALID_BRACKET_PRICES", "limit_price"),
+        (422, "INVALID_BRACKET_PRICES", "stop_price"),
+    ]

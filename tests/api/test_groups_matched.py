@@ -106,3 +106,27 @@ async def test_a_trailing_stop_shows_its_stop_following_the_trades(
         "103",
         "102",
     )
+
+
+async def test_once_the_entry_filled_a_stop_loss_may_move_past_it_to_keep_a_gain(
+    oms: Oms, functions_transport: Transport
+) -> None:
+    client = await trader(oms, functions_transport)
+    _, seller_key = await oms.add_account("seller")
+    seller = Client(functions_transport, seller_key)
+    placed = (await client.place(**BRACKET)).json()  # buy 10 at 100, stop-loss at 97
+    stop_loss = placed["legs"][1]["order_id"]
+    sold = await seller.place(
+        symbol="ABC", side="sell", type="limit", quantity="10", limit_price="100"
+    )
+    assert sold.status == 202
+    await oms.settle()
+    assert (await order(client, placed["order_id"]))["status"] == "filled"
+
+    past_take_profit = await client.call(
+        "PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "106"}
+    )
+    past_entry = await client.call("PATCH", f"/api/orders/{stop_loss}", json={"stop_price": "101"})
+
+    assert (past_take_profit.status, past_take_profit.json()["field"]) == (422, "stop_price")
+    assert past_entry.status == 202, past_entry.body

@@ -46,6 +46,11 @@ async def test_the_audit_trail_lists_every_event_of_the_order_in_order(
         "stop_price": None,
         "leaves_qty": "10",
         "held_qty": "0",
+        # the market it arrived at: an empty book, no trade yet, not a paper order
+        "bid_px": None,
+        "ask_px": None,
+        "last_trade_px": None,
+        "ref_px": None,
     }
     fill = items[1]["fields"]
     assert (fill["last_qty"], fill["last_px"], fill["leaves_qty"], fill["cum_qty"]) == (

@@ -53,6 +53,7 @@ ACCOUNTING_FIELDS: dict[str, object] = {
     "accepted_at": 0,
     "first_fill_at": 0,
     "completed_at": 0,
+    "arrival_half_ticks": 0,
 }
 A_SIMPLE_ORDERS_NEWER_FIELDS = {
     **ACCOUNTING_FIELDS,
