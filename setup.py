@@ -30,6 +30,9 @@ COMPILED_MODULES = [
     "matcher/engine/sim_config.py",
     "matcher/engine/paper.py",
     "matcher/engine/simulator.py",
+    "matcher/engine/external_order.py",
+    "matcher/engine/venue_answers.py",
+    "matcher/engine/external.py",
     "matcher/engine/shadow.py",
     "matcher/engine/venues.py",
 ]

@@ -167,6 +167,7 @@ class OrderOut(Response):
     average_fill_price: str | None
     fees: str
     reject_reason: str | None
+    reject_text: str | None  # an external venue's own words when it refused
     created_at: str
     updated_at: str
     seq: int

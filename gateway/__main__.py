@@ -1,6 +1,7 @@
 """`python -m gateway`: the venue gateway container app.
 
-Reads the settings, opens the store and the bus, serves the health endpoint on
+Reads the settings, opens the store and the bus (requests from the instruments' workers
+come on VENUES_QUEUE, the venues' reports go back on ORDERS_QUEUE), serves the health endpoint on
 GATEWAY_HEALTH_PORT and runs the gateway until SIGTERM or SIGINT; then every venue's
 connection logs out and its session (the lease) is released for another replica.
 """
@@ -12,7 +13,7 @@ import logging
 import signal
 import sys
 
-from gateway.service import GatewayService, gateway_config
+from gateway.service import GatewayService, bus_sinks, gateway_config
 from shared.adapters.factory import bus_from_settings, store_from_settings
 from shared.config.settings import Settings, load_settings
 from shared.runtime.health import HealthServer
@@ -24,7 +25,10 @@ async def main(settings: Settings) -> None:
     settings.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)
     store = await store_from_settings(settings)
     bus = bus_from_settings(settings)
-    service = GatewayService(store, bus, gateway_config(settings))
+    # Each venue's reports: commands on their instruments' sessions (ORDERS_QUEUE).
+    service = GatewayService(
+        store, bus, gateway_config(settings), sinks=bus_sinks(store, bus, settings.ORDERS_QUEUE)
+    )
     health = HealthServer(lambda: service.healthy, port=settings.GATEWAY_HEALTH_PORT)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -161,8 +161,8 @@ def audit_sink(venue: VenueDefinition) -> ReportSink:
 
 
 def bus_sinks(store: Store, bus: Bus, orders_queue: str) -> SinkFactory:
-    """Phase two's sinks: each report as a `venue_report` command on its instrument's
-    session (shared.venue_messages). For when the matcher applies them (#18, part 2b)."""
+    """The sinks `python -m gateway` and the local run use: each report as a `venue_report`
+    command on its instrument's session (shared.venue_messages), applied by the matcher."""
 
     def build(venue: VenueDefinition) -> ReportSink:
         return bus_sink(venue.name, bus, orders_queue, store.instruments, store.orders)

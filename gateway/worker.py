@@ -9,6 +9,15 @@ Retries never make a second order: every request carries our id as the venue's c
 and when the outcome of a send is unknown (the message came back after a crash, or no answer
 arrived within `ack_timeout`) the worker first asks the venue for the order's status and
 sends again (flagged as a possible resend) only if the venue does not know it.
+
+Reconciliation: each time the connection comes up (the first logon, and every one after a
+disconnect or a restart), the worker asks the venue for every order it holds open (FIX
+OrderMassStatusRequest, the REST listing) and feeds each answer to the sink, so the
+instrument's writer compares it with what it holds: an order the venue took while its
+answer was lost is accepted, one it ended is ended, fills it lacks are raised to admins,
+and an order the venue knows and we do not is reported (issue #18). Fills missed during an
+outage come back through the session-level resend (FIX keeps its sequence numbers across
+reconnects and restarts), each applied once by its cumulative quantity.
 """
 
 from __future__ import annotations
@@ -90,7 +99,10 @@ class VenueWorker:
         self._reported: tuple[ConnectionState, str | None] | None = None
         self._reported_at = 0
         self._renewed_at = 0
+        self._reconciled = False  # since the connection last came up
+        self._reconcile_tried_at = -(1 << 62)
         self.sent = 0
+        self.reconciliations = 0
 
     @property
     def name(self) -> str:
@@ -123,7 +135,29 @@ class VenueWorker:
     async def _maintain(self) -> None:
         await self._renew_if_due()
         await self._report_connection()
+        await self._reconcile_if_due()
         await self._check_unanswered()
+
+    async def _reconcile_if_due(self) -> None:
+        """Once per connection: every order the venue holds open, to the sink."""
+        if self.connector.connection.state is not ConnectionState.CONNECTED:
+            self._reconciled = False
+            self._reconcile_tried_at = -(1 << 62)
+            return
+        now = self._clock()
+        if self._reconciled or (now - self._reconcile_tried_at) / NS < self._config.status_every:
+            return
+        try:
+            answers = await self.connector.open_orders(self._config.status_timeout)
+        except (VenueUnavailable, VenueThrottled, TimeoutError) as error:
+            log.warning("%s: reconciliation failed (%r); trying again later", self.name, error)
+            self._reconcile_tried_at = now
+            return
+        for report in answers:
+            await self._take(report)
+        self._reconciled = True
+        self.reconciliations += 1
+        log.info("%s: reconciled %d open orders with the venue", self.name, len(answers))
 
     async def _renew_if_due(self) -> None:
         now = self._clock()
@@ -159,7 +193,8 @@ class VenueWorker:
                 if _connection(current) != _connection(self.venue):
                     raise VenueRedefined(f"{self.name}: {kind.replace('_', ' ')}")
             return
-        ambiguous = message.delivery_count > 1  # we may have sent it before a crash
+        # We may have sent it before a crash, or the matcher sends it again after its own.
+        ambiguous = message.delivery_count > 1 or request.resend
         # Held until sent: the venue's requests go out in the order they came.
         while not stopping.is_set():
             try:

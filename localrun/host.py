@@ -24,7 +24,7 @@ from functions.app import function_app
 from functions.http import create_app
 from functions.http.metrics import mount_metrics
 from functions.runtime import ContainerProvider
-from gateway.service import GatewayService, gateway_config
+from gateway.service import GatewayService, bus_sinks, gateway_config
 from localrun.dispatcher import TriggerDispatcher
 from localrun.recovery import reconcile_volatile_bus
 from localrun.seed import LocalKeys, seed
@@ -102,7 +102,13 @@ class LocalRun:
         )
         await self.matcher.start()
         # The venue gateway: connects every defined venue (its sessions on VENUES_QUEUE).
-        self.gateway = GatewayService(container.store, bus, gateway_config(s))
+        # What the venues report goes to the instruments' sessions (the matcher applies it).
+        self.gateway = GatewayService(
+            container.store,
+            bus,
+            gateway_config(s),
+            sinks=bus_sinks(container.store, bus, s.ORDERS_QUEUE),
+        )
         await self.gateway.start()
         self.dispatcher = TriggerDispatcher(functions_app, bus, s)
         await self.dispatcher.start()

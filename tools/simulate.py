@@ -17,7 +17,10 @@ function (projector) -> orders, executions and positions in SQLite. From the see
   from the journal,
 - engine failures: the venue raises on some new orders after changing its state (a bug);
   the worker rebuilds the venue from the journal and journals the order's rejection
-  (ENGINE_ERROR), and a resend of the order is skipped.
+  (ENGINE_ERROR), and a resend of the order is skipped,
+- an external venue (`tools.sim_venue`, issue #18) where a quarter of the live accounts are
+  routed: it fills, rejects, duplicates, delays and drops its reports from the seed; at the
+  end every order's fills equal the venue's own record (none lost, none counted twice).
 
 Orders of every type, instruction and class are among them: limit and market orders,
 icebergs, post-only orders, trailing stops, brackets, OCOs and OTOs (each leg of a group is
@@ -39,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import random
@@ -83,6 +87,7 @@ from shared.ports.store import Store
 from shared.ports.store_accounts import RiskLimits
 from shared.ports.store_codec import fill_of
 from shared.ports.store_executions import Execution
+from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
 from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
 from shared.services.balances import ledger_balance, summarize
@@ -90,13 +95,17 @@ from shared.services.cash import DEPOSIT, move_cash
 from shared.services.limits import is_open
 from shared.services.marks import Mark
 from shared.services.projector import fill_execution, matched_trades
+from shared.services.venues import define_venue, route_account
 from tools.faults import Crash, CrashingBus, CrashingJournal, CrashingSnapshots, CrashPlan
+from tools.sim_venue import NAME as EXTERNAL
+from tools.sim_venue import OPEN as VENUE_OPEN
+from tools.sim_venue import SimVenue
 
 log = logging.getLogger(__name__)
 
 T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
-ORDERS, EXECUTIONS, REQUESTS = "orders", "executions", "order-requests"
+ORDERS, EXECUTIONS, REQUESTS, VENUES = "orders", "executions", "order-requests", "venues"
 DEPOSIT_EACH = Decimal("1000000")
 # Beside plain limit and market orders, what a live trader places (paper traders: market
 # orders, market-entry brackets and trailing stops): every type, instruction and class.
@@ -147,6 +156,7 @@ class Trader:
     key: str
     paper: bool
     orders: list[str] = field(default_factory=list)
+    external: bool = False  # routed to the external venue
 
 
 @dataclass
@@ -216,6 +226,7 @@ class Simulation:
             {
                 ORDERS: options,
                 EXECUTIONS: options,
+                VENUES: options,
                 REQUESTS: QueueOptions(max_delivery_count=1_000),
             },
             clock=self.bus_clock,
@@ -274,6 +285,10 @@ class Simulation:
 
     async def make_traders(self, container: Container) -> list[Trader]:
         traders = []
+        venue = VenueDefinition(
+            EXTERNAL, VenueKind.FIX, FixVenueSettings("127.0.0.1", 9, "OMS", "SIMX")
+        )
+        await define_venue(container, venue, "simulation")
         for i in range(self.n_accounts):
             paper = i % 4 == 3
             spec = NewAccount(
@@ -284,7 +299,10 @@ class Simulation:
             )
             account, key = await create_account(container, spec, actor="simulation")
             await move_cash(container, account, DEPOSIT, DEPOSIT_EACH, f"sim-{i}", "simulation")
-            traders.append(Trader(account.account_id, key, paper))
+            external = i % 4 == 1
+            if external:
+                await route_account(container, account.account_id, EXTERNAL, "simulation")
+            traders.append(Trader(account.account_id, key, paper, external=external))
         return traders
 
     # ----------------------------------------------------------------- the driver
@@ -342,7 +360,9 @@ class Simulation:
         body: dict[str, Any] = {"symbol": symbol, "side": side, "client_order_id": coid}
         body["quantity"] = str(rng.randint(1, 20))
         kinds: tuple[str, ...] = ("market", "market", "market", "bracket", "trailing_stop")
-        if not trader.paper:
+        if trader.external:  # what an external venue takes: simple limit and market orders
+            kinds = ("limit",) * 3 + ("market",)
+        elif not trader.paper:
             kinds = ("limit",) * 9 + ("market",) * 3 + ORDER_MIX
         kind = rng.choice(kinds)
         body.update(self.order_of(kind, side))
@@ -422,8 +442,20 @@ class Simulation:
         self.matcher_journal = CrashingJournal(store.journal, self.plan)
         self.snapshots = CrashingSnapshots(FolderSnapshotStore(snapshots_dir), self.plan)
         self.store = store
+        self.venue = SimVenue(
+            self.seed,
+            self.bus,
+            VENUES,
+            self.intake_bus,
+            ORDERS,
+            store.instruments,
+            store.orders,
+            self.clock,
+            self.faults,
+        )
         self.config = WorkerConfig(
             executions_queue=EXECUTIONS,
+            venues_queue=VENUES,
             batch_size=16,
             snapshot_every_events=10**9,
             snapshot_every_seconds=1e18,
@@ -441,6 +473,7 @@ class Simulation:
     async def pump(self) -> None:
         self.rounds += 1
         await self.matcher_round()
+        await self.venue.round()
         await self.projector_round()
 
     async def matcher_round(self) -> None:
@@ -530,6 +563,7 @@ class Simulation:
         self.intake_bus.rate = 0.0
         self.poison_rate = 0.0
         self.engine_failure_per_mille = 0
+        self.venue.calm()
         for worker, _ in self.workers.values():
             if isinstance(worker.venue, FailingVenue):
                 worker.venue = worker.venue.inner
@@ -544,7 +578,8 @@ class Simulation:
         return False
 
     def bus_idle(self) -> bool:
-        return all(self.bus.active_message_count(q) == 0 for q in (ORDERS, EXECUTIONS))
+        queues = (ORDERS, EXECUTIONS, VENUES)
+        return self.venue.idle() and all(self.bus.active_message_count(q) == 0 for q in queues)
 
     async def all_orders(self, store: Store) -> list[Any]:
         found = []
@@ -600,7 +635,8 @@ class Simulation:
         filled_by_order: Counter[str] = Counter()
         for e in executions:
             filled_by_order[e.order_id] += e.quantity
-        paper = {t.account_id for t in traders if t.paper}
+        # The paper market and the external venue are the other side of their fills.
+        paper = {t.account_id for t in traders if t.paper or t.external}
         bought: Counter[str] = Counter()
         sold: Counter[str] = Counter()
         for e in executions:
@@ -624,9 +660,10 @@ class Simulation:
                 ) and p.sold_quantity == sum(e.quantity for e in mine if e.side == "sell")
         money_conserved, money_same = await self.money_checks(store, traders)
         ledgers_ok = await self.risk_ledgers_match(store, traders, orders)
+        venue_lost, venue_doubled, venue_state_differs = self.against_venue(by_id)
         coids = Counter((o.account_id, o.client_order_id) for o in orders)
         dlq = 0
-        for queue in (ORDERS, EXECUTIONS):
+        for queue in (ORDERS, EXECUTIONS, VENUES):
             dlq += len(await self.bus.dead_letters(queue, 10_000))
         return {
             "seed": self.seed,
@@ -645,6 +682,11 @@ class Simulation:
             "balances_match_clean_run": money_same,
             "risk_ledgers_match_orders": ledgers_ok,
             "executions": len(executions),
+            "venue_fills_lost": venue_lost,
+            "venue_fills_doubled": venue_doubled,
+            "venue_state_differs": venue_state_differs,
+            "venue": dataclasses.asdict(self.venue.tally),
+            "venue_orders": len(self.venue.orders),
             "placed": dict(sorted(self.tally.kinds.items())),
             "http_retries": self.tally.retries,
             "refused": dict(self.tally.refused),
@@ -657,6 +699,22 @@ class Simulation:
             "dead_letters": dlq,
             "unexpected_dead_letters": dlq - self.tally.dead_lettered_batches,
         }
+
+    def against_venue(self, ours: dict[str, Order]) -> tuple[int, int, int]:
+        """(lots the venue filled that we lack, lots we hold that it never filled, orders
+        open at one side and closed at the other): all 0 when nothing was lost or doubled."""
+        lost = doubled = differs = 0
+        for order_id, theirs in self.venue.orders.items():
+            order = ours.get(order_id)
+            have = order.cum_qty if order is not None else 0
+            filled = int(theirs.cum_qty)
+            lost += max(filled - have, 0)
+            doubled += max(have - filled, 0)
+            open_here = order is not None and is_open(order)
+            if open_here != (theirs.status in VENUE_OPEN):
+                differs += 1
+                log.error("%s: %s at the venue, %s here", order_id, theirs.status, order)
+        return lost, doubled, differs
 
     async def hash_matches(self, store: Store, snapshots_dir: Path, symbol: str) -> bool:
         """The matcher's recovered state == one uninterrupted run of every command the bus
@@ -754,7 +812,7 @@ class Simulation:
             money = summarize(account, self.clock.now, ledger, held, marks, Decimal(0))
             total += money.equity
             fees += money.fees
-            if trader.paper:  # the paper market is the other side of these fills
+            if trader.paper or trader.external:  # the other side of these fills
                 for p, instrument in held:
                     grid = grid_of(instrument.tick_size, instrument.lot_size)
                     mark = instrument.reference_price or 0
@@ -814,6 +872,9 @@ def main(argv: list[str] | None = None) -> int:
             and summary["settled"]
             and summary["unexpected_dead_letters"] == 0
             and summary["orders_refused_wrongly"] == 0
+            and summary["venue_fills_lost"] == 0
+            and summary["venue_fills_doubled"] == 0
+            and summary["venue_state_differs"] == 0
         )
         failed += not ok
         print(json.dumps(summary), flush=True)

@@ -14,13 +14,16 @@ import json
 from typing import final
 
 from matcher.engine.engine import MatchingEngine
+from matcher.engine.external import ExternalOrders, is_external
 from matcher.engine.shadow import ShadowMarket
 from matcher.engine.simulator import FillSimulator, SimulatorConfig
 from matcher.engine.snapshot import restore as restore_engine
 from matcher.engine.snapshot import snapshot as snapshot_engine
 from matcher.engine.working import RestingOrder
-from shared.domain.codes import REJECTED
+from shared.domain import reasons
+from shared.domain.codes import HALTED, REJECTED
 from shared.domain.commands import (
+    CancelAll,
     CancelOrder,
     Command,
     NewOrder,
@@ -28,6 +31,8 @@ from shared.domain.commands import (
     RecordOutcome,
     ReplaceOrder,
     SetReferencePrices,
+    SetTradingState,
+    VenueReport,
 )
 from shared.domain.events import (
     CancelRejected,
@@ -37,6 +42,7 @@ from shared.domain.events import (
     OrderRejected,
     ReferencePricesSet,
     ReplaceRejected,
+    VenueRequestIssued,
 )
 from shared.domain.order_rules import working_status
 
@@ -79,6 +85,7 @@ class InstrumentVenues:
         self.simulator = FillSimulator(symbol, config)
         self.book = self.engine.book  # one position book for both venues
         self.simulator.book = self.book
+        self.external = ExternalOrders(symbol)
         self.shadow = ShadowMarket(self.simulator)  # shadow mode's copies (see shadow.py)
 
     @property
@@ -127,10 +134,35 @@ class InstrumentVenues:
         sim = self.simulator
         if isinstance(command, NewOrder):
             paper = command.venue == PAPER
+            if not paper and command.venue != "internal" and is_external(command.venue):
+                self._external_new(command, out)
+                return
         elif isinstance(command, NewOrderGroup):
             paper = bool(command.orders) and command.orders[0].venue == PAPER
+            if command.orders and is_external(command.orders[0].venue):
+                self._external().reject_group(command, out)
+                self.engine.seq = self.external.seq
+                return
         elif isinstance(command, (CancelOrder, ReplaceOrder)):
             paper = command.order_id in sim.orders
+            if not paper and self.external.orders and command.order_id in self.external.orders:
+                ext = self._external()
+                if isinstance(command, CancelOrder):
+                    ext.cancel(
+                        command.order_id,
+                        command.account_id,
+                        command.ts,
+                        reasons.CANCELED_BY_CLIENT,
+                        out,
+                    )
+                else:
+                    ext.replace(command, out)
+                self.engine.seq = ext.seq
+                return
+        elif isinstance(command, VenueReport):
+            self._external().report(command, out)
+            self.engine.seq = self.external.seq
+            return
         elif isinstance(command, RecordOutcome):
             self.record_outcome(command, out)
             return
@@ -140,12 +172,42 @@ class InstrumentVenues:
         else:
             self.engine.handle(command, out)
             paper = True
+            if self.external.orders:
+                self._external_all(command, out)
         if not paper:
             self.engine.handle(command, out)
             return
         sim.seq = self.engine.seq  # one sequence for the instrument's two markets
         sim.handle(command, out)
         self.engine.seq = sim.seq
+
+    def outstanding_venue_requests(self) -> list[VenueRequestIssued]:
+        """The external venues' requests not answered yet (see ExternalOrders.outstanding)."""
+        return self.external.outstanding() if self.external.orders else []
+
+    def _external(self) -> ExternalOrders:
+        """The external orders, on the instrument's sequence."""
+        self.external.seq = self.engine.seq
+        return self.external
+
+    def _external_new(self, c: NewOrder, out: list[Event]) -> None:
+        engine = self.engine
+        duplicate = c.order_id in self.simulator.orders or engine.working(c.order_id) is not None
+        ext = self._external()
+        ext.new_order(c, engine.state == HALTED, duplicate, out)
+        engine.seq = ext.seq
+
+    def _external_all(self, command: Command, out: list[Event]) -> None:
+        """A halt or a cancel-all reaches the external orders too: cancels to the venue."""
+        if isinstance(command, SetTradingState) and command.state == HALTED:
+            account, reason = "", reasons.CANCELED_BY_HALT
+        elif isinstance(command, CancelAll):
+            account, reason = command.account_id, command.reason or reasons.CANCELED_BY_CLIENT
+        else:
+            return
+        ext = self._external()
+        ext.cancel_all(account, command.ts, reason, out)
+        self.engine.seq = ext.seq
 
     def set_reference(self, c: SetReferencePrices, out: list[Event]) -> None:
         """A new reference price source for the paper market; the working paper orders meet
@@ -212,6 +274,8 @@ class InstrumentVenues:
             "engine": snapshot_engine(self.engine),
             "simulator": self.simulator.snapshot(),
         }
+        if self.external.orders:
+            data["external"] = self.external.snapshot()
         if self.book.nets:
             data["positions"] = dict(self.book.nets)
         if self.shadow.busy:  # only then: a snapshot without shadow copies is as it was
@@ -233,6 +297,9 @@ class InstrumentVenues:
         assert isinstance(nets, dict)
         book.nets = {str(account): int(net) for account, net in nets.items()}
         book.folded_seq = venues.engine.seq
+        external = data.get("external") or []
+        assert isinstance(external, list)
+        venues.external.restore(external)
         venues.engine.watch_restored()
         venues.simulator.watch_restored()
         venues.shadow = ShadowMarket(venues.simulator)

@@ -76,6 +76,7 @@ class WorkerConfig:
     """How a worker batches, snapshots, ticks and keeps its lock."""
 
     executions_queue: str = "executions"
+    venues_queue: str = "venues"  # requests for external venues' gateways (issue #18)
     batch_size: int = 256
     snapshot_every_events: int = 10_000
     snapshot_every_seconds: float = 60.0
@@ -140,6 +141,8 @@ class InstrumentWorker:
             self._config.executions_queue,
             self._receiver,
             published,
+            self._instruments,
+            self._config.venues_queue,
         )
         self._renewed_at = self._clock()
         recovered = await recover(
@@ -179,6 +182,8 @@ class InstrumentWorker:
             recovered.replayed,
             recovered.republished,
         )
+        if not resumed:  # requests to external venues that may have been lost on the way
+            await outbox.resend_requests(self.venue.outstanding_venue_requests())
         if self._snapshot_seq < 0:
             # The first snapshot records how the book was created (fees, simulator seed),
             # so a later change of the reference data cannot make the replay diverge.

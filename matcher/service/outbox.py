@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from opentelemetry.trace import SpanKind
 
 from matcher.service.errors import InstrumentLost
-from shared.domain.events import Event, event_from_dict
+from shared.domain.events import Event, VenueRequestIssued, event_from_dict
 from shared.messages import EventBatch, event_batch_message
 from shared.observability import stages, tracing
 from shared.ports.bus import Bus, BusMessage, MessageLockLostError, SessionReceiver
 from shared.ports.store_errors import JournalConflict
+from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalEntry, JournalRepository
+from shared.venue_requests import issued, request_messages
 
 
 @dataclass(slots=True)
@@ -99,6 +101,8 @@ class Outbox:
         executions_queue: str,
         receiver: SessionReceiver,
         published_seq: int,
+        instruments: InstrumentRepository | None = None,
+        venues_queue: str = "venues",
     ) -> None:
         self.symbol = symbol
         self.published_seq = published_seq
@@ -106,6 +110,8 @@ class Outbox:
         self._bus = bus
         self._queue = executions_queue
         self._receiver = receiver
+        self._instruments = instruments
+        self._venues_queue = venues_queue
 
     async def journal(self, entries: list[JournalEntry]) -> list[JournalEntry]:
         """Append the entries; returns them as stored (a retried append finds the first
@@ -121,13 +127,48 @@ class Outbox:
                 raise InstrumentLost(f"{self.symbol}: {ours.command_id} journaled elsewhere")
         return stored
 
-    async def publish(self, messages: list[BusMessage], up_to: int) -> None:
-        """Send event batches, then record that everything up to `up_to` is published."""
+    async def publish(
+        self, messages: list[BusMessage], up_to: int, requests: list[BusMessage] | None = None
+    ) -> None:
+        """Send event batches (and the venue requests among their events, to the venues'
+        gateways), then record that everything up to `up_to` is published."""
         if not messages:
             return
         await self._bus.send(self._queue, messages)
+        if requests:
+            await self._bus.send(self._venues_queue, requests)
         await self._journal.mark_published(self.symbol, up_to)
         self.published_seq = max(self.published_seq, up_to)
+
+    async def publish_entries(
+        self, entries: Sequence[tuple[JournalEntry, Sequence[Event] | None]], up_to: int
+    ) -> None:
+        """`publish` the journal entries' events (rebuilt from the journal where not given)."""
+        await self.publish(batch_messages(entries), up_to, await self.venue_requests(entries))
+
+    async def resend_requests(self, events: list[VenueRequestIssued]) -> None:
+        """Send requests not answered yet again, flagged as resends: after a recovery a
+        request may have been lost on the way (a volatile bus), and the gateway asks the
+        venue about each before it sends it (the bus drops a repeat within its window)."""
+        if not events or self._instruments is None:
+            return
+        instrument = await self._instruments.get(self.symbol)
+        if instrument is not None:
+            await self._bus.send(self._venues_queue, request_messages(events, instrument, True))
+
+    async def venue_requests(
+        self, entries: Sequence[tuple[JournalEntry, Sequence[Event] | None]]
+    ) -> list[BusMessage]:
+        """The gateway messages of the entries' VenueRequestIssued events (issue #18)."""
+        events = issued(entries)
+        if not events:
+            return []
+        if self._instruments is None:
+            raise RuntimeError(f"{self.symbol}: venue requests but no instruments to size them")
+        instrument = await self._instruments.get(self.symbol)
+        if instrument is None:
+            raise RuntimeError(f"{self.symbol}: venue requests for an unknown instrument")
+        return request_messages(events, instrument)
 
     async def settle(self, messages: list[BusMessage]) -> None:
         """Complete the command messages; a lost lock surfaces after all were tried."""
@@ -149,15 +190,16 @@ class Outbox:
         with tracing.stage("journal append", traced := stages.journaled(entries)):
             stored = await self.journal(entries)
         with tracing.stage(f"{self._queue} publish", traced, SpanKind.PRODUCER):
-            messages = batch_messages([(entry, None) for entry in segment.republish])
+            old: list[tuple[JournalEntry, Sequence[Event] | None]] = [
+                (entry, None) for entry in segment.republish
+            ]
             # As stored: a re-publish (from the journal) then has the very same body.
-            messages += batch_messages(
-                [
-                    (entry, events)
-                    for entry, (_, events) in zip(stored, segment.entries, strict=True)
-                ]
-            )
+            new: list[tuple[JournalEntry, Sequence[Event] | None]] = [
+                (entry, events) for entry, (_, events) in zip(stored, segment.entries, strict=True)
+            ]
+            messages = batch_messages(old) + batch_messages(new)
+            requests = await self.venue_requests(old + new)
             seqs = [e.last_seq for e in segment.republish] + [e.last_seq for e in entries]
-            await self.publish(messages, max(seqs, default=0))
+            await self.publish(messages, max(seqs, default=0), requests)
         await self.settle(segment.settle)
         return [event for _, events in segment.entries for event in events]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from matcher.service.errors import ReplayDivergence
-from matcher.service.outbox import Outbox, batch_messages
+from matcher.service.outbox import Outbox
 from matcher.service.venue import Venue, new_venue, restore_venue, venue_snapshot
 from shared.domain.commands import command_from_dict
 from shared.domain.events import Event
@@ -132,7 +132,7 @@ async def recover(
 
     async def send_pending() -> None:
         if pending:
-            await outbox.publish(batch_messages([(e, None) for e in pending]), pending[-1].last_seq)
+            await outbox.publish_entries([(e, None) for e in pending], pending[-1].last_seq)
             result.republished += len(pending)
             pending.clear()
 

@@ -51,6 +51,7 @@ def worker_config(settings: Settings, **overrides: object) -> WorkerConfig:
     """The worker settings from the app settings (keyword arguments override)."""
     values: dict[str, object] = {
         "executions_queue": settings.EXECUTIONS_QUEUE,
+        "venues_queue": settings.VENUES_QUEUE,
         "batch_size": settings.MATCHER_BATCH_SIZE,
         "snapshot_every_events": settings.MATCHER_SNAPSHOT_EVERY_EVENTS,
         "snapshot_every_seconds": settings.MATCHER_SNAPSHOT_EVERY_SECONDS,

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from matcher.engine.venues import InstrumentVenues
 from shared.domain.commands import Command, NewOrderGroup, RecordOutcome
-from shared.domain.events import Event
+from shared.domain.events import Event, VenueRequestIssued
 
 Levels = list[tuple[int, int, int]]
 VENUES = "venues"
@@ -44,6 +44,10 @@ class Venue(Protocol):
 
     def state_hash(self) -> str:
         """Equal hashes mean equal states."""
+        ...
+
+    def outstanding_venue_requests(self) -> list[VenueRequestIssued]:
+        """Requests to external venues not answered yet (a recovery sends them again)."""
         ...
 
 

@@ -384,6 +384,104 @@ class RecordOutcome(Command):
         self.group_order_ids: Final = group_order_ids
 
 
+@final
+class VenueReport(Command):
+    """What an external venue said about one of our orders there (issue #18): the gateway
+    sends it on the instrument's session, so the instrument's single writer sequences and
+    journals it (`shared.venue_messages` builds it; the fields are its REPORT_FIELDS).
+    Quantities in lots and prices in ticks of the instrument (`on_grid` false: the venue's
+    decimal texts did not convert, and the integers are 0); `is_fill`: a new execution
+    (never a status answer); `poss_dup`: the venue flagged it as possibly sent before."""
+
+    KIND: ClassVar[str] = "venue_report"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Command.FIELDS,
+        "venue",
+        "report_kind",
+        "order_id",
+        "cl_ord_id",
+        "orig_cl_ord_id",
+        "exec_id",
+        "venue_order_id",
+        "ord_status",
+        "is_fill",
+        "last_qty",
+        "last_px",
+        "cum_qty",
+        "leaves_qty",
+        "on_grid",
+        "last_qty_text",
+        "last_px_text",
+        "cum_qty_text",
+        "leaves_qty_text",
+        "avg_px_text",
+        "text",
+        "reject_code",
+        "exec_ref_id",
+        "request_id",
+        "venue_ts",
+        "poss_dup",
+    )
+
+    def __init__(
+        self,
+        command_id: str,
+        ts: int,
+        symbol: str,
+        venue: str,
+        report_kind: str,
+        order_id: str,
+        cl_ord_id: str,
+        orig_cl_ord_id: str = "",
+        exec_id: str = "",
+        venue_order_id: str = "",
+        ord_status: str = "",
+        is_fill: bool = False,
+        last_qty: int = 0,
+        last_px: int = 0,
+        cum_qty: int = 0,
+        leaves_qty: int = 0,
+        on_grid: bool = True,
+        last_qty_text: str = "",
+        last_px_text: str = "",
+        cum_qty_text: str = "",
+        leaves_qty_text: str = "",
+        avg_px_text: str = "",
+        text: str = "",
+        reject_code: str = "",
+        exec_ref_id: str = "",
+        request_id: str = "",
+        venue_ts: int = 0,
+        poss_dup: bool = False,
+    ) -> None:
+        super().__init__(command_id, ts, symbol)
+        self.venue: Final = venue
+        self.report_kind: Final = report_kind
+        self.order_id: Final = order_id
+        self.cl_ord_id: Final = cl_ord_id
+        self.orig_cl_ord_id: Final = orig_cl_ord_id
+        self.exec_id: Final = exec_id
+        self.venue_order_id: Final = venue_order_id
+        self.ord_status: Final = ord_status
+        self.is_fill: Final = is_fill
+        self.last_qty: Final = last_qty
+        self.last_px: Final = last_px
+        self.cum_qty: Final = cum_qty
+        self.leaves_qty: Final = leaves_qty
+        self.on_grid: Final = on_grid
+        self.last_qty_text: Final = last_qty_text
+        self.last_px_text: Final = last_px_text
+        self.cum_qty_text: Final = cum_qty_text
+        self.leaves_qty_text: Final = leaves_qty_text
+        self.avg_px_text: Final = avg_px_text
+        self.text: Final = text
+        self.reject_code: Final = reject_code
+        self.exec_ref_id: Final = exec_ref_id
+        self.request_id: Final = request_id
+        self.venue_ts: Final = venue_ts
+        self.poss_dup: Final = poss_dup
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.KIND: cls
     for cls in (
@@ -397,6 +495,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ConfigureInstrument,
         SetReferencePrices,
         RecordOutcome,
+        VenueReport,
     )
 }
 

@@ -149,7 +149,7 @@ class OrderRejected(OrderEvent):
     """The matcher refused a new order; nothing of it ever rested or filled."""
 
     KIND: ClassVar[str] = "order_rejected"
-    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason")
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason", "text")
 
     def __init__(
         self,
@@ -161,9 +161,11 @@ class OrderRejected(OrderEvent):
         order_seq: int,
         status: str,
         reason: str,
+        text: str = "",
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.reason: Final = reason
+        self.text: Final = text  # an external venue's own words (its reject text)
 
 
 @final
@@ -363,7 +365,7 @@ class CancelRejected(OrderEvent):
     """A cancel request was refused; the order (if any) is unchanged and keeps `status`."""
 
     KIND: ClassVar[str] = "cancel_rejected"
-    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason")
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason", "text")
 
     def __init__(
         self,
@@ -375,9 +377,11 @@ class CancelRejected(OrderEvent):
         order_seq: int,
         status: str,
         reason: str,
+        text: str = "",
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.reason: Final = reason
+        self.text: Final = text  # an external venue's own words (its reject text)
 
 
 @final
@@ -385,7 +389,7 @@ class ReplaceRejected(OrderEvent):
     """A replace request was refused; the order (if any) is unchanged and keeps `status`."""
 
     KIND: ClassVar[str] = "replace_rejected"
-    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason")
+    FIELDS: ClassVar[tuple[str, ...]] = (*OrderEvent.FIELDS, "reason", "text")
 
     def __init__(
         self,
@@ -397,9 +401,11 @@ class ReplaceRejected(OrderEvent):
         order_seq: int,
         status: str,
         reason: str,
+        text: str = "",
     ) -> None:
         super().__init__(symbol, seq, ts, order_id, account_id, order_seq, status)
         self.reason: Final = reason
+        self.text: Final = text  # an external venue's own words (its reject text)
 
 
 @final
@@ -606,6 +612,114 @@ class NothingChanged(Event):
         self.reason: Final = reason
 
 
+@final
+class VenueRequestIssued(Event):
+    """A request for an external venue (issue #18): the outbox sends it to the venue's
+    gateway once journaled (and again after a recovery: the gateway's bus and the venue
+    drop a repeat by `cl_ord_id`). `request_kind` is "place", "cancel" or "replace"; a new
+    order's `cl_ord_id` is the order id, a cancel's or replace's `<order_id>.<n>`, naming
+    the order by `orig_cl_ord_id` (the last one the venue accepted). Quantities in lots,
+    prices in ticks; `quantity` of a replace is the new total. No order sequence: the
+    order's own events come with the venue's answers."""
+
+    KIND: ClassVar[str] = "venue_request_issued"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "venue",
+        "request_kind",
+        "order_id",
+        "account_id",
+        "cl_ord_id",
+        "orig_cl_ord_id",
+        "side",
+        "order_type",
+        "time_in_force",
+        "quantity",
+        "price",
+        "stop_price",
+        "expire_at",
+        "venue_order_id",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        venue: str,
+        request_kind: str,
+        order_id: str,
+        account_id: str,
+        cl_ord_id: str,
+        orig_cl_ord_id: str,
+        side: str,
+        order_type: str,
+        time_in_force: str,
+        quantity: int,
+        price: int,
+        stop_price: int,
+        expire_at: int,
+        venue_order_id: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.venue: Final = venue
+        self.request_kind: Final = request_kind
+        self.order_id: Final = order_id
+        self.account_id: Final = account_id
+        self.cl_ord_id: Final = cl_ord_id
+        self.orig_cl_ord_id: Final = orig_cl_ord_id
+        self.side: Final = side
+        self.order_type: Final = order_type
+        self.time_in_force: Final = time_in_force
+        self.quantity: Final = quantity
+        self.price: Final = price
+        self.stop_price: Final = stop_price
+        self.expire_at: Final = expire_at
+        self.venue_order_id: Final = venue_order_id
+
+
+@final
+class VenueAlert(Event):
+    """An external venue said something the instrument could not apply, for admins (the
+    admin feed and the audit log): `what` is UNKNOWN_VENUE_ORDER (an order the venue
+    knows and we do not), VENUE_REPORT_OFF_GRID, VENUE_TRADE_CORRECTED (a bust or a
+    correction), VENUE_FILLS_MISSING (a status answer shows more filled than we know)."""
+
+    KIND: ClassVar[str] = "venue_alert"
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        *Event.FIELDS,
+        "venue",
+        "what",
+        "order_id",
+        "cl_ord_id",
+        "exec_id",
+        "report_kind",
+        "text",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        seq: int,
+        ts: int,
+        venue: str,
+        what: str,
+        order_id: str,
+        cl_ord_id: str,
+        exec_id: str,
+        report_kind: str,
+        text: str,
+    ) -> None:
+        super().__init__(symbol, seq, ts)
+        self.venue: Final = venue
+        self.what: Final = what
+        self.order_id: Final = order_id
+        self.cl_ord_id: Final = cl_ord_id
+        self.exec_id: Final = exec_id
+        self.report_kind: Final = report_kind
+        self.text: Final = text
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.KIND: cls
     for cls in (
@@ -626,6 +740,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ShadowClosed,
         TradingStateChanged,
         NothingChanged,
+        VenueRequestIssued,
+        VenueAlert,
     )
 }
 

@@ -187,6 +187,11 @@ class Order:
     accepted_at: int = 0
     first_fill_at: int = 0
     completed_at: int = 0
+    # Where it works: "" the internal engine or the paper simulator (by the account's
+    # type), or "ext:<venue>" an external venue (set at intake, never changed); and the
+    # venue's own words when it refused the order or a request of its owner.
+    venue: str = ""
+    reject_text: str = ""
     # Its arrival price in half ticks (0: not known): the market the matcher reported when
     # it accepted the order, or when it triggered a stop (see `arrival_half_ticks`).
     arrival_half_ticks: int = 0
@@ -305,6 +310,7 @@ class Order:
             self.leaves_qty = 0
             self.held_qty = 0
             self.reject_reason = event.reason
+            self.reject_text = event.text
         elif isinstance(event, OrderRestated):
             self.quantity = event.quantity
             self.leaves_qty = event.leaves_qty
@@ -325,6 +331,7 @@ class Order:
                 self.client_order_id = event.client_order_id
         elif isinstance(event, (CancelRejected, ReplaceRejected)):
             self.reject_reason = event.reason
+            self.reject_text = event.text
         elif isinstance(event, OrderTriggered):
             # The order keeps its type (FIX OrdType); it arrives at the market only now.
             self._arrive(event.bid_px, event.ask_px, event.last_trade_px, event.ref_px)

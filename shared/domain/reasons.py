@@ -74,3 +74,15 @@ PARENT_REPLACED: Final = "PARENT_REPLACED"  # the entry's quantity changed: legs
 REDUCE_ONLY_TRIMMED: Final = "REDUCE_ONLY_TRIMMED"  # no longer reduces the position
 SELF_TRADE_DECREMENTED: Final = "SELF_TRADE_DECREMENTED"  # STP decrement
 ENGINE_ERROR: Final = "ENGINE_ERROR"  # the venue failed on the command: refused, not run
+
+# External venues (issue #18).
+VENUE_REJECTED: Final = "VENUE_REJECTED"  # the venue refused it (its text travels along)
+VENUE_CANCELED: Final = "VENUE_CANCELED"  # the venue canceled it on its own
+VENUE_EXPIRED: Final = "VENUE_EXPIRED"  # the venue expired it (done for day, expired)
+VENUE_REQUEST_UNDELIVERED: Final = "VENUE_REQUEST_UNDELIVERED"  # too old to resend
+VENUE_UNSUPPORTED_ORDER: Final = "VENUE_UNSUPPORTED_ORDER"  # no such instruction there
+REQUEST_PENDING_AT_VENUE: Final = "REQUEST_PENDING_AT_VENUE"  # one request at a time
+UNKNOWN_VENUE_ORDER: Final = "UNKNOWN_VENUE_ORDER"
+VENUE_REPORT_OFF_GRID: Final = "VENUE_REPORT_OFF_GRID"
+VENUE_TRADE_CORRECTED: Final = "VENUE_TRADE_CORRECTED"
+VENUE_FILLS_MISSING: Final = "VENUE_FILLS_MISSING"

@@ -82,6 +82,8 @@ def order_to_doc(order: Order) -> Doc:
         "order_class": order.order_class.value,
         "leg": order.leg,
         "parent_order_id": order.parent_order_id,
+        "venue": order.venue,
+        "reject_text": order.reject_text,
     }
 
 
@@ -133,6 +135,8 @@ def order_from_doc(doc: Doc) -> Order:
         if doc.get("simulator") is None
         else SimulatorSettings.from_doc(doc["simulator"]),
         reserved=Decimal(doc.get("reserved", "0")),  # older orders hold no credit
+        venue=doc.get("venue", ""),
+        reject_text=doc.get("reject_text", ""),
     )
 
 

@@ -52,7 +52,7 @@ def new_order_command(account: Account, order: Order, command_id: str | None = N
         order.stop_price or 0,
         order.expire_at or 0,
         account.stp.value,
-        "paper" if account.type is AccountType.PAPER else "internal",
+        order.venue or ("paper" if account.type is AccountType.PAPER else "internal"),
         order.display_qty,
         order.post_only,
         order.reduce_only,

@@ -39,6 +39,7 @@ from shared.services.reducing import under_reducing
 from shared.services.request_checks import record_refusal, request_checks
 from shared.services.risk import RiskFailure
 from shared.services.tickets import OrderRequest, Ticket, check_session, instrument_for
+from shared.services.venues import venue_for
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = uuid.UUID("6f1c2a8e-4b1d-5f7a-9c3e-0a1b2c3d4e5f")  # namespace of attempt order ids
@@ -85,6 +86,7 @@ async def place_order(
             return _placed(earlier, instrument)
     client_ids = client_order_ids(tickets, tickets[0].client_order_id or order_id)
     venue_rules.check(account, _new_orders(account, tickets, order_id, client_ids, now))
+    routed = venue_for(account, instrument)
     # A group is checked as its head (the entry, an OCO's take-profit): the exits reduce
     # the position the entry opens (an OCO's the one held), they add no exposure of their
     # own; but each of its orders counts against the open and daily order limits.
@@ -93,7 +95,7 @@ async def place_order(
     ask = await risk.ask_for(deps, account, instrument, head, now, orders=len(tickets))
     fresh = await risk.ledger_of(deps, account, now)
     share = limits.taking(account.account_id, ask, account.risk_limits, fresh)
-    orders = await _store_new(deps, account, tickets, order_id, now, ask.notional, share)
+    orders = await _store_new(deps, account, tickets, order_id, now, ask.notional, share, routed)
     risk.ledger_stored(account.account_id)
     await dispatch(deps, account, orders, mark_in_background=True)
     for order in orders:
@@ -171,6 +173,7 @@ async def _store_new(
     now: int,
     reserved: Decimal,
     share: LedgerChange,
+    venue: str | None = None,
 ) -> list[Order]:
     """Store the orders, their claims of their client order ids and their share of the
     account's limits in one write (so the ids are the orders' for good, and the share is
@@ -178,7 +181,7 @@ async def _store_new(
     of the client order ids, the first limit they would break otherwise."""
     head_client_id = tickets[0].client_order_id or order_id
     client_ids = client_order_ids(tickets, head_client_id)
-    orders = _new_orders(account, tickets, order_id, client_ids, now, reserved)
+    orders = _new_orders(account, tickets, order_id, client_ids, now, reserved, venue)
     try:
         await _create(deps, orders, share)
         return orders
@@ -195,7 +198,7 @@ async def _store_new(
         raise client_order_ids_.duplicate(clash.client_order_id, held_by, field)
     # Claimed by an attempt that stopped before storing its order: take its order id over
     # (a group's legs' ids derive from it, so the attempt's leg claims are ours too).
-    orders = _new_orders(account, tickets, held_by, client_ids, now, reserved)
+    orders = _new_orders(account, tickets, held_by, client_ids, now, reserved, venue)
     try:
         await _create(deps, orders, share, claims=len(orders) > 1)
     except DuplicateClientOrderId as error:  # an order holds the client order id now
@@ -236,8 +239,10 @@ def _new_orders(
     client_ids: list[str],
     now: int,
     reserved: Decimal = Decimal(0),
+    venue: str | None = None,
 ) -> list[Order]:
-    """The group's orders (a simple order alone), the head holding `reserved`."""
+    """The group's orders (a simple order alone), the head holding `reserved`; routed to
+    the external `venue` if named (`venues.venue_for`)."""
     orders = []
     for n, (ticket, client_id) in enumerate(zip(tickets, client_ids, strict=True)):
         order_id = head_id if n == 0 else leg_order_id(head_id, ticket.leg)
@@ -252,6 +257,8 @@ def _new_orders(
                 reserved if n == 0 else Decimal(0),
             )
         )
+        if venue:
+            orders[-1].venue = f"ext:{venue}"
     if tickets[0].order_class in (OrderClass.BRACKET, OrderClass.OTO):
         for leg in orders[1:]:  # held until the entry fills: nothing of it is live yet
             leg.held_qty, leg.leaves_qty = leg.quantity, 0

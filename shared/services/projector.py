@@ -30,7 +30,7 @@ from typing import cast
 
 from shared.all_finished import all_finished
 from shared.domain.enums import Liquidity, Side
-from shared.domain.events import Event, OrderEvent, OrderFilled, event_from_dict
+from shared.domain.events import Event, OrderEvent, OrderFilled, VenueAlert, event_from_dict
 from shared.domain.ids import execution_id, trade_id
 from shared.domain.instrument import Instrument
 from shared.domain.order import DuplicateEvent, Order
@@ -40,7 +40,7 @@ from shared.observability import metrics, stages
 from shared.ports.store_executions import Execution
 from shared.ports.store_journal import JournalRepository
 from shared.ports.store_risk import LedgerChange
-from shared.services import limits
+from shared.services import audit, limits
 from shared.services.deps import Deps
 from shared.services.feed_pushes import Pushed, Pushes, positions_after
 from shared.services.orders_io import change_order, remember
@@ -134,6 +134,8 @@ async def fill_projection_gaps(deps: Deps, grace_ns: int) -> int:
 async def _project(deps: Deps, batch: EventBatch) -> int:
     """`project_batch` of a batch known to follow the projected mark."""
     order_events = [e for e in batch.events if isinstance(e, OrderEvent)]
+    if len(order_events) < len(batch.events):
+        await _venue_alerts(deps, [e for e in batch.events if isinstance(e, VenueAlert)])
     applied = 0
     pushes: Pushes | None = None
     if order_events:  # else trading state changes: the admin service stored the state
@@ -179,6 +181,25 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
     known = _marks.setdefault(deps.store.journal, {})
     known[batch.symbol] = max(known.get(batch.symbol, 0), batch.last_seq)
     return applied
+
+
+async def _venue_alerts(deps: Deps, alerts: list[VenueAlert]) -> None:
+    """What an external venue said that the instrument could not apply, in the audit log
+    (GET /api/admin/audit) for admins: never silently ignored (issue #18)."""
+    for alert in alerts:
+        detail = f"{alert.what}: {alert.report_kind} {alert.cl_ord_id} exec {alert.exec_id}"
+        if alert.text:
+            detail += f" ({alert.text})"
+        await audit.record(
+            deps,
+            f"venue:{alert.venue}",
+            f"venue.{alert.what.lower()}",
+            "venue_order",
+            alert.cl_ord_id or alert.order_id,
+            None,
+            {"symbol": alert.symbol, "seq": alert.seq},
+            detail,
+        )
 
 
 def matched_trades(events: tuple[Event, ...] | list[Event]) -> set[int]:

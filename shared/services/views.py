@@ -84,6 +84,7 @@ def order_view(order: Order, instrument: Instrument, legs: list[Order] | None = 
         "average_fill_price": average_price(instrument, order.filled_notional, order.cum_qty),
         "fees": fees,
         "reject_reason": order.reject_reason,
+        "reject_text": order.reject_text or None,
         "created_at": ns_to_rfc3339(order.created_at),
         "updated_at": ns_to_rfc3339(order.updated_at),
         "seq": order.seq,

@@ -264,3 +264,32 @@ async def test_a_changed_venue_is_reconnected_as_now_defined_and_a_deleted_one_l
     finally:
         await service.stop()
     assert (await exchange.state())["logged_on"] is False
+
+
+async def test_every_connection_reconciles_the_venues_open_orders_into_the_sink(
+    exchange, store, tmp_path
+):
+    """On each logon the gateway asks for every open order (OrderMassStatusRequest) and
+    hands the answers to the sink: status answers, never fills; an order we never sent is
+    among them (the instrument's writer reports it to admins)."""
+    settings = Settings()
+    bus = InMemoryBus(memory_queues(settings))
+    sink = Sink()
+    await store.venues.create(venue_for(exchange))
+    foreign = await exchange.post("/foreign", symbol="AAPL", side="buy", quantity="7", price="9")
+    service = gateway(store, bus, settings, tmp_path, sink)
+    await service.start()
+    try:
+        await eventually(lambda: service.workers.get("acme") is not None)
+        worker = service.workers["acme"]
+        await eventually(lambda: worker.reconciliations == 1)
+        answers = [r for r in sink.reports if r.kind is ReportKind.STATUS]
+        assert [r.cl_ord_id for r in answers] == [foreign["cl_ord_id"]]
+        assert not any(r.is_fill for r in answers) and answers[0].cum_qty == 0
+
+        await exchange.post("/drop")  # the venue drops us; we log on again and reconcile
+        await eventually(lambda: worker.reconciliations == 2, timeout=60)
+        answers = [r for r in sink.reports if r.kind is ReportKind.STATUS]
+        assert [r.cl_ord_id for r in answers] == [foreign["cl_ord_id"]] * 2
+    finally:
+        await service.stop()

@@ -15,7 +15,9 @@ from shared.adapters.bus_functions import to_functions_message
 from shared.domain.events import Event
 from shared.messages import EventBatch, decode_command, event_batch_message
 from shared.ports.bus import Bus, BusMessage
+from shared.ports.store_instruments import InstrumentRepository
 from shared.ports.store_journal import JournalRepository
+from shared.venue_requests import issued, request_messages
 
 Handler = Callable[[func.ServiceBusMessage], Awaitable[object]]
 
@@ -28,7 +30,11 @@ class MatcherPump:
         executions_queue: str = "executions",
         clock: Callable[[], int] | None = None,
         journal: JournalRepository | None = None,
+        instruments: InstrumentRepository | None = None,
+        venues_queue: str = "venues",
     ):
+        self.instruments_repo = instruments  # sizes the requests for external venues
+        self.venues_queue = venues_queue
         self.bus = bus
         self.clock = clock  # the matcher's wall clock: each batch's processing time
         self.journal = journal  # where the matcher journals each command's events
@@ -75,10 +81,19 @@ class MatcherPump:
                             )
                             self.batches.append(batch)
                             await self.bus.send(self.executions_queue, [event_batch_message(batch)])
+                            await self._venue_requests(command.symbol, out)
                         ran += 1
                     await receiver.complete(message)
             finally:
                 await receiver.close()
+
+    async def _venue_requests(self, symbol: str, out: list[Event]) -> None:
+        """As the worker's outbox: the external venues' requests to their gateways."""
+        events = issued([(None, out)])  # type: ignore[list-item]
+        if events and self.instruments_repo is not None:
+            instrument = await self.instruments_repo.get(symbol)
+            assert instrument is not None
+            await self.bus.send(self.venues_queue, request_messages(events, instrument))
 
     async def project(self, handler: Handler) -> list[BusMessage]:
         """Hand every queued event batch to the trigger handler; a failing message is

@@ -271,5 +271,9 @@ async def make_oms(cache: Cache | None = None, store: Store | None = None) -> Om
 
     app = create_app(ContainerProvider(factory))
     return Oms(
-        container, app, MatcherPump(bus, clock=clock, journal=store.journal), notifier, clock
+        container,
+        app,
+        MatcherPump(bus, clock=clock, journal=store.journal, instruments=store.instruments),
+        notifier,
+        clock,
     )

@@ -68,6 +68,9 @@ A_SIMPLE_ORDERS_NEWER_FIELDS = {
     "order_class": "simple",
     "leg": "",
     "parent_order_id": "",
+    # Issue #18: where it works ("" internal or paper) and an external venue's reject text.
+    "venue": "",
+    "reject_text": "",
 }
 
 
@@ -100,6 +103,8 @@ def test_a_contingent_trailing_leg_keeps_every_field_through_its_document() -> N
         "leg": "stop_loss",
         "parent_order_id": "o-0",
         **ACCOUNTING_FIELDS,
+        "venue": "ext:acme",
+        "reject_text": "venue: too late",
     }
     order = order_from_doc(dict(newer))
     assert (order.status, order.held_qty, order.trail_cbps, order.high_water_mark) == (
@@ -109,6 +114,7 @@ def test_a_contingent_trailing_leg_keeps_every_field_through_its_document() -> N
         15_100,
     )
     assert (order.order_class, order.leg, order.parent_order_id) == ("bracket", "stop_loss", "o-0")
+    assert (order.venue, order.reject_text) == ("ext:acme", "venue: too late")
     assert order_to_doc(order) == newer
 
 

@@ -79,10 +79,11 @@ class Exchange(fix.Application):  # type: ignore[misc]
         exec_id: str | None = None,
     ) -> None:
         """Send an ExecutionReport for the order in its current state."""
-        fields: Fields = [
-            (codec.ORDER_ID, order.venue_order_id),
-            (codec.CL_ORD_ID, cl_ord_id or order.cl_ord_id),
-        ]
+        fields: Fields = [(codec.ORDER_ID, order.venue_order_id)]
+        # A mass status answer of no orders has no ClOrdID: an empty tag value would be a
+        # session-level reject at the initiator, and the answer would never arrive.
+        if cl_ord_id or order.cl_ord_id:
+            fields.append((codec.CL_ORD_ID, cl_ord_id or order.cl_ord_id))
         if orig:
             fields.append((codec.ORIG_CL_ORD_ID, orig))
         fields += [

@@ -39,7 +39,7 @@ function orderColumns(app) {
     {
       key: "status",
       label: "Status",
-      text: (o) => optionLabel(o.status) + (o.reject_reason ? ` (${o.reject_reason})` : ""),
+      text: (o) => optionLabel(o.status) + (o.reject_reason ? ` (${o.reject_reason}${o.reject_text ? `: ${o.reject_text}` : ""})` : ""),
     },
     ...(hasOrderClasses(app)
       ? [{ key: "class", label: "Class", text: (o) => classOf(o) }]
