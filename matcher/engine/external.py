@@ -163,25 +163,7 @@ class ExternalOrders(VenueAnswers):
         o.issued_at = ts
         self.seq += 1
         out.append(
-            VenueRequestIssued(
-                self.symbol,
-                self.seq,
-                ts,
-                o.venue,
-                kind,
-                o.order_id,
-                o.account_id,
-                cl_ord_id,
-                orig,
-                o.side,
-                o.order_type,
-                o.time_in_force,
-                quantity,
-                price,
-                stop_price,
-                o.expire_at,
-                o.venue_order_id,
-            )
+            self._request(o, kind, cl_ord_id, orig, quantity, price, stop_price, ts, self.seq)
         )
 
     def outstanding(self) -> list[VenueRequestIssued]:
@@ -215,10 +197,12 @@ class ExternalOrders(VenueAnswers):
         price: int,
         stop_price: int,
         ts: int,
+        seq: int = 0,
     ) -> VenueRequestIssued:
+        """The request as an event: `seq` 0 for one issued before and sent again."""
         return VenueRequestIssued(
             self.symbol,
-            0,
+            seq,
             ts,
             o.venue,
             kind,
