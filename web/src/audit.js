@@ -196,6 +196,7 @@ export class AuditPanel {
       page = await this.app.api.get("/api/admin/audit", query);
     } catch (error) {
       if (asked !== this.asked) return;
+      this.wanted = this.shown ? this.shown.index : 0; // still the page shown before
       const text = error instanceof ApiError ? `${error.detail} (${error.reason})` : error.message;
       fill(this.error, `Audit: ${text}`);
       return;
