@@ -12,11 +12,15 @@ import asyncio
 import logging
 import signal
 import sys
+import time
+from functools import partial
 
 from gateway.service import GatewayService, bus_sinks, gateway_config
-from shared.adapters.factory import bus_from_settings, store_from_settings
+from shared.adapters.factory import bus_from_settings, notifier_from_settings, store_from_settings
 from shared.config.settings import Settings, load_settings
+from shared.feeds.publisher import FeedPublisher
 from shared.runtime.health import HealthServer
+from shared.services.venue_connections import NoticeDeps, connection_changed
 
 log = logging.getLogger("gateway")
 
@@ -25,9 +29,18 @@ async def main(settings: Settings) -> None:
     settings.OMS_DATA_DIR.mkdir(parents=True, exist_ok=True)
     store = await store_from_settings(settings)
     bus = bus_from_settings(settings)
+    # A venue going down or coming up: an audit entry, pushed to admins (SignalR).
+    # Without SIGNALR_ENDPOINT (a gateway beside the local run) the entry is only stored.
+    notifier = notifier_from_settings(settings)
+    feeds = FeedPublisher(notifier, streams=store.feeds)
+    notices = NoticeDeps(store, feeds, time.time_ns)
     # Each venue's reports: commands on their instruments' sessions (ORDERS_QUEUE).
     service = GatewayService(
-        store, bus, gateway_config(settings), sinks=bus_sinks(store, bus, settings.ORDERS_QUEUE)
+        store,
+        bus,
+        gateway_config(settings),
+        sinks=bus_sinks(store, bus, settings.ORDERS_QUEUE),
+        watch=partial(connection_changed, notices),
     )
     health = HealthServer(lambda: service.healthy, port=settings.GATEWAY_HEALTH_PORT)
     loop = asyncio.get_running_loop()
@@ -41,6 +54,9 @@ async def main(settings: Settings) -> None:
         await service.stop()
         await health.close()
         await bus.close()
+        aclose = getattr(notifier, "aclose", None)
+        if aclose is not None:
+            await aclose()
         await store.close()
 
 

@@ -27,7 +27,7 @@ from gateway.fix.connector import FixConnector
 from gateway.fix.durable import DurableSession, session_key
 from gateway.fix.session import SessionConfig
 from gateway.ratelimit import TokenBucket
-from gateway.worker import VenueRedefined, VenueWorker, WorkerConfig
+from gateway.worker import ConnectionWatch, VenueRedefined, VenueWorker, WorkerConfig
 from shared.config.settings import Settings
 from shared.ports.bus import (
     Bus,
@@ -204,8 +204,10 @@ class GatewayService:
         connectors: ConnectorFactory | None = None,
         sinks: SinkFactory = audit_sink,
         clock: Callable[[], int] = time.time_ns,
+        watch: ConnectionWatch | None = None,
     ) -> None:
         self._store = store
+        self._watch = watch
         self._bus = bus
         self.config = config
         self._connectors = connectors or venue_connector_factory(sessions=store.venues)
@@ -321,6 +323,7 @@ class GatewayService:
             self.config.owner,
             self.config.worker,
             self._clock,
+            self._watch,
         )
         self.workers[venue.name] = worker
         self._tasks[venue.name] = asyncio.create_task(self._work(worker), name=venue.name)

@@ -17,7 +17,9 @@ instrument's writer compares it with what it holds: an order the venue took whil
 answer was lost is accepted, one it ended is ended, fills it lacks are raised to admins,
 and an order the venue knows and we do not is reported (issue #18). Fills missed during an
 outage come back through the session-level resend (FIX keeps its sequence numbers across
-reconnects and restarts), each applied once by its cumulative quantity.
+reconnects and restarts), each applied once by its cumulative quantity. Each change of the
+connection's state is stored for `GET /api/admin/venues` and told to `watch` (the gateway
+records the venue going down or coming up for admins: shared.services.venue_connections).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shared.gateway_messages import VENUE_CHANGED, VENUE_DELETED, VENUE_NOTICES, decode
@@ -55,6 +57,11 @@ NS = 1_000_000_000
 class VenueRedefined(Exception):
     """The venue's definition changed or it was deleted: this worker lets it go (and the
     gateway takes it again with the new definition, if there is one)."""
+
+
+ConnectionWatch = Callable[[ConnectionState | None, VenueConnection], Awaitable[object]]
+"""Told each change of a venue's connection state: the state before (None: the first
+report) and the connection as stored now."""
 
 
 def _connection(venue: VenueDefinition | None) -> VenueDefinition | None:
@@ -86,8 +93,10 @@ class VenueWorker:
         owner: str,
         config: WorkerConfig,
         clock: Callable[[], int] = time.time_ns,
+        watch: ConnectionWatch | None = None,
     ) -> None:
         self.venue = venue
+        self._watch = watch
         self.receiver = receiver
         self.connector = connector
         self._sink = sink
@@ -173,7 +182,13 @@ class VenueWorker:
         if force or current != self._reported or due:
             record = VenueConnection(self.name, status.state, status.last_error, now, self._owner)
             await self._venues.put_connection(record)
+            previous = None if self._reported is None else self._reported[0]
             self._reported, self._reported_at = current, now
+            if self._watch is not None and previous is not status.state:
+                try:
+                    await self._watch(previous, record)
+                except Exception:  # the state is stored: admins still see it in the list
+                    log.warning("%s: the connection notice failed", self.name, exc_info=True)
 
     # ------------------------------------------------------------------ requests
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
+from functools import partial
 
 import uvicorn
 
@@ -38,6 +39,7 @@ from shared.adapters.factory import (
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.observability.setup import Telemetry
+from shared.services.venue_connections import connection_changed
 from shared.signalr_hub.hub import LocalHub
 from shared.signalr_hub.server import mount_hub
 
@@ -108,6 +110,7 @@ class LocalRun:
             bus,
             gateway_config(s),
             sinks=bus_sinks(container.store, bus, s.ORDERS_QUEUE),
+            watch=partial(connection_changed, container),
         )
         await self.gateway.start()
         self.dispatcher = TriggerDispatcher(functions_app, bus, s)

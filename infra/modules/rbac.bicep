@@ -25,6 +25,7 @@
 //                        image pull:         AcrPull                   (registry)
 //                        MONGODB_URI ref:    Key Vault Secrets User    (secret `mongodb-uri`)
 //                        venue credentials:  Key Vault Secrets User    (each named venue secret)
+//                        admin feed:         SignalR REST API Owner    (SignalR; a venue down / up)
 //                        telemetry (AAD):    Monitoring Metrics Publisher (App Insights)
 //   alpaca-stream (Container App)
 //                        image pull:         AcrPull                   (registry)
@@ -281,6 +282,16 @@ resource gatewayMongoSecretUser 'Microsoft.Authorization/roleAssignments@2022-04
   scope: mongoSecret
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: gatewayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource gatewaySignalRRest 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(signalR.id, gatewayPrincipalId, roles.signalRRestApiOwner)
+  scope: signalR
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.signalRRestApiOwner)
     principalId: gatewayPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -9,8 +9,11 @@ import dataclasses
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
+from shared.feeds.publisher import FeedPublisher
+from shared.ports.store import Store
 from shared.ports.store_audit import AuditEntry, AuditFilter
 from shared.ports.store_errors import InvalidCursor
 from shared.ports.store_paging import Page
@@ -20,6 +23,20 @@ from shared.services.errors import InvalidRequest
 from shared.services.views import ns_to_rfc3339
 
 log = logging.getLogger("audit")
+
+
+class AuditDeps(Protocol):
+    """What recording needs: the store, the admin feed and the clock (every service's Deps
+    has them; a process without the service layer, such as the gateway, brings just these)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def feeds(self) -> FeedPublisher: ...
+
+    @property
+    def clock(self) -> Callable[[], int]: ...
 
 
 def new_audit_id(now: int) -> str:
@@ -48,7 +65,7 @@ def audit_view(entry: AuditEntry) -> dict[str, object]:
 
 
 async def record(
-    deps: Deps,
+    deps: AuditDeps,
     actor: str,
     action: str,
     target_type: str,

@@ -186,6 +186,15 @@ async def test_fills_during_an_outage_and_resent_reports_count_once(
     await eventually(lambda: _equals(venue.state, "connected"), timeout=60)
     await until(oms, trader, working, status="partially_filled", filled_quantity="5")
     assert sorted(f["quantity"] for f in await fills_of(oms, trader, working)) == ["2", "3"]
+    # Admins were told the venue went down and came back (the audit, and the admin feed).
+    reply = await oms.http.get(
+        "/api/admin/audit", params={"target_id": venue.name, "target_type": "venue"},
+        headers=venue.admin,
+    )  # fmt: skip
+    told = [e["action"] for e in reversed(reply.json()["items"])]
+    assert [a for a in told if a != "venue.defined"] == [
+        "venue.connected", "venue.disconnected", "venue.connected",
+    ]  # fmt: skip
 
     # The venue sends every report of the order again, flagged PossDup, then PossResend.
     await exchange.post("/duplicate", cl_ord_id=working, flag="poss_dup")

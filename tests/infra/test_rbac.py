@@ -41,6 +41,7 @@ REQUIRED = {
     ("gatewayPrincipalId", "acrPull", "registry"),  # image pull
     ("gatewayPrincipalId", "keyVaultSecretsUser", "mongoSecret"),  # MONGODB_URI reference
     ("gatewayPrincipalId", "keyVaultSecretsUser", "venueSecrets[]"),  # each venue credential
+    ("gatewayPrincipalId", "signalRRestApiOwner", "signalR"),  # a venue down / up to admins
     ("gatewayPrincipalId", "monitoringMetricsPublisher", "appInsights"),
     ("streamPrincipalId", "acrPull", "registry"),  # image pull
     ("streamPrincipalId", "signalRRestApiOwner", "signalR"),  # :generateToken per account

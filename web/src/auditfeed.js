@@ -3,26 +3,30 @@
 // then arrives as `auditRecorded` and goes to the top of the audit list, and a jump in the
 // stream's seq or a new epoch re-syncs the list over REST (GET /api/admin/feeds/state, then
 // page 1 of GET /api/admin/audit). What a venue said that no order of ours could take
-// (`venue.*` by `venue:<name>`) is a venue alert: marked in the list and noticed in the panel.
+// (`venue.*` by `venue:<name>`), and a venue's connection lost, is a venue alert: marked in
+// the list and noticed in the panel.
 
 import { ApiError } from "./api.js";
 
 export const ADMIN_STREAM = "admin";
 const MAX_BUFFERED = 500; // messages held while a (re-)sync runs
 
-/** An entry recorded by a venue connection (actor `venue:<name>`, action `venue.*`), not by an
- * admin changing a venue's definition (`venue.defined` by an account). */
+/** An entry recorded by a venue connection (actor `venue:<name>`, action `venue.*`), or a
+ * venue's connection lost (`venue.disconnected` by `gateway:<replica>`); not an admin
+ * changing a venue's definition (`venue.defined` by an account), nor a venue coming back. */
 export function isVenueAlert(entry) {
-  return (
-    typeof entry?.action === "string" &&
-    entry.action.startsWith("venue.") &&
-    typeof entry.actor === "string" &&
-    entry.actor.startsWith("venue:")
-  );
+  if (typeof entry?.action !== "string" || typeof entry.actor !== "string") return false;
+  if (entry.actor.startsWith("gateway:")) return entry.action === "venue.disconnected";
+  return entry.action.startsWith("venue.") && entry.actor.startsWith("venue:");
 }
 
-/** The panel's notice for a venue alert: "Venue alert: <detail> (<venue>, <target>)". */
+/** The panel's notice for a venue alert: "Venue alert: <detail> (<venue>, <target>)", or
+ * "Venue alert: <venue> disconnected: <error>". */
 export function alertText(entry) {
+  if (entry.actor.startsWith("gateway:")) {
+    const why = entry.detail ? `: ${entry.detail}` : "";
+    return `Venue alert: ${entry.target_id} disconnected${why}`;
+  }
   const venue = entry.actor.slice("venue:".length);
   const what = entry.detail || entry.action;
   return `Venue alert: ${what} (venue ${venue}, ${entry.target_type} ${entry.target_id})`;

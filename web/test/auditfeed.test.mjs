@@ -43,6 +43,14 @@ test("a venue alert is an entry a venue connection recorded, not an admin's venu
   );
 });
 
+test("a venue's connection lost is an alert; coming back is not", () => {
+  const by = { actor: "gateway:gw-1", target_type: "venue", target_id: "fixv1" };
+  const lost = entry(6e18, { ...by, action: "venue.disconnected", detail: "logon refused" });
+  assert.equal(isVenueAlert(lost), true);
+  assert.equal(alertText(lost), "Venue alert: fixv1 disconnected: logon refused");
+  assert.equal(isVenueAlert(entry(7e18, { ...by, action: "venue.connected" })), false);
+});
+
 test("filters match exactly, as the API's do; blank filters match anything", () => {
   const e = entry(1);
   assert.equal(matchesFilters(e, {}), true);
