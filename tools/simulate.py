@@ -22,8 +22,9 @@ function (projector) -> orders, executions and positions in SQLite. From the see
   routed: it fills, rejects, duplicates, delays and drops its reports from the seed; at the
   end every order's fills equal the venue's own record (none lost, none counted twice).
 - the kill switch: one instrument (from the seed) is halted when four fifths of the orders
-  are in, whatever its external orders are waiting for at the venue; once the venue has
-  answered everything, none of them is still working there.
+  are in, as the traders routed to the external venue amend their orders of it (the halt
+  meets replaces the venue has not answered); the venue halts it too (nothing of it fills
+  there any more), and once it has answered everything, none of them is working there.
 
 Orders of every type, instruction and class are among them: limit and market orders,
 icebergs, post-only orders, trailing stops, brackets, OCOs and OTOs (each leg of a group is
@@ -354,15 +355,24 @@ class Simulation:
                 r = await self.request(client, "PATCH", f"/api/orders/{order_id}", trader.key, body)
                 self.note(r)
             if i == self.n_orders * 4 // 5:
-                await self.halt()
+                await self.halt(client, traders)
             if i % 3 == 2:
                 await self.pump()
             if i % 500 == 499:
                 await sweep.sweep_outbox(self.container)  # the timer trigger's outbox sweep
 
-    async def halt(self) -> None:
+    async def halt(self, client: httpx.AsyncClient, traders: list[Trader]) -> None:
         """The instrument's kill switch, by an admin (stored, then sent to its matcher; when
-        the send fails, the outbox sweep sends it)."""
+        the send fails, the outbox sweep sends it), while the traders routed to the venue
+        amend their working orders there: the halt meets replaces not answered yet."""
+        for trader in traders:
+            for order_id in trader.orders[-10:] if trader.external else []:
+                order = await self.store.orders.get_any(order_id)
+                if order is not None and order.symbol == self.halted and is_open(order):
+                    body = {"quantity": str(order.quantity + 1)}
+                    url = f"/api/orders/{order_id}"
+                    self.note(await self.request(client, "PATCH", url, trader.key, body))
+        self.venue.halt(self.halted)
         with contextlib.suppress(BusError):
             await set_instrument_state(
                 self.container, self.halted, TradingState.HALTED, "simulation"
