@@ -32,6 +32,14 @@ class Subscription(Request):
     feeds: list[FeedName] = Field(default=["trades", "book"], min_length=1, max_length=2)
 
 
+class AdminSubscription(Request):
+    """Join or leave the admin feed: with `connection_id`, that one connection (it leaves
+    with the connection); without it, every connection of the caller's account, now and
+    later, until the account leaves or loses the admin role."""
+
+    connection_id: ConnectionId | None = None
+
+
 class SubscriptionOut(Response):
     connection_id: str | None
     user_id: str | None
@@ -39,7 +47,7 @@ class SubscriptionOut(Response):
 
 
 class FeedState(Response):
-    """Where the caller's account stream is now (in the epoch of the process answering)."""
+    """Where a stream is now: its epoch and the last sequence number handed out."""
 
     stream: str
     epoch: str

@@ -49,7 +49,6 @@ from shared.services.views import (
     account_view,
     datetime_to_ns,
     instrument_view,
-    ns_to_rfc3339,
     risk_ledger_view,
 )
 
@@ -300,18 +299,5 @@ async def list_audit(
         until=None if until is None else datetime_to_ns(until),
     )
     page = await audit.list_audit(container, where, limit, cursor)
-    items = [
-        {
-            "audit_id": e.audit_id,
-            "at": ns_to_rfc3339(e.at),
-            "actor": e.actor,
-            "action": e.action,
-            "target_type": e.target_type,
-            "target_id": e.target_id,
-            "before": e.before,
-            "after": e.after,
-            "detail": e.detail,
-        }
-        for e in page.items
-    ]
+    items = [audit.audit_view(e) for e in page.items]
     return json_response(orjson.dumps({"items": items, "next_cursor": page.next_cursor}))

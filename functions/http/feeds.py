@@ -23,6 +23,11 @@ missed messages and re-syncs over REST:
 - `book:{symbol}` (book): each message is a whole L2 book, so the next one repairs a gap;
   `GET /api/book/{symbol}` gives the latest now. Both carry the instrument sequence they
   reflect (`seq`); ignore a live book older than the REST one.
+- `admin` (auditRecorded, admins only, joined with `POST /api/admin/subscriptions`): every
+  audit entry as it is stored, admin actions and what an external venue said that no order
+  of ours could take (`venue.unknown_venue_order`, ...); `GET /api/admin/audit?since=...`
+  re-syncs, keyed by `audit_id` (an entry may be pushed twice, never stored twice), and
+  `GET /api/admin/feeds/state` tells where the stream stands.
 
 With no SignalR configured (no SIGNALR_ENDPOINT and no local hub) these routes answer 503.
 """
@@ -35,15 +40,21 @@ import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from functions.http.deps import CallerDep, ContainerDep
+from functions.http.deps import AdminDep, CallerDep, ContainerDep
 from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.problems import problem
-from functions.schemas_feeds import FeedState, Negotiated, Subscription, SubscriptionOut
+from functions.schemas_feeds import (
+    AdminSubscription,
+    FeedState,
+    Negotiated,
+    Subscription,
+    SubscriptionOut,
+)
 from shared.adapters.signalr_off import DiscardingNotifier
 from shared.bootstrap import Container
 from shared.domain import reasons
-from shared.feeds.streams import account_stream, instrument_groups
+from shared.feeds.streams import ADMIN_STREAM, account_stream, instrument_groups
 from shared.ports.notifier import NotifierError, UnknownConnectionError
 from shared.services.errors import InvalidRequest, NotFound
 from shared.services.queries import Instruments
@@ -160,3 +171,65 @@ async def feed_state(container: ContainerDep, caller: CallerDep) -> FeedState:
     stream = account_stream(caller.account_id)
     position = await container.feeds.position(stream)
     return FeedState(stream=stream, epoch=position.epoch, seq=position.seq)
+
+
+async def _admins(
+    container: Container, caller: AdminDep, body: AdminSubscription, join: bool
+) -> Response:
+    if (refused := _not_configured(container)) is not None:
+        return refused
+    connection = body.connection_id
+    user = None if connection else caller.account_id
+    try:
+        if join:
+            await container.feeds.join_admins(user, connection)
+        else:
+            await container.feeds.leave_admins(user, connection)
+    except UnknownConnectionError:
+        detail = f"connection {connection} is not connected to the hub"
+        return problem(422, UNKNOWN_CONNECTION, detail, "connection_id")
+    except NotifierError as error:
+        return _unavailable(error)
+    out = SubscriptionOut(connection_id=connection, user_id=user, groups=[ADMIN_STREAM])
+    return json_response(out.model_dump_json().encode())
+
+
+@router.post(
+    "/admin/subscriptions",
+    response_model=SubscriptionOut,
+    responses=errors(401, 403, 422, 503),
+    summary="Join the admin feed (auditRecorded) with one connection or the caller's user",
+    tags=["admin"],
+)
+async def join_admin_feed(
+    body: AdminSubscription, container: ContainerDep, caller: AdminDep
+) -> Response:
+    """Admins only. Every audit entry is pushed to the admin group as `auditRecorded` with
+    the entry as `GET /api/admin/audit` shows it. A user-level membership (no
+    `connection_id`) ends when the account loses the admin role (PATCH its roles)."""
+    return await _admins(container, caller, body, join=True)
+
+
+@router.delete(
+    "/admin/subscriptions",
+    response_model=SubscriptionOut,
+    responses=errors(401, 403, 422, 503),
+    summary="Leave the admin feed (the same body as joining)",
+    tags=["admin"],
+)
+async def leave_admin_feed(
+    body: AdminSubscription, container: ContainerDep, caller: AdminDep
+) -> Response:
+    return await _admins(container, caller, body, join=False)
+
+
+@router.get(
+    "/admin/feeds/state",
+    response_model=FeedState,
+    responses=errors(401, 403),
+    summary="The admin stream: its epoch and last sequence number",
+    tags=["admin"],
+)
+async def admin_feed_state(container: ContainerDep, caller: AdminDep) -> FeedState:
+    position = await container.feeds.position(ADMIN_STREAM)
+    return FeedState(stream=ADMIN_STREAM, epoch=position.epoch, seq=position.seq)

@@ -5,12 +5,12 @@ Every message has one argument, the envelope
 
 `seq` counts 1, 2, 3, ... per stream within one `epoch`.
 
-Account streams (`account:{id}`) are numbered in the store when the publisher has one
-(`streams`): every process that pushes to an account (a restarted one, another Function App
-instance) takes the next numbers from the same counter, under the stream's one epoch, so the
-stream continues across restarts and replicas. Numbers are taken per batch (`numbers`), so
-messages that several processes push at once may arrive slightly out of order: a client
-waits a moment for a missing number before it re-syncs.
+Account streams (`account:{id}`) and the admin stream are numbered in the store when the
+publisher has one (`streams`): every process that pushes to an account or to the admins (a
+restarted one, another Function App instance) takes the next numbers from the same counter,
+under the stream's one epoch, so the stream continues across restarts and replicas. Numbers
+are taken per batch (`numbers`), so messages that several processes push at once may arrive
+slightly out of order: a client waits a moment for a missing number before it re-syncs.
 
 Instrument streams (trades, book) are numbered in memory by the one process that holds the
 instrument, under the publisher's own random `epoch` (drawn once per process): a restarted
@@ -29,6 +29,8 @@ from shared.all_finished import all_finished
 from shared.feeds.conflater import BookConflater
 from shared.feeds.sequencer import FeedSequencer
 from shared.feeds.streams import (
+    ADMIN_STREAM,
+    AUDIT_RECORDED,
     BOOK,
     EXECUTION_REPORTED,
     ORDER_UPDATED,
@@ -98,7 +100,7 @@ class FeedPublisher:
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _durable(self, stream: str) -> bool:
-        return self._streams is not None and stream.startswith(_ACCOUNT)
+        return self._streams is not None and (stream.startswith(_ACCOUNT) or stream == ADMIN_STREAM)
 
     async def numbers(self, stream: str, count: int) -> Numbers:
         """The next `count` numbers of `stream`, for the caller to use in order."""
@@ -230,6 +232,27 @@ class FeedPublisher:
     ) -> int:
         """Push an execution to its account; returns the stream sequence number."""
         return await self._to_user(account_id, EXECUTION_REPORTED, execution, numbers)
+
+    async def audit_recorded(self, entry: Data) -> int:
+        """Push an audit entry to the admins' group (the admin stream, numbered in the
+        store: every process that records audit entries continues the same sequence)."""
+        return await self._to_group(ADMIN_STREAM, AUDIT_RECORDED, entry)
+
+    async def join_admins(self, user_id: str | None, connection_id: str | None) -> None:
+        """Put one connection or, without one, every connection of the user (now and
+        later) in the admins' group. UnknownConnectionError if the connection is not
+        connected."""
+        if connection_id is not None:
+            await self._notifier.add_connection_to_group(connection_id, ADMIN_STREAM)
+        elif user_id is not None:
+            await self._notifier.add_user_to_group(user_id, ADMIN_STREAM)
+
+    async def leave_admins(self, user_id: str | None, connection_id: str | None) -> None:
+        """Take the connection or the user (all its connections) out of the admins' group."""
+        if connection_id is not None:
+            await self._notifier.remove_connection_from_group(connection_id, ADMIN_STREAM)
+        elif user_id is not None:
+            await self._notifier.remove_user_from_group(user_id, ADMIN_STREAM)
 
     async def trade(self, instrument: str, trade: Data) -> int:
         """Push a trade to the instrument's trades group."""

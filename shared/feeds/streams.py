@@ -3,6 +3,8 @@
 Per account one stream carries both `orderUpdated` and `executionReported` (sent to the
 account's user id), so a client sees one contiguous sequence for everything about its orders.
 Per instrument the `trade` and `book` streams each have their own sequence and group.
+One `admin` stream (and group) carries every audit entry as it is recorded (`auditRecorded`):
+admin actions, and what an external venue said that no order of ours could take.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ ORDER_UPDATED = "orderUpdated"
 EXECUTION_REPORTED = "executionReported"
 TRADE = "trade"
 BOOK = "book"
+AUDIT_RECORDED = "auditRecorded"
+ADMIN_STREAM = "admin"
+"""The admin stream's name, and the SignalR group of the connections that hear it."""
 
 
 def account_stream(account_id: str) -> str:

@@ -1,10 +1,12 @@
 """The audit trail of administrative actions: who did what to which account or instrument,
 when, and how it looked before and after. Every admin service records here (and logs an
-`audit` line, as before)."""
+`audit` line, as before); every entry is also pushed live to the admins' feed
+(`auditRecorded` on the admin stream, see shared.feeds.streams)."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -15,6 +17,7 @@ from shared.ports.store_paging import Page
 from shared.services import codes
 from shared.services.deps import Deps
 from shared.services.errors import InvalidRequest
+from shared.services.views import ns_to_rfc3339
 
 log = logging.getLogger("audit")
 
@@ -22,6 +25,26 @@ log = logging.getLogger("audit")
 def new_audit_id(now: int) -> str:
     """Unique, and sorting by time: the nanosecond, then 12 random hex digits."""
     return f"{now:020d}-{secrets.token_hex(6)}"
+
+
+def keyed_audit_id(at: int, key: str) -> str:
+    """The id of the one entry about `key` at `at`: recording it again stores nothing new."""
+    return f"{at:020d}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def audit_view(entry: AuditEntry) -> dict[str, object]:
+    """An entry as the API shows it (GET /api/admin/audit) and the admin feed pushes it."""
+    return {
+        "audit_id": entry.audit_id,
+        "at": ns_to_rfc3339(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "before": entry.before,
+        "after": entry.after,
+        "detail": entry.detail,
+    }
 
 
 async def record(
@@ -33,11 +56,16 @@ async def record(
     before: Mapping[str, object] | None,
     after: Mapping[str, object] | None,
     detail: str = "",
+    *,
+    at: int | None = None,
+    key: str | None = None,
 ) -> AuditEntry:
-    """Store one audit entry (and log it)."""
-    now = deps.clock()
+    """Store one audit entry (and log it), then push it to the admins' feed. An entry
+    with a `key` (something that may be recorded again, e.g. by a redelivered batch) is
+    stored once: its id derives from `at` and the key."""
+    now = deps.clock() if at is None else at
     entry = AuditEntry(
-        new_audit_id(now),
+        new_audit_id(now) if key is None else keyed_audit_id(now, key),
         now,
         actor,
         action,
@@ -49,6 +77,10 @@ async def record(
     )
     await deps.store.audit.append(entry)
     log.info("%s %s %s by %s %s", action, target_type, target_id, actor, detail)
+    try:
+        await deps.feeds.audit_recorded(audit_view(entry))
+    except Exception:  # the action is done and stored: a lost push is a gap admins re-sync
+        log.warning("the admin feed missed audit entry %s", entry.audit_id, exc_info=True)
     return entry
 
 

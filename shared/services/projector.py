@@ -184,8 +184,9 @@ async def _project(deps: Deps, batch: EventBatch) -> int:
 
 
 async def _venue_alerts(deps: Deps, alerts: list[VenueAlert]) -> None:
-    """What an external venue said that the instrument could not apply, in the audit log
-    (GET /api/admin/audit) for admins: never silently ignored (issue #18)."""
+    """What an external venue said that the instrument could not apply, for admins: in the
+    audit log (GET /api/admin/audit) and live on the admin feed, never silently ignored
+    (issue #18). An alert is recorded once however often its batch is projected."""
     for alert in alerts:
         detail = f"{alert.what}: {alert.report_kind} {alert.cl_ord_id} exec {alert.exec_id}"
         if alert.text:
@@ -199,6 +200,8 @@ async def _venue_alerts(deps: Deps, alerts: list[VenueAlert]) -> None:
             None,
             {"symbol": alert.symbol, "seq": alert.seq},
             detail,
+            at=alert.ts,
+            key=f"{alert.symbol}:{alert.seq}",
         )
 
 

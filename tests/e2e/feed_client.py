@@ -16,7 +16,7 @@ from signalrcore.protocol.json_hub_protocol import JsonHubProtocol
 
 from tests.e2e.support import Account, LocalOms
 
-TARGETS = ["orderUpdated", "executionReported", "trade", "book"]
+TARGETS = ["orderUpdated", "executionReported", "trade", "book", "auditRecorded"]
 
 
 class PyClient:

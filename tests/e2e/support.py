@@ -10,6 +10,7 @@ import httpx
 
 from localrun.host import LocalRun
 from localrun.seed import LocalKeys
+from shared.bootstrap import ADMIN_ACCOUNT_ID
 
 _ids = itertools.count(1)
 
@@ -45,6 +46,10 @@ class LocalOms:
     @property
     def live(self) -> Account:
         return Account(self.keys.live_account, self.keys.live_key)
+
+    @property
+    def admin(self) -> Account:
+        return Account(ADMIN_ACCOUNT_ID, self.keys.admin)
 
     async def new_account(self, name: str, kind: str = "live") -> Account:
         """A trading account made through the admin API."""

@@ -1,7 +1,8 @@
 """The official @microsoft/signalr client (Node) on the whole local run: it negotiates through
 `POST /api/negotiate` with its account's X-API-Key, gets its orders' updates and executions
 in one contiguous stream, joins an instrument's trades with its own connection id, and never
-sees another account's messages."""
+sees another account's messages; an admin's client joins the admin feed and hears every
+audit entry, which no trader's client does."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.e2e.support import Account, LocalOms, account_messages
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests/integration/node/signalr_listen.mjs"
 MODULE = ROOT / ".tools/node-signalr/node_modules/@microsoft/signalr"
-TARGETS = ["orderUpdated", "executionReported", "trade", "book"]
+TARGETS = ["orderUpdated", "executionReported", "trade", "book", "auditRecorded"]
 SYMBOL = "AAPL"
 
 
@@ -170,4 +171,47 @@ async def test_node_client_gets_its_fill_in_one_contiguous_stream_and_nothing_of
         account_messages(alice_client.received(), alice.account_id)
     )
     for client in (alice_client, bob_client, carol_client):
+        assert await client.finish() == 0
+
+
+async def test_an_admin_client_hears_admin_actions_live_and_a_trader_does_not(
+    node_signalr: Path, local_oms: LocalOms
+) -> None:
+    admin = local_oms.admin
+    join = {"url": f"{local_oms.url}/api/admin/subscriptions"}
+    watcher = await start_client(node_signalr, local_oms, admin, subscribe=join)
+    trader = local_oms.live
+    bystander = await start_client(node_signalr, local_oms, trader)
+    state = (await local_oms.http.get("/api/admin/feeds/state", headers=admin.headers)).json()
+    refused = await local_oms.http.post("/api/admin/subscriptions", json={}, headers=trader.headers)
+    assert refused.status_code == 403
+
+    desk = await local_oms.new_account("e2e-node-admin-feed")
+    halted = await local_oms.http.patch(
+        f"/api/admin/accounts/{desk.account_id}",
+        json={"trading_state": "halted"},
+        headers=admin.headers,
+    )
+    assert halted.status_code == 200, halted.text
+
+    def heard(got: list[tuple[str, dict[str, Any]]]) -> bool:
+        return any(e["data"]["action"] == "kill_switch.account" for t, e in got)
+
+    got = await watcher.until(heard)
+    mine = [e for t, e in got if t == "auditRecorded" and e["data"]["target_id"] == desk.account_id]
+    actions = [e["data"]["action"] for e in mine]
+    assert actions == ["account.created", "account.changed", "kill_switch.account"]
+    assert mine[-1]["data"]["after"] == {"trading_state": "halted"}
+    assert {e["stream"] for _, e in got} == {"admin"}
+    assert {e["epoch"] for _, e in got} == {state["epoch"]}
+    seqs = [e["seq"] for _, e in got]
+    assert seqs == list(range(state["seq"] + 1, state["seq"] + 1 + len(seqs)))
+    audit = await local_oms.http.get(
+        "/api/admin/audit", params={"target_id": desk.account_id}, headers=admin.headers
+    )
+    assert {e["audit_id"] for e in audit.json()["items"]} == {e["data"]["audit_id"] for e in mine}
+
+    await bystander.drain()
+    assert bystander.received() == []  # the trader hears nothing of the admins' feed
+    for client in (watcher, bystander):
         assert await client.finish() == 0

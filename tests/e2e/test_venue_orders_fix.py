@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.feed_client import PyClient
 from tests.e2e.support import Account, LocalOms
 from tests.support.fix_exchange import FixExchange, eventually
 
@@ -199,18 +200,34 @@ async def test_fills_during_an_outage_and_resent_reports_count_once(
 async def test_an_order_the_venue_knows_and_we_do_not_is_reported_to_admins(
     local_oms: LocalOms, venue: Venue
 ) -> None:
-    foreign = await venue.exchange.post(
-        "/foreign", symbol="AAPL", side="buy", quantity="7", price="150"
-    )
+    watcher = PyClient.of(local_oms, local_oms.admin)  # signalrcore, the admin's account
+    await watcher.start()
+    try:
+        joined = await local_oms.http.post("/api/admin/subscriptions", json={}, headers=venue.admin)
+        assert joined.status_code == 200, joined.text
+        foreign = await venue.exchange.post(
+            "/foreign", symbol="AAPL", side="buy", quantity="7", price="150"
+        )
 
-    async def audited() -> bool:
+        def alerted(got: list[tuple[str, dict[str, Any]]]) -> bool:
+            return any(
+                t == "auditRecorded"
+                and e["data"]["action"] == "venue.unknown_venue_order"
+                and e["data"]["target_id"] == foreign["cl_ord_id"]
+                for t, e in got
+            )
+
+        got = await watcher.until(alerted, timeout=30)  # live, on the admin feed ...
+        (live,) = [e["data"] for t, e in got if alerted([(t, e)])]
+        assert live["actor"] == f"venue:{venue.name}"
         reply = await local_oms.http.get(
             "/api/admin/audit", params={"action": "venue.unknown_venue_order"},
             headers=venue.admin,
         )  # fmt: skip
-        return any(e["target_id"] == foreign["cl_ord_id"] for e in reply.json()["items"])
-
-    await eventually(audited, timeout=30)
+        stored = [e for e in reply.json()["items"] if e["target_id"] == foreign["cl_ord_id"]]
+        assert stored == [live]  # ... and in the audit trail, once
+    finally:
+        watcher.stop()
 
 
 async def test_a_halt_cancels_at_the_venue_orders_whose_replace_or_new_it_has_not_answered(

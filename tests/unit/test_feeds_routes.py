@@ -186,3 +186,118 @@ async def test_feed_state_tells_the_callers_stream_epoch_and_last_sequence(api: 
     await feeds.order_updated("someone-else", {"order_id": "o2"})
     after = (await api.call("GET", "/api/feeds/state")).json()
     assert (after["epoch"], after["seq"]) == (before["epoch"], 2)
+
+
+async def _admin(api: Api, name: str = "root") -> tuple[str, str]:
+    spec = admin.NewAccount(name=name, type=AccountType.LIVE, roles=("admin",))
+    account, key = await admin.create_account(api.container, spec, actor="test")
+    return account.account_id, key
+
+
+async def test_only_admins_may_join_the_admin_feed_or_read_where_it_stands(api: Api) -> None:
+    for method, path, body in (
+        ("POST", "/api/admin/subscriptions", {}),
+        ("DELETE", "/api/admin/subscriptions", {}),
+        ("GET", "/api/admin/feeds/state", None),
+    ):
+        response = await api.call(method, path, body)  # alice is a trader
+        assert (response.status_code, response.json()["reason"]) == (403, "FORBIDDEN"), path
+
+
+async def test_without_signalr_joining_the_admin_feed_is_a_503_that_says_why(api: Api) -> None:
+    if not isinstance(api.container.notifier, DiscardingNotifier):
+        pytest.skip("needs no SignalR")
+    _, key = await _admin(api)
+    response = await api.client.post(
+        "/api/admin/subscriptions", json={}, headers={"X-API-Key": key}
+    )
+    assert response.status_code == 503
+    assert response.json()["reason"] == "LIVE_FEEDS_NOT_CONFIGURED"
+
+
+async def test_an_admin_connection_hears_every_audit_entry_until_it_leaves(api: Api) -> None:
+    _with_hub(api)
+    root_id, key = await _admin(api)
+    headers = {"X-API-Key": key}
+    watcher = api.hub.connect("oms", api.hub.new_connection_id(), root_id)
+    trader = api.hub.connect("oms", api.hub.new_connection_id(), api.account_id)
+    body = {"connection_id": watcher.connection_id}
+    joined = await api.client.post("/api/admin/subscriptions", json=body, headers=headers)
+    assert joined.json() == {
+        "connection_id": watcher.connection_id,
+        "user_id": None,
+        "groups": ["admin"],
+    }
+    state = (await api.client.get("/api/admin/feeds/state", headers=headers)).json()
+
+    changed = await api.client.patch(
+        f"/api/admin/accounts/{api.account_id}", json={"name": "alice-2"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    got = _messages(watcher)
+    assert [m["target"] for m in got] == ["auditRecorded"]
+    envelope = got[0]["arguments"][0]
+    assert (envelope["stream"], envelope["epoch"]) == ("admin", state["epoch"])
+    assert envelope["seq"] == state["seq"] + 1
+    audited = await api.client.get("/api/admin/audit", params={"limit": 1}, headers=headers)
+    assert envelope["data"] == audited.json()["items"][0]  # the entry as the API shows it
+    assert envelope["data"]["action"] == "account.changed"
+    assert envelope["data"]["after"]["name"] == "alice-2"
+    assert _messages(trader) == []  # a trader hears nothing of it
+
+    left = await api.client.request(
+        "DELETE", "/api/admin/subscriptions", json=body, headers=headers
+    )
+    assert left.status_code == 200
+    await api.client.patch(
+        f"/api/admin/accounts/{api.account_id}", json={"name": "alice-3"}, headers=headers
+    )
+    assert _messages(watcher) == []
+    after = (await api.client.get("/api/admin/feeds/state", headers=headers)).json()
+    assert after["seq"] == state["seq"] + 2  # numbered all the same: the stream is one
+
+
+async def test_an_account_that_loses_the_admin_role_stops_hearing_the_admin_feed(
+    api: Api,
+) -> None:
+    _with_hub(api)
+    _, root_key = await _admin(api)
+    deputy_id, deputy_key = await _admin(api, "deputy")
+    joined = await api.client.post(
+        "/api/admin/subscriptions", json={}, headers={"X-API-Key": deputy_key}
+    )
+    assert joined.json()["user_id"] == deputy_id
+    watcher = api.hub.connect("oms", api.hub.new_connection_id(), deputy_id)
+    root = {"X-API-Key": root_key}
+    await api.client.patch(
+        f"/api/admin/accounts/{api.account_id}", json={"name": "a"}, headers=root
+    )
+    assert [m["target"] for m in _messages(watcher)] == ["auditRecorded"]
+
+    demoted = await api.client.patch(
+        f"/api/admin/accounts/{deputy_id}", json={"roles": ["trader"]}, headers=root
+    )
+    assert demoted.status_code == 200, demoted.text
+    await api.client.patch(
+        f"/api/admin/accounts/{api.account_id}", json={"name": "b"}, headers=root
+    )
+    assert _messages(watcher) == []
+    again = await api.client.post(
+        "/api/admin/subscriptions", json={}, headers={"X-API-Key": deputy_key}
+    )
+    assert again.status_code == 403
+
+
+async def test_joining_the_admin_feed_with_a_connection_that_is_gone_is_a_422(api: Api) -> None:
+    _with_hub(api)
+    _, key = await _admin(api)
+    response = await api.client.post(
+        "/api/admin/subscriptions",
+        json={"connection_id": "not-connected"},
+        headers={"X-API-Key": key},
+    )
+    assert response.status_code == 422
+    assert (response.json()["reason"], response.json()["field"]) == (
+        "UNKNOWN_CONNECTION",
+        "connection_id",
+    )

@@ -4,12 +4,15 @@ ones, and answers about orders the matcher no longer holds are reported, not app
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from shared.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from shared.domain.events import VenueAlert
 from shared.domain.order import EventOutOfOrder
 from shared.messages import EventBatch
+from shared.ports.store_audit import AuditFilter
 from shared.ports.store_journal import JournalEntry
 from shared.services import amending, projector, sweep
 from shared.services.placing import place_order
@@ -258,3 +261,28 @@ async def test_the_sweep_applies_published_events_whose_batches_all_went_missing
     assert (order.status, order.cum_qty) == (OrderStatus.PARTIALLY_FILLED, 4)
     assert len((await oms.container.store.executions.list_by_account(bob_id)).items) == 1
     assert (await sweep.sweep_outbox(oms.container)).projected == 0
+
+
+async def test_a_venue_alert_reaches_admins_live_and_in_the_audit_once_however_redelivered(
+    oms: Oms,
+):
+    alert = VenueAlert(
+        "ABC", 1, 1_700_000_000_000_000_000, "fixv", "UNKNOWN_VENUE_ORDER",
+        "", "FOREIGN-1", "E-9", "new", "an order placed at the venue by hand",
+    )  # fmt: skip
+    batch = EventBatch("ABC", "cmd-venue-report", 1, 1, (alert,), ())
+    await projector.project_batch(oms.container, batch)
+    await projector.project_batch(oms.container, batch)  # redelivered
+
+    where = AuditFilter(action="venue.unknown_venue_order")
+    (entry,) = (await oms.container.store.audit.list_entries(where)).items
+    assert (entry.actor, entry.target_id) == ("venue:fixv", "FOREIGN-1")
+    assert "an order placed at the venue by hand" in entry.detail
+    pushed: list[Any] = [
+        args[0]
+        for group, target, args in oms.notifier.sent
+        if (group, target) == ("admin", "auditRecorded")
+        and args[0]["data"]["action"] == "venue.unknown_venue_order"  # type: ignore[index]
+    ]
+    assert pushed, "admins hear it live"
+    assert {p["data"]["audit_id"] for p in pushed} == {entry.audit_id}  # the same entry
