@@ -24,6 +24,7 @@ from playwright.async_api import (
     Playwright,
     Request,
     Route,
+    WebSocket,
     async_playwright,
     expect,
 )
@@ -89,6 +90,8 @@ class TraderPage:
     console_errors: list[tuple[str, str]] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # "METHOD /path" of each request made
+    frames: list[str] = field(default_factory=list)  # WebSocket text received (if watched)
 
     def problems(self, refused_orders: int = 0) -> list[str]:
         """Console errors, uncaught exceptions and off-origin requests, less at most
@@ -104,8 +107,9 @@ class TraderPage:
         return found
 
 
-async def open_page(browser: Browser, origin: str) -> TraderPage:
-    """A fresh context on `origin`: requests anywhere else are aborted and recorded."""
+async def open_page(browser: Browser, origin: str, *, frames: bool = False) -> TraderPage:
+    """A fresh context on `origin`: requests anywhere else are aborted and recorded; with
+    `frames`, every WebSocket text frame the page receives is kept too."""
     context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
@@ -113,6 +117,7 @@ async def open_page(browser: Browser, origin: str) -> TraderPage:
 
     async def only_the_oms(route: Route, request: Request) -> None:
         parts = urlsplit(request.url)
+        trader.requests.append(f"{request.method} {parts.path}")
         if f"{parts.scheme}://{parts.netloc}" == origin or parts.scheme in ("data", "blob"):
             await route.continue_()
         else:
@@ -123,15 +128,22 @@ async def open_page(browser: Browser, origin: str) -> TraderPage:
         if message.type == "error":
             trader.console_errors.append((message.text, message.location.get("url", "")))
 
+    def on_socket(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda payload: trader.frames.append(str(payload)))
+
     await context.route("**/*", only_the_oms)
+    if frames:
+        page.on("websocket", on_socket)
     page.on("console", on_console)
     page.on("pageerror", lambda error: trader.page_errors.append(str(error)))
     return trader
 
 
-async def sign_in(browser: Browser, origin: str, api_key: str) -> TraderPage:
+async def sign_in(
+    browser: Browser, origin: str, api_key: str, *, frames: bool = False
+) -> TraderPage:
     """Open the page, sign in with `api_key` and wait until the live feeds are up."""
-    trader = await open_page(browser, origin)
+    trader = await open_page(browser, origin, frames=frames)
     page = trader.page
     await page.goto(f"{origin}/")
     await page.get_by_label("API key").fill(api_key)

@@ -1,5 +1,5 @@
 """The page's pure logic under Node's own test runner (web/test): gap detection on the live
-feeds and exact decimal display."""
+feeds, exact decimal display, and the admin feed's live audit entries and re-syncs."""
 
 from __future__ import annotations
 

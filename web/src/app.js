@@ -4,6 +4,7 @@
 import { AccountPanel } from "./account.js";
 import { Activity, FeedStatus } from "./activity.js";
 import { AdminPanel } from "./admin.js";
+import { AdminFeed } from "./auditfeed.js";
 import { Blotter } from "./blotter.js";
 import { decimalsOf, pad } from "./decimal.js";
 import { h } from "./dom.js";
@@ -51,6 +52,16 @@ export class App {
     this.blotter = new Blotter(this);
     this.account = new AccountPanel(this);
     this.admin = this.isAdmin ? new AdminPanel(this) : null;
+    // Admins hear every audit entry live; a trader's page never asks an admin route.
+    this.adminFeed =
+      this.admin?.audit && schema.has("post", "/api/admin/subscriptions")
+        ? new AdminFeed({
+            api,
+            sequences: this.sequences,
+            audit: this.admin.audit,
+            activity: this.activity,
+          })
+        : null;
     this.feeds = new Feeds(api, {
       message: (target, envelope) => this.onMessage(target, envelope),
       connected: (id, reconnected) => this.onConnected(id, reconnected),
@@ -252,6 +263,8 @@ export class App {
 
   onConnected(connectionId, reconnected) {
     this.status.set("live", "live");
+    // Group membership belongs to a connection: join the admin feed with each new one.
+    if (this.adminFeed) this.adminFeed.connected(connectionId);
     if (reconnected) {
       // Whatever was sent while we were away is lost to us: re-sync.
       this.activity.add("Reconnected to the live feeds.", "ok");
@@ -271,6 +284,7 @@ export class App {
 
   onMessage(target, envelope) {
     if (!envelope || typeof envelope !== "object") return;
+    if (target === "auditRecorded") return this.adminFeed?.onMessage(envelope);
     if (target === "book") return this.onBook(envelope);
     if (target === "trade") return this.onTrade(envelope);
     if (!this.ready) {

@@ -1,7 +1,8 @@
 // The live feeds over the official SignalR client: negotiate through POST /api/negotiate
 // with the API key (the key never leaves this origin: the hub gets the short-lived token
 // the negotiate returns), then per account orderUpdated / executionReported, and per
-// instrument trade / book once subscribed with POST /api/subscriptions.
+// instrument trade / book once subscribed with POST /api/subscriptions, and for admins
+// auditRecorded once the page joins the admin feed (auditfeed.js).
 
 import {
   HttpTransportType,
@@ -61,7 +62,8 @@ export class Feeds {
       })
       .configureLogging(logger)
       .build();
-    for (const target of ["orderUpdated", "executionReported", "trade", "book"]) {
+    const targets = ["orderUpdated", "executionReported", "trade", "book", "auditRecorded"];
+    for (const target of targets) {
       this.connection.on(target, (envelope) => this.handlers.message(target, envelope));
     }
     this.connection.onreconnecting((error) => this.handlers.disconnected(error));

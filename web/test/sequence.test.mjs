@@ -41,3 +41,17 @@ test("an instrument stream joined midway takes its first message as the baseline
   assert.deepEqual(t.check(msg(120, "e1", "book:AAPL")), { kind: "first" });
   assert.deepEqual(t.check(msg(121, "e1", "book:AAPL")), { kind: "next" });
 });
+
+test("a one-epoch stream (the admin stream) calls any new epoch a new epoch, then goes on", () => {
+  const t = new SequenceTracker();
+  t.oneEpoch("admin");
+  t.baseline("admin", "e1", 3);
+  assert.deepEqual(t.check(msg(4, "e1", "admin")), { kind: "next" });
+  assert.deepEqual(t.check(msg(1, "e2", "admin")), { kind: "epoch", epoch: "e2", got: 1 });
+  t.baseline("admin", "e2", 1); // the REST re-sync read where the new epoch stands
+  assert.deepEqual(t.check(msg(2, "e2", "admin")), { kind: "next" });
+  assert.deepEqual(t.check(msg(4, "e2", "admin")), { kind: "gap", expected: 3, got: 4, epoch: "e2" });
+  // Other streams keep their rule: a new epoch from seq 1 is fine.
+  t.baseline("account:a", "e1", 2);
+  assert.deepEqual(t.check(msg(1, "e9")), { kind: "next" });
+});
