@@ -14,7 +14,9 @@ the instruments' sessions). From the seed it:
   session-level resend sends everything from the lost one again (PossDup), then the
   reconciliation's status answers (ExecType I) of every open order.
 The venue's own record (`cum_qty` of every order) is the truth the simulation compares
-ours with: no fill lost, none counted twice.
+ours with: no fill lost, none counted twice. An instrument the simulation halts is halted
+at the venue too (`halt`): nothing of it trades there any more, so only our cancels can end
+our orders of it.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ class SimVenue:
         self.resend_from: int | None = None  # after a drop: the first report lost
         self.execs = 0
         self.tally = VenueTally()
+        self.halted: set[str] = set()  # symbols not traded here any more
+
+    def halt(self, symbol: str) -> None:
+        self.halted.add(symbol)
 
     # ----------------------------------------------------------------- a round
 
@@ -187,7 +193,7 @@ class SimVenue:
     def _trade(self) -> None:
         for order_id in sorted(self.orders):
             o = self.orders[order_id]
-            if o.status in OPEN and self.rng.random() < 0.15:
+            if o.status in OPEN and o.symbol not in self.halted and self.rng.random() < 0.15:
                 part = Decimal(self.rng.randint(1, int(o.leaves)))
                 self._fill(o, part)
 

@@ -21,6 +21,10 @@ function (projector) -> orders, executions and positions in SQLite. From the see
 - an external venue (`tools.sim_venue`, issue #18) where a quarter of the live accounts are
   routed: it fills, rejects, duplicates, delays and drops its reports from the seed; at the
   end every order's fills equal the venue's own record (none lost, none counted twice).
+- the kill switch: one instrument (from the seed) is halted when four fifths of the orders
+  are in, as the traders routed to the external venue amend their orders of it (the halt
+  meets replaces the venue has not answered); the venue halts it too (nothing of it fills
+  there any more), and once it has answered everything, none of them is working there.
 
 Orders of every type, instruction and class are among them: limit and market orders,
 icebergs, post-only orders, trailing stops, brackets, OCOs and OTOs (each leg of a group is
@@ -76,7 +80,7 @@ from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain import reasons
 from shared.domain.commands import Command
-from shared.domain.enums import AccountType, OrderStatus
+from shared.domain.enums import AccountType, OrderStatus, TradingState
 from shared.domain.events import Event, OrderFilled
 from shared.domain.instrument import Instrument
 from shared.domain.order import Order
@@ -92,6 +96,7 @@ from shared.services import sweep
 from shared.services.admin import NewAccount, create_account
 from shared.services.balances import ledger_balance, summarize
 from shared.services.cash import DEPOSIT, move_cash
+from shared.services.instrument_admin import set_instrument_state
 from shared.services.limits import is_open
 from shared.services.marks import Mark
 from shared.services.projector import fill_execution, matched_trades
@@ -246,6 +251,7 @@ class Simulation:
         self.rounds = 0
         self.settle_seconds = 60.0
         self.clean_fills: list[Execution] = []  # every fill of the uninterrupted run
+        self.halted = self.symbols[seed % len(self.symbols)]  # halted 4/5 of the way in
 
     # ----------------------------------------------------------------- set-up
 
@@ -348,10 +354,29 @@ class Simulation:
                     body["limit_price"] = str(10_000 + rng.randint(-5, 5))
                 r = await self.request(client, "PATCH", f"/api/orders/{order_id}", trader.key, body)
                 self.note(r)
+            if i == self.n_orders * 4 // 5:
+                await self.halt(client, traders)
             if i % 3 == 2:
                 await self.pump()
             if i % 500 == 499:
                 await sweep.sweep_outbox(self.container)  # the timer trigger's outbox sweep
+
+    async def halt(self, client: httpx.AsyncClient, traders: list[Trader]) -> None:
+        """The instrument's kill switch, by an admin (stored, then sent to its matcher; when
+        the send fails, the outbox sweep sends it), while the traders routed to the venue
+        amend their working orders there: the halt meets replaces not answered yet."""
+        for trader in traders:
+            for order_id in trader.orders[-10:] if trader.external else []:
+                order = await self.store.orders.get_any(order_id)
+                if order is not None and order.symbol == self.halted and is_open(order):
+                    body = {"quantity": str(order.quantity + 1)}
+                    url = f"/api/orders/{order_id}"
+                    self.note(await self.request(client, "PATCH", url, trader.key, body))
+        self.venue.halt(self.halted)
+        with contextlib.suppress(BusError):
+            await set_instrument_state(
+                self.container, self.halted, TradingState.HALTED, "simulation"
+            )
 
     async def place(self, client: httpx.AsyncClient, trader: Trader, symbol: str, i: int) -> None:
         rng = self.rng
@@ -661,6 +686,13 @@ class Simulation:
         money_conserved, money_same = await self.money_checks(store, traders)
         ledgers_ok = await self.risk_ledgers_match(store, traders, orders)
         venue_lost, venue_doubled, venue_state_differs = self.against_venue(by_id)
+        open_after_halt = sorted(
+            o.order_id
+            for o in self.venue.orders.values()
+            if o.symbol == self.halted and o.status in VENUE_OPEN
+        )
+        for order_id in open_after_halt:
+            log.error("%s: still working at the venue after %s was halted", order_id, self.halted)
         coids = Counter((o.account_id, o.client_order_id) for o in orders)
         dlq = 0
         for queue in (ORDERS, EXECUTIONS, VENUES):
@@ -685,6 +717,8 @@ class Simulation:
             "venue_fills_lost": venue_lost,
             "venue_fills_doubled": venue_doubled,
             "venue_state_differs": venue_state_differs,
+            "halted": self.halted,
+            "venue_open_after_halt": len(open_after_halt),
             "venue": dataclasses.asdict(self.venue.tally),
             "venue_orders": len(self.venue.orders),
             "placed": dict(sorted(self.tally.kinds.items())),
@@ -875,6 +909,7 @@ def main(argv: list[str] | None = None) -> int:
             and summary["venue_fills_lost"] == 0
             and summary["venue_fills_doubled"] == 0
             and summary["venue_state_differs"] == 0
+            and summary["venue_open_after_halt"] == 0
         )
         failed += not ok
         print(json.dumps(summary), flush=True)

@@ -18,8 +18,24 @@ commands on the instrument's session, sequenced like any other command):
   venue's text; a cancel reject or a replace reject keeps the order's state, with the
   reason and the text; a request the gateway could not deliver is answered
   VENUE_REQUEST_UNDELIVERED likewise.
-- Halt and cancel-all send cancels to the venue; the order ends when the venue confirms.
+- Halt and cancel-all send cancels to the venue for every open order they reach; the order
+  ends when the venue confirms. An order with a request pending (a replace, a client's
+  cancel) is marked instead (`cancel_owed`, with the halt's reason): as soon as the venue
+  answers that request and leaves the order open (replaced, the request refused or
+  undelivered), the cancel goes. An order the venue has not acknowledged yet is canceled at
+  once by its ClOrdID (FIX names the order by OrigClOrdID alone; the session delivers the
+  cancel after the NewOrderSingle, so the venue knows the order when it reads the cancel)
+  and stays marked until acknowledged: should the venue refuse that cancel before it knows
+  the order (a REST venue, a NewOrderSingle lost on the way and sent again by the
+  gateway), the cancel goes again when the order's acknowledgement arrives. Either way at
+  most one more cancel: a venue that refuses the cancel of an order it acknowledged has
+  said its last word (CancelRejected).
 - A report about an order we do not hold is an admin alert (UNKNOWN_VENUE_ORDER).
+- A finished order is kept while its late reports may still come (see FINISHED_KEPT_NS and
+  FINISHED_KEPT_MAX), so a repeat is recognised and changes nothing; then it is forgotten
+  (a report about it after that is an UNKNOWN_VENUE_ORDER alert, never a state change).
+  Which orders are kept depends only on the commands' `ts` and order, never on the wall
+  clock, so a replay forgets the same orders at the same command.
 - Supported at a venue: simple limit, market, stop and stop-limit orders; the rest
   (icebergs, post-only, reduce-only, trailing stops, groups) are rejected
   VENUE_UNSUPPORTED_ORDER.
@@ -29,7 +45,8 @@ Every state change comes with an event, so replaying the journal rebuilds the sa
 
 from __future__ import annotations
 
-from typing import final
+from heapq import heapify, heappop
+from typing import Final, final
 
 from matcher.engine.external_order import (
     CANCEL,
@@ -43,11 +60,21 @@ from matcher.engine.external_order import (
 from matcher.engine.venue_answers import VenueAnswers
 from shared.domain import reasons
 from shared.domain.codes import LIMIT, MARKET, REJECTED, SIMPLE, STOP, STOP_LIMIT
-from shared.domain.commands import NewOrder, NewOrderGroup, ReplaceOrder
+from shared.domain.commands import NewOrder, NewOrderGroup, ReplaceOrder, VenueReport
 from shared.domain.events import Event, OrderRejected, VenueRequestIssued
 from shared.domain.order_rules import new_order_problem
 
-__all__ = ["PREFIX", "ExternalOrders", "is_external"]
+__all__ = ["FINISHED_KEPT_MAX", "FINISHED_KEPT_NS", "PREFIX", "ExternalOrders", "is_external"]
+
+# How long a finished order is kept (engine time, from its end): the late reports about
+# an order that ended are repeats, PossDup or PossResend copies and REST retries (seconds
+# later), and the venue's session-level resend after a gateway restarted having lost its
+# last sequence numbers (the gateway's downtime: minutes). An hour covers them with a wide
+# margin; what comes later is an admin alert, not a lost or doubled fill.
+FINISHED_KEPT_NS: Final = 3_600 * 1_000_000_000
+# At most this many finished orders per instrument, the oldest forgotten first: a burst of
+# orders cannot grow the snapshot (about 0.6 kB an order) past a few megabytes.
+FINISHED_KEPT_MAX: Final = 10_000
 
 
 @final
@@ -58,6 +85,7 @@ class ExternalOrders(VenueAnswers):
     # ----------------------------------------------------------------- requests
 
     def new_order(self, c: NewOrder, halted: bool, duplicate: bool, out: list[Event]) -> None:
+        self.prune(c.ts)
         reason = new_order_problem(c, halted, duplicate or c.order_id in self.orders)
         if not reason and (
             c.order_type not in (LIMIT, MARKET, STOP, STOP_LIMIT)
@@ -129,13 +157,38 @@ class ExternalOrders(VenueAnswers):
         self._issue(o, REPLACE, cl, o.cl_ord_id, quantity, price, stop, c.ts, out)
 
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
-        """Cancels at the venue for every open order (of the account, if named) that has no
-        request pending (a pending cancel goes anyway; a pending replace is answered first
-        and its order canceled by the next halt or cancel-all)."""
+        """Cancels at the venue for every open order (of the account, if named): now when
+        no request is pending, else once the venue answered it (see the module)."""
+        self.prune(ts)
         for order_id in sorted(self.orders):
             o = self.orders[order_id]
-            if o.open and not o.pending and (not account_id or o.account_id == account_id):
+            if not o.open or (account_id and o.account_id != account_id):
+                continue
+            if o.pending or o.status == "":
+                o.cancel_owed = o.cancel_owed or reason
+            if not o.pending:
                 self.cancel(order_id, o.account_id, ts, reason, out)
+
+    def report(self, r: VenueReport, out: list[Event]) -> None:
+        """Apply what the venue said (`VenueAnswers.report`); then the cancel a halt or a
+        cancel-all owes the order goes, if the venue now holds it open with no request of
+        ours pending."""
+        self.prune(r.ts)
+        super().report(r, out)
+        o = self.orders.get(r.order_id)
+        if o is not None and o.cancel_owed and not o.pending and o.status != "" and o.open:
+            reason = o.cancel_owed
+            o.cancel_owed = ""  # the last try: a refusal now is the venue's word
+            self.cancel(o.order_id, o.account_id, r.ts, reason, out)
+
+    def prune(self, ts: int) -> None:
+        """Forget the finished orders older than FINISHED_KEPT_NS at `ts`, and the oldest
+        beyond FINISHED_KEPT_MAX."""
+        finished = self.finished
+        horizon = ts - FINISHED_KEPT_NS
+        while finished and (finished[0][0] <= horizon or len(finished) > FINISHED_KEPT_MAX):
+            _, order_id = heappop(finished)
+            del self.orders[order_id]
 
     def _refusal(self, o: ExternalOrder, account_id: str) -> str:
         if o.account_id != account_id:
@@ -228,3 +281,6 @@ class ExternalOrders(VenueAnswers):
             assert isinstance(item, dict)
             o = ExternalOrder.from_dict(item)
             self.orders[o.order_id] = o
+            if not o.open:
+                self.finished.append((o.ended_at, o.order_id))
+        heapify(self.finished)

@@ -48,6 +48,11 @@ class ExternalOrder:
         self.pending_client_id = ""
         self.venue_order_id = ""
         self.issued_at = 0  # the time of its last request (a new order's, else the pending one)
+        # The reason of a halt or cancel-all that still owes the order a cancel: one that
+        # could not go yet (a request was pending) or went before the venue acknowledged
+        # the order (it is sent again once acknowledged if the venue refused it). "" none.
+        self.cancel_owed = ""
+        self.ended_at = 0  # when it ended (the ending command's ts), 0 while open
 
     @property
     def open(self) -> bool:
@@ -72,7 +77,7 @@ class ExternalOrder:
         for name in _INTS:
             setattr(o, name, int(str(data.get(name, 0))))
         for name in _STRS:
-            setattr(o, name, str(data[name]))
+            setattr(o, name, str(data.get(name, "")))
         return o
 
 
@@ -89,6 +94,7 @@ _INTS = (
     "pending_price",
     "pending_stop",
     "issued_at",
+    "ended_at",
 )
 _STRS = (
     "order_id",
@@ -104,6 +110,7 @@ _STRS = (
     "pending_reason",
     "pending_client_id",
     "venue_order_id",
+    "cancel_owed",
 )
 
 

@@ -4,6 +4,8 @@ event, a fill only for the cumulative quantity beyond ours."""
 
 from __future__ import annotations
 
+from heapq import heappush
+
 from matcher.engine.external_order import CANCEL, REPLACE, ExternalOrder
 from shared.domain import reasons
 from shared.domain.codes import CANCELED, EXPIRED, FILLED, NEW, REJECTED, TAKER
@@ -31,6 +33,7 @@ class VenueAnswers:
         self.symbol = symbol
         self.seq = 0
         self.orders: dict[str, ExternalOrder] = {}
+        self.finished: list[tuple[int, str]] = []  # a heap of (ended_at, order_id)
 
     # ----------------------------------------------------------------- reports
 
@@ -131,6 +134,7 @@ class VenueAnswers:
         o.status = FILLED if o.leaves_qty == 0 else working_status(o.cum_qty, o.leaves_qty, 0)
         if o.leaves_qty == 0:
             o.pending, o.pending_kind = "", ""  # nothing left to cancel or replace
+            self._ended(o, r.ts)
         self.seq += 1
         o.order_seq += 1
         out.append(
@@ -190,6 +194,7 @@ class VenueAnswers:
         o.leaves_qty = 0
         o.status = EXPIRED if expired else CANCELED
         o.pending, o.pending_kind = "", ""
+        self._ended(o, r.ts)
         self.seq += 1
         o.order_seq += 1
         cls = OrderExpired if expired else OrderCanceled
@@ -211,6 +216,7 @@ class VenueAnswers:
     def _end_new(self, o: ExternalOrder, ts: int, reason: str, text: str, out: list[Event]) -> None:
         o.status, o.leaves_qty = REJECTED, 0
         o.pending, o.pending_kind = "", ""
+        self._ended(o, ts)
         self.seq += 1
         o.order_seq += 1
         out.append(
@@ -226,6 +232,13 @@ class VenueAnswers:
                 text,
             )
         )
+
+    def _ended(self, o: ExternalOrder, ts: int) -> None:
+        """The order ended (once: only an open order ends): nothing is owed to it any more,
+        and it is kept for late reports until `ExternalOrders.prune` lets it go."""
+        o.ended_at = ts
+        o.cancel_owed = ""
+        heappush(self.finished, (ts, o.order_id))
 
     def _answer_refused(self, o: ExternalOrder, r: VenueReport, out: list[Event]) -> None:
         """The venue refused (or never got) the pending request named by the report."""

@@ -237,3 +237,59 @@ async def test_an_order_the_venue_knows_and_we_do_not_is_reported_to_admins(
         assert stored == [live]  # ... and in the audit trail, once
     finally:
         watcher.stop()
+
+
+async def test_a_halt_cancels_at_the_venue_orders_whose_replace_or_new_it_has_not_answered(
+    local_oms: LocalOms, venue: Venue
+) -> None:
+    oms, exchange = local_oms, venue.exchange
+    symbol = f"HLT{next(_n)}"
+    instrument = {"symbol": symbol, "tick_size": "0.01", "lot_size": "1", "reference_price": "50"}
+    created = await oms.http.post("/api/admin/instruments", json=instrument, headers=venue.admin)
+    assert created.status_code == 201, created.text
+    trader = await venue.trader()
+    working = (await oms.place(trader, symbol, "buy", "10", "50.00"))["order_id"]
+    replacing = (await oms.place(trader, symbol, "buy", "5", "49.00"))["order_id"]
+    for order_id in (working, replacing):
+        await at_venue(exchange, order_id)
+        await until(oms, trader, order_id, status="new")
+
+    # The venue is slow: it has not read a replace, nor a new order, when the halt comes.
+    await exchange.post("/arm", action="hold_replace")
+    patch = {"quantity": "8", "limit_price": "49.50"}
+    sent = await oms.http.patch(f"/api/orders/{replacing}", json=patch, headers=trader.headers)
+    assert sent.status_code < 300, sent.text
+    await exchange.post("/arm", action="hold_new")
+    unacknowledged = (await oms.place(trader, symbol, "buy", "3", "48.00"))["order_id"]
+    await eventually(lambda: _held(exchange, [f"{replacing}.1", unacknowledged]), timeout=30)
+    halt = {"scope": "instrument", "symbol": symbol, "state": "halted"}
+    halted = await oms.http.post("/api/admin/trading-state", json=halt, headers=venue.admin)
+    assert halted.status_code in (200, 202), halted.text
+
+    # The order with nothing pending is canceled at once.
+    shown = await until(oms, trader, working, status="canceled")
+    assert shown["reject_reason"] == "CANCELED_BY_HALT"
+    assert (await exchange.order(f"{working}.1"))["status"] == "4"
+    assert (await exchange.order(replacing))["status"] == "0"  # its cancel waits
+
+    # The venue reads what it held: the replace is answered, then the cancel goes; the new
+    # order (whose first cancel the venue refused: it did not know it yet) is acknowledged,
+    # then canceled again.
+    assert (await exchange.post("/release"))["released"] == 2
+    shown = await until(oms, trader, replacing, status="canceled", quantity="8")
+    assert (shown["reject_reason"], shown["limit_price"]) == ("CANCELED_BY_HALT", "49.5")
+    shown = await until(oms, trader, unacknowledged, status="canceled")
+    assert shown["reject_reason"] == "CANCELED_BY_HALT"
+
+    # Nothing of the instrument stays working at the venue.
+    async def none_open() -> bool:
+        orders = (await exchange.state())["orders"]
+        mine = [o for o in orders if o["symbol"] == symbol]
+        return len(mine) == 3 and all(o["status"] == "4" for o in mine)
+
+    await eventually(none_open, timeout=30)
+    assert await fills_of(oms, trader, replacing) == []
+
+
+async def _held(exchange: FixExchange, cl_ord_ids: list[str]) -> bool:
+    return bool((await exchange.state())["held"] == cl_ord_ids)

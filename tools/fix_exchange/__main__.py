@@ -6,12 +6,15 @@ control channel over local HTTP. It prints one JSON line when both listen:
 
 Control (JSON bodies; answers are JSON):
   GET  /state                          logged_on, orders, received message types, the
-                                       initiator's logon sequence numbers, next numbers
+                                       initiator's logon sequence numbers, next numbers,
+                                       the ClOrdIDs of held requests
   POST /fill      {cl_ord_id, quantity, price?}      a partial or full fill
   POST /report    {cl_ord_id, exec_type, text?, ref?} any other ExecType (C, 3, 7, 9, B, D,
                                                       G, H) for an order
   POST /arm       {action, text?, times?}             the next request(s) of a kind:
-                  reject_new, reject_cancel, reject_replace, throttle_new, drop_new
+                  reject_new, reject_cancel, reject_replace, throttle_new, drop_new,
+                  hold_new, hold_replace, hold_cancel (kept unread until /release)
+  POST /release                                       read the held requests, in order
   POST /mode      {auto_fill?, pending_first?}        ack+fill everything; send PendingNew /
                                                       PendingCancel / PendingReplace first
   POST /drop      {refuse_logon?}                     drop the connection (and refuse logons)
@@ -94,6 +97,10 @@ def _allow(ex: Exchange, body: dict[str, Any]) -> object:
     return {"refuse_logon": False}
 
 
+def _release(ex: Exchange, body: dict[str, Any]) -> object:
+    return {"released": ex.release()}
+
+
 def _rewind(ex: Exchange, body: dict[str, Any]) -> object:
     ex.rewind(int(body["seq"]))
     return {"next_expected": int(body["seq"])}
@@ -122,6 +129,7 @@ ROUTES: dict[str, Handler] = {
     "/allow": _allow,
     "/duplicate": _duplicate,
     "/rewind": _rewind,
+    "/release": _release,
     "/foreign": _foreign,
 }
 
@@ -146,6 +154,7 @@ def control_server(exchange: Exchange) -> ThreadingHTTPServer:
                     "orders": exchange.view(),
                     "received": list(exchange.received),
                     "logon_seqs": list(exchange.logon_seqs),
+                    "held": exchange.held_ids(),
                     **exchange.numbers(),
                 }
             self._answer(200, state)

@@ -41,6 +41,7 @@ class Exchange(fix.Application):  # type: ignore[misc]
         self.received: list[str] = []  # MsgType of every application message received
         self.flag_next: dict[str, str] = {}  # exec id -> "poss_dup" for the next send
         self.logon_seqs: list[int] = []  # MsgSeqNum of every Logon the initiator sent
+        self.held: list[tuple[str, dict[int, str]]] = []  # (MsgType, fields) not read yet
         self._ids = 0
         self._execs = 0
 
@@ -172,6 +173,18 @@ class Exchange(fix.Application):  # type: ignore[misc]
         session = fix.Session.lookupSession(self.session_id) if self.session_id else None
         if session is not None:
             session.setNextTargetMsgSeqNum(seq)
+
+    def release(self) -> int:
+        """Read the held requests now, in the order they came (a slow venue catching up)."""
+        with self.lock:
+            held, self.held = self.held, []
+            for msg_type, fields in held:
+                self._handle(msg_type, fields)
+            return len(held)
+
+    def held_ids(self) -> list[str]:
+        with self.lock:
+            return [fields.get(codec.CL_ORD_ID, "") for _, fields in self.held]
 
     def view(self) -> list[dict[str, object]]:
         with self.lock:
@@ -416,14 +429,39 @@ class Exchange(fix.Application):  # type: ignore[misc]
             msg_type = fields.get(codec.MSG_TYPE, "")
             with self.lock:
                 self.received.append(msg_type)
-                handler = {
-                    codec.NEW_ORDER_SINGLE: self.new_order,
-                    codec.ORDER_CANCEL_REQUEST: self.cancel,
-                    codec.ORDER_CANCEL_REPLACE_REQUEST: self.replace,
-                    codec.ORDER_STATUS_REQUEST: self.order_status,
-                    codec.ORDER_MASS_STATUS_REQUEST: self.mass_status,
-                }.get(msg_type)
-                if handler is not None:
-                    handler(fields)
+                if not self._held(msg_type, fields):
+                    self._handle(msg_type, fields)
         except Exception:
             log.exception("the exchange failed on a message")
+
+    def _held(self, msg_type: str, fields: dict[int, str]) -> bool:
+        """Whether an armed hold_new / hold_replace / hold_cancel keeps this request unread
+        until `release` (a repeat of a held request is dropped: it is queued already)."""
+        action = HOLDS.get(msg_type)
+        if action is None:
+            return False
+        cl_ord_id = fields.get(codec.CL_ORD_ID, "")
+        if any(held.get(codec.CL_ORD_ID) == cl_ord_id for _, held in self.held):
+            return True
+        if self._rule(action) is None:
+            return False
+        self.held.append((msg_type, fields))
+        return True
+
+    def _handle(self, msg_type: str, fields: dict[int, str]) -> None:
+        handler = {
+            codec.NEW_ORDER_SINGLE: self.new_order,
+            codec.ORDER_CANCEL_REQUEST: self.cancel,
+            codec.ORDER_CANCEL_REPLACE_REQUEST: self.replace,
+            codec.ORDER_STATUS_REQUEST: self.order_status,
+            codec.ORDER_MASS_STATUS_REQUEST: self.mass_status,
+        }.get(msg_type)
+        if handler is not None:
+            handler(fields)
+
+
+HOLDS = {
+    codec.NEW_ORDER_SINGLE: "hold_new",
+    codec.ORDER_CANCEL_REPLACE_REQUEST: "hold_replace",
+    codec.ORDER_CANCEL_REQUEST: "hold_cancel",
+}

@@ -51,6 +51,6 @@ class SimOrder:
 
 @dataclass(slots=True)
 class Rule:
-    action: str  # reject_new | reject_cancel | reject_replace | throttle_new | drop_new
+    action: str  # reject_new | reject_cancel | reject_replace | throttle_new | drop_new | hold_*
     text: str
     times: int
