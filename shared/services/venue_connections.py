@@ -1,6 +1,6 @@
 """Admins hear when a venue's connection goes down or comes back up: an audit entry
-(`venue.disconnected` / `venue.connected`, actor `gateway:<replica>`, the last error as its
-detail), which the admin feed pushes live. Only crossings of `connected` count: the
+(`venue.disconnected` with the error as its detail, `venue.connected`; actor
+`gateway:<replica>`), which the admin feed pushes live. Only crossings of `connected` count: the
 connecting / disconnected steps of the back-off while a venue stays down say nothing new."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ async def connection_changed(
         now.name,
         None if previous is None else {"state": previous.value},
         {"state": now.state.value, "last_error": now.last_error},
-        now.last_error or "",
+        "" if now.state is UP else now.last_error or "",  # coming up: the error is history
         at=now.updated_at,
     )
     return True

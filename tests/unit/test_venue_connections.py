@@ -40,7 +40,7 @@ async def test_admins_hear_a_venue_go_down_and_come_back_and_nothing_in_between(
         (DOWN, _at(TRYING, 4)),
         (TRYING, _at(DOWN, 5, "logon refused")),
         (DOWN, _at(TRYING, 6)),
-        (TRYING, _at(UP, 7)),
+        (TRYING, _at(UP, 7, "logon refused")),
     ]
     told = [await connection_changed(oms.container, before, now) for before, now in steps]
     assert told == [False, True, True, False, False, False, True]
@@ -52,6 +52,7 @@ async def test_admins_hear_a_venue_go_down_and_come_back_and_nothing_in_between(
         ("venue.disconnected", "gateway:gw-1"),
         ("venue.connected", "gateway:gw-1"),
     ]
+    assert entries[2].detail == ""  # back up: the last error is not news any more
     down = entries[1]
     assert down.detail == "connection reset by peer"
     assert down.before == {"state": "connected"}
