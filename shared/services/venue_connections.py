@@ -1,7 +1,8 @@
 """Admins hear when a venue's connection goes down or comes back up: an audit entry
 (`venue.disconnected` with the error as its detail, `venue.connected`; actor
-`gateway:<replica>`), which the admin feed pushes live. Only crossings of `connected` count: the
-connecting / disconnected steps of the back-off while a venue stays down say nothing new."""
+`gateway:<replica>`), which the admin feed pushes live. The gateway's worker decides when it
+is news (gateway.worker.VenueWorker._tell_if_news): the back-off's steps while a venue
+stays down, and a planned stop or handover, are not."""
 
 from __future__ import annotations
 
@@ -26,23 +27,18 @@ class NoticeDeps:
     clock: Callable[[], int]
 
 
-async def connection_changed(
-    deps: audit.AuditDeps, previous: ConnectionState | None, now: VenueConnection
-) -> bool:
-    """Record the change from `previous` (None: not reported yet since the gateway took the
-    venue) to `now` if it comes up or goes down; whether it did."""
-    if (previous is UP) == (now.state is UP):
-        return False
-    action = "venue.connected" if now.state is UP else "venue.disconnected"
+async def connection_changed(deps: audit.AuditDeps, now: VenueConnection) -> None:
+    """Record that the venue's connection came up (`now.state` connected) or failed (any
+    other state, with its error)."""
+    up = now.state is UP
     await audit.record(
         deps,
         f"gateway:{now.owner}",
-        action,
+        "venue.connected" if up else "venue.disconnected",
         "venue",
         now.name,
-        None if previous is None else {"state": previous.value},
+        None,
         {"state": now.state.value, "last_error": now.last_error},
-        "" if now.state is UP else now.last_error or "",  # coming up: the error is history
+        "" if up else now.last_error or "",  # coming up: the error is history
         at=now.updated_at,
     )
-    return True
