@@ -7,13 +7,14 @@ stays down, and a planned stop or handover, are not."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.feeds.publisher import FeedPublisher
 from shared.ports.store import Store
 from shared.ports.store_venues import VenueConnection
 from shared.ports.venue import ConnectionState
 from shared.services import audit
+from shared.services.background import Background
 
 UP = ConnectionState.CONNECTED
 
@@ -25,6 +26,7 @@ class NoticeDeps:
     store: Store
     feeds: FeedPublisher
     clock: Callable[[], int]
+    background: Background = field(default_factory=Background)
 
 
 async def connection_changed(deps: audit.AuditDeps, now: VenueConnection) -> None:
