@@ -32,14 +32,6 @@ class Subscription(Request):
     feeds: list[FeedName] = Field(default=["trades", "book"], min_length=1, max_length=2)
 
 
-class AdminSubscription(Request):
-    """Join or leave the admin feed: with `connection_id`, that one connection (it leaves
-    with the connection); without it, every connection of the caller's account, now and
-    later, until the account leaves or loses the admin role."""
-
-    connection_id: ConnectionId | None = None
-
-
 class SubscriptionOut(Response):
     connection_id: str | None
     user_id: str | None

@@ -54,6 +54,7 @@ async def main(settings: Settings) -> None:
         await service.stop()
         await health.close()
         await bus.close()
+        await notices.background.drain()  # the last notices' pushes
         aclose = getattr(notifier, "aclose", None)
         if aclose is not None:
             await aclose()

@@ -18,8 +18,8 @@ answer was lost is accepted, one it ended is ended, fills it lacks are raised to
 and an order the venue knows and we do not is reported (issue #18). Fills missed during an
 outage come back through the session-level resend (FIX keeps its sequence numbers across
 reconnects and restarts), each applied once by its cumulative quantity. Each change of the
-connection's state is stored for `GET /api/admin/venues` and told to `watch` (the gateway
-records the venue going down or coming up for admins: shared.services.venue_connections).
+connection's state is stored for `GET /api/admin/venues`; the venue coming up or failing is
+told to `watch` (the gateway records it for admins: shared.services.venue_connections).
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ class VenueRedefined(Exception):
     gateway takes it again with the new definition, if there is one)."""
 
 
-ConnectionWatch = Callable[[ConnectionState | None, VenueConnection], Awaitable[object]]
-"""Told each change of a venue's connection state: the state before (None: the first
-report) and the connection as stored now."""
+ConnectionWatch = Callable[[VenueConnection], Awaitable[object]]
+"""Told when a venue's connection comes up, or fails, after admins were last told otherwise
+(see VenueWorker._tell_if_news): the connection as stored now."""
 
 
 def _connection(venue: VenueDefinition | None) -> VenueDefinition | None:
@@ -106,6 +106,7 @@ class VenueWorker:
         self._clock = clock
         self._awaiting: dict[str, tuple[str, VenueRequest, int]] = {}  # cl_ord_id -> sent
         self._reported: tuple[ConnectionState, str | None] | None = None
+        self._told_up: bool | None = None  # what admins last heard (None: nothing yet)
         self._reported_at = 0
         self._renewed_at = 0
         self._reconciled = False  # since the connection last came up
@@ -125,6 +126,7 @@ class VenueWorker:
     async def run(self, stopping: asyncio.Event) -> None:
         """Connect and serve the venue until `stopping` or the lease is lost (raises)."""
         self._renewed_at = self._clock()
+        self._told_up = await self._stored_up()
         await self.connector.start(self._take)
         try:
             while not stopping.is_set():
@@ -138,8 +140,8 @@ class VenueWorker:
                 await self._maintain()
         finally:
             await self.connector.stop()
-            with contextlib.suppress(Exception):
-                await self._report_connection(force=True)
+            with contextlib.suppress(Exception):  # a planned stop (or handover): not news
+                await self._report_connection(force=True, tell=False)
 
     async def _maintain(self) -> None:
         await self._renew_if_due()
@@ -174,7 +176,7 @@ class VenueWorker:
             await self.receiver.renew_lock()  # SessionLockLostError: the lease is gone
             self._renewed_at = now
 
-    async def _report_connection(self, *, force: bool = False) -> None:
+    async def _report_connection(self, *, force: bool = False, tell: bool = True) -> None:
         status = self.connector.connection
         now = self._clock()
         current = (status.state, status.last_error)
@@ -182,13 +184,33 @@ class VenueWorker:
         if force or current != self._reported or due:
             record = VenueConnection(self.name, status.state, status.last_error, now, self._owner)
             await self._venues.put_connection(record)
-            previous = None if self._reported is None else self._reported[0]
             self._reported, self._reported_at = current, now
-            if self._watch is not None and previous is not status.state:
-                try:
-                    await self._watch(previous, record)
-                except Exception:  # the state is stored: admins still see it in the list
-                    log.warning("%s: the connection notice failed", self.name, exc_info=True)
+            if tell:
+                await self._tell_if_news(record)
+
+    async def _stored_up(self) -> bool | None:
+        """Whether the venue was connected as last stored (by this gateway or the one
+        before): True, or None (admins heard nothing from this worker yet)."""
+        try:
+            stored = [c for c in await self._venues.connections() if c.name == self.name]
+        except Exception:
+            return None
+        return True if stored and stored[0].state is ConnectionState.CONNECTED else None
+
+    async def _tell_if_news(self, record: VenueConnection) -> None:
+        """Admins hear the connection come up, or fail, once each time it changes: not the
+        back-off's connecting steps, not a handover that reconnects at once, and a venue
+        that is down when this worker starts once."""
+        if record.state is ConnectionState.CONNECTING or self._watch is None:
+            return
+        up = record.state is ConnectionState.CONNECTED
+        if self._told_up is up:
+            return
+        self._told_up = up
+        try:
+            await self._watch(record)
+        except Exception:  # the state is stored: admins still see it in the list
+            log.warning("%s: the connection notice failed", self.name, exc_info=True)
 
     # ------------------------------------------------------------------ requests
 

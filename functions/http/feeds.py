@@ -23,7 +23,7 @@ missed messages and re-syncs over REST:
 - `book:{symbol}` (book): each message is a whole L2 book, so the next one repairs a gap;
   `GET /api/book/{symbol}` gives the latest now. Both carry the instrument sequence they
   reflect (`seq`); ignore a live book older than the REST one.
-- `admin` (auditRecorded, admins only, joined with `POST /api/admin/subscriptions`): every
+- `admin` (auditRecorded, admins' accounts, joined with `POST /api/admin/subscriptions`): every
   audit entry as it is stored, admin actions and what an external venue said that no order
   of ours could take (`venue.unknown_venue_order`, ...); `GET /api/admin/audit?since=...`
   re-syncs, keyed by `audit_id` (an entry may be pushed twice, never stored twice), and
@@ -44,18 +44,13 @@ from functions.http.deps import AdminDep, CallerDep, ContainerDep
 from functions.http.openapi import errors
 from functions.http.views import json_response
 from functions.problems import problem
-from functions.schemas_feeds import (
-    AdminSubscription,
-    FeedState,
-    Negotiated,
-    Subscription,
-    SubscriptionOut,
-)
+from functions.schemas_feeds import FeedState, Negotiated, Subscription, SubscriptionOut
 from shared.adapters.signalr_off import DiscardingNotifier
 from shared.bootstrap import Container
 from shared.domain import reasons
 from shared.feeds.streams import ADMIN_STREAM, account_stream, instrument_groups
 from shared.ports.notifier import NotifierError, UnknownConnectionError
+from shared.services import admin_feed
 from shared.services.errors import InvalidRequest, NotFound
 from shared.services.queries import Instruments
 
@@ -173,54 +168,44 @@ async def feed_state(container: ContainerDep, caller: CallerDep) -> FeedState:
     return FeedState(stream=stream, epoch=position.epoch, seq=position.seq)
 
 
-async def _admins(
-    container: Container, caller: AdminDep, body: AdminSubscription, join: bool
-) -> Response:
+async def _admins(container: Container, caller: AdminDep, join: bool) -> Response:
     if (refused := _not_configured(container)) is not None:
         return refused
-    connection = body.connection_id
-    user = None if connection else caller.account_id
     try:
         if join:
-            await container.feeds.join_admins(user, connection)
+            await admin_feed.join(container, caller)
         else:
-            await container.feeds.leave_admins(user, connection)
-    except UnknownConnectionError:
-        detail = f"connection {connection} is not connected to the hub"
-        return problem(422, UNKNOWN_CONNECTION, detail, "connection_id")
+            await admin_feed.leave(container, caller.account_id)
     except NotifierError as error:
         return _unavailable(error)
-    out = SubscriptionOut(connection_id=connection, user_id=user, groups=[ADMIN_STREAM])
+    out = SubscriptionOut(connection_id=None, user_id=caller.account_id, groups=[ADMIN_STREAM])
     return json_response(out.model_dump_json().encode())
 
 
 @router.post(
     "/admin/subscriptions",
     response_model=SubscriptionOut,
-    responses=errors(401, 403, 422, 503),
-    summary="Join the admin feed (auditRecorded) with one connection or the caller's user",
+    responses=errors(401, 403, 503),
+    summary="Join the admin feed (auditRecorded) with every connection of the caller's account",
     tags=["admin"],
 )
-async def join_admin_feed(
-    body: AdminSubscription, container: ContainerDep, caller: AdminDep
-) -> Response:
+async def join_admin_feed(container: ContainerDep, caller: AdminDep) -> Response:
     """Admins only. Every audit entry is pushed to the admin group as `auditRecorded` with
-    the entry as `GET /api/admin/audit` shows it. A user-level membership (no
-    `connection_id`) ends when the account loses the admin role (PATCH its roles)."""
-    return await _admins(container, caller, body, join=True)
+    the entry as `GET /api/admin/audit` shows it. The group holds accounts, never single
+    connections (a connection's owner cannot be checked on SignalR Service): the account's
+    connections, now and later, hear it until it leaves or loses the admin role. No body."""
+    return await _admins(container, caller, join=True)
 
 
 @router.delete(
     "/admin/subscriptions",
     response_model=SubscriptionOut,
-    responses=errors(401, 403, 422, 503),
-    summary="Leave the admin feed (the same body as joining)",
+    responses=errors(401, 403, 503),
+    summary="Leave the admin feed (every connection of the caller's account)",
     tags=["admin"],
 )
-async def leave_admin_feed(
-    body: AdminSubscription, container: ContainerDep, caller: AdminDep
-) -> Response:
-    return await _admins(container, caller, body, join=False)
+async def leave_admin_feed(container: ContainerDep, caller: AdminDep) -> Response:
+    return await _admins(container, caller, join=False)
 
 
 @router.get(

@@ -34,8 +34,10 @@ commands on the instrument's session, sequenced like any other command):
 - A finished order is kept while its late reports may still come (see FINISHED_KEPT_NS and
   FINISHED_KEPT_MAX), so a repeat is recognised and changes nothing; then it is forgotten
   (a report about it after that is an UNKNOWN_VENUE_ORDER alert, never a state change).
-  Which orders are kept depends only on the commands' `ts` and order, never on the wall
-  clock, so a replay forgets the same orders at the same command.
+  Orders are forgotten only when a new external order arrives (at its `ts`): a NewOrder
+  always produces events, so the journal holds it and a replay runs it again; a command that
+  produced nothing (a clock tick, a repeated report) is not replayed and must not change
+  the state. So a replay forgets the same orders at the same command, never by wall clock.
 - Supported at a venue: simple limit, market, stop and stop-limit orders; the rest
   (icebergs, post-only, reduce-only, trailing stops, groups) are rejected
   VENUE_UNSUPPORTED_ORDER.
@@ -159,7 +161,6 @@ class ExternalOrders(VenueAnswers):
     def cancel_all(self, account_id: str, ts: int, reason: str, out: list[Event]) -> None:
         """Cancels at the venue for every open order (of the account, if named): now when
         no request is pending, else once the venue answered it (see the module)."""
-        self.prune(ts)
         for order_id in sorted(self.orders):
             o = self.orders[order_id]
             if not o.open or (account_id and o.account_id != account_id):
@@ -173,7 +174,6 @@ class ExternalOrders(VenueAnswers):
         """Apply what the venue said (`VenueAnswers.report`); then the cancel a halt or a
         cancel-all owes the order goes, if the venue now holds it open with no request of
         ours pending."""
-        self.prune(r.ts)
         super().report(r, out)
         o = self.orders.get(r.order_id)
         if o is not None and o.cancel_owed and not o.pending and o.status != "" and o.open:
@@ -183,7 +183,7 @@ class ExternalOrders(VenueAnswers):
 
     def prune(self, ts: int) -> None:
         """Forget the finished orders older than FINISHED_KEPT_NS at `ts`, and the oldest
-        beyond FINISHED_KEPT_MAX."""
+        beyond FINISHED_KEPT_MAX. Only a new order calls it (see the module: replay)."""
         finished = self.finished
         horizon = ts - FINISHED_KEPT_NS
         while finished and (finished[0][0] <= horizon or len(finished) > FINISHED_KEPT_MAX):

@@ -198,15 +198,12 @@ class InstrumentVenues:
         engine.seq = ext.seq
 
     def _external_all(self, command: Command, out: list[Event]) -> None:
-        """A halt or a cancel-all reaches the external orders too: cancels to the venue.
-        Any other command of the whole instrument (a clock tick...) lets finished ones go
-        after their time (ExternalOrders.prune)."""
+        """A halt or a cancel-all reaches the external orders too: cancels to the venue."""
         if isinstance(command, SetTradingState) and command.state == HALTED:
             account, reason = "", reasons.CANCELED_BY_HALT
         elif isinstance(command, CancelAll):
             account, reason = command.account_id, command.reason or reasons.CANCELED_BY_CLIENT
         else:
-            self.external.prune(command.ts)
             return
         ext = self._external()
         ext.cancel_all(account, command.ts, reason, out)

@@ -238,21 +238,13 @@ class FeedPublisher:
         store: every process that records audit entries continues the same sequence)."""
         return await self._to_group(ADMIN_STREAM, AUDIT_RECORDED, entry)
 
-    async def join_admins(self, user_id: str | None, connection_id: str | None) -> None:
-        """Put one connection or, without one, every connection of the user (now and
-        later) in the admins' group. UnknownConnectionError if the connection is not
-        connected."""
-        if connection_id is not None:
-            await self._notifier.add_connection_to_group(connection_id, ADMIN_STREAM)
-        elif user_id is not None:
-            await self._notifier.add_user_to_group(user_id, ADMIN_STREAM)
+    async def join_admins(self, user_id: str) -> None:
+        """Put every connection of the user (now and later) in the admins' group."""
+        await self._notifier.add_user_to_group(user_id, ADMIN_STREAM)
 
-    async def leave_admins(self, user_id: str | None, connection_id: str | None) -> None:
-        """Take the connection or the user (all its connections) out of the admins' group."""
-        if connection_id is not None:
-            await self._notifier.remove_connection_from_group(connection_id, ADMIN_STREAM)
-        elif user_id is not None:
-            await self._notifier.remove_user_from_group(user_id, ADMIN_STREAM)
+    async def leave_admins(self, user_id: str) -> None:
+        """Take the user (all its connections) out of the admins' group."""
+        await self._notifier.remove_user_from_group(user_id, ADMIN_STREAM)
 
     async def trade(self, instrument: str, trade: Data) -> int:
         """Push a trade to the instrument's trades group."""

@@ -17,16 +17,15 @@ from shared.domain import reasons
 from shared.domain.commands import CancelAll
 from shared.domain.enums import AccountType, SelfTradePrevention, TradingState
 from shared.domain.ids import new_command_id
-from shared.ports.notifier import NotifierError
 from shared.ports.store_accounts import Account, RiskLimits
 from shared.ports.store_errors import DuplicateAccount, VersionConflict
 from shared.ports.store_risk import RiskLedger
-from shared.services import audit, codes, paper_controls, risk
+from shared.services import admin_feed, audit, codes, paper_controls, risk
 from shared.services.auth import ADMIN
 from shared.services.cash import to_units
 from shared.services.deps import Deps
 from shared.services.dispatch import send_commands
-from shared.services.errors import Conflict, NotFound, Unavailable
+from shared.services.errors import Conflict, NotFound
 from shared.services.mass_cancel import cancel_all
 from shared.services.states import (
     ATTEMPTS,
@@ -139,9 +138,9 @@ async def update_account(
             risk_limits=limits,
         )
 
-    if changes.roles is not None and ADMIN not in changes.roles:
-        await _leave_admin_feed(deps, account_id)
     before, account = await change_account(deps, account_id, change)
+    if changes.roles is not None and ADMIN not in changes.roles:
+        await admin_feed.demoted(deps, account_id)  # (also when it was not one: idempotent)
     await audit.record(
         deps,
         actor,
@@ -154,17 +153,6 @@ async def update_account(
     if changes.trading_state is not None:
         account = await set_account_state(deps, account_id, changes.trading_state, actor)
     return account
-
-
-async def _leave_admin_feed(deps: Deps, account_id: str) -> None:
-    """Take the account's user off the admin feed before its roles may lose admin (so a
-    failure changes nothing; leaving a group one is not in is no error). A connection that
-    joined on its own leaves with the connection."""
-    try:
-        await deps.feeds.leave_admins(account_id, None)
-    except NotifierError as error:
-        detail = f"the live feeds did not answer, so the roles stay as they were ({error})"
-        raise Unavailable(codes.SERVICE_UNAVAILABLE, detail, "roles") from error
 
 
 async def set_account_state(

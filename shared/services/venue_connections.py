@@ -1,18 +1,20 @@
 """Admins hear when a venue's connection goes down or comes back up: an audit entry
-(`venue.disconnected` / `venue.connected`, actor `gateway:<replica>`, the last error as its
-detail), which the admin feed pushes live. Only crossings of `connected` count: the
-connecting / disconnected steps of the back-off while a venue stays down say nothing new."""
+(`venue.disconnected` with the error as its detail, `venue.connected`; actor
+`gateway:<replica>`), which the admin feed pushes live. The gateway's worker decides when it
+is news (gateway.worker.VenueWorker._tell_if_news): the back-off's steps while a venue
+stays down, and a planned stop or handover, are not."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.feeds.publisher import FeedPublisher
 from shared.ports.store import Store
 from shared.ports.store_venues import VenueConnection
 from shared.ports.venue import ConnectionState
 from shared.services import audit
+from shared.services.background import Background
 
 UP = ConnectionState.CONNECTED
 
@@ -24,25 +26,21 @@ class NoticeDeps:
     store: Store
     feeds: FeedPublisher
     clock: Callable[[], int]
+    background: Background = field(default_factory=Background)
 
 
-async def connection_changed(
-    deps: audit.AuditDeps, previous: ConnectionState | None, now: VenueConnection
-) -> bool:
-    """Record the change from `previous` (None: not reported yet since the gateway took the
-    venue) to `now` if it comes up or goes down; whether it did."""
-    if (previous is UP) == (now.state is UP):
-        return False
-    action = "venue.connected" if now.state is UP else "venue.disconnected"
+async def connection_changed(deps: audit.AuditDeps, now: VenueConnection) -> None:
+    """Record that the venue's connection came up (`now.state` connected) or failed (any
+    other state, with its error)."""
+    up = now.state is UP
     await audit.record(
         deps,
         f"gateway:{now.owner}",
-        action,
+        "venue.connected" if up else "venue.disconnected",
         "venue",
         now.name,
-        None if previous is None else {"state": previous.value},
+        None,
         {"state": now.state.value, "last_error": now.last_error},
-        now.last_error or "",
+        "" if up else now.last_error or "",  # coming up: the error is history
         at=now.updated_at,
     )
-    return True

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.service import GatewayService, fix_connector_factory, gateway_config
-from gateway.worker import WorkerConfig
+from gateway.worker import ConnectionWatch, WorkerConfig
 from shared.adapters.bus_memory import InMemoryBus
 from shared.adapters.factory import memory_queues
 from shared.adapters.sqlite.store import open_sqlite_store
@@ -27,7 +27,12 @@ from shared.gateway_messages import (
     venue_notice,
 )
 from shared.ports.store import Store
-from shared.ports.store_venues import FixVenueSettings, VenueDefinition, VenueKind
+from shared.ports.store_venues import (
+    FixVenueSettings,
+    VenueConnection,
+    VenueDefinition,
+    VenueKind,
+)
 from shared.ports.venue import ConnectionState, ReportKind, VenueOrder, VenueReport
 from tests.support.fix_exchange import FixExchange, eventually
 from tools.fix_exchange.__main__ import free_port
@@ -75,7 +80,9 @@ def venue_for(exchange: FixExchange, **overrides) -> VenueDefinition:
     return VenueDefinition(**{**fields, **overrides})
 
 
-def gateway(store, bus, settings, tmp_path, sink: Sink, **worker) -> GatewayService:
+def gateway(
+    store, bus, settings, tmp_path, sink: Sink, watch: ConnectionWatch | None = None, **worker
+) -> GatewayService:
     config = gateway_config(
         settings,
         state_dir=tmp_path / "gateway",
@@ -83,7 +90,7 @@ def gateway(store, bus, settings, tmp_path, sink: Sink, **worker) -> GatewayServ
         worker=WorkerConfig(receive_wait=0.2, status_every=0.5, **worker),
     )
     connectors = fix_connector_factory({"ACME_PASSWORD": "s3cret"})
-    return GatewayService(store, bus, config, connectors=connectors, sinks=sink)
+    return GatewayService(store, bus, config, connectors=connectors, sinks=sink, watch=watch)
 
 
 def order(cl_ord_id: str) -> VenueOrder:
@@ -293,3 +300,45 @@ async def test_every_connection_reconciles_the_venues_open_orders_into_the_sink(
         assert [r.cl_ord_id for r in answers] == [foreign["cl_ord_id"]] * 2
     finally:
         await service.stop()
+
+
+async def test_admins_are_told_when_a_venue_goes_down_or_comes_back_and_only_then(
+    exchange, store, tmp_path
+):
+    settings = Settings()
+    bus = InMemoryBus(memory_queues(settings))
+    told: list[tuple[str, str | None]] = []
+
+    async def watch(now: VenueConnection) -> None:
+        told.append((now.state.value, now.last_error))
+
+    def heard() -> list[str]:
+        return [state for state, _ in told]
+
+    await store.venues.create(venue_for(exchange))
+    service = gateway(store, bus, settings, tmp_path, Sink(), watch)
+    await service.start()
+    try:
+        await eventually(lambda: heard() == ["connected"])
+        await exchange.post("/drop", refuse_logon=True)  # down, and logons refused a while
+        await eventually(lambda: heard() == ["connected", "disconnected"])
+        await asyncio.sleep(3)  # the back-off's attempts meanwhile are not news
+        assert heard() == ["connected", "disconnected"]
+        assert told[1][1]  # with the error
+        await exchange.post("/allow")
+        await eventually(lambda: heard() == ["connected", "disconnected", "connected"])
+    finally:
+        await service.stop()
+    assert heard() == ["connected", "disconnected", "connected"]  # a planned stop is not news
+
+    # A gateway that starts while the venue refuses it: admins hear it once.
+    await exchange.post("/drop", refuse_logon=True)
+    told.clear()
+    again = gateway(store, bus, settings, tmp_path, Sink(), watch)
+    await again.start()
+    try:
+        await eventually(lambda: heard() == ["disconnected"])
+        await asyncio.sleep(2)
+        assert heard() == ["disconnected"]
+    finally:
+        await again.stop()

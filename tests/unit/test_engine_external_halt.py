@@ -217,9 +217,12 @@ def test_a_finished_order_is_kept_for_late_reports_then_forgotten() -> None:
     assert run(v, repeat) == []  # recognised: applied once, no alert
     assert v.book.nets == {"a1": 10}
     assert "o1" in {row["order_id"] for row in _external_rows(v)}
-    # A clock tick once the hour has passed: o1 is gone from the state, o2 stays.
-    run(v, ExpireOrders("t", 1_000 + FINISHED_KEPT_NS, SYMBOL))
-    assert [row["order_id"] for row in _external_rows(v)] == ["o2"]
+    # A clock tick once the hour has passed changes nothing (the journal does not replay
+    # it); the next new order lets o1 go: o2 and the new one stay.
+    assert run(v, ExpireOrders("t", 1_000 + FINISHED_KEPT_NS, SYMBOL)) == []
+    assert "o1" in {row["order_id"] for row in _external_rows(v)}
+    run(v, new("o3", ts=1_000 + FINISHED_KEPT_NS))
+    assert [row["order_id"] for row in _external_rows(v)] == ["o2", "o3"]
     late = run(v, said("trade", "o1", ts=2_000 + FINISHED_KEPT_NS, last_qty=10, last_px=100,
                        cum_qty=10))  # fmt: skip
     assert [type(e) for e in late] == [VenueAlert]
@@ -233,14 +236,43 @@ def test_forgetting_is_the_same_after_a_restore_as_in_an_uninterrupted_run() -> 
     filled(live, "o2", ts=5_000)
     restored = InstrumentVenues.restore(live.snapshot())
     later = [
-        said("new", "o1", ts=1_000 + FINISHED_KEPT_NS, poss_dup=True),  # o1 forgotten first
+        new("o3", ts=1_000 + FINISHED_KEPT_NS),  # o1 forgotten here
+        said("new", "o1", ts=1_000 + FINISHED_KEPT_NS, poss_dup=True),
         said("new", "o2", ts=1_000 + FINISHED_KEPT_NS, poss_dup=True),  # o2 still kept
     ]
     events = run(live, *later)
-    assert [type(e) for e in events] == [VenueAlert]
+    assert [type(e) for e in events] == [VenueRequestIssued, VenueAlert]
     assert run(restored, *later) == events
     assert restored.state_hash() == live.state_hash()
-    assert [row["order_id"] for row in _external_rows(live)] == ["o2"]
+    assert [row["order_id"] for row in _external_rows(live)] == ["o2", "o3"]
+
+
+def test_a_replay_of_the_journal_forgets_the_same_orders_as_the_live_run() -> None:
+    """The journal keeps only the commands that produced events (a tick or a repeated
+    report that changed nothing is not replayed): the live state must not depend on them."""
+    live = InstrumentVenues(SYMBOL)
+    before = live.snapshot()
+    hour = 3 + FINISHED_KEPT_NS
+    commands: list[Command] = [
+        new("o1", ts=1),
+        said("new", "o1", ts=2),
+        said("trade", "o1", ts=3, last_qty=10, last_px=100, cum_qty=10),
+        ExpireOrders("tick", hour, SYMBOL),  # nothing to expire: not journaled
+        CancelOrder("late-cancel", hour + 1, SYMBOL, "o1", "a1"),
+        said("trade", "o1", ts=hour + 2, last_qty=10, last_px=100, cum_qty=10, poss_dup=True),
+        CancelAll("empty", hour + 3, SYMBOL, "a9", ""),  # nothing of a9's open
+        CancelOrder("later-cancel", hour + 4, SYMBOL, "o1", "a1"),
+        new("o2", ts=hour + 5),
+        CancelOrder("cancel-forgotten", hour + 6, SYMBOL, "o1", "a1"),
+    ]
+    journal: list[tuple[Command, list[Event]]] = []
+    for command in commands:
+        if events := run(live, command):
+            journal.append((command, events))
+    replayed = InstrumentVenues.restore(before)
+    for command, events in journal:
+        assert run(replayed, command) == events, command
+    assert replayed.state_hash() == live.state_hash()
 
 
 def test_no_more_than_the_newest_finished_orders_are_kept() -> None:

@@ -22,8 +22,10 @@ from shared.adapters.sqlite.store import open_sqlite_store
 from shared.bootstrap import Container, bootstrap
 from shared.config.settings import Settings
 from shared.domain.enums import AccountType
-from shared.ports.notifier import Notifier
-from shared.services import admin, instrument_admin
+from shared.ports.notifier import Notifier, NotifierError
+from shared.services import admin, admin_feed, instrument_admin
+from shared.services.auth import Caller
+from shared.services.errors import Forbidden
 from shared.signalr_hub import HubConnection, LocalHub
 from shared.signalr_hub.protocol import RS
 from shared.signalr_hub.tokens import USER_CLAIM, verify_token
@@ -191,6 +193,7 @@ async def test_feed_state_tells_the_callers_stream_epoch_and_last_sequence(api: 
 async def _admin(api: Api, name: str = "root") -> tuple[str, str]:
     spec = admin.NewAccount(name=name, type=AccountType.LIVE, roles=("admin",))
     account, key = await admin.create_account(api.container, spec, actor="test")
+    await api.container.background.drain()  # its audit entry's push is out
     return account.account_id, key
 
 
@@ -215,26 +218,30 @@ async def test_without_signalr_joining_the_admin_feed_is_a_503_that_says_why(api
     assert response.json()["reason"] == "LIVE_FEEDS_NOT_CONFIGURED"
 
 
-async def test_an_admin_connection_hears_every_audit_entry_until_it_leaves(api: Api) -> None:
+async def _heard(api: Api, conn: HubConnection) -> list[dict[str, Any]]:
+    await api.container.background.drain()  # the pushes leave after the answer
+    return _messages(conn)
+
+
+async def test_an_admins_connections_hear_every_audit_entry_until_it_leaves(api: Api) -> None:
     _with_hub(api)
     root_id, key = await _admin(api)
     headers = {"X-API-Key": key}
     watcher = api.hub.connect("oms", api.hub.new_connection_id(), root_id)
     trader = api.hub.connect("oms", api.hub.new_connection_id(), api.account_id)
-    body = {"connection_id": watcher.connection_id}
+    # A connection id in the body is not used: the group holds accounts, never one
+    # connection (whose owner cannot be checked), so a trader's connection cannot be put in.
+    body = {"connection_id": trader.connection_id}
     joined = await api.client.post("/api/admin/subscriptions", json=body, headers=headers)
-    assert joined.json() == {
-        "connection_id": watcher.connection_id,
-        "user_id": None,
-        "groups": ["admin"],
-    }
+    assert joined.json() == {"connection_id": None, "user_id": root_id, "groups": ["admin"]}
     state = (await api.client.get("/api/admin/feeds/state", headers=headers)).json()
+    later = api.hub.connect("oms", api.hub.new_connection_id(), root_id)  # opened after
 
     changed = await api.client.patch(
         f"/api/admin/accounts/{api.account_id}", json={"name": "alice-2"}, headers=headers
     )
     assert changed.status_code == 200, changed.text
-    got = _messages(watcher)
+    got = await _heard(api, watcher)
     assert [m["target"] for m in got] == ["auditRecorded"]
     envelope = got[0]["arguments"][0]
     assert (envelope["stream"], envelope["epoch"]) == ("admin", state["epoch"])
@@ -243,16 +250,15 @@ async def test_an_admin_connection_hears_every_audit_entry_until_it_leaves(api: 
     assert envelope["data"] == audited.json()["items"][0]  # the entry as the API shows it
     assert envelope["data"]["action"] == "account.changed"
     assert envelope["data"]["after"]["name"] == "alice-2"
+    assert [m["arguments"][0]["seq"] for m in _messages(later)] == [envelope["seq"]]
     assert _messages(trader) == []  # a trader hears nothing of it
 
-    left = await api.client.request(
-        "DELETE", "/api/admin/subscriptions", json=body, headers=headers
-    )
+    left = await api.client.delete("/api/admin/subscriptions", headers=headers)
     assert left.status_code == 200
     await api.client.patch(
         f"/api/admin/accounts/{api.account_id}", json={"name": "alice-3"}, headers=headers
     )
-    assert _messages(watcher) == []
+    assert await _heard(api, watcher) == []
     after = (await api.client.get("/api/admin/feeds/state", headers=headers)).json()
     assert after["seq"] == state["seq"] + 2  # numbered all the same: the stream is one
 
@@ -263,16 +269,14 @@ async def test_an_account_that_loses_the_admin_role_stops_hearing_the_admin_feed
     _with_hub(api)
     _, root_key = await _admin(api)
     deputy_id, deputy_key = await _admin(api, "deputy")
-    joined = await api.client.post(
-        "/api/admin/subscriptions", json={}, headers={"X-API-Key": deputy_key}
-    )
+    joined = await api.client.post("/api/admin/subscriptions", headers={"X-API-Key": deputy_key})
     assert joined.json()["user_id"] == deputy_id
     watcher = api.hub.connect("oms", api.hub.new_connection_id(), deputy_id)
     root = {"X-API-Key": root_key}
     await api.client.patch(
         f"/api/admin/accounts/{api.account_id}", json={"name": "a"}, headers=root
     )
-    assert [m["target"] for m in _messages(watcher)] == ["auditRecorded"]
+    assert [m["target"] for m in await _heard(api, watcher)] == ["auditRecorded"]
 
     demoted = await api.client.patch(
         f"/api/admin/accounts/{deputy_id}", json={"roles": ["trader"]}, headers=root
@@ -281,23 +285,54 @@ async def test_an_account_that_loses_the_admin_role_stops_hearing_the_admin_feed
     await api.client.patch(
         f"/api/admin/accounts/{api.account_id}", json={"name": "b"}, headers=root
     )
-    assert _messages(watcher) == []
-    again = await api.client.post(
-        "/api/admin/subscriptions", json={}, headers={"X-API-Key": deputy_key}
-    )
+    assert await _heard(api, watcher) == []
+    again = await api.client.post("/api/admin/subscriptions", headers={"X-API-Key": deputy_key})
     assert again.status_code == 403
 
 
-async def test_joining_the_admin_feed_with_a_connection_that_is_gone_is_a_422(api: Api) -> None:
+async def test_a_join_that_races_a_demotion_leaves_the_account_out(api: Api) -> None:
     _with_hub(api)
-    _, key = await _admin(api)
-    response = await api.client.post(
-        "/api/admin/subscriptions",
-        json={"connection_id": "not-connected"},
-        headers={"X-API-Key": key},
+    deputy_id, _ = await _admin(api, "deputy")
+    deputy = await api.container.store.accounts.get(deputy_id)
+    assert deputy is not None
+    checked = Caller(deputy, frozenset(deputy.roles))  # the join's check passed as an admin ...
+    await admin.update_account(  # ... then the demotion is stored and its leave runs ...
+        api.container, deputy_id, admin.AccountChanges(roles=("trader",)), actor="test"
     )
-    assert response.status_code == 422
-    assert (response.json()["reason"], response.json()["field"]) == (
-        "UNKNOWN_CONNECTION",
-        "connection_id",
+    with pytest.raises(Forbidden):  # ... and the join's own re-read refuses it
+        await admin_feed.join(api.container, checked)
+    watcher = api.hub.connect("oms", api.hub.new_connection_id(), deputy_id)
+    await api.container.feeds.audit_recorded({"audit_id": "x"})
+    assert _messages(watcher) == []
+
+
+async def test_revoking_admin_never_waits_for_signalr_and_the_leave_is_retried(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_hub(api)
+    deputy_id, deputy_key = await _admin(api, "deputy")
+    await api.client.post("/api/admin/subscriptions", headers={"X-API-Key": deputy_key})
+    watcher = api.hub.connect("oms", api.hub.new_connection_id(), deputy_id)
+    notifier = api.container.notifier
+    real_leave = notifier.remove_user_from_group
+    failures = iter([NotifierError("SignalR is down")])
+
+    async def flaky_leave(user_id: str, group: str) -> None:
+        if (error := next(failures, None)) is not None:
+            raise error
+        await real_leave(user_id, group)
+
+    monkeypatch.setattr(notifier, "remove_user_from_group", flaky_leave)
+    monkeypatch.setattr(admin_feed, "LEAVE_RETRIES", (0.01,))
+    demoted = await api.client.patch(
+        f"/api/admin/accounts/{deputy_id}",
+        json={"roles": ["trader"]},
+        headers={"X-API-Key": "admin-key"},
     )
+    assert demoted.status_code == 200, demoted.text  # the role is gone at once
+    stored = await api.container.store.accounts.get(deputy_id)
+    assert stored is not None and stored.roles == ("trader",)
+    await api.container.background.drain()  # the retry took it off the feed
+    _messages(watcher)
+    await api.container.feeds.audit_recorded({"audit_id": "y"})
+    assert _messages(watcher) == []

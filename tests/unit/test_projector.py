@@ -273,6 +273,7 @@ async def test_a_venue_alert_reaches_admins_live_and_in_the_audit_once_however_r
     batch = EventBatch("ABC", "cmd-venue-report", 1, 1, (alert,), ())
     await projector.project_batch(oms.container, batch)
     await projector.project_batch(oms.container, batch)  # redelivered
+    await oms.container.background.drain()  # the pushes leave in the background
 
     where = AuditFilter(action="venue.unknown_venue_order")
     (entry,) = (await oms.container.store.audit.list_entries(where)).items

@@ -1,5 +1,6 @@
-// The admin feed on the page (admin keys only): the page's own SignalR connection joins the
-// admin stream (POST /api/admin/subscriptions with its connection id), every audit entry
+// The admin feed on the page (admin keys only): the page's account joins the admin stream
+// (POST /api/admin/subscriptions: the admin group holds users, never single connections, so
+// the server can take an account off when it loses the admin role), every audit entry
 // then arrives as `auditRecorded` and goes to the top of the audit list, and a jump in the
 // stream's seq or a new epoch re-syncs the list over REST (GET /api/admin/feeds/state, then
 // page 1 of GET /api/admin/audit). What a venue said that no order of ours could take
@@ -66,8 +67,8 @@ export function mergeEntries(items, fresh, { complete }) {
 }
 
 /**
- * The admin stream for one page: joins it with the page's connection, numbers its messages
- * with the page's SequenceTracker, and re-syncs the audit list over REST on a gap or a new
+ * The admin stream for one page: joins it (as the page's account, again with each new
+ * connection), numbers its messages with the page's SequenceTracker, and re-syncs the audit list over REST on a gap or a new
  * epoch. `audit` is the AuditPanel (resync(), onLive(entry), feedError(text)); `activity`
  * the page's log (add(text, tone)).
  */
@@ -79,14 +80,14 @@ export class AdminFeed {
     this.activity = activity;
     this.sequences.oneEpoch(ADMIN_STREAM);
     this.connectionId = null;
-    this.joined = null; // the connection id the admin feed was joined with
+    this.joined = null; // the connection the admin feed was last joined for
     this.ready = false; // the stream's baseline is set: messages are numbered
     this.buffered = [];
     this.syncing = null;
     this.again = null;
   }
 
-  /** The page's connection is up (first time, or again with a new id): join with it and
+  /** The page's connection is up (first time, or again with a new id): join again and
    * re-sync (whatever was pushed while we were away is lost to us). */
   connected(connectionId) {
     this.connectionId = connectionId;
@@ -103,7 +104,7 @@ export class AdminFeed {
     this.syncing = (async () => {
       const id = this.connectionId;
       if (id && this.joined !== id) {
-        await this.api.post("/api/admin/subscriptions", { connection_id: id });
+        await this.api.post("/api/admin/subscriptions", {}); // again after a reconnect
         this.joined = id;
       }
       // The state first, the list after: an entry numbered up to the state's seq is stored

@@ -108,19 +108,19 @@ function world() {
 
 const pushed = (seq, e, epoch = "e1") => ({ stream: "admin", epoch, seq, data: e });
 
-test("the feed joins with the page's connection, then reads the state, then the list", async () => {
+test("the feed joins as the page's account, then reads the state, then the list", async () => {
   const { calls, audit, feed } = world();
   await feed.connected("conn-1");
   assert.deepEqual(calls, [
-    ["POST", "/api/admin/subscriptions", { connection_id: "conn-1" }],
+    ["POST", "/api/admin/subscriptions", {}],
     ["GET", "/api/admin/feeds/state"],
   ]);
   assert.equal(audit.resyncs, 1);
   feed.onMessage(pushed(3, entry(3)));
   assert.deepEqual(audit.shown, [entry(3).audit_id]);
-  // A new connection (after a reconnect) joins again with its own id.
+  // A new connection (after a reconnect) joins again (the account may have left meanwhile).
   await feed.connected("conn-2");
-  assert.deepEqual(calls[2], ["POST", "/api/admin/subscriptions", { connection_id: "conn-2" }]);
+  assert.deepEqual(calls[2], ["POST", "/api/admin/subscriptions", {}]);
   assert.equal(audit.resyncs, 2);
 });
 
