@@ -96,4 +96,4 @@ async def test_a_worker_taking_over_a_connected_venue_tells_a_loss_only_if_it_wa
     crashed = _worker(slow)
     crashed._told_up = True
     await _states(crashed, TRYING, UP)
-    assert slow.states == ["connecting", "connected"]  # the session was lost meanwhile
+    assert slow.states == ["connecting", "connected"]  # lost meanwhile: told as it was seen
