@@ -198,13 +198,18 @@ class VenueWorker:
         return True if stored and stored[0].state is ConnectionState.CONNECTED else None
 
     async def _tell_if_news(self, record: VenueConnection) -> None:
-        """Admins hear the connection come up, or fail, once each time it changes: not the
-        back-off's connecting steps, not a handover that reconnects at once, and a venue
-        that is down when this worker starts once."""
-        if record.state is ConnectionState.CONNECTING or self._watch is None:
+        """Admins hear the connection come up, or go, once each time it changes: lost (even
+        if already reconnecting), back up, and a venue that is down when this worker starts
+        once; not the back-off's steps while it stays down, nor a graceful handover."""
+        if self._watch is None:
             return
         up = record.state is ConnectionState.CONNECTED
-        if self._told_up is up:
+        if up:
+            news = self._told_up is not True
+        else:
+            lost = self._told_up is True
+            news = lost or (self._told_up is None and record.state is ConnectionState.DISCONNECTED)
+        if not news:
             return
         self._told_up = up
         try:
